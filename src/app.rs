@@ -1,0 +1,387 @@
+//! The orchestrator: request → configuration → IPs → backend lookups → mapping → response.
+//!
+//! Everything here is plain data in, [`Response`] out; reading stdin and writing stdout is left
+//! to the caller (`lib.rs`), so tests and the analyst's commands share one path.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::{Map, Value, json};
+
+use crate::backend::mmdb::MmdbBackend;
+use crate::backend::{Backend, Found, Shape};
+use crate::config::{Config, Environment, Source};
+use crate::error::Error;
+use crate::ip;
+use crate::mapping;
+use crate::protocol::{
+    Action, Attribute, ErrorBody, Indicator, IpResult, Meta, Object, Request, Response, Status,
+    parse_request,
+};
+
+/// The indicator types Lookup runs on.
+const IP_INDICATOR_TYPES: [&str; 2] = ["IP Address", "IPv6 Address"];
+
+/// Runs one plugin-mode request given as raw bytes (the contents of stdin).
+pub fn run_request(input: &[u8], env: &Environment) -> Response {
+    let request = match parse_request(input) {
+        Ok(r) => r,
+        Err(e) => return Response::failed(None, &e, Vec::new()),
+    };
+    let action = match Action::parse(&request.action) {
+        Ok(a) => a,
+        Err(e) => return Response::failed(Some(request.action), &e, Vec::new()),
+    };
+    let name = Some(action.as_str().to_owned());
+    let mut warnings = Vec::new();
+    let config = match Config::resolve(request.config.clone(), env) {
+        Ok((config, config_warnings)) => {
+            warnings.extend(
+                config_warnings
+                    .into_iter()
+                    .map(|w| ErrorBody::warning("unknown_config_key", w)),
+            );
+            config
+        }
+        Err(e) => return Response::failed(name, &e, warnings),
+    };
+    match action {
+        Action::Lookup => lookup_indicator(&config, &request, warnings),
+        Action::LookupAllRelatedIps => {
+            let e = Error::UnsupportedObject {
+                action: action.as_str(),
+                object: describe(request.object.as_ref()),
+                hint: "Lookup All Related IPs is not available in this build yet",
+            };
+            Response::failed(name, &e, warnings)
+        }
+    }
+}
+
+fn describe(object: Option<&Object>) -> String {
+    match object {
+        None => "no object".to_owned(),
+        Some(o) => match &o.indicator_type {
+            Some(t) => format!("{} of type {t:?}", o.kind),
+            None => format!("an object of type {:?}", o.kind),
+        },
+    }
+}
+
+/// The Lookup action: one IP indicator.
+fn lookup_indicator(config: &Config, request: &Request, mut warnings: Vec<ErrorBody>) -> Response {
+    let name = Some(Action::Lookup.as_str().to_owned());
+    let unsupported = || Error::UnsupportedObject {
+        action: Action::Lookup.as_str(),
+        object: describe(request.object.as_ref()),
+        hint: "it runs on indicators of type \"IP Address\" or \"IPv6 Address\"",
+    };
+    let Some(object) = &request.object else {
+        let e = Error::InvalidRequest("object is missing: Lookup needs the IP indicator".into());
+        return Response::failed(name, &e, warnings);
+    };
+    if !object.kind.eq_ignore_ascii_case("indicator") {
+        return Response::failed(name, &unsupported(), warnings);
+    }
+    if let Some(t) = &object.indicator_type {
+        if !IP_INDICATOR_TYPES.iter().any(|k| k.eq_ignore_ascii_case(t)) {
+            return Response::failed(name, &unsupported(), warnings);
+        }
+    }
+    let Some(value) = &object.value else {
+        let e = Error::InvalidRequest("object.value is missing: give the IP address".into());
+        return Response::failed(name, &e, warnings);
+    };
+    for key in request.params.keys() {
+        warnings.push(ErrorBody::warning(
+            "unknown_param",
+            format!("Lookup takes no run parameters; {key:?} was ignored"),
+        ));
+    }
+    if let (Some(t), Ok(ip)) = (&object.indicator_type, ip::parse_indicator(value)) {
+        let expected = if ip.is_ipv4() {
+            "IP Address"
+        } else {
+            "IPv6 Address"
+        };
+        if !t.eq_ignore_ascii_case(expected) {
+            warnings.push(ErrorBody::warning(
+                "indicator_type_mismatch",
+                format!("the indicator is of type {t:?} but {ip} is an {expected}; looked up as {expected}"),
+            ));
+        }
+    }
+    lookup_values(
+        config,
+        Action::Lookup,
+        std::slice::from_ref(value),
+        warnings,
+    )
+}
+
+/// Looks up `values` (IP indicator values, refanged and deduplicated here) with the configured
+/// source and builds the response. Used by the Lookup action and the analyst's `lookup` command.
+pub fn lookup_values(
+    config: &Config,
+    action: Action,
+    values: &[String],
+    mut warnings: Vec<ErrorBody>,
+) -> Response {
+    let name = Some(action.as_str().to_owned());
+    let backend = match open_backend(config) {
+        Ok((backend, open_warnings)) => {
+            warnings.extend(
+                open_warnings
+                    .into_iter()
+                    .map(|w| ErrorBody::warning("database_unused", w)),
+            );
+            backend
+        }
+        Err(e) => {
+            // The IPs themselves may be wrong too: say so as well, nothing is lost.
+            let mut response = Response::failed(name, &e, warnings);
+            for value in values {
+                if let Err(e) = ip::parse_indicator(value) {
+                    response.errors.push((&e).into());
+                }
+            }
+            return response;
+        }
+    };
+
+    let mut results: Vec<IpResult> = Vec::with_capacity(values.len());
+    let mut seen: Vec<IpAddr> = Vec::with_capacity(values.len());
+    let mut matched: Vec<Vec<(usize, IpNet)>> = Vec::new();
+    for value in values {
+        let ip = match ip::parse_indicator(value) {
+            Ok(ip) => ip,
+            Err(e) => {
+                results.push(failed_result(value.trim().to_owned(), &e));
+                matched.push(Vec::new());
+                continue;
+            }
+        };
+        if seen.contains(&ip) {
+            continue;
+        }
+        seen.push(ip);
+        let (result, networks) = lookup_one(backend.as_ref(), ip, config.locale);
+        results.push(result);
+        matched.push(networks);
+    }
+
+    let mut databases = backend.databases().to_vec();
+    if let [networks] = matched.as_slice() {
+        for (source, network) in networks {
+            databases[*source].network = Some(network.to_string());
+        }
+    }
+    let meta = Meta {
+        source: config.source.as_str(),
+        context_type: config.context.as_str(),
+        databases,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    finish(name, results, warnings, meta)
+}
+
+fn open_backend(config: &Config) -> Result<(Box<dyn Backend>, Vec<String>), Error> {
+    match config.source {
+        Source::DbFile => {
+            let (backend, warnings) = MmdbBackend::open(&config.databases, config.context)?;
+            Ok((Box::new(backend), warnings))
+        }
+        Source::WebApi => Err(Error::UnsupportedSource(Source::WebApi.as_str())),
+    }
+}
+
+fn failed_result(ip: String, error: &Error) -> IpResult {
+    IpResult {
+        ip,
+        network: None,
+        data: None,
+        attributes: Vec::new(),
+        indicators: Vec::new(),
+        error: Some(error.into()),
+    }
+}
+
+/// Looks up one address: its result, and which source matched which network.
+fn lookup_one(backend: &dyn Backend, ip: IpAddr, locale: &str) -> (IpResult, Vec<(usize, IpNet)>) {
+    if let Err(e) = ip::check_reachable(ip) {
+        return (failed_result(ip.to_string(), &e), Vec::new());
+    }
+    let found = match backend.lookup(ip) {
+        Ok(found) => found,
+        Err(e) => return (failed_result(ip.to_string(), &e), Vec::new()),
+    };
+    let networks = found
+        .records
+        .iter()
+        .map(|r| (r.source, r.network))
+        .collect();
+    if found.records.is_empty() {
+        let e = Error::NotFound {
+            ip: ip.to_string(),
+            databases: backend
+                .databases()
+                .iter()
+                .filter(|d| d.used)
+                .map(|d| d.file.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let mut result = failed_result(ip.to_string(), &e);
+        result.network = found.network.map(|n| n.to_string());
+        return (result, networks);
+    }
+    let mapped = mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), locale);
+    let network = found.network;
+    let data = build_data(ip, found, backend.merges());
+    let result = IpResult {
+        ip: ip.to_string(),
+        network: network.map(|n| n.to_string()),
+        data: Some(data),
+        attributes: mapped.attributes,
+        indicators: mapped.indicators,
+        error: None,
+    };
+    (result, networks)
+}
+
+/// Builds `data` as MaxMind's readers give it: one database's record with `ip_address` and
+/// `prefix_len` added (under `traits` for located records, at the top for flat ones), or — when
+/// several databases are used — their merge, flat records under `traits`, first listed wins.
+fn build_data(ip: IpAddr, found: Found, merges: bool) -> Value {
+    let prefix_len = found.network.map_or(0, |n| n.prefix_len());
+    let added = [
+        ("ip_address", json!(ip.to_string())),
+        ("prefix_len", json!(prefix_len)),
+    ];
+    let mut records = found.records.into_iter();
+    if !merges {
+        if let Some(only) = records.next() {
+            let mut record = only.record;
+            let target = match only.shape {
+                Shape::Located => traits_of(&mut record),
+                Shape::Flat => record.as_object_mut(),
+            };
+            if let Some(target) = target {
+                for (k, v) in added {
+                    target.insert(k.to_owned(), v);
+                }
+            }
+            return record;
+        }
+    }
+    let mut merged = Value::Object(Map::new());
+    for source in records {
+        match source.shape {
+            Shape::Located => merge_first_wins(&mut merged, source.record),
+            Shape::Flat => {
+                if let Some(traits) = traits_of(&mut merged) {
+                    let mut target = Value::Object(std::mem::take(traits));
+                    merge_first_wins(&mut target, source.record);
+                    if let Value::Object(t) = target {
+                        *traits = t;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(traits) = traits_of(&mut merged) {
+        for (k, v) in added {
+            traits.insert(k.to_owned(), v);
+        }
+    }
+    merged
+}
+
+/// The `traits` map of a located record, created if absent.
+fn traits_of(record: &mut Value) -> Option<&mut Map<String, Value>> {
+    record
+        .as_object_mut()?
+        .entry("traits")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+}
+
+/// Merges `from` into `into`: maps merge key by key, and on any other clash `into` keeps its value.
+fn merge_first_wins(into: &mut Value, from: Value) {
+    if let (Value::Object(into), Value::Object(from)) = (into, from) {
+        for (k, v) in from {
+            match into.get_mut(&k) {
+                Some(existing) => merge_first_wins(existing, v),
+                None => {
+                    into.insert(k, v);
+                }
+            }
+        }
+    }
+}
+
+/// Sums up per-IP results into the response.
+fn finish(
+    action: Option<String>,
+    results: Vec<IpResult>,
+    warnings: Vec<ErrorBody>,
+    meta: Meta,
+) -> Response {
+    let mut attributes: Vec<Attribute> = Vec::new();
+    let mut indicators: Vec<Indicator> = Vec::new();
+    let mut errors = Vec::new();
+    let mut failed = 0;
+    for result in &results {
+        for a in &result.attributes {
+            if !attributes.contains(a) {
+                attributes.push(a.clone());
+            }
+        }
+        for i in &result.indicators {
+            if !indicators.contains(i) {
+                indicators.push(i.clone());
+            }
+        }
+        if let Some(error) = &result.error {
+            if !error.is_answer {
+                failed += 1;
+                errors.push(error.clone());
+            }
+        }
+    }
+    let status = if failed == 0 {
+        Status::Success
+    } else if failed == results.len() {
+        Status::Error
+    } else {
+        Status::Partial
+    };
+    Response {
+        status,
+        action,
+        results,
+        attributes,
+        indicators,
+        warnings,
+        errors,
+        meta: Some(meta),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_keeps_the_first_value_and_adds_the_rest() {
+        let mut a = json!({"city": {"names": {"en": "London"}}, "traits": {"x": 1}});
+        merge_first_wins(
+            &mut a,
+            json!({"city": {"names": {"en": "Paris", "de": "Paris"}}, "traits": {"x": 2, "y": 3}}),
+        );
+        assert_eq!(
+            a,
+            json!({"city": {"names": {"en": "London", "de": "Paris"}}, "traits": {"x": 1, "y": 3}})
+        );
+    }
+}

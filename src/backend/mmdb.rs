@@ -1,0 +1,394 @@
+//! The MaxMind DB file backend: opens each configured file once (memory-mapped), reads its kind
+//! from the metadata, decides what it contributes to the configured context, and looks IPs up.
+
+use std::fs;
+use std::io;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use maxminddb::{MaxMindDbError, Reader};
+use serde_json::{Map, Value};
+
+use super::{Backend, Found, Shape, SourceRecord};
+use crate::config::{Context, DbFiles};
+use crate::error::Error;
+use crate::mapping::RowFilter;
+use crate::protocol::DatabaseInfo;
+
+/// What a database holds, read from its metadata `database_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    /// GeoIP2/GeoLite2 City (and regional/Shield variants).
+    City,
+    /// GeoIP2/GeoLite2 Country.
+    Country,
+    /// GeoIP2 Enterprise and Precision Enterprise.
+    Enterprise,
+    /// GeoLite2/GeoIP2 ASN.
+    Asn,
+    /// GeoIP2 ISP.
+    Isp,
+    /// GeoIP2 Anonymous-IP, GeoIP Anonymous Plus.
+    AnonymousIp,
+    /// GeoIP2 Connection-Type.
+    ConnectionType,
+    /// GeoIP2 Domain.
+    Domain,
+    /// A type the mapping table does not know (DensityIncome, IP-Risk, …): flat raw data.
+    Other,
+}
+
+impl DbKind {
+    /// Classifies a metadata `database_type`.
+    pub fn from_database_type(database_type: &str) -> DbKind {
+        let t = database_type.to_ascii_lowercase();
+        if t.contains("enterprise") {
+            DbKind::Enterprise
+        } else if t.contains("city") {
+            DbKind::City
+        } else if t.contains("country") {
+            DbKind::Country
+        } else if t.contains("asn") {
+            DbKind::Asn
+        } else if t.contains("isp") {
+            DbKind::Isp
+        } else if t.contains("anonymous-ip") || t.contains("anonymous-plus") {
+            DbKind::AnonymousIp
+        } else if t.contains("connection-type") {
+            DbKind::ConnectionType
+        } else if t.contains("domain") {
+            DbKind::Domain
+        } else {
+            DbKind::Other
+        }
+    }
+
+    /// The record layout of this kind.
+    pub fn shape(self) -> Shape {
+        match self {
+            DbKind::City | DbKind::Country | DbKind::Enterprise => Shape::Located,
+            _ => Shape::Flat,
+        }
+    }
+
+    /// Whether this kind answers `context` (at least one listed database must).
+    pub fn answers(self, context: Context) -> bool {
+        match context {
+            Context::City => matches!(self, DbKind::City | DbKind::Enterprise),
+            Context::Country => {
+                matches!(self, DbKind::City | DbKind::Country | DbKind::Enterprise)
+            }
+            Context::Asn => matches!(self, DbKind::Asn | DbKind::Isp | DbKind::Enterprise),
+            Context::Auto => true,
+        }
+    }
+
+    /// The rows this kind contributes in `context`, or `None` when it is not used.
+    ///
+    /// Flat kinds hold data of their own and add it in any context; located kinds contribute the
+    /// rows of the context they answer.
+    pub fn rows(self, context: Context) -> Option<RowFilter> {
+        if self.shape() == Shape::Flat {
+            return Some(RowFilter::ALL);
+        }
+        if !self.answers(context) {
+            return None;
+        }
+        Some(match (context, self) {
+            (Context::Country, _) | (Context::Auto, DbKind::Country) => RowFilter::COUNTRY,
+            (Context::Asn, _) => RowFilter::ASN,
+            _ => RowFilter::ALL,
+        })
+    }
+}
+
+fn needs(context: Context) -> &'static str {
+    match context {
+        Context::City => "a City or Enterprise database",
+        Context::Country => "a City, Country or Enterprise database",
+        Context::Asn => "an ASN, ISP or Enterprise database",
+        Context::Auto => "any database",
+    }
+}
+
+struct Database {
+    reader: Reader<maxminddb::Mmap>,
+    kind: DbKind,
+    rows: Option<RowFilter>,
+    ipv4_only: bool,
+    path: PathBuf,
+}
+
+/// The configured database files, open.
+pub struct MmdbBackend {
+    databases: Vec<Database>,
+    infos: Vec<DatabaseInfo>,
+    used: usize,
+}
+
+impl MmdbBackend {
+    /// Opens every file of `files` and checks that together they can answer `context`.
+    ///
+    /// Returns warnings about files that are not used in this context.
+    pub fn open(files: &DbFiles, context: Context) -> Result<(Self, Vec<String>), Error> {
+        let mut databases = Vec::with_capacity(files.files.len());
+        let mut infos = Vec::with_capacity(files.files.len());
+        let mut warnings = Vec::new();
+        for (i, file) in files.files.iter().enumerate() {
+            if files.files[..i].contains(file) {
+                warnings.push(format!(
+                    "database {} is listed twice; it is used once",
+                    file.display()
+                ));
+                continue;
+            }
+            let path = resolve(files.root.as_deref(), file)?;
+            let reader = open_mapped(&path).map_err(|e| db_error(file, e))?;
+            let meta = reader.metadata();
+            let kind = DbKind::from_database_type(&meta.database_type);
+            let rows = kind.rows(context);
+            if rows.is_none() {
+                warnings.push(format!(
+                    "database {} ({}) does not answer context_type {:?} and holds no other data; it was not used",
+                    file.display(),
+                    meta.database_type,
+                    context.as_str()
+                ));
+            }
+            infos.push(DatabaseInfo {
+                file: file.display().to_string(),
+                database_type: meta.database_type.clone(),
+                build_epoch: meta.build_epoch,
+                used: rows.is_some(),
+                network: None,
+            });
+            databases.push(Database {
+                ipv4_only: meta.ip_version == 4,
+                reader,
+                kind,
+                rows,
+                path: file.clone(),
+            });
+        }
+        if !databases.iter().any(|d| d.kind.answers(context)) {
+            return Err(Error::ContextMismatch {
+                context: context.as_str(),
+                needs: needs(context),
+                types: infos
+                    .iter()
+                    .map(|i| format!("{} ({})", i.database_type, i.file))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let used = databases.iter().filter(|d| d.rows.is_some()).count();
+        Ok((
+            MmdbBackend {
+                databases,
+                infos,
+                used,
+            },
+            warnings,
+        ))
+    }
+}
+
+impl Backend for MmdbBackend {
+    fn databases(&self) -> &[DatabaseInfo] {
+        &self.infos
+    }
+
+    fn merges(&self) -> bool {
+        self.used > 1
+    }
+
+    fn lookup(&self, ip: IpAddr) -> Result<Found, Error> {
+        let mut found = Found {
+            records: Vec::new(),
+            network: None,
+        };
+        for (index, db) in self.databases.iter().enumerate() {
+            let Some(rows) = db.rows else { continue };
+            if db.ipv4_only && ip.is_ipv6() {
+                continue;
+            }
+            let corrupt = |e: MaxMindDbError| Error::DbInvalid {
+                path: db.path.clone(),
+                reason: e.to_string(),
+            };
+            let result = db.reader.lookup(ip).map_err(corrupt)?;
+            let network = result.network().map_err(corrupt)?;
+            let network = IpNet::new(network.ip(), network.prefix())
+                .map_err(|e| Error::Internal(format!("network from the reader: {e}")))?
+                .trunc();
+            if found
+                .network
+                .is_none_or(|n| network.prefix_len() > n.prefix_len())
+            {
+                found.network = Some(network);
+            }
+            let Some(record) = result.decode::<Value>().map_err(corrupt)? else {
+                continue;
+            };
+            if record.as_object().is_some_and(Map::is_empty) {
+                continue;
+            }
+            found.records.push(SourceRecord {
+                source: index,
+                network,
+                shape: db.kind.shape(),
+                rows,
+                record,
+            });
+        }
+        if let Some(narrowest) = found
+            .records
+            .iter()
+            .map(|r| r.network)
+            .max_by_key(IpNet::prefix_len)
+        {
+            found.network = Some(narrowest);
+        }
+        Ok(found)
+    }
+}
+
+/// Resolves `file` inside `root`, following symlinks, and refuses anything outside it.
+fn resolve(root: Option<&Path>, file: &Path) -> Result<PathBuf, Error> {
+    let Some(root) = root else {
+        return Ok(file.to_path_buf());
+    };
+    let not_found = |reason: String| Error::DbNotFound {
+        path: file.to_path_buf(),
+        reason,
+    };
+    let root = fs::canonicalize(root).map_err(|e| {
+        not_found(format!(
+            "the database folder {} cannot be opened: {}",
+            root.display(),
+            io_reason(&e)
+        ))
+    })?;
+    let joined = root.join(file);
+    let real = fs::canonicalize(&joined).map_err(|e| {
+        not_found(format!(
+            "no such file in the database folder {}: {}; upload it or fix mmdb_filename",
+            root.display(),
+            io_reason(&e)
+        ))
+    })?;
+    if !real.starts_with(&root) {
+        return Err(Error::ConfigInvalid {
+            key: "mmdb_filename",
+            reason: format!(
+                "{} resolves outside the database folder {}; name a file inside it",
+                file.display(),
+                root.display()
+            ),
+        });
+    }
+    Ok(real)
+}
+
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "not found".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+enum OpenError {
+    Io(io::Error),
+    NotAFile,
+    Format(MaxMindDbError),
+}
+
+fn db_error(file: &Path, e: OpenError) -> Error {
+    match e {
+        OpenError::Io(e) => Error::DbNotFound {
+            path: file.to_path_buf(),
+            reason: io_reason(&e),
+        },
+        OpenError::NotAFile => Error::DbNotFound {
+            path: file.to_path_buf(),
+            reason: "not a regular file".to_owned(),
+        },
+        OpenError::Format(MaxMindDbError::Io(e)) => Error::DbNotFound {
+            path: file.to_path_buf(),
+            reason: io_reason(&e),
+        },
+        OpenError::Format(e) => Error::DbInvalid {
+            path: file.to_path_buf(),
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Opens a database memory-mapped, after checking it is a regular file (a FIFO would block).
+fn open_mapped(path: &Path) -> Result<Reader<maxminddb::Mmap>, OpenError> {
+    let meta = fs::metadata(path).map_err(OpenError::Io)?;
+    if !meta.is_file() {
+        return Err(OpenError::NotAFile);
+    }
+    if meta.len() == 0 {
+        return Err(OpenError::Format(MaxMindDbError::invalid_database(
+            "the file is empty",
+        )));
+    }
+    // SAFETY: the map is read-only and lives as long as the reader. MaxMind's updaters replace
+    // database files by renaming a new file over the old one, which leaves this mapping on the
+    // old inode, intact. Only writing into the same file in place while a run reads it could
+    // change the bytes under the reader; the reader bounds-checks every offset it follows, so
+    // that yields wrong data or an error for the run, and the file is never written by us.
+    unsafe { Reader::open_mmap(path) }.map_err(OpenError::Format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_come_from_database_type() {
+        use DbKind::*;
+        for (t, k) in [
+            ("GeoIP2-City", City),
+            ("GeoLite2-City", City),
+            ("GeoIP2-City-Shield", City),
+            ("GeoIP2-Country", Country),
+            ("GeoLite2-Country", Country),
+            ("GeoIP2-Enterprise", Enterprise),
+            ("GeoIP2-Precision-Enterprise", Enterprise),
+            ("GeoLite2-ASN", Asn),
+            ("GeoIP2-ISP", Isp),
+            ("GeoIP2-Anonymous-IP", AnonymousIp),
+            ("GeoIP-Anonymous-Plus", AnonymousIp),
+            ("GeoIP2-Connection-Type", ConnectionType),
+            ("GeoIP2-Domain", Domain),
+            ("GeoIP2-DensityIncome", Other),
+            ("GeoIP2-IP-Risk", Other),
+        ] {
+            assert_eq!(DbKind::from_database_type(t), k, "{t}");
+        }
+    }
+
+    #[test]
+    fn contexts_pick_rows() {
+        assert_eq!(DbKind::City.rows(Context::City), Some(RowFilter::ALL));
+        assert_eq!(
+            DbKind::City.rows(Context::Country),
+            Some(RowFilter::COUNTRY)
+        );
+        assert_eq!(DbKind::City.rows(Context::Asn), None);
+        assert_eq!(DbKind::Enterprise.rows(Context::Asn), Some(RowFilter::ASN));
+        assert_eq!(DbKind::Country.rows(Context::City), None);
+        assert_eq!(
+            DbKind::Country.rows(Context::Auto),
+            Some(RowFilter::COUNTRY)
+        );
+        assert_eq!(DbKind::Asn.rows(Context::City), Some(RowFilter::ALL));
+        assert!(!DbKind::Asn.answers(Context::City));
+        assert!(DbKind::Isp.answers(Context::Asn));
+    }
+}

@@ -1,0 +1,600 @@
+//! The operation's configuration: the raw keys of the platform's configuration page
+//! ([`RawConfig`], the same keys as the user fields of `manifest.yaml`) and the resolved,
+//! validated settings the core runs on ([`Config`]).
+//!
+//! The platform sends every field of the page, set or not, and some platforms send booleans and
+//! numbers as strings: an empty string is "not set", and `"true"`/`"false"` are booleans.
+//! Unknown keys are kept and reported as warnings rather than refused.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::Error;
+
+/// A value that must never be printed: `Debug`, `Display` and `Serialize` show `[redacted]`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether no secret was given.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Secret(lenient_string(d)?.unwrap_or_default()))
+    }
+}
+
+/// One name or a list of names, as `mmdb_filename` accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// Nothing configured.
+    #[default]
+    None,
+    /// A single name.
+    One(String),
+    /// Several names, in precedence order.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// The configuration keys exactly as the platform sends them (see `manifest.yaml`).
+///
+/// Every field is optional: defaults are applied by [`Config::resolve`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RawConfig {
+    /// `db_file` (default) or `web_api`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub source: Option<String>,
+    /// One MMDB file name, or a list of them, under `db_dir`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub mmdb_filename: OneOrMany,
+    /// The folder of uploaded database files.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub db_dir: Option<String>,
+    /// `city` (default), `country`, `asn` or `auto`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub context_type: Option<String>,
+    /// Language of names; default `en`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub locale: Option<String>,
+    /// MaxMind account ID (web service).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub account_id: Option<String>,
+    /// MaxMind license key (web service).
+    #[serde(default)]
+    pub license_key: Secret,
+    /// `geoip2` (default) or `geolite2` (web service).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub edition: Option<String>,
+    /// Override of the web service's base URL.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub web_api_url: Option<String>,
+    /// Whether Lookup All Related IPs adds a Mapbox map to the description.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub use_mapbox: Option<bool>,
+    /// The public (`pk.`) Mapbox token for the map.
+    #[serde(default)]
+    pub mapbox_api_key: Secret,
+    /// Whether web requests ignore the proxy settings of the environment.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub bypass_proxy: Option<bool>,
+    /// Keys this version does not know; reported as warnings.
+    #[serde(flatten, skip_serializing)]
+    pub unknown: BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+impl RawConfig {
+    /// The names of all configuration keys this version knows, sorted.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(RawConfig::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Str(String),
+        Int(i64),
+        UInt(u64),
+    }
+    Ok(match Option::<Scalar>::deserialize(d)? {
+        None => None,
+        Some(Scalar::Str(s)) if s.trim().is_empty() => None,
+        Some(Scalar::Str(s)) => Some(s.trim().to_owned()),
+        Some(Scalar::Int(i)) => Some(i.to_string()),
+        Some(Scalar::UInt(u)) => Some(u.to_string()),
+    })
+}
+
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BoolLike {
+        Bool(bool),
+        Str(String),
+        Int(u64),
+    }
+    use serde::de::Error as _;
+    match Option::<BoolLike>::deserialize(d)? {
+        None => Ok(None),
+        Some(BoolLike::Bool(b)) => Ok(Some(b)),
+        Some(BoolLike::Int(0)) => Ok(Some(false)),
+        Some(BoolLike::Int(1)) => Ok(Some(true)),
+        Some(BoolLike::Int(n)) => Err(D::Error::custom(format!("expected a boolean, found {n}"))),
+        Some(BoolLike::Str(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "" => Ok(None),
+            "true" | "yes" | "on" | "1" => Ok(Some(true)),
+            "false" | "no" | "off" | "0" => Ok(Some(false)),
+            other => Err(D::Error::custom(format!(
+                "expected a boolean, found {other:?}"
+            ))),
+        },
+    }
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<OneOrMany, D::Error> {
+    let value = Option::<OneOrMany>::deserialize(d)?.unwrap_or_default();
+    let names: Vec<String> = value
+        .into_vec()
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    Ok(match names.len() {
+        0 => OneOrMany::None,
+        1 => OneOrMany::One(names.into_iter().next().unwrap_or_default()),
+        _ => OneOrMany::Many(names),
+    })
+}
+
+/// Where the records come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// MaxMind DB files.
+    DbFile,
+    /// The MaxMind GeoIP2 web service.
+    WebApi,
+}
+
+impl Source {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::DbFile => "db_file",
+            Source::WebApi => "web_api",
+        }
+    }
+}
+
+/// What is asked of the databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// City-level geolocation; all mapping rows apply.
+    City,
+    /// Country-level geolocation; the country and continent rows apply.
+    Country,
+    /// Autonomous system; the ASN rows apply.
+    Asn,
+    /// Each database answers as its type says.
+    Auto,
+}
+
+impl Context {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Context::City => "city",
+            Context::Country => "country",
+            Context::Asn => "asn",
+            Context::Auto => "auto",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "city" => Context::City,
+            "country" => Context::Country,
+            "asn" => Context::Asn,
+            "auto" => Context::Auto,
+            _ => return None,
+        })
+    }
+}
+
+/// The locales MaxMind databases carry names in.
+pub const LOCALES: [&str; 8] = ["de", "en", "es", "fr", "ja", "pt-BR", "ru", "zh-CN"];
+
+/// The MaxMind web service edition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edition {
+    /// GeoIP2 (paid), the default.
+    GeoIp2,
+    /// GeoLite2 (free).
+    GeoLite2,
+}
+
+/// Which database files to open, and the folder they must stay inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbFiles {
+    /// The folder every file must resolve inside (after following symlinks); `None` for paths an
+    /// analyst gave on the command line, which are used as given.
+    pub root: Option<PathBuf>,
+    /// The files in precedence order (relative to `root` when it is set).
+    pub files: Vec<PathBuf>,
+}
+
+/// Settings of the MaxMind web service, validated now and used by the web backend.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// MaxMind account ID.
+    pub account_id: Option<String>,
+    /// MaxMind license key.
+    pub license_key: Secret,
+    /// Which service.
+    pub edition: Edition,
+    /// Base URL override.
+    pub url: Option<String>,
+    /// Whether to ignore the environment's proxy settings.
+    pub bypass_proxy: bool,
+}
+
+/// The resolved, validated settings of one action.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where records come from.
+    pub source: Source,
+    /// The database files (for [`Source::DbFile`]).
+    pub databases: DbFiles,
+    /// What is asked of the databases.
+    pub context: Context,
+    /// Language of names, one of [`LOCALES`].
+    pub locale: &'static str,
+    /// Web service settings.
+    pub web: WebConfig,
+    /// Whether to add a Mapbox map (Lookup All Related IPs).
+    pub use_mapbox: bool,
+    /// Mapbox access token.
+    pub mapbox_api_key: Secret,
+}
+
+/// What the environment contributes to the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// `MAXMIND_DB_DIR`.
+    pub db_dir: Option<PathBuf>,
+}
+
+impl Environment {
+    /// Reads the process environment.
+    pub fn from_process() -> Self {
+        Environment {
+            db_dir: std::env::var_os("MAXMIND_DB_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+}
+
+impl Config {
+    /// Validates `raw` and applies defaults; unknown keys come back as warnings.
+    pub fn resolve(raw: RawConfig, env: &Environment) -> Result<(Config, Vec<String>), Error> {
+        let warnings = raw
+            .unknown
+            .keys()
+            .map(|k| format!("config key {k:?} is not known to this version and was ignored"))
+            .collect();
+
+        let source = match raw
+            .source
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("db_file") | Some("db file") => Source::DbFile,
+            Some("web_api") | Some("web api") => Source::WebApi,
+            Some(other) => {
+                return Err(invalid(
+                    "source",
+                    format!("{other:?} is not a source; expected \"db_file\" or \"web_api\""),
+                ));
+            }
+        };
+
+        let context = match raw.context_type.as_deref() {
+            None => Context::City,
+            Some(s) => Context::parse(s).ok_or_else(|| {
+                invalid(
+                    "context_type",
+                    format!("{s:?} is not a context; expected city, country, asn or auto"),
+                )
+            })?,
+        };
+
+        let locale = match raw.locale.as_deref() {
+            None => "en",
+            Some(s) => LOCALES
+                .iter()
+                .find(|l| l.eq_ignore_ascii_case(s) || l.replace('-', "_").eq_ignore_ascii_case(s))
+                .copied()
+                .ok_or_else(|| {
+                    invalid(
+                        "locale",
+                        format!(
+                            "{s:?} is not a MaxMind locale; expected one of {}",
+                            LOCALES.join(", ")
+                        ),
+                    )
+                })?,
+        };
+
+        let edition = match raw
+            .edition
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("geoip2") => Edition::GeoIp2,
+            Some("geolite2") => Edition::GeoLite2,
+            Some(other) => {
+                return Err(invalid(
+                    "edition",
+                    format!("{other:?} is not an edition; expected \"geoip2\" or \"geolite2\""),
+                ));
+            }
+        };
+
+        if let Some(url) = raw.web_api_url.as_deref() {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid(
+                    "web_api_url",
+                    format!("{url:?} is not an http(s) URL"),
+                ));
+            }
+        }
+
+        let files = raw.mmdb_filename.into_vec();
+        for name in &files {
+            check_file_name(name)?;
+        }
+        if source == Source::DbFile && files.is_empty() {
+            return Err(invalid(
+                "mmdb_filename",
+                "no database configured; name an uploaded .mmdb file (or a list of them)".into(),
+            ));
+        }
+        if source == Source::WebApi {
+            if raw.account_id.is_none() {
+                return Err(invalid(
+                    "account_id",
+                    "the web service needs a MaxMind account ID".into(),
+                ));
+            }
+            if raw.license_key.is_empty() {
+                return Err(invalid(
+                    "license_key",
+                    "the web service needs a MaxMind license key".into(),
+                ));
+            }
+        }
+
+        let use_mapbox = raw.use_mapbox.unwrap_or(false);
+        if use_mapbox && raw.mapbox_api_key.is_empty() {
+            return Err(invalid(
+                "mapbox_api_key",
+                "use_mapbox is on but no Mapbox access token is set".into(),
+            ));
+        }
+
+        let root = raw
+            .db_dir
+            .map(PathBuf::from)
+            .or_else(|| env.db_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("."));
+
+        let config = Config {
+            source,
+            databases: DbFiles {
+                root: Some(root),
+                files: files.into_iter().map(PathBuf::from).collect(),
+            },
+            context,
+            locale,
+            web: WebConfig {
+                account_id: raw.account_id,
+                license_key: raw.license_key,
+                edition,
+                url: raw.web_api_url,
+                bypass_proxy: raw.bypass_proxy.unwrap_or(false),
+            },
+            use_mapbox,
+            mapbox_api_key: raw.mapbox_api_key,
+        };
+        Ok((config, warnings))
+    }
+}
+
+fn invalid(key: &'static str, reason: String) -> Error {
+    Error::ConfigInvalid { key, reason }
+}
+
+/// Refuses names that cannot be a file under `db_dir` whatever the file system says.
+fn check_file_name(name: &str) -> Result<(), Error> {
+    let reason = if name.contains('\0') {
+        Some("contains a NUL byte")
+    } else if name.contains('\\') {
+        Some("contains a backslash; use the plain file name")
+    } else if name.split('/').any(|part| part == "..") {
+        Some("climbs out of db_dir with \"..\"; use the plain file name")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(invalid(
+            "mmdb_filename",
+            format!("{:?} {reason}", name.escape_debug().to_string()),
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(json: serde_json::Value) -> Result<(Config, Vec<String>), Error> {
+        let raw: RawConfig = serde_json::from_value(json).expect("raw config parses");
+        Config::resolve(raw, &Environment::default())
+    }
+
+    #[test]
+    fn defaults_are_db_file_city_english_in_the_current_directory() {
+        let (c, warnings) = resolve(serde_json::json!({"mmdb_filename": "a.mmdb"})).unwrap();
+        assert_eq!(c.source, Source::DbFile);
+        assert_eq!(c.context, Context::City);
+        assert_eq!(c.locale, "en");
+        assert_eq!(c.databases.root, Some(PathBuf::from(".")));
+        assert_eq!(c.databases.files, [PathBuf::from("a.mmdb")]);
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn platform_strings_are_read_leniently() {
+        let (c, _) = resolve(serde_json::json!({
+            "mmdb_filename": ["a.mmdb", " ", "b.mmdb"], "use_mapbox": "true",
+            "mapbox_api_key": "pk.x", "account_id": 42, "license_key": "", "locale": "pt_br",
+            "context_type": "ASN", "web_api_url": ""
+        }))
+        .unwrap();
+        assert_eq!(c.databases.files.len(), 2);
+        assert!(c.use_mapbox);
+        assert_eq!(c.web.account_id.as_deref(), Some("42"));
+        assert_eq!(c.locale, "pt-BR");
+        assert_eq!(c.context, Context::Asn);
+        assert_eq!(c.web.url, None);
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings() {
+        let (_, warnings) =
+            resolve(serde_json::json!({"mmdb_filename": "a.mmdb", "colour": "red"})).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("\"colour\""));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let key = |json| match resolve(json) {
+            Err(Error::ConfigInvalid { key, .. }) => key,
+            other => panic!("expected config_invalid, got {other:?}"),
+        };
+        use serde_json::json;
+        assert_eq!(
+            key(json!({"mmdb_filename": "a", "source": "ftp"})),
+            "source"
+        );
+        assert_eq!(
+            key(json!({"mmdb_filename": "a", "context_type": "zip"})),
+            "context_type"
+        );
+        assert_eq!(key(json!({"mmdb_filename": "a", "locale": "xx"})), "locale");
+        assert_eq!(
+            key(json!({"mmdb_filename": "a", "edition": "gold"})),
+            "edition"
+        );
+        assert_eq!(
+            key(json!({"mmdb_filename": "a", "web_api_url": "ftp://x"})),
+            "web_api_url"
+        );
+        assert_eq!(key(json!({})), "mmdb_filename");
+        assert_eq!(
+            key(json!({"mmdb_filename": "../etc/passwd"})),
+            "mmdb_filename"
+        );
+        assert_eq!(key(json!({"mmdb_filename": "a\\b.mmdb"})), "mmdb_filename");
+        assert_eq!(
+            key(json!({"mmdb_filename": "a\u{0}.mmdb"})),
+            "mmdb_filename"
+        );
+        assert_eq!(key(json!({"source": "web_api"})), "account_id");
+        assert_eq!(
+            key(json!({"source": "web_api", "account_id": "1"})),
+            "license_key"
+        );
+        assert_eq!(
+            key(json!({"mmdb_filename": "a", "use_mapbox": true})),
+            "mapbox_api_key"
+        );
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let (c, _) = resolve(serde_json::json!({
+            "mmdb_filename": "a", "license_key": "LK-SECRET-123", "use_mapbox": true,
+            "mapbox_api_key": "sk.SECRET456"
+        }))
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert_eq!(c.web.license_key.expose(), "LK-SECRET-123");
+    }
+
+    #[test]
+    fn keys_lists_every_field() {
+        let mut keys = RawConfig::keys();
+        keys.sort();
+        let mut expected = [
+            "source",
+            "mmdb_filename",
+            "db_dir",
+            "context_type",
+            "locale",
+            "account_id",
+            "license_key",
+            "edition",
+            "web_api_url",
+            "use_mapbox",
+            "mapbox_api_key",
+            "bypass_proxy",
+        ];
+        expected.sort();
+        assert_eq!(keys, expected);
+    }
+}

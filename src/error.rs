@@ -1,0 +1,225 @@
+//! Errors, each with the stable snake_case code the platform and scripts match on.
+//!
+//! The code (see [`Error::code`]) is part of the wire protocol: it never changes once released.
+//! The message (the `Display` text) says what happened and what to do about it; it may improve
+//! between releases. No variant ever carries a secret (license keys, tokens).
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in an action, for the whole action or for one IP address.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request is not a JSON object of the expected shape.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// The request names an action this operation does not have.
+    #[error(
+        "unknown action {0:?}: expected \"lookup\" (Lookup) or \"lookup_all_related_ips\" (Lookup All Related IPs)"
+    )]
+    UnknownAction(String),
+
+    /// The action does not run on this kind of object.
+    #[error("the {action} action does not run on {object}: {hint}")]
+    UnsupportedObject {
+        /// Wire name of the action.
+        action: &'static str,
+        /// What the request carried, e.g. `indicator of type "FQDN"`.
+        object: String,
+        /// What the action does run on.
+        hint: &'static str,
+    },
+
+    /// The value is not one IPv4 or IPv6 address.
+    #[error("{value:?} is not an IP address: {reason}")]
+    InvalidIp {
+        /// The value as received (trimmed).
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// The address is special-purpose and not globally reachable, so no database knows it.
+    #[error(
+        "{ip} is in {network} ({name}), a special-purpose range that is not globally reachable; it was not looked up"
+    )]
+    ReservedIp {
+        /// The address.
+        ip: String,
+        /// The registry entry's network.
+        network: &'static str,
+        /// The registry entry's name.
+        name: &'static str,
+    },
+
+    /// No database used by the action has a record for the address.
+    #[error("{ip} is in none of the databases: {databases}")]
+    NotFound {
+        /// The address.
+        ip: String,
+        /// The database files consulted, comma separated.
+        databases: String,
+    },
+
+    /// A database file does not exist or cannot be opened.
+    #[error("database {}: {reason}", .path.display())]
+    DbNotFound {
+        /// The file as configured.
+        path: PathBuf,
+        /// Why it could not be opened.
+        reason: String,
+    },
+
+    /// A database file is not a valid MaxMind DB, or a record in it is corrupt.
+    #[error("database {} is not a valid MaxMind DB file: {reason}", .path.display())]
+    DbInvalid {
+        /// The file as configured.
+        path: PathBuf,
+        /// What the reader found wrong.
+        reason: String,
+    },
+
+    /// None of the configured databases can answer the configured context.
+    #[error(
+        "context_type {context:?} needs {needs}, but the configured databases are: {types}; choose another context_type (or \"auto\") or add such a database"
+    )]
+    ContextMismatch {
+        /// The configured context.
+        context: &'static str,
+        /// The kinds of database that would answer it.
+        needs: &'static str,
+        /// The `database_type` of every configured file.
+        types: String,
+    },
+
+    /// A configuration value is missing, of the wrong type or not allowed.
+    #[error("config {key}: {reason}")]
+    ConfigInvalid {
+        /// The configuration key.
+        key: &'static str,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+
+    /// The configured source is not available in this build.
+    #[error("source {0:?} is not available in this build; use \"db_file\"")]
+    UnsupportedSource(&'static str),
+
+    /// A bug: something that must not happen did. Reported rather than crashing.
+    #[error("internal error: {0}; please report it with the request that caused it")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable, snake_case code of this error, as it appears in responses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest(_) => "invalid_request",
+            Error::UnknownAction(_) => "unknown_action",
+            Error::UnsupportedObject { .. } => "unsupported_object",
+            Error::InvalidIp { .. } => "invalid_ip",
+            Error::ReservedIp { .. } => "reserved_ip",
+            Error::NotFound { .. } => "not_found",
+            Error::DbNotFound { .. } => "db_not_found",
+            Error::DbInvalid { .. } => "db_invalid",
+            Error::ContextMismatch { .. } => "context_mismatch",
+            Error::ConfigInvalid { .. } => "config_invalid",
+            Error::UnsupportedSource(_) => "unsupported_source",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Whether this error, on one IP, is an answer rather than a failure.
+    ///
+    /// "Not in any database" and "special-purpose address" are facts about the address: an
+    /// action whose IPs all end that way still succeeded.
+    pub fn is_answer(&self) -> bool {
+        matches!(self, Error::NotFound { .. } | Error::ReservedIp { .. })
+    }
+}
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_snake_case() {
+        let all = [
+            Error::InvalidRequest(String::new()),
+            Error::UnknownAction(String::new()),
+            Error::UnsupportedObject {
+                action: "lookup",
+                object: String::new(),
+                hint: "",
+            },
+            Error::InvalidIp {
+                value: String::new(),
+                reason: String::new(),
+            },
+            Error::ReservedIp {
+                ip: String::new(),
+                network: "",
+                name: "",
+            },
+            Error::NotFound {
+                ip: String::new(),
+                databases: String::new(),
+            },
+            Error::DbNotFound {
+                path: PathBuf::new(),
+                reason: String::new(),
+            },
+            Error::DbInvalid {
+                path: PathBuf::new(),
+                reason: String::new(),
+            },
+            Error::ContextMismatch {
+                context: "asn",
+                needs: "",
+                types: String::new(),
+            },
+            Error::ConfigInvalid {
+                key: "locale",
+                reason: String::new(),
+            },
+            Error::UnsupportedSource("web_api"),
+            Error::Internal(String::new()),
+        ];
+        let codes: Vec<_> = all.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "invalid_request",
+                "unknown_action",
+                "unsupported_object",
+                "invalid_ip",
+                "reserved_ip",
+                "not_found",
+                "db_not_found",
+                "db_invalid",
+                "context_mismatch",
+                "config_invalid",
+                "unsupported_source",
+                "internal_error",
+            ]
+        );
+    }
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let e = Error::ContextMismatch {
+            context: "asn",
+            needs: "an ASN, ISP or Enterprise database",
+            types: "GeoIP2-City".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "context_type \"asn\" needs an ASN, ISP or Enterprise database, but the configured \
+             databases are: GeoIP2-City; choose another context_type (or \"auto\") or add such a database"
+        );
+    }
+}

@@ -1,0 +1,422 @@
+//! IP addresses as indicators: parsing one value (with refanging), and the special-purpose ranges
+//! that are never looked up.
+//!
+//! The special-purpose tables are the entries of IANA's IPv4 and IPv6 Special-Purpose Address
+//! Registries marked "Globally Reachable: False", plus multicast and 240.0.0.0/4. Entries that are
+//! globally reachable inside a non-reachable block (e.g. 192.0.0.9/32 inside 192.0.0.0/24) are
+//! listed as exceptions, so they are looked up.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::error::Error;
+
+/// Parses one indicator value into the address to look up.
+///
+/// Accepts surrounding whitespace and the defanged forms of threat reports (`1.2.3[.]4`,
+/// `1[.]2(.)3{.}4`, `1[dot]2[dot]3[dot]4`, `2001:db8[:]:1`). An IPv4-mapped IPv6 address
+/// (`::ffff:1.2.3.4`) becomes the IPv4 address. A network (`/n`), a port, a zone id or anything
+/// else that is not exactly one address is [`Error::InvalidIp`].
+pub fn parse_indicator(value: &str) -> Result<IpAddr, Error> {
+    let trimmed = value.trim();
+    let invalid = |reason: &str| Error::InvalidIp {
+        value: trimmed.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if trimmed.is_empty() {
+        return Err(invalid("the value is empty"));
+    }
+    let refanged = refang(trimmed);
+    if refanged.contains('/') {
+        return Err(invalid(
+            "a network (CIDR) is not one address; give a single IP",
+        ));
+    }
+    if refanged.contains('%') {
+        return Err(invalid(
+            "a zone id (%…) only has meaning on one host; give the address without it",
+        ));
+    }
+    match refanged.parse::<IpAddr>() {
+        Ok(ip) => Ok(canonical(ip)),
+        Err(_) if looks_like_host_port(&refanged) => Err(invalid(
+            "an address with a port is not one address; give the IP without the port",
+        )),
+        Err(_) => Err(invalid("expected an IPv4 or IPv6 address")),
+    }
+}
+
+/// Undoes the defanging conventions of threat reports in one value.
+///
+/// Only bracketed forms are rewritten (`[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `{dot}`, `[:]`),
+/// so a clean value comes back unchanged.
+pub fn refang(value: &str) -> String {
+    if !value.contains(['[', '(', '{']) {
+        return value.to_owned();
+    }
+    const FORMS: [(&str, &str); 7] = [
+        ("[.]", "."),
+        ("(.)", "."),
+        ("{.}", "."),
+        ("[dot]", "."),
+        ("(dot)", "."),
+        ("{dot}", "."),
+        ("[:]", ":"),
+    ];
+    let mut out = value.to_owned();
+    for (from, to) in FORMS {
+        if out.contains(from) {
+            out = out.replace(from, to);
+        }
+        let upper = from.to_ascii_uppercase();
+        if upper != from && out.contains(&upper) {
+            out = out.replace(&upper, to);
+        }
+    }
+    out
+}
+
+/// An IPv4-mapped IPv6 address is the IPv4 address; everything else is itself.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+fn looks_like_host_port(s: &str) -> bool {
+    if let Some(rest) = s.strip_prefix('[') {
+        return rest.contains("]:");
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) => {
+            host.parse::<Ipv4Addr>().is_ok() && port.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// One entry of a special-purpose registry.
+#[derive(Debug, Clone, Copy)]
+pub struct SpecialRange {
+    /// The network as written in the registry.
+    pub network: &'static str,
+    /// The registry's name for it.
+    pub name: &'static str,
+}
+
+struct V4Entry(u32, u8, &'static str, &'static str);
+struct V6Entry(u128, u8, &'static str, &'static str);
+
+const fn v4(a: u8, b: u8, c: u8, d: u8) -> u32 {
+    u32::from_be_bytes([a, b, c, d])
+}
+
+/// IPv4 entries that are not globally reachable.
+const V4_SPECIAL: &[V4Entry] = &[
+    V4Entry(v4(0, 0, 0, 0), 8, "0.0.0.0/8", "\"this network\""),
+    V4Entry(v4(10, 0, 0, 0), 8, "10.0.0.0/8", "private-use"),
+    V4Entry(
+        v4(100, 64, 0, 0),
+        10,
+        "100.64.0.0/10",
+        "shared address space",
+    ),
+    V4Entry(v4(127, 0, 0, 0), 8, "127.0.0.0/8", "loopback"),
+    V4Entry(v4(169, 254, 0, 0), 16, "169.254.0.0/16", "link-local"),
+    V4Entry(v4(172, 16, 0, 0), 12, "172.16.0.0/12", "private-use"),
+    V4Entry(
+        v4(192, 0, 0, 0),
+        24,
+        "192.0.0.0/24",
+        "IETF protocol assignments",
+    ),
+    V4Entry(
+        v4(192, 0, 2, 0),
+        24,
+        "192.0.2.0/24",
+        "documentation (TEST-NET-1)",
+    ),
+    V4Entry(v4(192, 168, 0, 0), 16, "192.168.0.0/16", "private-use"),
+    V4Entry(v4(198, 18, 0, 0), 15, "198.18.0.0/15", "benchmarking"),
+    V4Entry(
+        v4(198, 51, 100, 0),
+        24,
+        "198.51.100.0/24",
+        "documentation (TEST-NET-2)",
+    ),
+    V4Entry(
+        v4(203, 0, 113, 0),
+        24,
+        "203.0.113.0/24",
+        "documentation (TEST-NET-3)",
+    ),
+    V4Entry(v4(224, 0, 0, 0), 4, "224.0.0.0/4", "multicast"),
+    V4Entry(
+        v4(240, 0, 0, 0),
+        4,
+        "240.0.0.0/4",
+        "reserved (includes limited broadcast)",
+    ),
+];
+
+/// IPv4 entries inside [`V4_SPECIAL`] blocks that are globally reachable.
+const V4_REACHABLE: &[(u32, u8)] = &[
+    (v4(192, 0, 0, 9), 32),  // Port Control Protocol anycast
+    (v4(192, 0, 0, 10), 32), // Traversal Using Relays around NAT anycast
+];
+
+const fn v6(segments: [u16; 8]) -> u128 {
+    let mut out = 0u128;
+    let mut i = 0;
+    while i < 8 {
+        out = (out << 16) | segments[i] as u128;
+        i += 1;
+    }
+    out
+}
+
+/// IPv6 entries that are not globally reachable.
+const V6_SPECIAL: &[V6Entry] = &[
+    V6Entry(0, 128, "::/128", "unspecified"),
+    V6Entry(1, 128, "::1/128", "loopback"),
+    V6Entry(
+        v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0]),
+        48,
+        "64:ff9b:1::/48",
+        "IPv4-IPv6 translation (local use)",
+    ),
+    V6Entry(
+        v6([0x100, 0, 0, 0, 0, 0, 0, 0]),
+        64,
+        "100::/64",
+        "discard-only",
+    ),
+    V6Entry(
+        v6([0x100, 0, 0, 1, 0, 0, 0, 0]),
+        64,
+        "100:0:0:1::/64",
+        "dummy IPv6 prefix",
+    ),
+    V6Entry(
+        v6([0x2001, 0, 0, 0, 0, 0, 0, 0]),
+        23,
+        "2001::/23",
+        "IETF protocol assignments",
+    ),
+    V6Entry(
+        v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0]),
+        32,
+        "2001:db8::/32",
+        "documentation",
+    ),
+    V6Entry(
+        v6([0x3fff, 0, 0, 0, 0, 0, 0, 0]),
+        20,
+        "3fff::/20",
+        "documentation",
+    ),
+    V6Entry(
+        v6([0x5f00, 0, 0, 0, 0, 0, 0, 0]),
+        16,
+        "5f00::/16",
+        "segment routing (SRv6) SIDs",
+    ),
+    V6Entry(
+        v6([0xfc00, 0, 0, 0, 0, 0, 0, 0]),
+        7,
+        "fc00::/7",
+        "unique-local",
+    ),
+    V6Entry(
+        v6([0xfe80, 0, 0, 0, 0, 0, 0, 0]),
+        10,
+        "fe80::/10",
+        "link-local unicast",
+    ),
+    V6Entry(
+        v6([0xff00, 0, 0, 0, 0, 0, 0, 0]),
+        8,
+        "ff00::/8",
+        "multicast",
+    ),
+];
+
+/// IPv6 entries inside [`V6_SPECIAL`] blocks that are globally reachable.
+const V6_REACHABLE: &[(u128, u8)] = &[
+    (v6([0x2001, 1, 0, 0, 0, 0, 0, 1]), 128),    // PCP anycast
+    (v6([0x2001, 1, 0, 0, 0, 0, 0, 2]), 128),    // TURN anycast
+    (v6([0x2001, 1, 0, 0, 0, 0, 0, 3]), 128),    // DNS-SD service registration protocol anycast
+    (v6([0x2001, 3, 0, 0, 0, 0, 0, 0]), 32),     // AMT
+    (v6([0x2001, 4, 0x112, 0, 0, 0, 0, 0]), 48), // AS112-v6
+    (v6([0x2001, 0x20, 0, 0, 0, 0, 0, 0]), 28),  // ORCHIDv2
+    (v6([0x2001, 0x30, 0, 0, 0, 0, 0, 0]), 28),  // drone remote ID
+];
+
+fn in_v4(addr: u32, base: u32, len: u8) -> bool {
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    addr & mask == base
+}
+
+fn in_v6(addr: u128, base: u128, len: u8) -> bool {
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len)
+    };
+    addr & mask == base
+}
+
+/// The special-purpose, not globally reachable range holding `ip`, if any.
+///
+/// IPv4-mapped IPv6 addresses are judged as their IPv4 address.
+pub fn special_purpose(ip: IpAddr) -> Option<SpecialRange> {
+    match canonical(ip) {
+        IpAddr::V4(addr) => special_v4(addr),
+        IpAddr::V6(addr) => special_v6(addr),
+    }
+}
+
+fn special_v4(addr: Ipv4Addr) -> Option<SpecialRange> {
+    let a = u32::from(addr);
+    if V4_REACHABLE.iter().any(|&(b, l)| in_v4(a, b, l)) {
+        return None;
+    }
+    V4_SPECIAL
+        .iter()
+        .find(|e| in_v4(a, e.0, e.1))
+        .map(|e| SpecialRange {
+            network: e.2,
+            name: e.3,
+        })
+}
+
+fn special_v6(addr: Ipv6Addr) -> Option<SpecialRange> {
+    let a = u128::from(addr);
+    if V6_REACHABLE.iter().any(|&(b, l)| in_v6(a, b, l)) {
+        return None;
+    }
+    V6_SPECIAL
+        .iter()
+        .find(|e| in_v6(a, e.0, e.1))
+        .map(|e| SpecialRange {
+            network: e.2,
+            name: e.3,
+        })
+}
+
+/// [`Error::ReservedIp`] for `ip` when it is special-purpose.
+pub fn check_reachable(ip: IpAddr) -> Result<(), Error> {
+    match special_purpose(ip) {
+        Some(range) => Err(Error::ReservedIp {
+            ip: ip.to_string(),
+            network: range.network,
+            name: range.name,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> String {
+        parse_indicator(s).unwrap().to_string()
+    }
+
+    fn err(s: &str) -> String {
+        match parse_indicator(s) {
+            Err(Error::InvalidIp { reason, .. }) => reason,
+            other => panic!("{s:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_clean_padded_and_defanged_values() {
+        assert_eq!(ok("81.2.69.142"), "81.2.69.142");
+        assert_eq!(ok("  81.2.69.142\n"), "81.2.69.142");
+        assert_eq!(ok("81.2.69[.]142"), "81.2.69.142");
+        assert_eq!(ok("81[.]2(.)69{.}142"), "81.2.69.142");
+        assert_eq!(ok("81[dot]2[DOT]69[dot]142"), "81.2.69.142");
+        assert_eq!(ok("2001:db8[:]:1"), "2001:db8::1");
+        assert_eq!(ok("2001:0DB8:0000::0001"), "2001:db8::1");
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_is_the_ipv4_address() {
+        assert_eq!(ok("::ffff:81.2.69.142"), "81.2.69.142");
+        assert_eq!(ok("::ffff:5102:458e"), "81.2.69.142");
+        // NAT64 embeds IPv4 too, but is an IPv6 address of its own.
+        assert_eq!(ok("64:ff9b::5102:458e"), "64:ff9b::5102:458e");
+    }
+
+    #[test]
+    fn refuses_anything_but_one_address() {
+        assert!(err("10.0.0.0/8").contains("CIDR"));
+        assert!(err("2001:db8::/32").contains("CIDR"));
+        assert!(err("81.2.69.142:443").contains("port"));
+        assert!(err("[2001:db8::1]:443").contains("port"));
+        assert!(err("fe80::1%eth0").contains("zone"));
+        assert!(err("").contains("empty"));
+        for junk in [
+            "example.com",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1 . 2 . 3 . 4",
+        ] {
+            assert!(parse_indicator(junk).is_err(), "{junk:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn special_purpose_ranges_are_named() {
+        let name = |s: &str| special_purpose(s.parse().unwrap()).map(|r| r.network);
+        assert_eq!(name("10.1.12.1"), Some("10.0.0.0/8"));
+        assert_eq!(name("127.0.0.1"), Some("127.0.0.0/8"));
+        assert_eq!(name("100.64.0.1"), Some("100.64.0.0/10"));
+        assert_eq!(name("192.0.2.1"), Some("192.0.2.0/24"));
+        assert_eq!(name("198.19.255.255"), Some("198.18.0.0/15"));
+        assert_eq!(name("239.255.255.250"), Some("224.0.0.0/4"));
+        assert_eq!(name("255.255.255.255"), Some("240.0.0.0/4"));
+        assert_eq!(name("0.0.0.0"), Some("0.0.0.0/8"));
+        assert_eq!(name("::"), Some("::/128"));
+        assert_eq!(name("::1"), Some("::1/128"));
+        assert_eq!(name("fe80::1"), Some("fe80::/10"));
+        assert_eq!(name("fd00::1"), Some("fc00::/7"));
+        assert_eq!(name("2001:db8::1"), Some("2001:db8::/32"));
+        assert_eq!(name("3fff::1"), Some("3fff::/20"));
+        assert_eq!(name("ff02::1"), Some("ff00::/8"));
+        assert_eq!(name("::ffff:192.168.1.1"), Some("192.168.0.0/16"));
+    }
+
+    #[test]
+    fn globally_reachable_addresses_are_looked_up() {
+        for s in [
+            "81.2.69.142",
+            "1.1.1.1",
+            "192.0.0.9",
+            "192.0.0.10",
+            "192.88.99.1",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.32.0.1",
+            "223.255.255.255",
+            "2a02:cf40::1",
+            "64:ff9b::808:808",
+            "2001:1::1",
+            "2001:4:112::1",
+            "2001:20::1",
+            "2002:5102:458e::1",
+        ] {
+            assert!(
+                special_purpose(s.parse().unwrap()).is_none(),
+                "{s} was refused"
+            );
+        }
+    }
+}

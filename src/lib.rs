@@ -1,0 +1,168 @@
+//! # maxmind-geolocate
+//!
+//! A threat-intelligence operation that geolocates IPv4/IPv6 indicators with MaxMind data and
+//! maps what it finds to platform attributes.
+//!
+//! The pipeline, one action per process:
+//!
+//! 1. [`protocol`] parses the JSON action request from stdin;
+//! 2. [`config`] validates the configuration page into a [`config::Config`];
+//! 3. [`ip`] turns indicator values into addresses (refanging, IPv4-mapped → IPv4) and sets
+//!    special-purpose addresses aside;
+//! 4. a [`backend::Backend`] (MaxMind DB files in [`backend::mmdb`]) finds the records;
+//! 5. [`mapping`] turns records into attributes and indicators per the mapping table;
+//! 6. [`app`] assembles the [`protocol::Response`], which [`run`] writes to stdout.
+//!
+//! Errors carry stable codes ([`error::Error::code`]); stdout always carries exactly one JSON
+//! document in plugin mode, even when something panics.
+
+pub mod app;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ip;
+pub mod mapping;
+pub mod protocol;
+
+use std::io::{self, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ContextArg, LookupArgs};
+use crate::config::{Config, Context, DbFiles, Environment, LOCALES, Source, WebConfig};
+use crate::error::Error;
+use crate::protocol::{Action, Response, Status};
+
+/// The process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// The action ran (status `success` or `partial`).
+    Success = 0,
+    /// The action failed; the response says why.
+    Failure = 1,
+    /// The command line was wrong.
+    Usage = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Runs the binary: parses the command line, runs the command, writes the response.
+pub fn run() -> Exit {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Success
+            };
+        }
+    };
+    // Panics must never reach the platform as a backtrace: report them as a response instead.
+    panic::set_hook(Box::new(|info| {
+        eprintln!("maxmind-geolocate: internal error: {info}");
+    }));
+    let pretty = cli.pretty;
+    let response = panic::catch_unwind(AssertUnwindSafe(|| match cli.command {
+        None | Some(Command::Run) => run_plugin(),
+        Some(Command::Lookup(args)) => run_lookup(args),
+    }))
+    .unwrap_or_else(|_| {
+        Response::failed(
+            None,
+            &Error::Internal("the operation panicked".into()),
+            Vec::new(),
+        )
+    });
+    write_response(&response, pretty)
+}
+
+fn run_plugin() -> Response {
+    let mut input = Vec::new();
+    if let Err(e) = io::stdin().lock().read_to_end(&mut input) {
+        let e = Error::InvalidRequest(format!("stdin cannot be read: {e}"));
+        return Response::failed(None, &e, Vec::new());
+    }
+    app::run_request(&input, &Environment::from_process())
+}
+
+fn run_lookup(args: LookupArgs) -> Response {
+    let mut values = Vec::new();
+    for ip in args.ips {
+        if ip == "-" {
+            values.extend(io::stdin().lines().map_while(Result::ok));
+        } else {
+            values.push(ip);
+        }
+    }
+    values.retain(|v| !v.trim().is_empty());
+    let Some(locale) = LOCALES
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(&args.locale))
+    else {
+        let e = Error::ConfigInvalid {
+            key: "locale",
+            reason: format!("{:?} is not one of {}", args.locale, LOCALES.join(", ")),
+        };
+        return Response::failed(Some(Action::Lookup.as_str().into()), &e, Vec::new());
+    };
+    let config = Config {
+        source: Source::DbFile,
+        databases: DbFiles {
+            root: None,
+            files: args.databases,
+        },
+        context: match args.context {
+            ContextArg::City => Context::City,
+            ContextArg::Country => Context::Country,
+            ContextArg::Asn => Context::Asn,
+            ContextArg::Auto => Context::Auto,
+        },
+        locale,
+        web: WebConfig {
+            account_id: None,
+            license_key: Default::default(),
+            edition: config::Edition::GeoIp2,
+            url: None,
+            bypass_proxy: false,
+        },
+        use_mapbox: false,
+        mapbox_api_key: Default::default(),
+    };
+    app::lookup_values(&config, Action::Lookup, &values, Vec::new())
+}
+
+/// Writes the response as one JSON document and picks the exit code from its status.
+fn write_response(response: &Response, pretty: bool) -> Exit {
+    let rendered = if pretty {
+        serde_json::to_vec_pretty(response)
+    } else {
+        serde_json::to_vec(response)
+    };
+    let mut bytes = match rendered {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("maxmind-geolocate: cannot serialize the response: {e}");
+            br#"{"status":"error","action":null,"results":[],"attributes":[],"indicators":[],"warnings":[],"errors":[{"code":"internal_error","message":"the response could not be serialized"}],"meta":null}"#.to_vec()
+        }
+    };
+    bytes.push(b'\n');
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+        eprintln!("maxmind-geolocate: cannot write the response: {e}");
+        return Exit::Failure;
+    }
+    match response.status {
+        Status::Success | Status::Partial => Exit::Success,
+        Status::Error => Exit::Failure,
+    }
+}

@@ -1,0 +1,344 @@
+//! Turning MaxMind records into platform attributes and indicators, per the mapping table in
+//! [`table`].
+//!
+//! Each source record (one database's record, or the web service's answer) is mapped with the
+//! rows its role allows ([`RowFilter`]). For every row, the first source in precedence order that
+//! has a value gives it — the same "first listed wins" rule as the merged `data`. An identical
+//! name/value pair is reported once.
+
+pub mod table;
+
+use serde_json::Value;
+
+use crate::protocol::{Attribute, Indicator};
+
+pub use table::TABLE;
+
+/// One step of a record path.
+#[derive(Debug, Clone, Copy)]
+pub enum Seg {
+    /// A map key.
+    Key(&'static str),
+    /// `names.<locale>`, falling back to `names.en`.
+    Names,
+    /// Every element of an array.
+    Each,
+}
+
+/// Where in a record a row's path starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// At the record's root only.
+    Record,
+    /// At the root (flat databases) and under `traits` (City/Enterprise, web service).
+    Traits,
+    /// As [`Scope::Traits`], and also under `anonymizer` (newer web service answers).
+    Flag,
+}
+
+impl Scope {
+    fn prefixes(self) -> &'static [Option<&'static str>] {
+        match self {
+            Scope::Record => &[None],
+            Scope::Traits => &[None, Some("traits")],
+            Scope::Flag => &[None, Some("traits"), Some("anonymizer")],
+        }
+    }
+}
+
+/// Whether a row makes an attribute or an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A platform attribute of the object.
+    Attribute,
+    /// A platform indicator (its type is the row's name).
+    Indicator,
+}
+
+/// Groups of rows, by what a context asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// City-level location: postal code, city, subdivisions, coordinates, time zone.
+    Geo,
+    /// Country, registered and represented country, continent.
+    Country,
+    /// Autonomous system number and organization.
+    Asn,
+    /// Anonymizer flags.
+    Anonymizer,
+    /// Connection type, domain, ISP, organization.
+    Network,
+}
+
+/// One row of the mapping table.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// The record path, from the scope's start.
+    pub path: &'static [Seg],
+    /// Where the path may start.
+    pub scope: Scope,
+    /// Attribute or indicator.
+    pub kind: Kind,
+    /// The attribute name, or the indicator type.
+    pub name: &'static str,
+    /// The row's group.
+    pub class: Class,
+}
+
+/// The rows one source record may contribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowFilter(u8);
+
+impl RowFilter {
+    /// Every row.
+    pub const ALL: RowFilter = RowFilter(0b1_1111);
+    /// Country, registered/represented country and continent rows.
+    pub const COUNTRY: RowFilter = RowFilter(Self::bit(Class::Country));
+    /// ASN and ASN Organization rows.
+    pub const ASN: RowFilter = RowFilter(Self::bit(Class::Asn));
+
+    const fn bit(class: Class) -> u8 {
+        1 << class as u8
+    }
+
+    /// Whether rows of `class` apply.
+    pub fn allows(self, class: Class) -> bool {
+        self.0 & Self::bit(class) != 0
+    }
+}
+
+/// What the mapping found for one IP.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapped {
+    /// Attributes, in table order, each name/value pair once.
+    pub attributes: Vec<Attribute>,
+    /// Indicators, in table order, each type/value pair once.
+    pub indicators: Vec<Indicator>,
+}
+
+/// Maps source records, given in precedence order with the rows each may contribute.
+pub fn map_records<'a>(
+    sources: impl Iterator<Item = (&'a Value, RowFilter)> + Clone,
+    locale: &str,
+) -> Mapped {
+    let mut out = Mapped::default();
+    let mut values = Vec::new();
+    for row in TABLE {
+        for (record, filter) in sources.clone() {
+            if !filter.allows(row.class) {
+                continue;
+            }
+            values.clear();
+            for prefix in row.scope.prefixes() {
+                let start = match prefix {
+                    None => Some(record),
+                    Some(key) => record.get(key),
+                };
+                if let Some(start) = start {
+                    collect(start, row.path, locale, &mut values);
+                }
+            }
+            if values.is_empty() {
+                continue;
+            }
+            for value in values.drain(..) {
+                match row.kind {
+                    Kind::Attribute => push_unique(
+                        &mut out.attributes,
+                        Attribute {
+                            name: row.name.to_owned(),
+                            value,
+                        },
+                    ),
+                    Kind::Indicator => push_unique(
+                        &mut out.indicators,
+                        Indicator {
+                            kind: row.name.to_owned(),
+                            value,
+                        },
+                    ),
+                }
+            }
+            break;
+        }
+    }
+    out
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+fn collect(value: &Value, path: &[Seg], locale: &str, out: &mut Vec<String>) {
+    let Some((first, rest)) = path.split_first() else {
+        if let Some(s) = format_value(value) {
+            out.push(s);
+        }
+        return;
+    };
+    match first {
+        Seg::Key(key) => {
+            if let Some(next) = value.get(key) {
+                collect(next, rest, locale, out);
+            }
+        }
+        Seg::Names => {
+            let names = value.get("names");
+            let name = names
+                .and_then(|n| n.get(locale))
+                .or_else(|| names.and_then(|n| n.get("en")));
+            if let Some(name) = name {
+                collect(name, rest, locale, out);
+            }
+        }
+        Seg::Each => {
+            if let Some(items) = value.as_array() {
+                for item in items {
+                    collect(item, rest, locale, out);
+                }
+            }
+        }
+    }
+}
+
+/// Formats a record value as the platform's attribute value: text as stored, integers plain,
+/// floats as the shortest decimal that round-trips (`51.5142`, `37.0`), booleans `True`/`False`.
+/// Maps, arrays and nulls make no value.
+pub fn format_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(true) => Some("True".to_owned()),
+        Value::Bool(false) => Some("False".to_owned()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(m: &Mapped) -> Vec<(String, String)> {
+        m.attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.value.clone()))
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn values_are_platform_strings() {
+        assert_eq!(format_value(&json!(51.5142)).unwrap(), "51.5142");
+        assert_eq!(format_value(&json!(37.0)).unwrap(), "37.0");
+        assert_eq!(format_value(&json!(-0.0931)).unwrap(), "-0.0931");
+        assert_eq!(format_value(&json!(20712)).unwrap(), "20712");
+        assert_eq!(format_value(&json!(true)).unwrap(), "True");
+        assert_eq!(format_value(&json!("Hong Kong")).unwrap(), "Hong Kong");
+        assert_eq!(format_value(&json!({"a": 1})), None);
+    }
+
+    #[test]
+    fn every_country_row_applies_and_pairs_appear_once() {
+        let record = json!({
+            "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
+            "registered_country": {"iso_code": "FR", "names": {"en": "France"}},
+            "represented_country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
+        });
+        let m = map_records([(&record, RowFilter::ALL)].into_iter(), "en");
+        assert_eq!(
+            attrs(&m),
+            pairs(&[
+                ("Country", "France"),
+                ("Country Code", "FR"),
+                ("Country", "United Kingdom"),
+                ("Country Code", "GB"),
+            ])
+        );
+    }
+
+    #[test]
+    fn names_fall_back_to_english() {
+        let record = json!({"city": {"names": {"en": "Boxford", "de": "Boxford-de"}},
+                            "continent": {"code": "EU", "names": {"en": "Europe", "ja": "ヨーロッパ"}}});
+        let m = map_records([(&record, RowFilter::ALL)].into_iter(), "ja");
+        assert_eq!(
+            attrs(&m),
+            pairs(&[
+                ("City", "Boxford"),
+                ("Continent Code", "EU"),
+                ("Continent", "ヨーロッパ")
+            ])
+        );
+    }
+
+    #[test]
+    fn flat_rows_apply_at_the_root_under_traits_and_under_anonymizer() {
+        let flat =
+            json!({"autonomous_system_number": 1221, "autonomous_system_organization": "Telstra"});
+        let nested = json!({"traits": {"isp": "Telstra Internet", "domain": "example.net"},
+                            "anonymizer": {"is_anonymous": true, "is_tor_exit_node": true}});
+        let m = map_records(
+            [(&flat, RowFilter::ALL), (&nested, RowFilter::ALL)].into_iter(),
+            "en",
+        );
+        assert_eq!(
+            attrs(&m),
+            pairs(&[
+                ("ASN Organization", "Telstra"),
+                ("Is Anonymous", "True"),
+                ("Is TOR Exit Node", "True"),
+                ("ISP", "Telstra Internet"),
+            ])
+        );
+        let ind: Vec<_> = m
+            .indicators
+            .iter()
+            .map(|i| (i.kind.as_str(), i.value.as_str()))
+            .collect();
+        assert_eq!(ind, [("ASN", "1221"), ("FQDN", "example.net")]);
+    }
+
+    #[test]
+    fn filters_limit_rows_and_the_first_source_wins() {
+        let city = json!({"city": {"names": {"en": "London"}}, "country": {"iso_code": "GB"},
+                          "traits": {"autonomous_system_organization": "First"}});
+        let asn =
+            json!({"autonomous_system_organization": "Second", "autonomous_system_number": 7});
+        let m = map_records(
+            [(&city, RowFilter::COUNTRY), (&asn, RowFilter::ALL)].into_iter(),
+            "en",
+        );
+        assert_eq!(
+            attrs(&m),
+            pairs(&[("Country Code", "GB"), ("ASN Organization", "Second")])
+        );
+
+        let m = map_records(
+            [(&city, RowFilter::ALL), (&asn, RowFilter::ALL)].into_iter(),
+            "en",
+        );
+        assert!(attrs(&m).contains(&("ASN Organization".into(), "First".into())));
+        assert!(!attrs(&m).contains(&("ASN Organization".into(), "Second".into())));
+    }
+
+    #[test]
+    fn subdivisions_give_one_attribute_each() {
+        let record = json!({"subdivisions": [{"names": {"en": "England"}}, {"names": {"en": "West Berkshire"}}]});
+        let m = map_records([(&record, RowFilter::ALL)].into_iter(), "en");
+        assert_eq!(
+            attrs(&m),
+            pairs(&[
+                ("Subdivision", "England"),
+                ("Subdivision", "West Berkshire")
+            ])
+        );
+    }
+}

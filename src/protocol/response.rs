@@ -1,0 +1,153 @@
+//! The response: one JSON document on stdout per action.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// How the action went as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every IP has an answer (a record, `not_found` or `reserved_ip`).
+    Success,
+    /// Some IPs failed; the others have their answers.
+    Partial,
+    /// The action could not run, or every IP failed.
+    Error,
+}
+
+/// An error or a warning: a stable code and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorBody {
+    /// Stable snake_case code.
+    pub code: String,
+    /// What happened and what to do.
+    pub message: String,
+    /// Whether this is an answer about an IP (`not_found`, `reserved_ip`) rather than a failure.
+    #[serde(skip)]
+    pub is_answer: bool,
+}
+
+impl From<&Error> for ErrorBody {
+    fn from(e: &Error) -> Self {
+        ErrorBody {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+            is_answer: e.is_answer(),
+        }
+    }
+}
+
+impl ErrorBody {
+    /// A warning with the given code.
+    pub fn warning(code: &str, message: impl Into<String>) -> Self {
+        ErrorBody {
+            code: code.to_owned(),
+            message: message.into(),
+            is_answer: false,
+        }
+    }
+}
+
+/// A platform attribute to add to the object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Attribute {
+    /// The attribute's name, from the mapping table.
+    pub name: String,
+    /// Its value, always a string.
+    pub value: String,
+}
+
+/// A platform indicator to create and relate to the object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Indicator {
+    /// The indicator type, e.g. `ASN` or `FQDN`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// The answer for one IP address.
+#[derive(Debug, Clone, Serialize)]
+pub struct IpResult {
+    /// The address in canonical form, or the value as received when it is not an address.
+    pub ip: String,
+    /// The narrowest network a database stores a record (or the absence of one) under.
+    pub network: Option<String>,
+    /// The MaxMind record, as MaxMind's own readers give it.
+    pub data: Option<Value>,
+    /// Attributes for the platform.
+    pub attributes: Vec<Attribute>,
+    /// Indicators for the platform.
+    pub indicators: Vec<Indicator>,
+    /// Why there is no record, if there is none.
+    pub error: Option<ErrorBody>,
+}
+
+/// What one database file is.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseInfo {
+    /// The file as configured.
+    pub file: String,
+    /// Its metadata `database_type`.
+    pub database_type: String,
+    /// Its metadata `build_epoch` (seconds since 1970).
+    pub build_epoch: u64,
+    /// `false` when the file cannot answer the context and adds nothing to it.
+    pub used: bool,
+    /// For a Lookup: the network this database matched for the IP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+}
+
+/// Facts about how the action ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    /// `db_file` or `web_api`.
+    pub source: &'static str,
+    /// The context asked of the databases.
+    pub context_type: &'static str,
+    /// The databases opened, in precedence order.
+    pub databases: Vec<DatabaseInfo>,
+    /// This operation's version.
+    pub version: &'static str,
+}
+
+/// The response to one action.
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    /// How it went.
+    pub status: Status,
+    /// The action's wire name, or the name received when it is unknown.
+    pub action: Option<String>,
+    /// One result per distinct IP, in order of first appearance.
+    pub results: Vec<IpResult>,
+    /// Attributes to add to the object.
+    pub attributes: Vec<Attribute>,
+    /// Indicators to create and relate.
+    pub indicators: Vec<Indicator>,
+    /// Things worth knowing that did not stop the action.
+    pub warnings: Vec<ErrorBody>,
+    /// Errors about the action as a whole, and every per-IP failure.
+    pub errors: Vec<ErrorBody>,
+    /// How it ran.
+    pub meta: Option<Meta>,
+}
+
+impl Response {
+    /// The response of an action that could not run at all.
+    pub fn failed(action: Option<String>, error: &Error, warnings: Vec<ErrorBody>) -> Self {
+        Response {
+            status: Status::Error,
+            action,
+            results: Vec::new(),
+            attributes: Vec::new(),
+            indicators: Vec::new(),
+            warnings,
+            errors: vec![error.into()],
+            meta: None,
+        }
+    }
+}
