@@ -1,0 +1,159 @@
+//! Runs the binary and reads its response; finds fixtures and MaxMind's test data.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// The project's root (where `fixtures/` lives).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The project's fixture folder.
+pub fn fixtures() -> PathBuf {
+    root().join("fixtures")
+}
+
+/// MaxMind's official test data (`test-data/`, `source-data/`), from env `MAXMIND_TEST_DATA` or
+/// `../shared/maxmind-db`. `None` when absent — except under `CI=true`, where absence fails.
+pub fn maxmind_test_data() -> Option<PathBuf> {
+    let dir = std::env::var_os("MAXMIND_TEST_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/maxmind-db"));
+    if dir.join("test-data").is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "MaxMind test data not found at {} (set MAXMIND_TEST_DATA); CI requires it",
+        dir.display()
+    );
+    eprintln!("skipping: MaxMind test data not found at {}", dir.display());
+    None
+}
+
+/// What one run of the binary gave.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// stdout parsed as one JSON document.
+    pub json: Value,
+    /// stderr.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The result of the first (for Lookup: the only) IP.
+    pub fn result(&self) -> &Value {
+        &self.json["results"][0]
+    }
+
+    /// The codes of the top-level errors.
+    pub fn error_codes(&self) -> Vec<String> {
+        codes(&self.json["errors"])
+    }
+
+    /// The codes of the warnings.
+    pub fn warning_codes(&self) -> Vec<String> {
+        codes(&self.json["warnings"])
+    }
+}
+
+fn codes(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|l| {
+            l.iter()
+                .map(|e| e["code"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs the binary with `args` in `cwd`, feeding `stdin`, and checks the plugin contract.
+pub fn run_in(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_remove("MAXMIND_DB_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary starts");
+    {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        // The binary may refuse early and close stdin: a failed write is not a test failure.
+        let _ = pipe.write_all(stdin);
+    }
+    let out = child.wait_with_output().expect("the binary ends");
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked"),
+        "the binary panicked: {stderr}"
+    );
+    let mut docs = serde_json::Deserializer::from_str(&stdout).into_iter::<Value>();
+    let json = match docs.next() {
+        Some(Ok(v)) => v,
+        other => panic!("stdout is not a JSON document ({other:?}): {stdout:?}\nstderr: {stderr}"),
+    };
+    assert!(
+        docs.next().is_none(),
+        "stdout holds more than one JSON document: {stdout}"
+    );
+    Run {
+        code: out.status.code().expect("the binary exited, not killed"),
+        json,
+        stderr,
+    }
+}
+
+/// Runs plugin mode (no arguments) in the project root with `request` on stdin.
+pub fn plugin(request: &Value) -> Run {
+    plugin_bytes(request.to_string().as_bytes())
+}
+
+/// Runs plugin mode in the project root with raw bytes on stdin.
+pub fn plugin_bytes(stdin: &[u8]) -> Run {
+    run_in(&root(), &[], stdin, &[])
+}
+
+/// A Lookup request for `value` on the fixture database(s) `dbs`.
+pub fn lookup_request(dbs: &[&str], value: &str, extra_config: Value) -> Value {
+    let mut config = json!({"db_dir": "fixtures", "mmdb_filename": dbs});
+    if let (Some(c), Some(extra)) = (config.as_object_mut(), extra_config.as_object()) {
+        c.extend(extra.clone());
+    }
+    json!({
+        "action": "lookup",
+        "config": config,
+        "object": {"type": "indicator", "indicator_type": "IP Address", "value": value, "id": 17},
+        "params": {}
+    })
+}
+
+/// `(name, value)` pairs of a list of attributes.
+pub fn attrs(list: &Value) -> Vec<(String, String)> {
+    list.as_array()
+        .expect("an attribute list")
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().expect("name").to_owned(),
+                a["value"].as_str().expect("value is a string").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `(name, value)` pairs from string literals.
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}

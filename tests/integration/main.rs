@@ -1,0 +1,10 @@
+//! Integration tests: the real binary driven through stdin/stdout, as the platform and analysts
+//! drive it. One test binary; [`harness`] runs the executable and checks the plugin contract
+//! (exactly one JSON document on stdout, no panic on stderr) on every run.
+
+mod conformance;
+mod errors;
+mod fixtures;
+mod harness;
+mod lookup;
+mod manifest;
