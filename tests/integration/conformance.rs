@@ -60,7 +60,7 @@ fn probes(entries: &[Entry]) -> Vec<IpAddr> {
 }
 
 /// The record the database holds for `ip`: the last source network containing it wins.
-fn expected<'a>(entries: &'a [Entry], ip: IpAddr) -> Option<&'a Entry> {
+fn expected(entries: &[Entry], ip: IpAddr) -> Option<&Entry> {
     entries.iter().rev().find(|e| e.network.contains(&ip))
 }
 
