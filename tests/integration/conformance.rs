@@ -435,3 +435,37 @@ fn city_asn_and_anonymous_ip_merge_as_one_answer() {
         "addresses with records in several databases: {merged}"
     );
 }
+
+#[test]
+fn london_and_boxford_on_the_official_city_database() {
+    let Some(data) = maxmind_test_data() else {
+        return;
+    };
+    let request = |ip: &str| {
+        json!({"action": "lookup",
+               "config": {"db_dir": data.join("test-data"), "mmdb_filename": "GeoIP2-City-Test.mmdb"},
+               "object": {"type": "indicator", "indicator_type": "IP Address", "value": ip}})
+    };
+    let run = crate::harness::plugin(&request("81.2.69.142"));
+    assert_eq!(run.code, 0);
+    let a = crate::harness::attrs(&run.json["attributes"]);
+    for pair in [
+        ("City", "London"),
+        ("Country", "United Kingdom"),
+        ("Country Code", "GB"),
+        ("Subdivision", "England"),
+        ("Latitude", "51.5142"),
+        ("Longitude", "-0.0931"),
+        ("Timezone", "Europe/London"),
+        ("Continent", "Europe"),
+    ] {
+        assert!(
+            a.contains(&(pair.0.into(), pair.1.into())),
+            "{pair:?} missing from {a:?}"
+        );
+    }
+    let run = crate::harness::plugin(&request("2.125.160.216"));
+    let a = crate::harness::attrs(&run.json["attributes"]);
+    assert!(a.contains(&("City".into(), "Boxford".into())), "{a:?}");
+    assert!(a.contains(&("Postal Code".into(), "OX1".into())), "{a:?}");
+}

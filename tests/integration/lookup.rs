@@ -478,3 +478,25 @@ fn help_is_everywhere_and_usage_errors_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "missing --db is a usage error");
 }
+
+#[test]
+fn the_example_requests_in_fixtures_succeed() {
+    let dir = root().join("fixtures").join("requests");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let body = std::fs::read(&path).unwrap();
+        let run = crate::harness::plugin_bytes(&body);
+        assert_eq!(
+            run.json["status"],
+            "success",
+            "{}: {}",
+            path.display(),
+            run.json
+        );
+        assert!(
+            !run.json["attributes"].as_array().unwrap().is_empty(),
+            "{}",
+            path.display()
+        );
+    }
+}

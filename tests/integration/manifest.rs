@@ -1,1 +1,127 @@
-//! placeholder
+//! `manifest.yaml` and the binary agree: every user field is a config key the binary accepts
+//! (with its default and with each of its options), every config key is in the manifest, and
+//! every action the manifest declares is one the binary runs.
+
+use serde_json::{Map, Value, json};
+
+use crate::harness::{lookup_request, plugin, root};
+
+fn manifest() -> Value {
+    let text = std::fs::read_to_string(root().join("manifest.yaml")).expect("manifest.yaml");
+    serde_yaml_ng::from_str(&text).expect("manifest.yaml parses")
+}
+
+fn user_fields() -> Vec<Value> {
+    manifest()["user_fields"]
+        .as_array()
+        .expect("user_fields")
+        .clone()
+}
+
+#[test]
+fn the_manifest_names_the_operation_and_its_version() {
+    let m = manifest();
+    assert_eq!(m["display_name"], "MaxMind Geolocate");
+    assert_eq!(m["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(m["executable"], env!("CARGO_PKG_NAME"));
+}
+
+#[test]
+fn every_config_key_is_a_user_field_and_every_user_field_a_config_key() {
+    let mut fields: Vec<String> = user_fields()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_owned())
+        .collect();
+    fields.sort();
+    let mut keys = maxmind_geolocate::config::RawConfig::keys();
+    keys.sort();
+    assert_eq!(fields, keys);
+}
+
+#[test]
+fn the_defaults_of_every_field_run_a_lookup_without_a_warning() {
+    let mut config = Map::new();
+    for field in user_fields() {
+        config.insert(
+            field["name"].as_str().unwrap().to_owned(),
+            field["default"].clone(),
+        );
+    }
+    config.insert("db_dir".into(), json!("fixtures"));
+    config.insert("mmdb_filename".into(), json!("GeoIP2-City-Fixture.mmdb"));
+    let mut req = lookup_request(&[], "81.2.69.142", json!({}));
+    req["config"] = Value::Object(config);
+    let run = plugin(&req);
+    assert_eq!(run.json["status"], "success", "{}", run.json);
+    assert!(
+        run.json["warnings"].as_array().unwrap().is_empty(),
+        "{}",
+        run.json["warnings"]
+    );
+}
+
+#[test]
+fn every_option_of_every_select_is_accepted() {
+    for field in user_fields() {
+        let name = field["name"].as_str().unwrap();
+        for option in field["options"].as_array().into_iter().flatten() {
+            let mut extra = json!({ name: option["value"] });
+            if name == "source" {
+                extra["account_id"] = json!("42");
+                extra["license_key"] = json!("LK-MANIFEST-TEST");
+            }
+            let run = plugin(&lookup_request(
+                &["GeoIP2-City-Fixture.mmdb"],
+                "81.2.69.142",
+                extra,
+            ));
+            let codes = run.error_codes();
+            assert!(
+                !codes
+                    .iter()
+                    .any(|c| c == "config_invalid" || c == "invalid_request"),
+                "{name}={}: {}",
+                option["value"],
+                run.json
+            );
+            assert!(
+                run.json["warnings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|w| w["code"] != "unknown_config_key")
+            );
+        }
+    }
+}
+
+#[test]
+fn fields_show_only_where_they_apply() {
+    let shown = |name: &str| {
+        user_fields()
+            .into_iter()
+            .find(|f| f["name"] == name)
+            .map(|f| f["show_when"].clone())
+            .unwrap()
+    };
+    assert_eq!(shown("mmdb_filename"), json!({"source": "db_file"}));
+    for web in ["account_id", "license_key", "edition"] {
+        assert_eq!(shown(web), json!({"source": "web_api"}), "{web}");
+    }
+    assert_eq!(shown("mapbox_api_key"), json!({"use_mapbox": true}));
+}
+
+#[test]
+fn every_declared_action_is_one_the_binary_knows() {
+    for action in manifest()["actions"].as_array().unwrap() {
+        for name in [&action["name"], &action["display_name"]] {
+            let mut req = lookup_request(&["GeoIP2-City-Fixture.mmdb"], "81.2.69.142", json!({}));
+            req["action"] = name.clone();
+            let run = plugin(&req);
+            assert!(
+                !run.error_codes().contains(&"unknown_action".to_owned()),
+                "{name}"
+            );
+        }
+    }
+}
