@@ -16,6 +16,14 @@ use crate::error::Error;
 /// `1[.]2(.)3{.}4`, `1[dot]2[dot]3[dot]4`, `2001:db8[:]:1`). An IPv4-mapped IPv6 address
 /// (`::ffff:1.2.3.4`) becomes the IPv4 address. A network (`/n`), a port, a zone id or anything
 /// else that is not exactly one address is [`Error::InvalidIp`].
+///
+/// ```
+/// use maxmind_geolocate::ip::parse_indicator;
+///
+/// assert_eq!(parse_indicator(" 81.2.69[.]142 ").unwrap().to_string(), "81.2.69.142");
+/// assert_eq!(parse_indicator("::ffff:81.2.69.142").unwrap().to_string(), "81.2.69.142");
+/// assert_eq!(parse_indicator("81.2.69.0/24").unwrap_err().code(), "invalid_ip");
+/// ```
 pub fn parse_indicator(value: &str) -> Result<IpAddr, Error> {
     let trimmed = value.trim();
     let invalid = |reason: &str| Error::InvalidIp {

@@ -206,6 +206,15 @@ fn collect(value: &Value, path: &[Seg], locale: &str, out: &mut Vec<String>) {
 /// Formats a record value as the platform's attribute value: text as stored, integers plain,
 /// floats as the shortest decimal that round-trips (`51.5142`, `37.0`), booleans `True`/`False`.
 /// Maps, arrays and nulls make no value.
+///
+/// ```
+/// use maxmind_geolocate::mapping::format_value;
+/// use serde_json::json;
+///
+/// assert_eq!(format_value(&json!(37.0)).as_deref(), Some("37.0"));
+/// assert_eq!(format_value(&json!(20712)).as_deref(), Some("20712"));
+/// assert_eq!(format_value(&json!(true)).as_deref(), Some("True"));
+/// ```
 pub fn format_value(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
