@@ -112,6 +112,12 @@ pub struct RawConfig {
     /// Whether web requests ignore the proxy settings of the environment.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub bypass_proxy: Option<bool>,
+    /// The folder attachment `path`s must stay inside.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub attachment_dir: Option<String>,
+    /// The largest attachment content read, in MiB (default 100).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub max_attachment_mib: Option<String>,
     /// Keys this version does not know; reported as warnings.
     #[serde(flatten, skip_serializing)]
     pub unknown: BTreeMap<String, serde::de::IgnoredAny>,
@@ -291,24 +297,37 @@ pub struct Config {
     pub web: WebConfig,
     /// Whether to add a Mapbox map (Lookup All Related IPs).
     pub use_mapbox: bool,
-    /// Mapbox access token.
+    /// Mapbox access token (public, `pk.`).
     pub mapbox_api_key: Secret,
+    /// The folder attachment `path`s must stay inside.
+    pub attachment_dir: PathBuf,
+    /// The largest attachment content read, in bytes.
+    pub max_attachment_bytes: u64,
 }
+
+/// Default of `max_attachment_mib`.
+pub const DEFAULT_MAX_ATTACHMENT_MIB: u64 = 100;
 
 /// What the environment contributes to the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     /// `MAXMIND_DB_DIR`.
     pub db_dir: Option<PathBuf>,
+    /// `MAXMIND_ATTACHMENT_DIR`.
+    pub attachment_dir: Option<PathBuf>,
 }
 
 impl Environment {
     /// Reads the process environment.
     pub fn from_process() -> Self {
-        Environment {
-            db_dir: std::env::var_os("MAXMIND_DB_DIR")
+        let var = |name: &str| {
+            std::env::var_os(name)
                 .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
+                .map(PathBuf::from)
+        };
+        Environment {
+            db_dir: var("MAXMIND_DB_DIR"),
+            attachment_dir: var("MAXMIND_ATTACHMENT_DIR"),
         }
     }
 }
@@ -416,12 +435,27 @@ impl Config {
         }
 
         let use_mapbox = raw.use_mapbox.unwrap_or(false);
-        if use_mapbox && raw.mapbox_api_key.is_empty() {
-            return Err(invalid(
-                "mapbox_api_key",
-                "use_mapbox is on but no Mapbox access token is set".into(),
-            ));
+        if use_mapbox {
+            check_mapbox_token(&raw.mapbox_api_key)?;
         }
+
+        let max_attachment_bytes = match raw.max_attachment_mib.as_deref() {
+            None => DEFAULT_MAX_ATTACHMENT_MIB << 20,
+            Some(s) => match s.parse::<u64>() {
+                Ok(mib) if (1..=1 << 20).contains(&mib) => mib << 20,
+                _ => {
+                    return Err(invalid(
+                        "max_attachment_mib",
+                        format!("{s:?} is not a size in MiB between 1 and 1048576"),
+                    ));
+                }
+            },
+        };
+        let attachment_dir = raw
+            .attachment_dir
+            .map(PathBuf::from)
+            .or_else(|| env.attachment_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("."));
 
         let root = raw
             .db_dir
@@ -446,33 +480,44 @@ impl Config {
             },
             use_mapbox,
             mapbox_api_key: raw.mapbox_api_key,
+            attachment_dir,
+            max_attachment_bytes,
         };
         Ok((config, warnings))
     }
+}
+
+/// A map in a description is visible to every analyst: only a public (`pk.`) token belongs there.
+fn check_mapbox_token(token: &Secret) -> Result<(), Error> {
+    let t = token.expose();
+    let reason = if t.is_empty() {
+        "use_mapbox is on but no Mapbox access token is set"
+    } else if t.starts_with("sk.") {
+        "is a secret (sk.) token; a description is visible to every analyst, so use a public (pk.) token"
+    } else if !t.starts_with("pk.") {
+        "is not a Mapbox public token; public tokens start with \"pk.\""
+    } else if !t
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    {
+        "holds characters no Mapbox token has"
+    } else {
+        return Ok(());
+    };
+    Err(invalid("mapbox_api_key", reason.to_owned()))
 }
 
 fn invalid(key: &'static str, reason: String) -> Error {
     Error::ConfigInvalid { key, reason }
 }
 
-/// Refuses names that cannot be a file under `db_dir` whatever the file system says.
 fn check_file_name(name: &str) -> Result<(), Error> {
-    let reason = if name.contains('\0') {
-        Some("contains a NUL byte")
-    } else if name.contains('\\') {
-        Some("contains a backslash; use the plain file name")
-    } else if name.split('/').any(|part| part == "..") {
-        Some("climbs out of db_dir with \"..\"; use the plain file name")
-    } else {
-        None
-    };
-    match reason {
-        Some(reason) => Err(invalid(
+    crate::paths::check_name(name).map_err(|reason| {
+        invalid(
             "mmdb_filename",
             format!("{:?} {reason}", name.escape_debug().to_string()),
-        )),
-        None => Ok(()),
-    }
+        )
+    })
 }
 
 #[cfg(test)]
@@ -568,7 +613,7 @@ mod tests {
     fn secrets_never_print() {
         let (c, _) = resolve(serde_json::json!({
             "mmdb_filename": "a", "license_key": "LK-SECRET-123", "use_mapbox": true,
-            "mapbox_api_key": "sk.SECRET456"
+            "mapbox_api_key": "pk.SECRET456"
         }))
         .unwrap();
         let shown = format!("{c:?}");
@@ -593,6 +638,8 @@ mod tests {
             "use_mapbox",
             "mapbox_api_key",
             "bypass_proxy",
+            "attachment_dir",
+            "max_attachment_mib",
         ];
         expected.sort();
         assert_eq!(keys, expected);

@@ -102,6 +102,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// The attachment's content is over the configured size limit.
+    #[error(
+        "the attachment's content is larger than {limit_mib} MiB (config max_attachment_mib); no IP was taken from it"
+    )]
+    AttachmentTooLarge {
+        /// The limit, in MiB.
+        limit_mib: u64,
+    },
+
+    /// The attachment's content cannot be read or decoded.
+    #[error("the attachment's content cannot be read: {0}")]
+    AttachmentUnreadable(String),
+
     /// The configured source is not available in this build.
     #[error("source {0:?} is not available in this build; use \"db_file\"")]
     UnsupportedSource(&'static str),
@@ -125,6 +138,8 @@ impl Error {
             Error::DbInvalid { .. } => "db_invalid",
             Error::ContextMismatch { .. } => "context_mismatch",
             Error::ConfigInvalid { .. } => "config_invalid",
+            Error::AttachmentTooLarge { .. } => "attachment_too_large",
+            Error::AttachmentUnreadable(_) => "attachment_unreadable",
             Error::UnsupportedSource(_) => "unsupported_source",
             Error::Internal(_) => "internal_error",
         }
@@ -186,6 +201,8 @@ mod tests {
                 key: "locale",
                 reason: String::new(),
             },
+            Error::AttachmentTooLarge { limit_mib: 1 },
+            Error::AttachmentUnreadable(String::new()),
             Error::UnsupportedSource("web_api"),
             Error::Internal(String::new()),
         ];
@@ -203,6 +220,8 @@ mod tests {
                 "db_invalid",
                 "context_mismatch",
                 "config_invalid",
+                "attachment_too_large",
+                "attachment_unreadable",
                 "unsupported_source",
                 "internal_error",
             ]

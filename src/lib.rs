@@ -21,9 +21,12 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod ip;
 pub mod mapping;
+pub mod paths;
 pub mod protocol;
+pub mod render;
 
 use std::io::{self, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -137,6 +140,8 @@ fn run_lookup(args: LookupArgs) -> Response {
         },
         use_mapbox: false,
         mapbox_api_key: Default::default(),
+        attachment_dir: ".".into(),
+        max_attachment_bytes: config::DEFAULT_MAX_ATTACHMENT_MIB << 20,
     };
     app::lookup_values(&config, Action::Lookup, &values, Vec::new())
 }

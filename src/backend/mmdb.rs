@@ -2,7 +2,6 @@
 //! from the metadata, decides what it contributes to the configured context, and looks IPs up.
 
 use std::fs;
-use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +13,7 @@ use super::{Backend, Found, Shape, SourceRecord};
 use crate::config::{Context, DbFiles};
 use crate::error::Error;
 use crate::mapping::RowFilter;
+use crate::paths::{self, Confine, io_reason};
 use crate::protocol::DatabaseInfo;
 
 /// What a database holds, read from its metadata `database_type`.
@@ -254,53 +254,25 @@ impl Backend for MmdbBackend {
     }
 }
 
-/// Resolves `file` inside `root`, following symlinks, and refuses anything outside it.
+/// Resolves a configured database file, confined to `root` when there is one.
 fn resolve(root: Option<&Path>, file: &Path) -> Result<PathBuf, Error> {
     let Some(root) = root else {
         return Ok(file.to_path_buf());
     };
-    let not_found = |reason: String| Error::DbNotFound {
-        path: file.to_path_buf(),
-        reason,
-    };
-    let root = fs::canonicalize(root).map_err(|e| {
-        not_found(format!(
-            "the database folder {} cannot be opened: {}",
-            root.display(),
-            io_reason(&e)
-        ))
-    })?;
-    let joined = root.join(file);
-    let real = fs::canonicalize(&joined).map_err(|e| {
-        not_found(format!(
-            "no such file in the database folder {}: {}; upload it or fix mmdb_filename",
-            root.display(),
-            io_reason(&e)
-        ))
-    })?;
-    if !real.starts_with(&root) {
-        return Err(Error::ConfigInvalid {
+    paths::confine(root, file).map_err(|e| match e {
+        Confine::Missing(reason) => Error::DbNotFound {
+            path: file.to_path_buf(),
+            reason: format!("{reason}; upload it or fix mmdb_filename"),
+        },
+        Confine::Escapes(reason) => Error::ConfigInvalid {
             key: "mmdb_filename",
-            reason: format!(
-                "{} resolves outside the database folder {}; name a file inside it",
-                file.display(),
-                root.display()
-            ),
-        });
-    }
-    Ok(real)
-}
-
-fn io_reason(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "not found".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => e.to_string(),
-    }
+            reason,
+        },
+    })
 }
 
 enum OpenError {
-    Io(io::Error),
+    Io(std::io::Error),
     NotAFile,
     Format(MaxMindDbError),
 }

@@ -203,6 +203,81 @@ fn collect(value: &Value, path: &[Seg], locale: &str, out: &mut Vec<String>) {
     }
 }
 
+/// The fields of one record an analyst reads in a results table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Display {
+    /// Country name (the country, else the registered country).
+    pub country: Option<String>,
+    /// Its ISO code.
+    pub country_code: Option<String>,
+    /// Subdivision names, largest first.
+    pub subdivisions: Vec<String>,
+    /// City name.
+    pub city: Option<String>,
+    /// Autonomous system number.
+    pub asn: Option<String>,
+    /// Autonomous system organization.
+    pub asn_organization: Option<String>,
+    /// ISP.
+    pub isp: Option<String>,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// Names of the anonymizer flags that are set (e.g. `Is TOR Exit Node`).
+    pub flags: Vec<&'static str>,
+}
+
+/// Reads the [`Display`] fields of a result's `data`, names in `locale` (else English).
+pub fn display(data: &Value, locale: &str) -> Display {
+    let first = |path: &[Seg], scope: Scope| {
+        let mut out = Vec::new();
+        for prefix in scope.prefixes() {
+            let start = match prefix {
+                None => Some(data),
+                Some(key) => data.get(key),
+            };
+            if let Some(start) = start {
+                collect(start, path, locale, &mut out);
+            }
+            if !out.is_empty() {
+                break;
+            }
+        }
+        out
+    };
+    let one = |path: &[Seg], scope: Scope| first(path, scope).into_iter().next();
+    let number = |key: &'static str| data.get("location")?.get(key)?.as_f64();
+    let country_key = if data.get("country").is_some() {
+        "country"
+    } else {
+        "registered_country"
+    };
+    Display {
+        country: one(&[Seg::Key(country_key), Seg::Names], Scope::Record),
+        country_code: one(
+            &[Seg::Key(country_key), Seg::Key("iso_code")],
+            Scope::Record,
+        ),
+        subdivisions: first(
+            &[Seg::Key("subdivisions"), Seg::Each, Seg::Names],
+            Scope::Record,
+        ),
+        city: one(&[Seg::Key("city"), Seg::Names], Scope::Record),
+        asn: one(&[Seg::Key("autonomous_system_number")], Scope::Traits),
+        asn_organization: one(&[Seg::Key("autonomous_system_organization")], Scope::Traits),
+        isp: one(&[Seg::Key("isp")], Scope::Traits),
+        latitude: number("latitude"),
+        longitude: number("longitude"),
+        flags: TABLE
+            .iter()
+            .filter(|row| row.class == Class::Anonymizer)
+            .filter(|row| first(row.path, row.scope).iter().any(|v| v == "True"))
+            .map(|row| row.name)
+            .collect(),
+    }
+}
+
 /// Formats a record value as the platform's attribute value: text as stored, integers plain,
 /// floats as the shortest decimal that round-trips (`51.5142`, `37.0`), booleans `True`/`False`.
 /// Maps, arrays and nulls make no value.
@@ -336,6 +411,27 @@ mod tests {
         );
         assert!(attrs(&m).contains(&("ASN Organization".into(), "First".into())));
         assert!(!attrs(&m).contains(&("ASN Organization".into(), "Second".into())));
+    }
+
+    #[test]
+    fn display_reads_the_table_fields_from_any_shape() {
+        let merged = json!({"country": {"iso_code": "GB", "names": {"en": "United Kingdom", "de": "Vereinigtes Königreich"}},
+                            "city": {"names": {"en": "London"}}, "location": {"latitude": 51.5, "longitude": -0.1},
+                            "traits": {"autonomous_system_number": 20712, "is_anonymous": true, "is_tor_exit_node": true}});
+        let d = display(&merged, "de");
+        assert_eq!(d.country.as_deref(), Some("Vereinigtes Königreich"));
+        assert_eq!(d.country_code.as_deref(), Some("GB"));
+        assert_eq!(d.city.as_deref(), Some("London"));
+        assert_eq!(d.asn.as_deref(), Some("20712"));
+        assert_eq!(d.latitude, Some(51.5));
+        assert_eq!(d.flags, ["Is Anonymous", "Is TOR Exit Node"]);
+
+        let flat = json!({"autonomous_system_number": 1221, "autonomous_system_organization": "Telstra",
+                          "registered_country": {"iso_code": "AU", "names": {"en": "Australia"}}});
+        let d = display(&flat, "en");
+        assert_eq!(d.asn_organization.as_deref(), Some("Telstra"));
+        assert_eq!(d.country.as_deref(), Some("Australia"));
+        assert_eq!(d.latitude, None);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 mod request;
 mod response;
 
-pub use request::{Action, Object, Request, parse_request};
+pub use request::{Action, Object, RelatedIndicator, Request, parse_request};
 pub use response::{
-    Attribute, DatabaseInfo, ErrorBody, Indicator, IpResult, Meta, Response, Status,
+    AsnCount, Attribute, CountryCount, DatabaseInfo, ErrorBody, Indicator, IpResult, Meta, Origin,
+    Response, Status, Summary,
 };

@@ -51,6 +51,16 @@ pub struct Request {
     pub params: Map<String, Value>,
 }
 
+/// An indicator related to the object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RelatedIndicator {
+    /// The indicator type, e.g. `IP Address`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The indicator's value.
+    pub value: String,
+}
+
 /// The object an action runs on: an indicator (Lookup) or an attachment.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Object {
@@ -66,6 +76,24 @@ pub struct Object {
     /// The platform's id of the object, echoed in nothing but logs.
     #[serde(default)]
     pub id: Option<Value>,
+    /// For attachments: the file name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// For attachments: the current HTML description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Indicators related to the object.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub related_indicators: Vec<RelatedIndicator>,
+    /// For attachments: the content as text.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// For attachments: the content as base64 bytes.
+    #[serde(default)]
+    pub content_base64: Option<String>,
+    /// For attachments: the file holding the content, inside `config.attachment_dir`.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>

@@ -69,11 +69,29 @@ pub struct Indicator {
     pub value: String,
 }
 
+/// Where an IP of Lookup All Related IPs came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A related indicator.
+    Related,
+    /// Found in the attachment's content.
+    Content,
+    /// Both.
+    Both,
+}
+
 /// The answer for one IP address.
 #[derive(Debug, Clone, Serialize)]
 pub struct IpResult {
     /// The address in canonical form, or the value as received when it is not an address.
     pub ip: String,
+    /// Lookup All Related IPs: where the IP came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Origin>,
+    /// Lookup All Related IPs: the network the content wrote, when it wrote a CIDR.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_as_network: Option<String>,
     /// The narrowest network a database stores a record (or the absence of one) under.
     pub network: Option<String>,
     /// The MaxMind record, as MaxMind's own readers give it.
@@ -115,6 +133,47 @@ pub struct Meta {
     pub version: &'static str,
 }
 
+/// How many IPs of one country an action found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountryCount {
+    /// ISO 3166-1 code.
+    pub code: String,
+    /// Name in the configured locale.
+    pub name: String,
+    /// Number of IPs.
+    pub count: usize,
+}
+
+/// How many IPs of one autonomous system an action found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AsnCount {
+    /// The AS number.
+    pub asn: String,
+    /// Its organization, when known.
+    pub organization: Option<String>,
+    /// Number of IPs.
+    pub count: usize,
+}
+
+/// Lookup All Related IPs: what the action found, in numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Distinct IPs (and invalid related values) the action considered.
+    pub found: usize,
+    /// IPs with a record.
+    pub located: usize,
+    /// IPs looked up without a record.
+    pub not_found: usize,
+    /// Special-purpose IPs, not looked up.
+    pub reserved: usize,
+    /// IPs that failed (invalid values, database errors).
+    pub failed: usize,
+    /// IPs per country, most first.
+    pub by_country: Vec<CountryCount>,
+    /// IPs per autonomous system, most first.
+    pub by_asn: Vec<AsnCount>,
+}
+
 /// The response to one action.
 #[derive(Debug, Clone, Serialize)]
 pub struct Response {
@@ -134,6 +193,15 @@ pub struct Response {
     pub errors: Vec<ErrorBody>,
     /// How it ran.
     pub meta: Option<Meta>,
+    /// Lookup All Related IPs: the counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+    /// Lookup All Related IPs: the attachment's new description (HTML), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Lookup All Related IPs: the Mapbox static map, when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_url: Option<String>,
 }
 
 impl Response {
@@ -148,6 +216,9 @@ impl Response {
             warnings,
             errors: vec![error.into()],
             meta: None,
+            summary: None,
+            description: None,
+            map_url: None,
         }
     }
 }

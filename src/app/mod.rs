@@ -3,6 +3,9 @@
 //! Everything here is plain data in, [`Response`] out; reading stdin and writing stdout is left
 //! to the caller (`lib.rs`), so tests and the analyst's commands share one path.
 
+mod bulk;
+
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -15,8 +18,8 @@ use crate::error::Error;
 use crate::ip;
 use crate::mapping;
 use crate::protocol::{
-    Action, Attribute, ErrorBody, Indicator, IpResult, Meta, Object, Request, Response, Status,
-    parse_request,
+    Action, Attribute, ErrorBody, Indicator, IpResult, Meta, Object, Origin, Request, Response,
+    Status, parse_request,
 };
 
 /// The indicator types Lookup runs on.
@@ -47,18 +50,11 @@ pub fn run_request(input: &[u8], env: &Environment) -> Response {
     };
     match action {
         Action::Lookup => lookup_indicator(&config, &request, warnings),
-        Action::LookupAllRelatedIps => {
-            let e = Error::UnsupportedObject {
-                action: action.as_str(),
-                object: describe(request.object.as_ref()),
-                hint: "Lookup All Related IPs is not available in this build yet",
-            };
-            Response::failed(name, &e, warnings)
-        }
+        Action::LookupAllRelatedIps => bulk::lookup_all_related(&config, &request, warnings),
     }
 }
 
-fn describe(object: Option<&Object>) -> String {
+pub(crate) fn describe(object: Option<&Object>) -> String {
     match object {
         None => "no object".to_owned(),
         Some(o) => match &o.indicator_type {
@@ -119,12 +115,99 @@ fn lookup_indicator(config: &Config, request: &Request, mut warnings: Vec<ErrorB
     )
 }
 
+/// One IP (or a value that is not one) an action answers.
+#[derive(Debug)]
+pub(crate) struct Target {
+    /// The value as received, trimmed.
+    pub value: String,
+    /// The address, or why the value is not one.
+    pub ip: Result<IpAddr, Error>,
+    /// Lookup All Related IPs: where it came from.
+    pub origin: Option<Origin>,
+    /// Lookup All Related IPs: the network the content wrote it as.
+    pub written_as: Option<IpNet>,
+}
+
+/// Distinct targets in order of first appearance.
+#[derive(Debug, Default)]
+pub(crate) struct Targets {
+    list: Vec<Target>,
+    index: HashMap<IpAddr, usize>,
+    invalid: HashMap<String, usize>,
+}
+
+impl Targets {
+    /// Adds an indicator value; a repeat only merges where it came from.
+    pub fn add_value(&mut self, value: &str, origin: Option<Origin>) {
+        match ip::parse_indicator(value) {
+            Ok(ip) => self.add_ip(ip, origin, None),
+            Err(e) => {
+                let value = value.trim().to_owned();
+                if let Some(&i) = self.invalid.get(&value) {
+                    merge_origin(&mut self.list[i].origin, origin);
+                    return;
+                }
+                self.invalid.insert(value.clone(), self.list.len());
+                self.list.push(Target {
+                    value,
+                    ip: Err(e),
+                    origin,
+                    written_as: None,
+                });
+            }
+        }
+    }
+
+    /// Adds an address; a repeat only merges where it came from.
+    pub fn add_ip(&mut self, ip: IpAddr, origin: Option<Origin>, written_as: Option<IpNet>) {
+        if let Some(&i) = self.index.get(&ip) {
+            let target = &mut self.list[i];
+            merge_origin(&mut target.origin, origin);
+            target.written_as = target.written_as.or(written_as);
+            return;
+        }
+        self.index.insert(ip, self.list.len());
+        self.list.push(Target {
+            value: ip.to_string(),
+            ip: Ok(ip),
+            origin,
+            written_as,
+        });
+    }
+
+    /// The targets, in order.
+    pub fn into_vec(self) -> Vec<Target> {
+        self.list
+    }
+}
+
+fn merge_origin(current: &mut Option<Origin>, new: Option<Origin>) {
+    *current = match (*current, new) {
+        (Some(a), Some(b)) if a != b => Some(Origin::Both),
+        (a, b) => a.or(b),
+    };
+}
+
 /// Looks up `values` (IP indicator values, refanged and deduplicated here) with the configured
 /// source and builds the response. Used by the Lookup action and the analyst's `lookup` command.
 pub fn lookup_values(
     config: &Config,
     action: Action,
     values: &[String],
+    warnings: Vec<ErrorBody>,
+) -> Response {
+    let mut targets = Targets::default();
+    for value in values {
+        targets.add_value(value, None);
+    }
+    run_targets(config, action, targets.into_vec(), warnings)
+}
+
+/// Looks every target up and sums the results up into the response.
+pub(crate) fn run_targets(
+    config: &Config,
+    action: Action,
+    targets: Vec<Target>,
     mut warnings: Vec<ErrorBody>,
 ) -> Response {
     let name = Some(action.as_str().to_owned());
@@ -140,32 +223,24 @@ pub fn lookup_values(
         Err(e) => {
             // The IPs themselves may be wrong too: say so as well, nothing is lost.
             let mut response = Response::failed(name, &e, warnings);
-            for value in values {
-                if let Err(e) = ip::parse_indicator(value) {
-                    response.errors.push((&e).into());
+            for target in &targets {
+                if let Err(e) = &target.ip {
+                    response.errors.push(e.into());
                 }
             }
             return response;
         }
     };
 
-    let mut results: Vec<IpResult> = Vec::with_capacity(values.len());
-    let mut seen: Vec<IpAddr> = Vec::with_capacity(values.len());
-    let mut matched: Vec<Vec<(usize, IpNet)>> = Vec::new();
-    for value in values {
-        let ip = match ip::parse_indicator(value) {
-            Ok(ip) => ip,
-            Err(e) => {
-                results.push(failed_result(value.trim().to_owned(), &e));
-                matched.push(Vec::new());
-                continue;
-            }
+    let mut results: Vec<IpResult> = Vec::with_capacity(targets.len());
+    let mut matched: Vec<Vec<(usize, IpNet)>> = Vec::with_capacity(targets.len());
+    for target in targets {
+        let (mut result, networks) = match &target.ip {
+            Ok(ip) => lookup_one(backend.as_ref(), *ip, config.locale),
+            Err(e) => (failed_result(target.value.clone(), e), Vec::new()),
         };
-        if seen.contains(&ip) {
-            continue;
-        }
-        seen.push(ip);
-        let (result, networks) = lookup_one(backend.as_ref(), ip, config.locale);
+        result.source = target.origin;
+        result.found_as_network = target.written_as.map(|n| n.to_string());
         results.push(result);
         matched.push(networks);
     }
@@ -198,6 +273,8 @@ fn open_backend(config: &Config) -> Result<(Box<dyn Backend>, Vec<String>), Erro
 fn failed_result(ip: String, error: &Error) -> IpResult {
     IpResult {
         ip,
+        source: None,
+        found_as_network: None,
         network: None,
         data: None,
         attributes: Vec::new(),
@@ -240,6 +317,8 @@ fn lookup_one(backend: &dyn Backend, ip: IpAddr, locale: &str) -> (IpResult, Vec
     let data = build_data(ip, found, backend.merges());
     let result = IpResult {
         ip: ip.to_string(),
+        source: None,
+        found_as_network: None,
         network: network.map(|n| n.to_string()),
         data: Some(data),
         attributes: mapped.attributes,
@@ -365,6 +444,9 @@ fn finish(
         warnings,
         errors,
         meta: Some(meta),
+        summary: None,
+        description: None,
+        map_url: None,
     }
 }
 

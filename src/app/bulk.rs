@@ -1,0 +1,343 @@
+//! The Lookup All Related IPs action: the IPs of an attachment's related indicators and content,
+//! looked up together, summed up, and written into the attachment's description.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::net::IpAddr;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::{Targets, describe, run_targets};
+use crate::config::Config;
+use crate::error::Error;
+use crate::extract::{self, ScanError};
+use crate::ip;
+use crate::mapping::{self, Display};
+use crate::paths::{self, Confine};
+use crate::protocol::{
+    Action, AsnCount, CountryCount, ErrorBody, IpResult, Object, Origin, Request, Response, Status,
+    Summary,
+};
+use crate::render::{self, Report, TableRow};
+
+/// The run parameters this action takes.
+const PARAMS: [&str; 1] = ["apply_results_to_description"];
+
+/// Runs Lookup All Related IPs on the request's attachment.
+pub(crate) fn lookup_all_related(
+    config: &Config,
+    request: &Request,
+    mut warnings: Vec<ErrorBody>,
+) -> Response {
+    let action = Action::LookupAllRelatedIps;
+    let name = Some(action.as_str().to_owned());
+    let object = match &request.object {
+        Some(o) if o.kind.eq_ignore_ascii_case("attachment") => o,
+        other => {
+            let e = Error::UnsupportedObject {
+                action: action.as_str(),
+                object: describe(other.as_ref()),
+                hint: "it runs on attachments; use Lookup for one IP indicator",
+            };
+            return Response::failed(name, &e, warnings);
+        }
+    };
+    for key in request
+        .params
+        .keys()
+        .filter(|k| !PARAMS.contains(&k.as_str()))
+    {
+        warnings.push(ErrorBody::warning(
+            "unknown_param",
+            format!("Lookup All Related IPs does not take {key:?}; it was ignored"),
+        ));
+    }
+    let apply = match request.params.get("apply_results_to_description") {
+        None | Some(Value::Null) => true,
+        Some(v) => match bool_param(v) {
+            Some(b) => b,
+            None => {
+                let e = Error::InvalidRequest(format!(
+                    "params.apply_results_to_description: expected a boolean, found {v}"
+                ));
+                return Response::failed(name, &e, warnings);
+            }
+        },
+    };
+
+    let mut targets = Targets::default();
+    for related in &object.related_indicators {
+        if ["IP Address", "IPv6 Address"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&related.kind))
+        {
+            targets.add_value(&related.value, Some(Origin::Related));
+        }
+    }
+    let content_error = read_content(config, object, &mut targets, &mut warnings).err();
+
+    let mut response = run_targets(config, action, targets.into_vec(), warnings);
+    // An attachment's attributes are not those of any one of its IPs: only the indicators
+    // (ASN, FQDN) go to the top.
+    response.attributes.clear();
+    if let Some(e) = content_error {
+        response.status = Status::Error;
+        response.errors.insert(0, (&e).into());
+    }
+    if response.meta.is_none() {
+        return response;
+    }
+    let displays: Vec<Option<Display>> = response
+        .results
+        .iter()
+        .map(|r| r.data.as_ref().map(|d| mapping::display(d, config.locale)))
+        .collect();
+    response.summary = Some(summarize(&response.results, &displays));
+
+    let map = if config.use_mapbox {
+        let points: Vec<(f64, f64)> = displays
+            .iter()
+            .flatten()
+            .filter_map(|d| Some((d.latitude?, d.longitude?)))
+            .collect();
+        let map = render::map_image(&points, config.mapbox_api_key.expose());
+        if let Some(m) = map.as_ref().filter(|m| m.ips_left_off > 0) {
+            response.warnings.push(ErrorBody::warning(
+                "map_truncated",
+                format!(
+                    "the map shows the {} busiest locations ({} IPs); {} located IPs are left off to stay within Mapbox's limits",
+                    m.pins, m.ips_on_map, m.ips_left_off
+                ),
+            ));
+        }
+        response.map_url = map.as_ref().map(|m| m.url.clone());
+        map
+    } else {
+        None
+    };
+
+    if apply && response.status != Status::Error {
+        let report = report(&response, displays, map);
+        let existing = object.description.as_deref().unwrap_or("");
+        response.description = Some(render::apply_section(
+            existing,
+            &render::render_section(&report),
+        ));
+    }
+    response
+}
+
+fn bool_param(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Some(true),
+            "false" | "no" | "off" | "0" => Some(false),
+            _ => None,
+        },
+        Value::Number(n) => match n.as_u64() {
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Adds every IP of the attachment's content (inline text, base64 bytes, or a file inside
+/// `attachment_dir`) to `targets`.
+fn read_content(
+    config: &Config,
+    object: &Object,
+    targets: &mut Targets,
+    warnings: &mut Vec<ErrorBody>,
+) -> Result<(), Error> {
+    let given = [
+        object.content.is_some(),
+        object.content_base64.is_some(),
+        object.path.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        warnings.push(ErrorBody::warning(
+            "several_contents",
+            "the attachment carries more than one of content, content_base64 and path; the first of them was read",
+        ));
+    }
+    let limit = config.max_attachment_bytes;
+    let mut add =
+        |found: extract::Extracted| targets.add_ip(found.ip, Some(Origin::Content), found.network);
+    let scanned = if let Some(text) = &object.content {
+        extract::scan_reader(text.as_bytes(), limit, &mut add)
+    } else if let Some(encoded) = &object.content_base64 {
+        let bytes = decode_base64(encoded, limit)?;
+        extract::scan_reader(bytes.as_slice(), limit, &mut add)
+    } else if let Some(path) = &object.path {
+        let file = open_attachment(&config.attachment_dir, path)?;
+        extract::scan_reader(file, limit, &mut add)
+    } else {
+        return Ok(());
+    };
+    scanned.map(|_| ()).map_err(|e| match e {
+        ScanError::TooLarge { limit } => Error::AttachmentTooLarge {
+            limit_mib: limit >> 20,
+        },
+        ScanError::Io(e) => Error::AttachmentUnreadable(paths::io_reason(&e)),
+    })
+}
+
+fn decode_base64(encoded: &str, limit: u64) -> Result<Vec<u8>, Error> {
+    if encoded.len() as u64 / 4 * 3 > limit.saturating_add(3) {
+        return Err(Error::AttachmentTooLarge {
+            limit_mib: limit >> 20,
+        });
+    }
+    let compact: Vec<u8> = encoded
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .map_err(|e| {
+            Error::AttachmentUnreadable(format!("content_base64 is not valid base64: {e}"))
+        })
+}
+
+/// Opens the attachment file, confined to `attachment_dir`.
+fn open_attachment(dir: &Path, name: &str) -> Result<File, Error> {
+    let invalid = |reason: String| Error::ConfigInvalid {
+        key: "attachment_dir",
+        reason: format!("object.path {reason}"),
+    };
+    paths::check_name(name)
+        .map_err(|r| invalid(format!("{:?} {r}", name.escape_debug().to_string())))?;
+    let real = paths::confine(dir, Path::new(name)).map_err(|e| match e {
+        Confine::Missing(reason) => Error::AttachmentUnreadable(reason),
+        Confine::Escapes(reason) => invalid(reason),
+    })?;
+    let meta =
+        std::fs::metadata(&real).map_err(|e| Error::AttachmentUnreadable(paths::io_reason(&e)))?;
+    if !meta.is_file() {
+        return Err(Error::AttachmentUnreadable(format!(
+            "{name} is not a regular file"
+        )));
+    }
+    File::open(&real).map_err(|e| Error::AttachmentUnreadable(paths::io_reason(&e)))
+}
+
+/// Counts results by outcome, country and autonomous system.
+fn summarize(results: &[IpResult], displays: &[Option<Display>]) -> Summary {
+    let mut summary = Summary {
+        found: results.len(),
+        ..Summary::default()
+    };
+    for result in results {
+        match result.error.as_ref().map(|e| e.code.as_str()) {
+            None => summary.located += 1,
+            Some("not_found") => summary.not_found += 1,
+            Some("reserved_ip") => summary.reserved += 1,
+            Some(_) => summary.failed += 1,
+        }
+    }
+    let mut countries: HashMap<&str, usize> = HashMap::new();
+    let mut asns: HashMap<&str, usize> = HashMap::new();
+    for d in displays.iter().flatten() {
+        if let Some(code) = &d.country_code {
+            let i = *countries.entry(code).or_insert_with(|| {
+                summary.by_country.push(CountryCount {
+                    code: code.clone(),
+                    name: d.country.clone().unwrap_or_default(),
+                    count: 0,
+                });
+                summary.by_country.len() - 1
+            });
+            summary.by_country[i].count += 1;
+        }
+        if let Some(asn) = &d.asn {
+            let i = *asns.entry(asn).or_insert_with(|| {
+                summary.by_asn.push(AsnCount {
+                    asn: asn.clone(),
+                    organization: d.asn_organization.clone(),
+                    count: 0,
+                });
+                summary.by_asn.len() - 1
+            });
+            summary.by_asn[i].count += 1;
+        }
+    }
+    // Most first; ties in order of first appearance (the sort is stable).
+    summary
+        .by_country
+        .sort_by_key(|c| std::cmp::Reverse(c.count));
+    summary.by_asn.sort_by_key(|a| std::cmp::Reverse(a.count));
+    summary
+}
+
+/// What the description shows, from the results.
+fn report(
+    response: &Response,
+    displays: Vec<Option<Display>>,
+    map: Option<render::MapImage>,
+) -> Report {
+    let mut report = Report {
+        map,
+        ..Report::default()
+    };
+    for (result, display) in response.results.iter().zip(displays) {
+        match (&result.error, display) {
+            (None, Some(display)) => report.rows.push(TableRow {
+                ip: result.ip.clone(),
+                display,
+            }),
+            (Some(e), _) if e.code == "not_found" => report.not_found.push(result.ip.clone()),
+            (Some(e), _) if e.code == "reserved_ip" => {
+                let why = result
+                    .ip
+                    .parse::<IpAddr>()
+                    .ok()
+                    .and_then(ip::special_purpose)
+                    .map_or_else(|| "special-purpose".to_owned(), |r| r.name.to_owned());
+                report.reserved.push((result.ip.clone(), why));
+            }
+            (Some(e), _) => report.failed.push((result.ip.clone(), e.message.clone())),
+            (None, None) => {}
+        }
+    }
+    if let Some(meta) = &response.meta {
+        report.sources = meta
+            .databases
+            .iter()
+            .filter(|d| d.used)
+            .map(|d| (d.database_type.clone(), date(d.build_epoch)))
+            .collect();
+    }
+    report
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC), by the civil-from-days algorithm.
+fn date(epoch: u64) -> String {
+    let days = (epoch / 86_400) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_764_201_600), "2025-11-27");
+        assert_eq!(date(951_782_400), "2000-02-29");
+    }
+}

@@ -1,0 +1,534 @@
+//! Finding IP addresses in text: threat reports, logs, CSV, JSON, e-mail headers, binaries.
+//!
+//! [`scan`] is the pure core (bytes in, addresses out, no allocation per byte); [`scan_reader`]
+//! streams any reader through it in chunks — UTF-8, UTF-16 (by BOM, or by its zero bytes) and
+//! binary alike — so memory does not grow with the input.
+//!
+//! What counts as an address:
+//! - IPv4 dotted quads, and IPv6 in every textual form (compressed, full, embedded IPv4, with a
+//!   zone id, in brackets), in canonical form (RFC 5952); IPv4-mapped IPv6 is the IPv4 address.
+//! - Defanged forms: `[.]`, `(.)`, `{.}`, `[dot]` (any case) for dots and `[:]` for colons.
+//! - An address in a URL, a header (`[1.2.3.4]`), a CSV cell, a JSON string, `ip:port`,
+//!   `src=ip`; a CIDR gives its address (noted as a network); `ip/port` gives the IP.
+//!
+//! What does not: spaced-out digits, dotted numbers of more than four parts, octets over 255 or
+//! with leading zeros, addresses glued to letters or digits on either side, and OIDs (a dotted
+//! number right after `oid`).
+
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use crate::ip::canonical;
+
+/// One address found in text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extracted {
+    /// The address, canonical (IPv4-mapped IPv6 as IPv4).
+    pub ip: IpAddr,
+    /// The network, when the text wrote the address as a CIDR (`10.0.0.0/8`).
+    pub network: Option<IpNet>,
+}
+
+/// The longest token that can still be an address (a fully written IPv6 address with an
+/// embedded IPv4 address is 45 characters).
+const MAX_TOKEN: usize = 64;
+
+/// Finds every address in `text`, in order (duplicates included), and hands each to `emit`.
+///
+/// `text` is taken to start and end at a token boundary.
+pub fn scan(text: &[u8], emit: &mut dyn FnMut(Extracted)) {
+    let mut token = [0u8; MAX_TOKEN];
+    let n = text.len();
+    let mut i = 0;
+    while i < n {
+        let b = text[i];
+        let starts = b.is_ascii_hexdigit() || (b == b':' && text.get(i + 1) == Some(&b':'));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        if i > 0 && is_glue(text[i - 1]) {
+            // Inside a word or a longer dotted number: nothing can start before its end.
+            i += 1;
+            while i < n && is_glue(text[i]) {
+                i += 1;
+            }
+            continue;
+        }
+        i = candidate(text, i, &mut token, emit);
+    }
+}
+
+/// Bytes an address must not touch on either side (a `.` on the left makes a dotted number of
+/// more than four parts).
+fn is_glue(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.'
+}
+
+/// The defanged separator at `text[at..]`, if any: its length and the character it stands for.
+fn defang_at(text: &[u8], at: usize) -> Option<(usize, u8)> {
+    let rest = &text[at..];
+    let close = match rest.first()? {
+        b'[' => b']',
+        b'(' => b')',
+        b'{' => b'}',
+        _ => return None,
+    };
+    match rest.get(1..3)? {
+        [b'.', c] if *c == close => Some((3, b'.')),
+        [b':', c] if *c == close && close == b']' => Some((3, b':')),
+        _ => match rest.get(1..5)? {
+            [d, o, t, c]
+                if d.eq_ignore_ascii_case(&b'd')
+                    && o.eq_ignore_ascii_case(&b'o')
+                    && t.eq_ignore_ascii_case(&b't')
+                    && *c == close =>
+            {
+                Some((5, b'.'))
+            }
+            _ => None,
+        },
+    }
+}
+
+/// Reads the token starting at `start`, emits the address it holds (if any), and returns where
+/// scanning resumes.
+fn candidate(
+    text: &[u8],
+    start: usize,
+    token: &mut [u8; MAX_TOKEN],
+    emit: &mut dyn FnMut(Extracted),
+) -> usize {
+    let n = text.len();
+    let mut len = 0;
+    let mut overflow = false;
+    let mut j = start;
+    let mut first_colon: Option<usize> = None;
+    while j < n {
+        let c = text[j];
+        let (step, ch) = if c.is_ascii_hexdigit() || c == b'.' || c == b':' {
+            (1, c)
+        } else if let Some(d) = defang_at(text, j) {
+            d
+        } else {
+            break;
+        };
+        if ch == b':' && first_colon.is_none() {
+            first_colon = Some(j);
+        }
+        if len < MAX_TOKEN {
+            token[len] = ch;
+            len += 1;
+        } else {
+            overflow = true;
+        }
+        j += step;
+    }
+    if overflow {
+        return j;
+    }
+    let colons = first_colon.is_some();
+    let mut end = j;
+    let mut tok = &token[..len];
+    // Sentence punctuation after an address is not part of it: "seen at 1.2.3.4." / "1.2.3.4:".
+    let parsed = parse_token(tok, colons).or_else(|| {
+        while let [rest @ .., b'.' | b':'] = tok {
+            tok = rest;
+        }
+        parse_token(tok, colons)
+    });
+    let Some(mut found) = parsed else {
+        // "word:1.2.3.4" where the word is all hex digits: try again after the colon.
+        return first_colon.map_or(end, |c| c + 1);
+    };
+    // Right-hand context: a zone id, a CIDR or port after `/`, or glue.
+    if found.ip.is_ipv6() && text.get(end) == Some(&b'%') && tok.len() == len {
+        end += 1;
+        while end < n && (text[end].is_ascii_alphanumeric() || b"_-".contains(&text[end])) {
+            end += 1;
+        }
+        return finish(text, start, end, found, emit);
+    }
+    if tok.len() == len && text.get(end) == Some(&b'/') {
+        let digits_start = end + 1;
+        let mut k = digits_start;
+        while k < n && text[k].is_ascii_digit() && k - digits_start < 6 {
+            k += 1;
+        }
+        if k > digits_start && !text.get(k).is_some_and(|b| is_glue(*b)) {
+            let number: u32 = std::str::from_utf8(&text[digits_start..k])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(u32::MAX);
+            let max = if found.ip.is_ipv4() { 32 } else { 128 };
+            if number <= max && (k - digits_start == 1 || text[digits_start] != b'0') {
+                found.network = IpNet::new(found.ip, number as u8).ok().map(|n| n.trunc());
+            }
+            // Otherwise a port, as some firewalls log it: the address alone.
+            return finish(text, start, k, found, emit);
+        }
+    }
+    if tok.len() < len {
+        // Trailing punctuation was dropped: it is not glue.
+        emit_checked(text, start, found, emit);
+        return end;
+    }
+    finish(text, start, end, found, emit)
+}
+
+fn finish(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    found: Extracted,
+    emit: &mut dyn FnMut(Extracted),
+) -> usize {
+    if !text.get(end).is_some_and(|b| b.is_ascii_alphanumeric()) {
+        emit_checked(text, start, found, emit);
+    }
+    end
+}
+
+/// Emits `found` unless the text names it an OID.
+fn emit_checked(text: &[u8], start: usize, found: Extracted, emit: &mut dyn FnMut(Extracted)) {
+    if found.ip.is_ipv4() {
+        let before = &text[start.saturating_sub(12)..start];
+        if before.windows(3).any(|w| w.eq_ignore_ascii_case(b"oid")) {
+            return;
+        }
+    }
+    emit(found);
+}
+
+/// Parses a refanged token: IPv6 if it has colons (or IPv4 `host:port`), else a dotted quad.
+fn parse_token(tok: &[u8], colons: bool) -> Option<Extracted> {
+    let s = std::str::from_utf8(tok).ok()?;
+    let ip = if colons {
+        if let Ok(v6) = s.parse::<Ipv6Addr>() {
+            IpAddr::V6(v6)
+        } else {
+            // host:port, as logs write it.
+            let (host, port) = s.split_once(':')?;
+            if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            IpAddr::V4(parse_v4(host)?)
+        }
+    } else {
+        IpAddr::V4(parse_v4(s)?)
+    };
+    Some(Extracted {
+        ip: canonical(ip),
+        network: None,
+    })
+}
+
+/// A strict dotted quad: four parts, no leading zeros, each at most 255.
+fn parse_v4(s: &str) -> Option<Ipv4Addr> {
+    // std's parser already refuses leading zeros, more or fewer than four parts and big octets.
+    s.parse().ok()
+}
+
+/// How input bytes are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8, ASCII, Latin-1 or binary: scanned as bytes.
+    Bytes,
+    /// UTF-16, little-endian.
+    Utf16Le,
+    /// UTF-16, big-endian.
+    Utf16Be,
+}
+
+/// Guesses the encoding from the first bytes: a BOM, or (without one) the zero bytes that
+/// ASCII text in UTF-16 is full of.
+pub fn sniff(head: &[u8]) -> Encoding {
+    match head {
+        [0xff, 0xfe, ..] => return Encoding::Utf16Le,
+        [0xfe, 0xff, ..] => return Encoding::Utf16Be,
+        _ => {}
+    }
+    let pairs = head.len() / 2;
+    if pairs < 8 {
+        return Encoding::Bytes;
+    }
+    let (mut even_zero, mut odd_zero) = (0, 0);
+    for pair in head.chunks_exact(2) {
+        even_zero += usize::from(pair[0] == 0);
+        odd_zero += usize::from(pair[1] == 0);
+    }
+    if odd_zero * 10 >= pairs * 7 && even_zero * 10 <= pairs {
+        Encoding::Utf16Le
+    } else if even_zero * 10 >= pairs * 7 && odd_zero * 10 <= pairs {
+        Encoding::Utf16Be
+    } else {
+        Encoding::Bytes
+    }
+}
+
+/// Why a reader could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The input is over the size limit.
+    #[error("the content is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// Reading failed.
+    #[error("the content cannot be read: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+const CHUNK: usize = 256 * 1024;
+/// Past this many bytes without a boundary, a chunk is cut anyway (no address is that long).
+const MAX_CARRY: usize = 4096;
+
+/// Streams `reader` through [`scan`] in chunks; refuses more than `limit` bytes.
+///
+/// Returns the number of bytes read.
+pub fn scan_reader(
+    mut reader: impl Read,
+    limit: u64,
+    emit: &mut dyn FnMut(Extracted),
+) -> Result<u64, ScanError> {
+    let mut raw = vec![0u8; CHUNK];
+    let mut text: Vec<u8> = Vec::with_capacity(CHUNK + MAX_CARRY);
+    let mut total: u64 = 0;
+    let mut encoding = None;
+    let mut odd_byte: Option<u8> = None;
+    loop {
+        let got = read_full(&mut reader, &mut raw)?;
+        total += got as u64;
+        if total > limit {
+            return Err(ScanError::TooLarge { limit });
+        }
+        let mut input = &raw[..got];
+        let enc = *encoding.get_or_insert_with(|| sniff(input));
+        if total == got as u64 {
+            input = strip_bom(input, enc);
+        }
+        match enc {
+            Encoding::Bytes => text.extend_from_slice(input),
+            Encoding::Utf16Le | Encoding::Utf16Be => {
+                decode_utf16(input, enc == Encoding::Utf16Le, &mut odd_byte, &mut text)
+            }
+        }
+        if got == 0 {
+            scan(&text, emit);
+            return Ok(total);
+        }
+        let cut = cut_point(&text);
+        scan(&text[..cut], emit);
+        // Keep the boundary byte before the rest: it is the left context of the next token.
+        let keep_from = cut.saturating_sub(1);
+        text.drain(..keep_from);
+    }
+}
+
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+fn strip_bom(input: &[u8], enc: Encoding) -> &[u8] {
+    match (enc, input) {
+        (Encoding::Bytes, [0xef, 0xbb, 0xbf, rest @ ..]) => rest,
+        (Encoding::Utf16Le, [0xff, 0xfe, rest @ ..])
+        | (Encoding::Utf16Be, [0xfe, 0xff, rest @ ..]) => rest,
+        _ => input,
+    }
+}
+
+/// Appends UTF-16 code units as bytes: ASCII as itself, anything else as a separator (0x80).
+fn decode_utf16(input: &[u8], little: bool, odd: &mut Option<u8>, out: &mut Vec<u8>) {
+    let mut bytes = input;
+    if let Some(first) = odd.take() {
+        if let Some((&second, rest)) = bytes.split_first() {
+            push_unit(first, second, little, out);
+            bytes = rest;
+        } else {
+            *odd = Some(first);
+            return;
+        }
+    }
+    let mut pairs = bytes.chunks_exact(2);
+    for pair in &mut pairs {
+        push_unit(pair[0], pair[1], little, out);
+    }
+    if let [last] = pairs.remainder() {
+        *odd = Some(*last);
+    }
+}
+
+fn push_unit(a: u8, b: u8, little: bool, out: &mut Vec<u8>) {
+    let unit = if little {
+        u16::from_le_bytes([a, b])
+    } else {
+        u16::from_be_bytes([a, b])
+    };
+    out.push(if unit < 0x80 { unit as u8 } else { 0x80 });
+}
+
+/// Where to cut a chunk: just after the last byte that cannot be part of an address token.
+fn cut_point(text: &[u8]) -> usize {
+    let window_start = text.len().saturating_sub(MAX_CARRY);
+    text[window_start..]
+        .iter()
+        .rposition(|&b| is_boundary(b))
+        .map_or(text.len().saturating_sub(MAX_TOKEN * 2), |p| {
+            window_start + p + 1
+        })
+}
+
+fn is_boundary(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == 0 || b >= 0x80 || b",;\"'<>|".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        scan(text.as_bytes(), &mut |e| {
+            out.push(match e.network {
+                Some(n) => format!("{} ({n})", e.ip),
+                None => e.ip.to_string(),
+            })
+        });
+        out
+    }
+
+    fn one(text: &str, ip: &str) {
+        assert_eq!(found(text), [ip], "in {text:?}");
+    }
+
+    fn none(text: &str) {
+        assert_eq!(found(text), Vec::<String>::new(), "in {text:?}");
+    }
+
+    #[test]
+    fn plain_addresses() {
+        one("1.2.3.4", "1.2.3.4");
+        one("seen at 81.2.69.142.", "81.2.69.142");
+        one("2001:db8::1", "2001:db8::1");
+        one("2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::1");
+        one("::ffff:1.2.3.4", "1.2.3.4");
+        one("64:ff9b::1.2.3.4", "64:ff9b::102:304");
+        one("fe80::1%eth0 is up", "fe80::1");
+        one("[2001:db8::1]:443", "2001:db8::1");
+        one("::1", "::1");
+    }
+
+    #[test]
+    fn defanged_addresses() {
+        one("1.2.3[.]4", "1.2.3.4");
+        one("1[.]2[.]3[.]4", "1.2.3.4");
+        one("1.2.3(.)4", "1.2.3.4");
+        one("1.2.3{.}4", "1.2.3.4");
+        one("1[dot]2[DOT]3[dot]4", "1.2.3.4");
+        one("hxxp://1.2.3.4/x", "1.2.3.4");
+        one("hxxps[:]//1.2.3.4/login", "1.2.3.4");
+        one("2001:db8[:]:1", "2001:db8::1");
+        one("2001[:]db8[:][:]1", "2001:db8::1");
+    }
+
+    #[test]
+    fn addresses_in_context() {
+        one("http://1.2.3.4:8080/x", "1.2.3.4");
+        one("Received: from mx ([1.2.3.4])", "1.2.3.4");
+        one("a,b,1.2.3.4,c", "1.2.3.4");
+        one(r#"{"ip":"1.2.3.4"}"#, "1.2.3.4");
+        one("1.2.3.4:443", "1.2.3.4");
+        one("src=1.2.3.4 dst=", "1.2.3.4");
+        one("10.0.0.0/8", "10.0.0.0 (10.0.0.0/8)");
+        one("2001:db8::/32", "2001:db8:: (2001:db8::/32)");
+        one("77.91.124.55/50122", "77.91.124.55");
+        one("host:1.2.3.4", "1.2.3.4");
+        one("feed:1.2.3.4", "1.2.3.4");
+    }
+
+    #[test]
+    fn not_addresses() {
+        none("1 . 2 . 3 . 4");
+        none("1.2.3.4.5");
+        none("v10.0.0.1.2");
+        none("version 1.2.3");
+        none("256.1.1.1");
+        none("01.2.3.4");
+        none("1.02.3.4");
+        none("a1.2.3.4");
+        none("11.2.3.45x");
+        none("1.2.3.4a");
+        none("OID 2.5.29.17");
+        none("urn:oid:2.5.4.3");
+        none("12:30:45");
+        none("00:1a:2b:3c:4d:5e");
+        none("std::vector");
+        none("deadbeef");
+        none("1.800.555.1234");
+        none("3.14159");
+    }
+
+    #[test]
+    fn several_in_order_with_duplicates() {
+        assert_eq!(
+            found("1.1.1.1 and 2.2.2.2, then 1.1.1.1"),
+            ["1.1.1.1", "2.2.2.2", "1.1.1.1"]
+        );
+    }
+
+    fn stream(bytes: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        scan_reader(bytes, u64::MAX, &mut |e| out.push(e.ip.to_string())).unwrap();
+        out
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let text = "log: 1.2.3.4 and 2001:db8::1\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let with_bom = [&[0xff, 0xfe][..], &le].concat();
+        for bytes in [le.clone(), be.clone(), with_bom] {
+            assert_eq!(stream(&bytes), ["1.2.3.4", "2001:db8::1"]);
+        }
+    }
+
+    #[test]
+    fn binary_files_are_scanned_like_strings() {
+        let mut bytes = vec![0u8, 159, 146, 150];
+        bytes.extend_from_slice(b"\x011.2.3.4\x00\xff\x0585.1.2.3\x00");
+        assert_eq!(stream(&bytes), ["1.2.3.4", "85.1.2.3"]);
+    }
+
+    #[test]
+    fn chunk_boundaries_lose_nothing() {
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        for i in 0..60_000u32 {
+            let ip = Ipv4Addr::from(0x0b00_0000 + i * 7919);
+            text.push_str(&format!("x {ip} y,"));
+            expected.push(ip.to_string());
+        }
+        assert!(text.len() > 2 * CHUNK);
+        assert_eq!(stream(text.as_bytes()), expected);
+    }
+
+    #[test]
+    fn the_size_limit_is_an_error() {
+        let err = scan_reader(&b"1.2.3.4 5.6.7.8"[..], 10, &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ScanError::TooLarge { limit: 10 }));
+    }
+}

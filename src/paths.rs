@@ -1,0 +1,64 @@
+//! Confining user-given file names to the folder they must stay inside.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Why a name could not be resolved inside its folder.
+#[derive(Debug)]
+pub enum Confine {
+    /// The folder or the file does not exist or cannot be read.
+    Missing(String),
+    /// The name leads outside the folder (after following symlinks).
+    Escapes(String),
+}
+
+/// Refuses names that cannot name a file inside a folder whatever the file system says: NUL
+/// bytes, backslashes (Windows separators) and `..` components.
+pub fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.contains('\0') {
+        Err("contains a NUL byte")
+    } else if name.contains('\\') {
+        Err("contains a backslash; use / or the plain file name")
+    } else if name.split('/').any(|part| part == "..") {
+        Err("climbs out of its folder with \"..\"; use the plain file name")
+    } else {
+        Ok(())
+    }
+}
+
+/// Resolves `file` inside `root`, following symlinks, and refuses anything outside it.
+pub fn confine(root: &Path, file: &Path) -> Result<PathBuf, Confine> {
+    let root_real = fs::canonicalize(root).map_err(|e| {
+        Confine::Missing(format!(
+            "the folder {} cannot be opened: {}",
+            root.display(),
+            io_reason(&e)
+        ))
+    })?;
+    let real = fs::canonicalize(root_real.join(file)).map_err(|e| {
+        Confine::Missing(format!(
+            "no such file in the folder {}: {}",
+            root.display(),
+            io_reason(&e)
+        ))
+    })?;
+    if real.starts_with(&root_real) {
+        Ok(real)
+    } else {
+        Err(Confine::Escapes(format!(
+            "{} resolves outside the folder {}; name a file inside it",
+            file.display(),
+            root.display()
+        )))
+    }
+}
+
+/// A short reason for an I/O error, without the OS error number.
+pub fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "not found".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,265 @@
+//! The results section Lookup All Related IPs writes into an attachment's description.
+//!
+//! The section sits between two HTML comments; running the action again replaces the section
+//! instead of appending a second one, and the rest of the description is kept whole.
+
+use std::fmt::Write;
+
+use super::{MapImage, escape, escape_into};
+use crate::mapping::Display;
+
+/// Opens the operation's section of a description.
+pub const BEGIN: &str = "<!-- maxmind-geolocate:begin -->";
+/// Closes it.
+pub const END: &str = "<!-- maxmind-geolocate:end -->";
+
+/// One located IP in the table.
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    /// The address.
+    pub ip: String,
+    /// What the record says.
+    pub display: Display,
+}
+
+/// Everything the section shows.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Located IPs, in order of first appearance.
+    pub rows: Vec<TableRow>,
+    /// IPs in no database.
+    pub not_found: Vec<String>,
+    /// Special-purpose IPs and why.
+    pub reserved: Vec<(String, String)>,
+    /// Values that failed and why.
+    pub failed: Vec<(String, String)>,
+    /// The databases: type and build date (`YYYY-MM-DD`).
+    pub sources: Vec<(String, String)>,
+    /// The map, if any.
+    pub map: Option<MapImage>,
+}
+
+/// Renders the section, markers included.
+pub fn render_section(report: &Report) -> String {
+    let total =
+        report.rows.len() + report.not_found.len() + report.reserved.len() + report.failed.len();
+    let mut h = String::with_capacity(256 + report.rows.len() * 200);
+    h.push_str(BEGIN);
+    h.push_str("\n<div class=\"maxmind-geolocate\">\n");
+    let _ = write!(
+        h,
+        "<h3>MaxMind Geolocate: {total} IP address{}</h3>\n<p>Located {}, not found {}, special-purpose (not looked up) {}, failed {}.",
+        if total == 1 { "" } else { "es" },
+        report.rows.len(),
+        report.not_found.len(),
+        report.reserved.len(),
+        report.failed.len()
+    );
+    if !report.sources.is_empty() {
+        h.push_str(" Data: ");
+        for (i, (kind, built)) in report.sources.iter().enumerate() {
+            if i > 0 {
+                h.push_str(", ");
+            }
+            escape_into(kind, &mut h);
+            h.push_str(" (built ");
+            escape_into(built, &mut h);
+            h.push(')');
+        }
+        h.push('.');
+    }
+    h.push_str("</p>\n");
+
+    if let Some(map) = &report.map {
+        let _ = writeln!(
+            h,
+            "<p><img src=\"{}\" alt=\"Map of the located IP addresses\" width=\"{}\" height=\"{}\"></p>",
+            escape(&map.url),
+            super::map::WIDTH,
+            super::map::HEIGHT
+        );
+        if map.ips_left_off > 0 {
+            let _ = writeln!(
+                h,
+                "<p>The map shows {} locations ({} IPs); {} located IPs at other locations are left off.</p>",
+                map.pins, map.ips_on_map, map.ips_left_off
+            );
+        }
+    }
+
+    if !report.rows.is_empty() {
+        let flags = report.rows.iter().any(|r| !r.display.flags.is_empty());
+        h.push_str("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<thead><tr><th>IP</th><th>Country</th><th>Subdivision</th><th>City</th><th>ASN</th><th>ASN Organization / ISP</th><th>Latitude, Longitude</th>");
+        if flags {
+            h.push_str("<th>Anonymizer</th>");
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for row in &report.rows {
+            render_row(row, flags, &mut h);
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+
+    if !report.not_found.is_empty() {
+        h.push_str("<p><b>Not found</b> (in no database): ");
+        list(
+            &mut h,
+            report.not_found.iter().map(|ip| (ip.as_str(), None)),
+        );
+        h.push_str("</p>\n");
+    }
+    if !report.reserved.is_empty() {
+        h.push_str("<p><b>Special-purpose</b> (not globally reachable, not looked up): ");
+        list(
+            &mut h,
+            report
+                .reserved
+                .iter()
+                .map(|(ip, why)| (ip.as_str(), Some(why.as_str()))),
+        );
+        h.push_str("</p>\n");
+    }
+    if !report.failed.is_empty() {
+        h.push_str("<p><b>Failed</b>:</p>\n<ul>\n");
+        for (value, why) in &report.failed {
+            h.push_str("<li>");
+            escape_into(value, &mut h);
+            h.push_str(": ");
+            escape_into(why, &mut h);
+            h.push_str("</li>\n");
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("</div>\n");
+    h.push_str(END);
+    h
+}
+
+fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str>)>) {
+    for (i, (ip, why)) in items.enumerate() {
+        if i > 0 {
+            h.push_str(", ");
+        }
+        escape_into(ip, h);
+        if let Some(why) = why {
+            h.push_str(" (");
+            escape_into(why, h);
+            h.push(')');
+        }
+    }
+}
+
+fn render_row(row: &TableRow, flags: bool, h: &mut String) {
+    let d = &row.display;
+    let cell = |h: &mut String, text: &str| {
+        h.push_str("<td>");
+        escape_into(text, h);
+        h.push_str("</td>");
+    };
+    h.push_str("<tr>");
+    cell(h, &row.ip);
+    let country = match (&d.country, &d.country_code) {
+        (Some(name), Some(code)) => format!("{name} ({code})"),
+        (Some(one), None) | (None, Some(one)) => one.clone(),
+        (None, None) => String::new(),
+    };
+    cell(h, &country);
+    cell(h, &d.subdivisions.join(", "));
+    cell(h, d.city.as_deref().unwrap_or(""));
+    cell(h, d.asn.as_deref().unwrap_or(""));
+    let org = match (&d.asn_organization, &d.isp) {
+        (Some(org), Some(isp)) if org != isp => format!("{org} / {isp}"),
+        (Some(one), _) | (None, Some(one)) => one.clone(),
+        (None, None) => String::new(),
+    };
+    cell(h, &org);
+    let coordinates = match (d.latitude, d.longitude) {
+        (Some(lat), Some(lon)) => format!("{lat:?}, {lon:?}"),
+        _ => String::new(),
+    };
+    cell(h, &coordinates);
+    if flags {
+        let names: Vec<&str> = d
+            .flags
+            .iter()
+            .map(|f| f.strip_prefix("Is ").unwrap_or(f))
+            .collect();
+        cell(h, &names.join(", "));
+    }
+    h.push_str("</tr>\n");
+}
+
+/// Puts `section` into `existing`: in place of an earlier section, else after the existing text.
+pub fn apply_section(existing: &str, section: &str) -> String {
+    if let Some(begin) = existing.find(BEGIN) {
+        if let Some(end_rel) = existing[begin..].find(END) {
+            let end = begin + end_rel + END.len();
+            return format!("{}{section}{}", &existing[..begin], &existing[end..]);
+        }
+    }
+    if existing.trim().is_empty() {
+        section.to_owned()
+    } else {
+        format!("{existing}\n{section}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        Report {
+            rows: vec![TableRow {
+                ip: "81.2.69.142".into(),
+                display: Display {
+                    country: Some("United Kingdom".into()),
+                    country_code: Some("GB".into()),
+                    subdivisions: vec!["England".into()],
+                    city: Some("<script>alert(1)</script>".into()),
+                    asn: Some("20712".into()),
+                    asn_organization: Some("Andrews & Arnold Ltd".into()),
+                    isp: Some("Andrews & Arnold".into()),
+                    latitude: Some(51.5142),
+                    longitude: Some(-0.0931),
+                    flags: vec!["Is Anonymous", "Is TOR Exit Node"],
+                },
+            }],
+            not_found: vec!["8.8.8.8".into()],
+            reserved: vec![("10.0.0.1".into(), "private-use".into())],
+            failed: vec![("\"><img src=x onerror=alert(1)>".into(), "not an IP".into())],
+            sources: vec![("GeoIP2-City".into(), "2025-11-27".into())],
+            map: None,
+        }
+    }
+
+    #[test]
+    fn the_section_is_a_table_with_every_value_escaped() {
+        let html = render_section(&report());
+        assert!(html.starts_with(BEGIN) && html.ends_with(END));
+        assert!(html.contains("<td>United Kingdom (GB)</td>"));
+        assert!(html.contains("<td>Andrews &amp; Arnold Ltd / Andrews &amp; Arnold</td>"));
+        assert!(html.contains("<td>51.5142, -0.0931</td>"));
+        assert!(html.contains("<td>Anonymous, TOR Exit Node</td>"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!html.contains("<script>") && !html.contains("<img src=x"));
+        assert!(html.contains("10.0.0.1 (private-use)"));
+        assert!(html.contains("8.8.8.8"));
+    }
+
+    #[test]
+    fn a_rerun_replaces_its_own_section_and_keeps_the_rest() {
+        let first = apply_section("<p>Existing text</p>", &render_section(&report()));
+        assert!(first.starts_with("<p>Existing text</p>\n"));
+        let mut second_report = report();
+        second_report.not_found = vec!["9.9.9.9".into()];
+        let second = apply_section(&first, &render_section(&second_report));
+        assert_eq!(second.matches(BEGIN).count(), 1);
+        assert!(second.starts_with("<p>Existing text</p>\n"));
+        assert!(second.contains("9.9.9.9") && !second.contains("8.8.8.8"));
+        let with_tail = format!("{first}\n<p>Analyst note</p>");
+        let again = apply_section(&with_tail, &render_section(&second_report));
+        assert!(again.ends_with("<p>Analyst note</p>"));
+        assert_eq!(again.matches(END).count(), 1);
+    }
+}
