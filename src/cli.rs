@@ -30,6 +30,20 @@ pub enum Command {
     Run,
     /// Look IP addresses up in database files; prints the Lookup response JSON.
     Lookup(LookupArgs),
+    /// Print the IP addresses found in a file (or `-` for stdin), one per line, each once.
+    Extract(ExtractArgs),
+}
+
+/// Arguments of `extract`.
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// The file to read; `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    pub input: String,
+
+    /// Refuse inputs larger than this many MiB.
+    #[arg(long, default_value_t = crate::config::DEFAULT_MAX_ATTACHMENT_MIB, value_name = "MIB")]
+    pub max_mib: u64,
 }
 
 /// Arguments of `lookup`.

@@ -34,7 +34,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ContextArg, LookupArgs};
+use crate::cli::{Cli, Command, ContextArg, ExtractArgs, LookupArgs};
 use crate::config::{Config, Context, DbFiles, Environment, LOCALES, Source, WebConfig};
 use crate::error::Error;
 use crate::protocol::{Action, Response, Status};
@@ -57,6 +57,14 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// What a command ends with.
+enum Outcome {
+    /// A response to write as JSON.
+    Respond(Box<Response>),
+    /// The command wrote its own output.
+    Exited(Exit),
+}
+
 /// Runs the binary: parses the command line, runs the command, writes the response.
 pub fn run() -> Exit {
     let cli = match Cli::try_parse() {
@@ -75,18 +83,19 @@ pub fn run() -> Exit {
         eprintln!("maxmind-geolocate: internal error: {info}");
     }));
     let pretty = cli.pretty;
-    let response = panic::catch_unwind(AssertUnwindSafe(|| match cli.command {
-        None | Some(Command::Run) => run_plugin(),
-        Some(Command::Lookup(args)) => run_lookup(args),
-    }))
-    .unwrap_or_else(|_| {
-        Response::failed(
-            None,
-            &Error::Internal("the operation panicked".into()),
-            Vec::new(),
-        )
-    });
-    write_response(&response, pretty)
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| match cli.command {
+        None | Some(Command::Run) => Outcome::Respond(Box::new(run_plugin())),
+        Some(Command::Lookup(args)) => Outcome::Respond(Box::new(run_lookup(args))),
+        Some(Command::Extract(args)) => Outcome::Exited(run_extract(&args)),
+    }));
+    match outcome {
+        Ok(Outcome::Respond(response)) => write_response(&response, pretty),
+        Ok(Outcome::Exited(exit)) => exit,
+        Err(_) => {
+            let e = Error::Internal("the operation panicked".into());
+            write_response(&Response::failed(None, &e, Vec::new()), pretty)
+        }
+    }
 }
 
 fn run_plugin() -> Response {
@@ -144,6 +153,41 @@ fn run_lookup(args: LookupArgs) -> Response {
         max_attachment_bytes: config::DEFAULT_MAX_ATTACHMENT_MIB << 20,
     };
     app::lookup_values(&config, Action::Lookup, &values, Vec::new())
+}
+
+/// `extract`: the distinct addresses of a file, one per line, in order of first appearance.
+fn run_extract(args: &ExtractArgs) -> Exit {
+    let limit = args.max_mib.saturating_mul(1 << 20);
+    let mut seen = std::collections::HashSet::new();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut write_error = None;
+    let mut emit = |found: extract::Extracted| {
+        if write_error.is_none() && seen.insert(found.ip) {
+            if let Err(e) = writeln!(out, "{}", found.ip) {
+                write_error = Some(e);
+            }
+        }
+    };
+    let scanned = if args.input == "-" {
+        extract::scan_reader(io::stdin().lock(), limit, &mut emit)
+    } else {
+        match std::fs::File::open(&args.input) {
+            Ok(file) => extract::scan_reader(file, limit, &mut emit),
+            Err(e) => Err(extract::ScanError::Io(e)),
+        }
+    };
+    let flushed = out.flush();
+    match (scanned, write_error.or(flushed.err())) {
+        (Ok(_), None) => Exit::Success,
+        (Err(e), _) => {
+            eprintln!("maxmind-geolocate: {}: {e}", args.input);
+            Exit::Failure
+        }
+        (_, Some(e)) => {
+            eprintln!("maxmind-geolocate: cannot write the addresses: {e}");
+            Exit::Failure
+        }
+    }
 }
 
 /// Writes the response as one JSON document and picks the exit code from its status.

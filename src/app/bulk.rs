@@ -119,7 +119,8 @@ pub(crate) fn lookup_all_related(
     };
 
     if apply && response.status != Status::Error {
-        let report = report(&response, displays, map);
+        let mut report = report(&response, displays, map);
+        report.attachment = object.name.clone();
         let existing = object.description.as_deref().unwrap_or("");
         response.description = Some(render::apply_section(
             existing,
@@ -166,8 +167,9 @@ fn read_content(
         ));
     }
     let limit = config.max_attachment_bytes;
-    let mut add =
-        |found: extract::Extracted| targets.add_ip(found.ip, Some(Origin::Content), found.network);
+    // Collected apart and added only once the whole content was read: never half an answer.
+    let mut found = Vec::new();
+    let mut add = |e: extract::Extracted| found.push(e);
     let scanned = if let Some(text) = &object.content {
         extract::scan_reader(text.as_bytes(), limit, &mut add)
     } else if let Some(encoded) = &object.content_base64 {
@@ -179,12 +181,16 @@ fn read_content(
     } else {
         return Ok(());
     };
-    scanned.map(|_| ()).map_err(|e| match e {
+    scanned.map_err(|e| match e {
         ScanError::TooLarge { limit } => Error::AttachmentTooLarge {
             limit_mib: limit >> 20,
         },
         ScanError::Io(e) => Error::AttachmentUnreadable(paths::io_reason(&e)),
-    })
+    })?;
+    for e in found {
+        targets.add_ip(e.ip, Some(Origin::Content), e.network);
+    }
+    Ok(())
 }
 
 fn decode_base64(encoded: &str, limit: u64) -> Result<Vec<u8>, Error> {

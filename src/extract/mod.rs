@@ -157,7 +157,7 @@ fn candidate(
         while k < n && text[k].is_ascii_digit() && k - digits_start < 6 {
             k += 1;
         }
-        if k > digits_start && !text.get(k).is_some_and(|b| is_glue(*b)) {
+        if k > digits_start && !glued_after_number(text, k) {
             let number: u32 = std::str::from_utf8(&text[digits_start..k])
                 .ok()
                 .and_then(|s| s.parse().ok())
@@ -176,6 +176,16 @@ fn candidate(
         return end;
     }
     finish(text, start, end, found, emit)
+}
+
+/// Whether the number ending at `end` continues into a word or a longer dotted number (a final
+/// `.` before a space is the end of a sentence).
+fn glued_after_number(text: &[u8], end: usize) -> bool {
+    match text.get(end) {
+        Some(b'.') => text.get(end + 1).is_some_and(u8::is_ascii_alphanumeric),
+        Some(b) => b.is_ascii_alphanumeric(),
+        None => false,
+    }
 }
 
 fn finish(
@@ -453,6 +463,7 @@ mod tests {
         one("1.2.3.4:443", "1.2.3.4");
         one("src=1.2.3.4 dst=", "1.2.3.4");
         one("10.0.0.0/8", "10.0.0.0 (10.0.0.0/8)");
+        one("the network was 81.2.69.0/24.", "81.2.69.0 (81.2.69.0/24)");
         one("2001:db8::/32", "2001:db8:: (2001:db8::/32)");
         one("77.91.124.55/50122", "77.91.124.55");
         one("host:1.2.3.4", "1.2.3.4");

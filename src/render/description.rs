@@ -25,6 +25,8 @@ pub struct TableRow {
 /// Everything the section shows.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The attachment's file name.
+    pub attachment: Option<String>,
     /// Located IPs, in order of first appearance.
     pub rows: Vec<TableRow>,
     /// IPs in no database.
@@ -48,8 +50,16 @@ pub fn render_section(report: &Report) -> String {
     h.push_str("\n<div class=\"maxmind-geolocate\">\n");
     let _ = write!(
         h,
-        "<h3>MaxMind Geolocate: {total} IP address{}</h3>\n<p>Located {}, not found {}, special-purpose (not looked up) {}, failed {}.",
-        if total == 1 { "" } else { "es" },
+        "<h3>MaxMind Geolocate: {total} IP address{}",
+        if total == 1 { "" } else { "es" }
+    );
+    if let Some(name) = &report.attachment {
+        h.push_str(" in ");
+        escape_into(name, &mut h);
+    }
+    let _ = write!(
+        h,
+        "</h3>\n<p>Located {}, not found {}, special-purpose (not looked up) {}, failed {}.",
         report.rows.len(),
         report.not_found.len(),
         report.reserved.len(),
@@ -210,6 +220,7 @@ mod tests {
 
     fn report() -> Report {
         Report {
+            attachment: Some("<b>report</b>.txt".into()),
             rows: vec![TableRow {
                 ip: "81.2.69.142".into(),
                 display: Display {
@@ -245,6 +256,7 @@ mod tests {
         assert!(!html.contains("<script>") && !html.contains("<img src=x"));
         assert!(html.contains("10.0.0.1 (private-use)"));
         assert!(html.contains("8.8.8.8"));
+        assert!(html.contains("in &lt;b&gt;report&lt;/b&gt;.txt</h3>"));
     }
 
     #[test]

@@ -31,7 +31,12 @@ struct Metadata {
 /// Builds the MMDB bytes described by one fixture source file.
 pub fn build(source: &Path) -> Vec<u8> {
     let text = std::fs::read_to_string(source).expect("fixture source is readable");
-    let source: Source = serde_json::from_str(&text).expect("fixture source parses");
+    build_from_json(&text)
+}
+
+/// Builds MMDB bytes from a fixture source document (`{"metadata": …, "records": […]}`).
+pub fn build_from_json(text: &str) -> Vec<u8> {
+    let source: Source = serde_json::from_str(text).expect("fixture source parses");
     let m = source.metadata;
     let description: Vec<(String, String)> = m
         .description

@@ -2,6 +2,7 @@
 //! drive it. One test binary; [`harness`] runs the executable and checks the plugin contract
 //! (exactly one JSON document on stdout, no panic on stderr) on every run.
 
+mod bulk;
 mod conformance;
 mod errors;
 mod fixtures;
