@@ -481,3 +481,19 @@ fn the_extract_command_prints_each_address_once() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot be read"));
 }
+
+#[test]
+fn the_threat_report_against_maxmind_test_databases() {
+    let Some(data) = crate::harness::maxmind_test_data() else { return };
+    let config = json!({"db_dir": data.join("test-data"),
+                        "mmdb_filename": ["GeoIP2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb", "GeoIP2-Anonymous-IP-Test.mmdb"]});
+    let mut c = bulk_request(attachment(json!({"content": report_text()})), json!({}), json!({}));
+    c["config"] = config;
+    let run = plugin(&c);
+    assert_eq!(run.json["summary"]["found"], 16);
+    let london = result(&run, "81.2.69.142");
+    assert!(crate::harness::attrs(&london["attributes"]).contains(&("City".into(), "London".into())));
+    assert!(london["data"]["traits"].get("is_anonymous").is_some(), "{}", london["data"]);
+    let description = run.json["description"].as_str().unwrap();
+    assert!(description.contains("<td>81.2.69.142</td><td>United Kingdom (GB)</td><td>England</td><td>London</td>"));
+}
