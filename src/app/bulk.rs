@@ -7,10 +7,9 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use base64::Engine as _;
-use serde_json::Value;
 
 use super::{Targets, describe, run_targets};
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::error::Error;
 use crate::extract::{self, ScanError};
 use crate::ip;
@@ -55,13 +54,11 @@ pub(crate) fn lookup_all_related(
         ));
     }
     let apply = match request.params.get("apply_results_to_description") {
-        None | Some(Value::Null) => true,
-        Some(v) => match bool_param(v) {
-            Some(b) => b,
-            None => {
-                let e = Error::InvalidRequest(format!(
-                    "params.apply_results_to_description: expected a boolean, found {v}"
-                ));
+        None => true,
+        Some(v) => match config::lenient_bool(v) {
+            Ok(b) => b.unwrap_or(true),
+            Err(e) => {
+                let e = Error::InvalidRequest(format!("params.apply_results_to_description: {e}"));
                 return Response::failed(name, &e, warnings);
             }
         },
@@ -128,23 +125,6 @@ pub(crate) fn lookup_all_related(
         ));
     }
     response
-}
-
-fn bool_param(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "yes" | "on" | "1" => Some(true),
-            "false" | "no" | "off" | "0" => Some(false),
-            _ => None,
-        },
-        Value::Number(n) => match n.as_u64() {
-            Some(0) => Some(false),
-            Some(1) => Some(true),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// Adds every IP of the attachment's content (inline text, base64 bytes, or a file inside

@@ -484,16 +484,60 @@ fn the_extract_command_prints_each_address_once() {
 
 #[test]
 fn the_threat_report_against_maxmind_test_databases() {
-    let Some(data) = crate::harness::maxmind_test_data() else { return };
+    let Some(data) = crate::harness::maxmind_test_data() else {
+        return;
+    };
     let config = json!({"db_dir": data.join("test-data"),
                         "mmdb_filename": ["GeoIP2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb", "GeoIP2-Anonymous-IP-Test.mmdb"]});
-    let mut c = bulk_request(attachment(json!({"content": report_text()})), json!({}), json!({}));
+    let mut c = bulk_request(
+        attachment(json!({"content": report_text()})),
+        json!({}),
+        json!({}),
+    );
     c["config"] = config;
     let run = plugin(&c);
     assert_eq!(run.json["summary"]["found"], 16);
     let london = result(&run, "81.2.69.142");
-    assert!(crate::harness::attrs(&london["attributes"]).contains(&("City".into(), "London".into())));
-    assert!(london["data"]["traits"].get("is_anonymous").is_some(), "{}", london["data"]);
+    assert!(
+        crate::harness::attrs(&london["attributes"]).contains(&("City".into(), "London".into()))
+    );
+    assert!(
+        london["data"]["traits"].get("is_anonymous").is_some(),
+        "{}",
+        london["data"]
+    );
     let description = run.json["description"].as_str().unwrap();
-    assert!(description.contains("<td>81.2.69.142</td><td>United Kingdom (GB)</td><td>England</td><td>London</td>"));
+    assert!(description.contains(
+        "<td>81.2.69.142</td><td>United Kingdom (GB)</td><td>England</td><td>London</td>"
+    ));
+}
+
+#[test]
+fn the_run_parameter_reads_as_platforms_send_it() {
+    for (value, applied) in [
+        (json!("false"), false),
+        (json!("true"), true),
+        (json!(0), false),
+        (Value::Null, true),
+    ] {
+        let params = json!({"apply_results_to_description": value});
+        let run = plugin(&bulk_request(
+            attachment(json!({"content": "1.2.3.4"})),
+            json!({}),
+            params,
+        ));
+        assert_eq!(run.json.get("description").is_some(), applied, "{value}");
+    }
+    let run = plugin(&bulk_request(
+        attachment(json!({"content": "1.2.3.4"})),
+        json!({}),
+        json!({"apply_results_to_description": "maybe", "colour": 1}),
+    ));
+    assert_eq!(run.error_codes(), ["invalid_request"]);
+    let run = plugin(&bulk_request(
+        attachment(json!({"content": "1.2.3.4"})),
+        json!({}),
+        json!({"colour": 1}),
+    ));
+    assert_eq!(run.warning_codes(), ["unknown_param"]);
 }
