@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 /// Everything that can go wrong in an action, for the whole action or for one IP address.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The request is not a JSON object of the expected shape.
@@ -41,25 +41,21 @@ pub enum Error {
     },
 
     /// The address is special-purpose and not globally reachable, so no database knows it.
-    #[error(
-        "{ip} is in {network} ({name}), a special-purpose range that is not globally reachable; it was not looked up"
-    )]
+    #[error("{ip} is {reason}")]
     ReservedIp {
         /// The address.
         ip: String,
-        /// The registry entry's network.
-        network: &'static str,
-        /// The registry entry's name.
-        name: &'static str,
+        /// Which range it is in, and that it was not looked up.
+        reason: String,
     },
 
-    /// No database used by the action has a record for the address.
-    #[error("{ip} is in none of the databases: {databases}")]
+    /// No source used by the action has a record for the address.
+    #[error("no record for {ip} in {sources}")]
     NotFound {
         /// The address.
         ip: String,
-        /// The database files consulted, comma separated.
-        databases: String,
+        /// The sources consulted.
+        sources: String,
     },
 
     /// A database file does not exist or cannot be opened.
@@ -115,6 +111,43 @@ pub enum Error {
     #[error("the attachment's content cannot be read: {0}")]
     AttachmentUnreadable(String),
 
+    /// The web service refused the credentials.
+    #[error(
+        "the MaxMind web service refused the account ID or license key ({0}); check account_id and license_key"
+    )]
+    AuthInvalid(String),
+
+    /// The account has no queries or funds left.
+    #[error("the MaxMind account is out of queries or funds ({0}); no further queries were sent")]
+    OutOfQueries(String),
+
+    /// The account may not use this service.
+    #[error(
+        "the MaxMind account may not use this service ({0}); choose an edition and context_type it covers"
+    )]
+    PermissionRequired(String),
+
+    /// The web service answered something this operation cannot use.
+    #[error("the MaxMind web service answered HTTP {status}: {message}")]
+    HttpError {
+        /// The HTTP status.
+        status: u16,
+        /// What it said, or what was wrong with the answer.
+        message: String,
+    },
+
+    /// The web service could not be reached or kept failing (after retries).
+    #[error("the MaxMind web service is unavailable: {0}")]
+    ServiceUnavailable(String),
+
+    /// The web service did not answer in time (after retries).
+    #[error("the MaxMind web service did not answer in time: {0}")]
+    Timeout(String),
+
+    /// A dry run: the address would be looked up, and was not.
+    #[error("dry run: {0} would be sent to the web service (one query)")]
+    DryRun(String),
+
     /// The configured source is not available in this build.
     #[error("source {0:?} is not available in this build; use \"db_file\"")]
     UnsupportedSource(&'static str),
@@ -140,6 +173,13 @@ impl Error {
             Error::ConfigInvalid { .. } => "config_invalid",
             Error::AttachmentTooLarge { .. } => "attachment_too_large",
             Error::AttachmentUnreadable(_) => "attachment_unreadable",
+            Error::AuthInvalid(_) => "auth_invalid",
+            Error::OutOfQueries(_) => "out_of_queries",
+            Error::PermissionRequired(_) => "permission_required",
+            Error::HttpError { .. } => "http_error",
+            Error::ServiceUnavailable(_) => "service_unavailable",
+            Error::Timeout(_) => "timeout",
+            Error::DryRun(_) => "dry_run",
             Error::UnsupportedSource(_) => "unsupported_source",
             Error::Internal(_) => "internal_error",
         }
@@ -147,10 +187,19 @@ impl Error {
 
     /// Whether this error, on one IP, is an answer rather than a failure.
     ///
-    /// "Not in any database" and "special-purpose address" are facts about the address: an
-    /// action whose IPs all end that way still succeeded.
+    /// "Not in any database" and "special-purpose address" are facts about the address (and a
+    /// dry run's "would be sent" is what was asked): an action whose IPs all end that way still
+    /// succeeded.
     pub fn is_answer(&self) -> bool {
-        matches!(self, Error::NotFound { .. } | Error::ReservedIp { .. })
+        matches!(
+            self,
+            Error::NotFound { .. } | Error::ReservedIp { .. } | Error::DryRun(_)
+        )
+    }
+
+    /// Whether the error is about the whole account, so that no further query can succeed.
+    pub fn stops_queries(&self) -> bool {
+        matches!(self, Error::AuthInvalid(_) | Error::OutOfQueries(_))
     }
 }
 
@@ -177,12 +226,11 @@ mod tests {
             },
             Error::ReservedIp {
                 ip: String::new(),
-                network: "",
-                name: "",
+                reason: String::new(),
             },
             Error::NotFound {
                 ip: String::new(),
-                databases: String::new(),
+                sources: String::new(),
             },
             Error::DbNotFound {
                 path: PathBuf::new(),
@@ -203,6 +251,16 @@ mod tests {
             },
             Error::AttachmentTooLarge { limit_mib: 1 },
             Error::AttachmentUnreadable(String::new()),
+            Error::AuthInvalid(String::new()),
+            Error::OutOfQueries(String::new()),
+            Error::PermissionRequired(String::new()),
+            Error::HttpError {
+                status: 500,
+                message: String::new(),
+            },
+            Error::ServiceUnavailable(String::new()),
+            Error::Timeout(String::new()),
+            Error::DryRun(String::new()),
             Error::UnsupportedSource("web_api"),
             Error::Internal(String::new()),
         ];
@@ -222,6 +280,13 @@ mod tests {
                 "config_invalid",
                 "attachment_too_large",
                 "attachment_unreadable",
+                "auth_invalid",
+                "out_of_queries",
+                "permission_required",
+                "http_error",
+                "service_unavailable",
+                "timeout",
+                "dry_run",
                 "unsupported_source",
                 "internal_error",
             ]

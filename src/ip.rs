@@ -320,8 +320,10 @@ pub fn check_reachable(ip: IpAddr) -> Result<(), Error> {
     match special_purpose(ip) {
         Some(range) => Err(Error::ReservedIp {
             ip: ip.to_string(),
-            network: range.network,
-            name: range.name,
+            reason: format!(
+                "in {} ({}), a special-purpose range that is not globally reachable; it was not looked up",
+                range.network, range.name
+            ),
         }),
         None => Ok(()),
     }

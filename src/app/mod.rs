@@ -300,7 +300,7 @@ fn lookup_one(backend: &dyn Backend, ip: IpAddr, locale: &str) -> (IpResult, Vec
     if found.records.is_empty() {
         let e = Error::NotFound {
             ip: ip.to_string(),
-            databases: backend
+            sources: backend
                 .databases()
                 .iter()
                 .filter(|d| d.used)
