@@ -112,6 +112,15 @@ pub struct RawConfig {
     /// Whether web requests ignore the proxy settings of the environment.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub bypass_proxy: Option<bool>,
+    /// Seconds a web request may take (default 10).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub timeout_s: Option<String>,
+    /// Tries per web query on 5xx, connection errors and timeouts (default 3).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub retries: Option<String>,
+    /// Web queries in flight at once in a bulk action (default 8).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub max_parallel_queries: Option<String>,
     /// The folder attachment `path`s must stay inside.
     #[serde(default, deserialize_with = "lenient_string")]
     pub attachment_dir: Option<String>,
@@ -220,8 +229,10 @@ pub enum Context {
     Country,
     /// Autonomous system; the ASN rows apply.
     Asn,
-    /// Each database answers as its type says.
+    /// Each database answers as its type says (the web service: its City endpoint).
     Auto,
+    /// The web service's Insights endpoint (GeoIP2 only); all mapping rows apply.
+    Insights,
 }
 
 impl Context {
@@ -232,6 +243,7 @@ impl Context {
             Context::Country => "country",
             Context::Asn => "asn",
             Context::Auto => "auto",
+            Context::Insights => "insights",
         }
     }
 
@@ -241,6 +253,7 @@ impl Context {
             "country" => Context::Country,
             "asn" => Context::Asn,
             "auto" => Context::Auto,
+            "insights" => Context::Insights,
             _ => return None,
         })
     }
@@ -281,7 +294,45 @@ pub struct WebConfig {
     pub url: Option<String>,
     /// Whether to ignore the environment's proxy settings.
     pub bypass_proxy: bool,
+    /// How long one request may take.
+    pub timeout: std::time::Duration,
+    /// Tries per query on 5xx, connection errors and timeouts.
+    pub tries: u32,
+    /// Queries in flight at once.
+    pub parallel: usize,
 }
+
+impl WebConfig {
+    /// The defaults, without credentials.
+    pub fn new(edition: Edition) -> Self {
+        WebConfig {
+            account_id: None,
+            license_key: Secret::default(),
+            edition,
+            url: None,
+            bypass_proxy: false,
+            timeout: std::time::Duration::from_secs(DEFAULT_TIMEOUT_S),
+            tries: DEFAULT_TRIES,
+            parallel: DEFAULT_PARALLEL_QUERIES,
+        }
+    }
+
+    /// The base URL: the override, else the edition's service.
+    pub fn base_url(&self) -> &str {
+        match (&self.url, self.edition) {
+            (Some(url), _) => url.trim_end_matches('/'),
+            (None, Edition::GeoIp2) => "https://geoip.maxmind.com",
+            (None, Edition::GeoLite2) => "https://geolite.info",
+        }
+    }
+}
+
+/// Default of `timeout_s`.
+pub const DEFAULT_TIMEOUT_S: u64 = 10;
+/// Default of `retries` (tries per query).
+pub const DEFAULT_TRIES: u32 = 3;
+/// Default of `max_parallel_queries`.
+pub const DEFAULT_PARALLEL_QUERIES: usize = 8;
 
 /// The resolved, validated settings of one action.
 #[derive(Debug, Clone)]
@@ -363,7 +414,9 @@ impl Config {
             Some(s) => Context::parse(s).ok_or_else(|| {
                 invalid(
                     "context_type",
-                    format!("{s:?} is not a context; expected city, country, asn or auto"),
+                    format!(
+                        "{s:?} is not a context; expected city, country, asn, auto or insights"
+                    ),
                 )
             })?,
         };
@@ -402,13 +455,40 @@ impl Config {
         };
 
         if let Some(url) = raw.web_api_url.as_deref() {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(invalid(
-                    "web_api_url",
-                    format!("{url:?} is not an http(s) URL"),
-                ));
-            }
+            check_web_url(url)?;
         }
+        if context == Context::Insights
+            && (source == Source::DbFile || edition == Edition::GeoLite2)
+        {
+            return Err(invalid(
+                "context_type",
+                "insights is a GeoIP2 web service endpoint: use it with source web_api and edition geoip2".into(),
+            ));
+        }
+        let number = |key: &'static str,
+                      value: &Option<String>,
+                      default: u64,
+                      max: u64|
+         -> Result<u64, Error> {
+            match value.as_deref() {
+                None => Ok(default),
+                Some(s) => match s.parse::<u64>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(invalid(
+                        key,
+                        format!("{s:?} is not a whole number between 1 and {max}"),
+                    )),
+                },
+            }
+        };
+        let timeout_s = number("timeout_s", &raw.timeout_s, DEFAULT_TIMEOUT_S, 600)?;
+        let tries = number("retries", &raw.retries, u64::from(DEFAULT_TRIES), 10)? as u32;
+        let parallel = number(
+            "max_parallel_queries",
+            &raw.max_parallel_queries,
+            DEFAULT_PARALLEL_QUERIES as u64,
+            64,
+        )? as usize;
 
         let files = raw.mmdb_filename.into_vec();
         for name in &files {
@@ -478,6 +558,9 @@ impl Config {
                 edition,
                 url: raw.web_api_url,
                 bypass_proxy: raw.bypass_proxy.unwrap_or(false),
+                timeout: std::time::Duration::from_secs(timeout_s),
+                tries,
+                parallel,
             },
             use_mapbox,
             mapbox_api_key: raw.mapbox_api_key,
@@ -485,6 +568,38 @@ impl Config {
             max_attachment_bytes,
         };
         Ok((config, warnings))
+    }
+}
+
+/// `https://` anywhere; plain `http://` only to a loopback address (a local test server).
+fn check_web_url(url: &str) -> Result<(), Error> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| invalid("web_api_url", format!("{url:?} is not a URL: {e}")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "web_api_url",
+            "must not carry credentials; use account_id and license_key".into(),
+        ));
+    }
+    let loopback = parsed.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(invalid(
+            "web_api_url",
+            format!("{url:?}: plain http is accepted only for loopback test servers; use https"),
+        )),
+        other => Err(invalid(
+            "web_api_url",
+            format!("{url:?}: the scheme {other:?} is not http(s)"),
+        )),
     }
 }
 
@@ -589,6 +704,25 @@ mod tests {
             key(json!({"mmdb_filename": "a", "web_api_url": "ftp://x"})),
             "web_api_url"
         );
+        assert_eq!(
+            key(json!({"mmdb_filename": "a", "web_api_url": "http://geoip.maxmind.com"})),
+            "web_api_url"
+        );
+        assert_eq!(
+            key(json!({"mmdb_filename": "a", "web_api_url": "https://u:LK@geoip.maxmind.com"})),
+            "web_api_url"
+        );
+        assert_eq!(
+            key(
+                json!({"source": "web_api", "account_id": "1", "license_key": "k",
+                       "edition": "geolite2", "context_type": "insights"})
+            ),
+            "context_type"
+        );
+        assert_eq!(
+            key(json!({"mmdb_filename": "a", "timeout_s": "0"})),
+            "timeout_s"
+        );
         assert_eq!(key(json!({})), "mmdb_filename");
         assert_eq!(
             key(json!({"mmdb_filename": "../etc/passwd"})),
@@ -641,6 +775,9 @@ mod tests {
             "bypass_proxy",
             "attachment_dir",
             "max_attachment_mib",
+            "timeout_s",
+            "retries",
+            "max_parallel_queries",
         ];
         expected.sort();
         assert_eq!(keys, expected);

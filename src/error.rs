@@ -148,10 +148,6 @@ pub enum Error {
     #[error("dry run: {0} would be sent to the web service (one query)")]
     DryRun(String),
 
-    /// The configured source is not available in this build.
-    #[error("source {0:?} is not available in this build; use \"db_file\"")]
-    UnsupportedSource(&'static str),
-
     /// A bug: something that must not happen did. Reported rather than crashing.
     #[error("internal error: {0}; please report it with the request that caused it")]
     Internal(String),
@@ -180,7 +176,6 @@ impl Error {
             Error::ServiceUnavailable(_) => "service_unavailable",
             Error::Timeout(_) => "timeout",
             Error::DryRun(_) => "dry_run",
-            Error::UnsupportedSource(_) => "unsupported_source",
             Error::Internal(_) => "internal_error",
         }
     }
@@ -261,7 +256,6 @@ mod tests {
             Error::ServiceUnavailable(String::new()),
             Error::Timeout(String::new()),
             Error::DryRun(String::new()),
-            Error::UnsupportedSource("web_api"),
             Error::Internal(String::new()),
         ];
         let codes: Vec<_> = all.iter().map(Error::code).collect();
@@ -287,7 +281,6 @@ mod tests {
                 "service_unavailable",
                 "timeout",
                 "dry_run",
-                "unsupported_source",
                 "internal_error",
             ]
         );

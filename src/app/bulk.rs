@@ -9,7 +9,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::{Targets, describe, run_targets};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::error::Error;
 use crate::extract::{self, ScanError};
 use crate::ip;
@@ -22,7 +22,7 @@ use crate::protocol::{
 use crate::render::{self, Report, TableRow};
 
 /// The run parameters this action takes.
-const PARAMS: [&str; 1] = ["apply_results_to_description"];
+const PARAMS: [&str; 2] = ["apply_results_to_description", "dry_run"];
 
 /// Runs Lookup All Related IPs on the request's attachment.
 pub(crate) fn lookup_all_related(
@@ -53,17 +53,14 @@ pub(crate) fn lookup_all_related(
             format!("Lookup All Related IPs does not take {key:?}; it was ignored"),
         ));
     }
-    let apply = match request.params.get("apply_results_to_description") {
-        None => true,
-        Some(v) => match config::lenient_bool(v) {
-            Ok(b) => b.unwrap_or(true),
-            Err(e) => {
-                let e = Error::InvalidRequest(format!("params.apply_results_to_description: {e}"));
-                return Response::failed(name, &e, warnings);
-            }
-        },
+    let apply = match super::bool_param(&request.params, "apply_results_to_description", true) {
+        Ok(b) => b,
+        Err(e) => return Response::failed(name, &e, warnings),
     };
-
+    let dry_run = match super::bool_param(&request.params, "dry_run", false) {
+        Ok(b) => b,
+        Err(e) => return Response::failed(name, &e, warnings),
+    };
     let mut targets = Targets::default();
     for related in &object.related_indicators {
         if ["IP Address", "IPv6 Address"]
@@ -75,7 +72,7 @@ pub(crate) fn lookup_all_related(
     }
     let content_error = read_content(config, object, &mut targets, &mut warnings).err();
 
-    let mut response = run_targets(config, action, targets.into_vec(), warnings);
+    let mut response = run_targets(config, action, targets.into_vec(), warnings, dry_run);
     // An attachment's attributes are not those of any one of its IPs: only the indicators
     // (ASN, FQDN) go to the top.
     response.attributes.clear();
@@ -115,7 +112,7 @@ pub(crate) fn lookup_all_related(
         None
     };
 
-    if apply && response.status != Status::Error {
+    if apply && !dry_run && response.status != Status::Error {
         let mut report = report(&response, displays, map);
         report.attachment = object.name.clone();
         let existing = object.description.as_deref().unwrap_or("");

@@ -5,15 +5,16 @@
 
 mod bulk;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde_json::{Map, Value, json};
 
 use crate::backend::mmdb::MmdbBackend;
+use crate::backend::web::WebBackend;
 use crate::backend::{Backend, Found, Shape};
-use crate::config::{Config, Environment, Source};
+use crate::config::{self, Config, Environment, Source};
 use crate::error::Error;
 use crate::ip;
 use crate::mapping;
@@ -88,12 +89,16 @@ fn lookup_indicator(config: &Config, request: &Request, mut warnings: Vec<ErrorB
         let e = Error::InvalidRequest("object.value is missing: give the IP address".into());
         return Response::failed(name, &e, warnings);
     };
-    for key in request.params.keys() {
+    for key in request.params.keys().filter(|k| *k != "dry_run") {
         warnings.push(ErrorBody::warning(
             "unknown_param",
-            format!("Lookup takes no run parameters; {key:?} was ignored"),
+            format!("Lookup takes no run parameters but dry_run; {key:?} was ignored"),
         ));
     }
+    let dry_run = match bool_param(&request.params, "dry_run", false) {
+        Ok(b) => b,
+        Err(e) => return Response::failed(name, &e, warnings),
+    };
     if let (Some(t), Ok(ip)) = (&object.indicator_type, ip::parse_indicator(value)) {
         let expected = if ip.is_ipv4() {
             "IP Address"
@@ -107,12 +112,25 @@ fn lookup_indicator(config: &Config, request: &Request, mut warnings: Vec<ErrorB
             ));
         }
     }
-    lookup_values(
+    let mut targets = Targets::default();
+    targets.add_value(value, None);
+    run_targets(
         config,
         Action::Lookup,
-        std::slice::from_ref(value),
+        targets.into_vec(),
         warnings,
+        dry_run,
     )
+}
+
+/// A boolean run parameter, read as platforms send it.
+fn bool_param(params: &Map<String, Value>, key: &str, default: bool) -> Result<bool, Error> {
+    match params.get(key) {
+        None => Ok(default),
+        Some(v) => config::lenient_bool(v)
+            .map(|b| b.unwrap_or(default))
+            .map_err(|e| Error::InvalidRequest(format!("params.{key}: {e}"))),
+    }
 }
 
 /// One IP (or a value that is not one) an action answers.
@@ -200,17 +218,66 @@ pub fn lookup_values(
     for value in values {
         targets.add_value(value, None);
     }
-    run_targets(config, action, targets.into_vec(), warnings)
+    run_targets(config, action, targets.into_vec(), warnings, false)
 }
 
 /// Looks every target up and sums the results up into the response.
+///
+/// Invalid values and special-purpose addresses are answered here; only the rest reach the
+/// backend, each once. With `dry_run` and the web service, nothing is sent: each address that
+/// would cost a query is answered `dry_run` and `meta.queries_planned` counts them.
 pub(crate) fn run_targets(
     config: &Config,
     action: Action,
     targets: Vec<Target>,
     mut warnings: Vec<ErrorBody>,
+    dry_run: bool,
 ) -> Response {
     let name = Some(action.as_str().to_owned());
+    let mut results: Vec<IpResult> = targets
+        .iter()
+        .map(|t| {
+            let mut r = match &t.ip {
+                Ok(ip) => match ip::check_reachable(*ip) {
+                    Ok(()) => {
+                        failed_result(ip.to_string(), &Error::Internal("not looked up".into()))
+                    }
+                    Err(e) => failed_result(ip.to_string(), &e),
+                },
+                Err(e) => failed_result(t.value.clone(), e),
+            };
+            r.source = t.origin;
+            r.found_as_network = t.written_as.map(|n| n.to_string());
+            r
+        })
+        .collect();
+    // The targets the backend must answer, by result index.
+    let pending: Vec<(usize, IpAddr)> = targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| match &t.ip {
+            Ok(ip) if ip::special_purpose(*ip).is_none() => Some((i, *ip)),
+            _ => None,
+        })
+        .collect();
+
+    if dry_run && config.source == Source::WebApi {
+        for &(i, ip) in &pending {
+            results[i].error = Some((&Error::DryRun(ip.to_string())).into());
+        }
+        let meta = Meta {
+            queries_planned: Some(pending.len()),
+            ..Meta::new(config, Vec::new())
+        };
+        return finish(name, results, warnings, meta);
+    }
+    if dry_run {
+        warnings.push(ErrorBody::warning(
+            "dry_run_ignored",
+            "dry_run only matters for the web service; the database files were read",
+        ));
+    }
+
     let backend = match open_backend(config) {
         Ok((backend, open_warnings)) => {
             warnings.extend(
@@ -232,31 +299,28 @@ pub(crate) fn run_targets(
         }
     };
 
-    let mut results: Vec<IpResult> = Vec::with_capacity(targets.len());
-    let mut matched: Vec<Vec<(usize, IpNet)>> = Vec::with_capacity(targets.len());
-    for target in targets {
-        let (mut result, networks) = match &target.ip {
-            Ok(ip) => lookup_one(backend.as_ref(), *ip, config.locale),
-            Err(e) => (failed_result(target.value.clone(), e), Vec::new()),
-        };
-        result.source = target.origin;
-        result.found_as_network = target.written_as.map(|n| n.to_string());
-        results.push(result);
-        matched.push(networks);
+    let ips: Vec<IpAddr> = pending.iter().map(|&(_, ip)| ip).collect();
+    let answers = backend.lookup_many(&ips);
+    let mut networks_of_one = Vec::new();
+    for ((i, ip), answer) in pending.into_iter().zip(answers) {
+        let (mut result, networks) = assemble(backend.as_ref(), ip, answer, config.locale);
+        result.source = results[i].source;
+        result.found_as_network = results[i].found_as_network.take();
+        results[i] = result;
+        networks_of_one = networks;
     }
 
     let mut databases = backend.databases().to_vec();
-    if let [networks] = matched.as_slice() {
-        for (source, network) in networks {
-            databases[*source].network = Some(network.to_string());
+    if results.len() == 1 {
+        for (source, network) in networks_of_one {
+            databases[source].network = Some(network.to_string());
         }
     }
-    let meta = Meta {
-        source: config.source.as_str(),
-        context_type: config.context.as_str(),
-        databases,
-        version: env!("CARGO_PKG_VERSION"),
-    };
+    let mut meta = Meta::new(config, databases);
+    if let Some(usage) = backend.usage() {
+        meta.queries_sent = Some(usage.queries_sent);
+        meta.queries_remaining = usage.queries_remaining;
+    }
     finish(name, results, warnings, meta)
 }
 
@@ -266,7 +330,10 @@ fn open_backend(config: &Config) -> Result<(Box<dyn Backend>, Vec<String>), Erro
             let (backend, warnings) = MmdbBackend::open(&config.databases, config.context)?;
             Ok((Box::new(backend), warnings))
         }
-        Source::WebApi => Err(Error::UnsupportedSource(Source::WebApi.as_str())),
+        Source::WebApi => Ok((
+            Box::new(WebBackend::open(&config.web, config.context)?),
+            Vec::new(),
+        )),
     }
 }
 
@@ -283,12 +350,14 @@ fn failed_result(ip: String, error: &Error) -> IpResult {
     }
 }
 
-/// Looks up one address: its result, and which source matched which network.
-fn lookup_one(backend: &dyn Backend, ip: IpAddr, locale: &str) -> (IpResult, Vec<(usize, IpNet)>) {
-    if let Err(e) = ip::check_reachable(ip) {
-        return (failed_result(ip.to_string(), &e), Vec::new());
-    }
-    let found = match backend.lookup(ip) {
+/// One address's result from the backend's answer, and which source matched which network.
+fn assemble(
+    backend: &dyn Backend,
+    ip: IpAddr,
+    answer: Result<Found, Error>,
+    locale: &str,
+) -> (IpResult, Vec<(usize, IpNet)>) {
+    let found = match answer {
         Ok(found) => found,
         Err(e) => return (failed_result(ip.to_string(), &e), Vec::new()),
     };
@@ -338,12 +407,18 @@ fn build_data(ip: IpAddr, found: Found, merges: bool) -> Value {
         ("prefix_len", json!(prefix_len)),
     ];
     let mut records = found.records.into_iter();
+    if let Some(first) = records.as_slice().first() {
+        if first.shape == Shape::Verbatim {
+            return records.next().map_or(Value::Null, |r| r.record);
+        }
+    }
     if !merges {
         if let Some(only) = records.next() {
             let mut record = only.record;
             let target = match only.shape {
                 Shape::Located => traits_of(&mut record),
                 Shape::Flat => record.as_object_mut(),
+                Shape::Verbatim => None,
             };
             if let Some(target) = target {
                 for (k, v) in added {
@@ -357,6 +432,7 @@ fn build_data(ip: IpAddr, found: Found, merges: bool) -> Value {
     for source in records {
         match source.shape {
             Shape::Located => merge_first_wins(&mut merged, source.record),
+            Shape::Verbatim => merge_first_wins(&mut merged, source.record),
             Shape::Flat => {
                 if let Some(traits) = traits_of(&mut merged) {
                     let mut target = Value::Object(std::mem::take(traits));
@@ -408,22 +484,26 @@ fn finish(
 ) -> Response {
     let mut attributes: Vec<Attribute> = Vec::new();
     let mut indicators: Vec<Indicator> = Vec::new();
-    let mut errors = Vec::new();
+    let mut errors: Vec<ErrorBody> = Vec::new();
+    let mut seen_attributes: HashSet<&Attribute> = HashSet::new();
+    let mut seen_indicators: HashSet<&Indicator> = HashSet::new();
+    // An account-wide error (credentials, funds) reaches every result; it is listed once.
+    let mut seen_errors: HashSet<(&str, &str)> = HashSet::new();
     let mut failed = 0;
     for result in &results {
         for a in &result.attributes {
-            if !attributes.contains(a) {
+            if seen_attributes.insert(a) {
                 attributes.push(a.clone());
             }
         }
         for i in &result.indicators {
-            if !indicators.contains(i) {
+            if seen_indicators.insert(i) {
                 indicators.push(i.clone());
             }
         }
-        if let Some(error) = &result.error {
-            if !error.is_answer {
-                failed += 1;
+        if let Some(error) = result.error.as_ref().filter(|e| !e.is_answer) {
+            failed += 1;
+            if seen_errors.insert((&error.code, &error.message)) {
                 errors.push(error.clone());
             }
         }

@@ -75,7 +75,9 @@ impl DbKind {
     /// Whether this kind answers `context` (at least one listed database must).
     pub fn answers(self, context: Context) -> bool {
         match context {
-            Context::City => matches!(self, DbKind::City | DbKind::Enterprise),
+            Context::City | Context::Insights => {
+                matches!(self, DbKind::City | DbKind::Enterprise)
+            }
             Context::Country => {
                 matches!(self, DbKind::City | DbKind::Country | DbKind::Enterprise)
             }
@@ -105,7 +107,7 @@ impl DbKind {
 
 fn needs(context: Context) -> &'static str {
     match context {
-        Context::City => "a City or Enterprise database",
+        Context::City | Context::Insights => "a City or Enterprise database",
         Context::Country => "a City, Country or Enterprise database",
         Context::Asn => "an ASN, ISP or Enterprise database",
         Context::Auto => "any database",

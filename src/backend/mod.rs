@@ -2,6 +2,7 @@
 //! seam, [`Backend`]. The only modules that touch database files or the network.
 
 pub mod mmdb;
+pub mod web;
 
 use std::net::IpAddr;
 
@@ -19,6 +20,8 @@ pub enum Shape {
     Located,
     /// ASN, ISP, Anonymous-IP, Connection-Type, Domain and unknown types: one flat map.
     Flat,
+    /// A web service answer: `data` is the body exactly as sent, nothing added.
+    Verbatim,
 }
 
 /// One source's record for an IP.
@@ -57,4 +60,24 @@ pub trait Backend {
     ///
     /// A corrupt database is an error, never an empty answer.
     fn lookup(&self, ip: IpAddr) -> Result<Found, Error>;
+
+    /// [`Backend::lookup`] for each of `ips` (distinct), answers in the same order. Sources that
+    /// gain from it (the web service) work on several at once.
+    fn lookup_many(&self, ips: &[IpAddr]) -> Vec<Result<Found, Error>> {
+        ips.iter().map(|ip| self.lookup(*ip)).collect()
+    }
+
+    /// What the action spent of a paid service, if the source is one.
+    fn usage(&self) -> Option<Usage> {
+        None
+    }
+}
+
+/// What an action spent of the web service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Requests that reached the service and got an answer.
+    pub queries_sent: usize,
+    /// The smallest `queries_remaining` the service reported, if it reported any.
+    pub queries_remaining: Option<u64>,
 }

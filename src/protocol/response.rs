@@ -131,6 +131,30 @@ pub struct Meta {
     pub databases: Vec<DatabaseInfo>,
     /// This operation's version.
     pub version: &'static str,
+    /// The web service: requests that got an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries_sent: Option<usize>,
+    /// The web service: the smallest `queries_remaining` it reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries_remaining: Option<u64>,
+    /// A dry run: the queries the action would send.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries_planned: Option<usize>,
+}
+
+impl Meta {
+    /// The facts every response has.
+    pub fn new(config: &crate::config::Config, databases: Vec<DatabaseInfo>) -> Self {
+        Meta {
+            source: config.source.as_str(),
+            context_type: config.context.as_str(),
+            databases,
+            version: env!("CARGO_PKG_VERSION"),
+            queries_sent: None,
+            queries_remaining: None,
+            queries_planned: None,
+        }
+    }
 }
 
 /// How many IPs of one country an action found.

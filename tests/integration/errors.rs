@@ -307,15 +307,6 @@ fn bad_config_values_are_config_invalid() {
 }
 
 #[test]
-fn the_web_service_source_is_not_in_this_build_yet() {
-    let config = json!({"source": "web_api", "account_id": "42", "license_key": "LK-TEST-SECRET"});
-    let run = plugin(&lookup_request(&[CITY], "81.2.69.142", config));
-    assert_fails(&run, "unsupported_source", "web_api");
-    assert!(!run.json.to_string().contains("LK-TEST-SECRET"));
-    assert!(!run.stderr.contains("LK-TEST-SECRET"));
-}
-
-#[test]
 fn an_invalid_ip_is_reported_even_when_the_database_fails_too() {
     let run = plugin(&lookup_request(&["missing.mmdb"], "not-an-ip", json!({})));
     let codes = run.error_codes();

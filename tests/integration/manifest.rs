@@ -66,8 +66,17 @@ fn every_option_of_every_select_is_accepted() {
         let name = field["name"].as_str().unwrap();
         for option in field["options"].as_array().into_iter().flatten() {
             let mut extra = json!({ name: option["value"] });
-            if name == "source" {
+            if name == "source" || option["value"] == "insights" {
+                extra["source"] = json!("web_api");
+                extra["source"] = if name == "source" {
+                    option["value"].clone()
+                } else {
+                    json!("web_api")
+                };
                 extra["account_id"] = json!("42");
+                // Nothing listens there: the point is that the config is accepted.
+                extra["web_api_url"] = json!("http://127.0.0.1:9");
+                extra["retries"] = json!(1);
                 extra["license_key"] = json!("LK-MANIFEST-TEST");
             }
             let run = plugin(&lookup_request(
