@@ -313,7 +313,9 @@ pub(crate) fn run_targets(
     let mut databases = backend.databases().to_vec();
     if results.len() == 1 {
         for (source, network) in networks_of_one {
-            databases[source].network = Some(network.to_string());
+            if let Some(db) = databases.get_mut(source) {
+                db.network = Some(network.to_string());
+            }
         }
     }
     let mut meta = Meta::new(config, databases);

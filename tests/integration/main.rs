@@ -5,7 +5,9 @@
 mod bulk;
 mod conformance;
 mod errors;
+mod fake_maxmind;
 mod fixtures;
 mod harness;
 mod lookup;
 mod manifest;
+mod web;
