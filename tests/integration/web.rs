@@ -262,30 +262,42 @@ fn out_of_queries_stops_sending_and_keeps_every_ip() {
         delay: Duration::from_millis(5),
         ..Options::default()
     });
-    let ips = public_ips(300);
+    let ips = public_ips(700);
+    let mut content = ips.clone();
+    content.extend(ips[..200].iter().cloned()); // duplicates
+    content.extend((0..100).map(|i| format!("192.168.{i}.1"))); // reserved
+    assert!(content.len() >= 1000);
     let run = bulk(
         &fake,
-        &ips.join(" "),
+        &content.join(" "),
         json!({"max_parallel_queries": 4}),
         json!({}),
         &[],
     );
     let results = run.json["results"].as_array().unwrap();
-    assert_eq!(results.len(), 300, "every IP is still in the response");
-    let out: Vec<&Value> = results
+    assert_eq!(
+        results.len(),
+        800,
+        "every distinct IP is still in the response"
+    );
+    let out = results
         .iter()
         .filter(|r| r["error"]["code"] == "out_of_queries")
-        .collect();
-    let answered = results
-        .iter()
-        .filter(|r| r["error"].is_null() || r["error"]["code"] == "not_found")
         .count();
-    assert_eq!(answered, 50);
-    assert_eq!(out.len(), 250);
+    let answered = results.iter().filter(|r| r["error"].is_null()).count();
+    let reserved = results
+        .iter()
+        .filter(|r| r["error"]["code"] == "reserved_ip")
+        .count();
+    assert_eq!((answered, out, reserved), (50, 650, 100));
     let sent = fake.seen().len();
     assert!(
         sent <= 50 + 4,
         "queries stop at OUT_OF_QUERIES: {sent} sent"
+    );
+    assert!(
+        ips.iter().all(|ip| fake.queries_for(ip) <= 1),
+        "no address is asked twice"
     );
     assert_eq!(run.json["status"], "partial");
     assert_eq!(
