@@ -121,6 +121,15 @@ pub struct RawConfig {
     /// Web queries in flight at once in a bulk action (default 8).
     #[serde(default, deserialize_with = "lenient_string")]
     pub max_parallel_queries: Option<String>,
+    /// The most distinct IPs one action looks up (default 1,000,000).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub max_ips: Option<String>,
+    /// Seconds one action may take in all (default 600).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub action_timeout_s: Option<String>,
+    /// Read database files into memory instead of mapping them (safe against in-place writes).
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub databases_in_memory: Option<bool>,
     /// The folder attachment `path`s must stay inside.
     #[serde(default, deserialize_with = "lenient_string")]
     pub attachment_dir: Option<String>,
@@ -274,6 +283,8 @@ pub enum Edition {
 /// Which database files to open, and the folder they must stay inside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbFiles {
+    /// Read the files into memory instead of mapping them.
+    pub in_memory: bool,
     /// The folder every file must resolve inside (after following symlinks); `None` for paths an
     /// analyst gave on the command line, which are used as given.
     pub root: Option<PathBuf>,
@@ -355,7 +366,18 @@ pub struct Config {
     pub attachment_dir: PathBuf,
     /// The largest attachment content read, in bytes.
     pub max_attachment_bytes: u64,
+    /// The most distinct IPs one action looks up.
+    pub max_ips: usize,
+    /// When the action must end: IPs not looked up by then get `action_timeout`.
+    pub deadline: std::time::Instant,
+    /// The action's time limit, in seconds (for messages).
+    pub action_timeout_s: u64,
 }
+
+/// Default of `max_ips`.
+pub const DEFAULT_MAX_IPS: u64 = 1_000_000;
+/// Default of `action_timeout_s`.
+pub const DEFAULT_ACTION_TIMEOUT_S: u64 = 600;
 
 /// Default of `max_attachment_mib`.
 pub const DEFAULT_MAX_ATTACHMENT_MIB: u64 = 100;
@@ -482,6 +504,13 @@ impl Config {
             }
         };
         let timeout_s = number("timeout_s", &raw.timeout_s, DEFAULT_TIMEOUT_S, 600)?;
+        let max_ips = number("max_ips", &raw.max_ips, DEFAULT_MAX_IPS, 100_000_000)? as usize;
+        let action_timeout_s = number(
+            "action_timeout_s",
+            &raw.action_timeout_s,
+            DEFAULT_ACTION_TIMEOUT_S,
+            86_400,
+        )?;
         let tries = number("retries", &raw.retries, u64::from(DEFAULT_TRIES), 10)? as u32;
         let parallel = number(
             "max_parallel_queries",
@@ -547,6 +576,7 @@ impl Config {
         let config = Config {
             source,
             databases: DbFiles {
+                in_memory: raw.databases_in_memory.unwrap_or(false),
                 root: Some(root),
                 files: files.into_iter().map(PathBuf::from).collect(),
             },
@@ -566,6 +596,9 @@ impl Config {
             mapbox_api_key: raw.mapbox_api_key,
             attachment_dir,
             max_attachment_bytes,
+            max_ips,
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(action_timeout_s),
+            action_timeout_s,
         };
         Ok((config, warnings))
     }
@@ -778,6 +811,9 @@ mod tests {
             "timeout_s",
             "retries",
             "max_parallel_queries",
+            "max_ips",
+            "action_timeout_s",
+            "databases_in_memory",
         ];
         expected.sort();
         assert_eq!(keys, expected);

@@ -111,6 +111,35 @@ pub enum Error {
     #[error("the attachment's content cannot be read: {0}")]
     AttachmentUnreadable(String),
 
+    /// The request on stdin is over the size limit.
+    #[error(
+        "the request is larger than {limit_mib} MiB (env MAXMIND_GEOLOCATE_MAX_REQUEST_MIB); send attachments by path"
+    )]
+    RequestTooLarge {
+        /// The limit, in MiB.
+        limit_mib: u64,
+    },
+
+    /// The action names more IPs than it may look up.
+    #[error(
+        "the action names {count} distinct IPs, more than the limit of {limit} (config max_ips); nothing was looked up"
+    )]
+    TooManyIps {
+        /// Distinct IPs (and invalid values) the action named.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+
+    /// The action ran out of time before this IP was looked up.
+    #[error(
+        "the action ran out of its {seconds} s (config action_timeout_s) before this IP was looked up"
+    )]
+    ActionTimeout {
+        /// The limit, in seconds.
+        seconds: u64,
+    },
+
     /// The web service refused the credentials.
     #[error(
         "the MaxMind web service refused the account ID or license key ({0}); check account_id and license_key"
@@ -169,6 +198,9 @@ impl Error {
             Error::ConfigInvalid { .. } => "config_invalid",
             Error::AttachmentTooLarge { .. } => "attachment_too_large",
             Error::AttachmentUnreadable(_) => "attachment_unreadable",
+            Error::RequestTooLarge { .. } => "request_too_large",
+            Error::TooManyIps { .. } => "too_many_ips",
+            Error::ActionTimeout { .. } => "action_timeout",
             Error::AuthInvalid(_) => "auth_invalid",
             Error::OutOfQueries(_) => "out_of_queries",
             Error::PermissionRequired(_) => "permission_required",
@@ -246,6 +278,9 @@ mod tests {
             },
             Error::AttachmentTooLarge { limit_mib: 1 },
             Error::AttachmentUnreadable(String::new()),
+            Error::RequestTooLarge { limit_mib: 1 },
+            Error::TooManyIps { count: 2, limit: 1 },
+            Error::ActionTimeout { seconds: 1 },
             Error::AuthInvalid(String::new()),
             Error::OutOfQueries(String::new()),
             Error::PermissionRequired(String::new()),
@@ -274,6 +309,9 @@ mod tests {
                 "config_invalid",
                 "attachment_too_large",
                 "attachment_unreadable",
+                "request_too_large",
+                "too_many_ips",
+                "action_timeout",
                 "auth_invalid",
                 "out_of_queries",
                 "permission_required",

@@ -98,11 +98,23 @@ pub fn run() -> Exit {
     }
 }
 
+/// Default of env `MAXMIND_GEOLOCATE_MAX_REQUEST_MIB`: the largest request read from stdin.
+pub const DEFAULT_MAX_REQUEST_MIB: u64 = 256;
+
 fn run_plugin() -> Response {
+    let limit_mib = std::env::var("MAXMIND_GEOLOCATE_MAX_REQUEST_MIB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&m| m > 0)
+        .unwrap_or(DEFAULT_MAX_REQUEST_MIB);
+    let limit = limit_mib.saturating_mul(1 << 20);
     let mut input = Vec::new();
-    if let Err(e) = io::stdin().lock().read_to_end(&mut input) {
+    if let Err(e) = io::stdin().lock().take(limit + 1).read_to_end(&mut input) {
         let e = Error::InvalidRequest(format!("stdin cannot be read: {e}"));
         return Response::failed(None, &e, Vec::new());
+    }
+    if input.len() as u64 > limit {
+        return Response::failed(None, &Error::RequestTooLarge { limit_mib }, Vec::new());
     }
     app::run_request(&input, &Environment::from_process())
 }
@@ -130,6 +142,7 @@ fn run_lookup(args: LookupArgs) -> Response {
     let config = Config {
         source: Source::DbFile,
         databases: DbFiles {
+            in_memory: false,
             root: None,
             files: args.databases,
         },
@@ -145,6 +158,10 @@ fn run_lookup(args: LookupArgs) -> Response {
         mapbox_api_key: Default::default(),
         attachment_dir: ".".into(),
         max_attachment_bytes: config::DEFAULT_MAX_ATTACHMENT_MIB << 20,
+        max_ips: config::DEFAULT_MAX_IPS as usize,
+        deadline: std::time::Instant::now()
+            + std::time::Duration::from_secs(config::DEFAULT_ACTION_TIMEOUT_S),
+        action_timeout_s: config::DEFAULT_ACTION_TIMEOUT_S,
     };
     app::lookup_values(&config, Action::Lookup, &values, Vec::new())
 }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::backend::mmdb::MmdbBackend;
 use crate::backend::web::WebBackend;
-use crate::backend::{Backend, Found, Shape};
+use crate::backend::{Backend, Deadline, Found, Shape};
 use crate::config::{self, Config, Environment, Source};
 use crate::error::Error;
 use crate::ip;
@@ -234,6 +234,13 @@ pub(crate) fn run_targets(
     dry_run: bool,
 ) -> Response {
     let name = Some(action.as_str().to_owned());
+    if targets.len() > config.max_ips {
+        let e = Error::TooManyIps {
+            count: targets.len(),
+            limit: config.max_ips,
+        };
+        return Response::failed(name, &e, warnings);
+    }
     let mut results: Vec<IpResult> = targets
         .iter()
         .map(|t| {
@@ -300,7 +307,11 @@ pub(crate) fn run_targets(
     };
 
     let ips: Vec<IpAddr> = pending.iter().map(|&(_, ip)| ip).collect();
-    let answers = backend.lookup_many(&ips);
+    let deadline = Deadline {
+        at: config.deadline,
+        seconds: config.action_timeout_s,
+    };
+    let answers = backend.lookup_many(&ips, deadline);
     let mut networks_of_one = Vec::new();
     for ((i, ip), answer) in pending.into_iter().zip(answers) {
         let (mut result, networks) = assemble(backend.as_ref(), ip, answer, config.locale);

@@ -114,8 +114,24 @@ fn needs(context: Context) -> &'static str {
     }
 }
 
+/// A database's bytes: mapped (the default: nothing read up front) or read into memory (safe
+/// against another process writing into the file in place).
+enum DbBytes {
+    Mapped(maxminddb::Mmap),
+    Loaded(Vec<u8>),
+}
+
+impl AsRef<[u8]> for DbBytes {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            DbBytes::Mapped(m) => m,
+            DbBytes::Loaded(v) => v,
+        }
+    }
+}
+
 struct Database {
-    reader: Reader<maxminddb::Mmap>,
+    reader: Reader<DbBytes>,
     kind: DbKind,
     rows: Option<RowFilter>,
     ipv4_only: bool,
@@ -146,7 +162,7 @@ impl MmdbBackend {
                 continue;
             }
             let path = resolve(files.root.as_deref(), file)?;
-            let reader = open_mapped(&path).map_err(|e| db_error(file, e))?;
+            let reader = open_reader(&path, files.in_memory).map_err(|e| db_error(file, e))?;
             let meta = reader.metadata();
             let kind = DbKind::from_database_type(&meta.database_type);
             let rows = kind.rows(context);
@@ -300,8 +316,8 @@ fn db_error(file: &Path, e: OpenError) -> Error {
     }
 }
 
-/// Opens a database memory-mapped, after checking it is a regular file (a FIFO would block).
-fn open_mapped(path: &Path) -> Result<Reader<maxminddb::Mmap>, OpenError> {
+/// Opens a database, after checking it is a regular file (a FIFO would block).
+fn open_reader(path: &Path, in_memory: bool) -> Result<Reader<DbBytes>, OpenError> {
     let meta = fs::metadata(path).map_err(OpenError::Io)?;
     if !meta.is_file() {
         return Err(OpenError::NotAFile);
@@ -311,12 +327,24 @@ fn open_mapped(path: &Path) -> Result<Reader<maxminddb::Mmap>, OpenError> {
             "the file is empty",
         )));
     }
-    // SAFETY: the map is read-only and lives as long as the reader. MaxMind's updaters replace
-    // database files by renaming a new file over the old one, which leaves this mapping on the
-    // old inode, intact. Only writing into the same file in place while a run reads it could
-    // change the bytes under the reader; the reader bounds-checks every offset it follows, so
-    // that yields wrong data or an error for the run, and the file is never written by us.
-    unsafe { Reader::open_mmap(path) }.map_err(OpenError::Format)
+    let bytes = if in_memory {
+        DbBytes::Loaded(fs::read(path).map_err(OpenError::Io)?)
+    } else {
+        DbBytes::Mapped(map(path).map_err(OpenError::Io)?)
+    };
+    Reader::from_source(bytes).map_err(OpenError::Format)
+}
+
+/// Maps a database file read-only.
+fn map(path: &Path) -> std::io::Result<maxminddb::Mmap> {
+    let file = fs::File::open(path)?;
+    // SAFETY: the map is read-only and lives as long as the reader. MaxMind's updaters replace a
+    // database by renaming a new file over the old one, which leaves this mapping on the old
+    // inode, intact. Writing into the same file in place while a run reads it changes the bytes
+    // under the reader (and truncating it can end the process with SIGBUS); the reader
+    // bounds-checks every offset it follows, but cannot see such a change. `databases_in_memory`
+    // reads the file instead, for platforms that overwrite uploads in place.
+    unsafe { maxminddb::Mmap::map(&file) }
 }
 
 #[cfg(test)]

@@ -62,14 +62,42 @@ pub trait Backend {
     fn lookup(&self, ip: IpAddr) -> Result<Found, Error>;
 
     /// [`Backend::lookup`] for each of `ips` (distinct), answers in the same order. Sources that
-    /// gain from it (the web service) work on several at once.
-    fn lookup_many(&self, ips: &[IpAddr]) -> Vec<Result<Found, Error>> {
-        ips.iter().map(|ip| self.lookup(*ip)).collect()
+    /// gain from it (the web service) work on several at once. An address not started by
+    /// `deadline.at` is answered [`Error::ActionTimeout`].
+    fn lookup_many(&self, ips: &[IpAddr], deadline: Deadline) -> Vec<Result<Found, Error>> {
+        ips.iter()
+            .map(|ip| match deadline.check() {
+                Ok(()) => self.lookup(*ip),
+                Err(e) => Err(e),
+            })
+            .collect()
     }
 
     /// What the action spent of a paid service, if the source is one.
     fn usage(&self) -> Option<Usage> {
         None
+    }
+}
+
+/// When an action must end.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    /// The instant.
+    pub at: std::time::Instant,
+    /// The limit it came from, in seconds (for the message).
+    pub seconds: u64,
+}
+
+impl Deadline {
+    /// [`Error::ActionTimeout`] once the deadline has passed.
+    pub fn check(&self) -> Result<(), Error> {
+        if std::time::Instant::now() >= self.at {
+            Err(Error::ActionTimeout {
+                seconds: self.seconds,
+            })
+        } else {
+            Ok(())
+        }
     }
 }
 

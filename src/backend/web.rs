@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Backend, Found, Shape, SourceRecord, Usage};
+use super::{Backend, Deadline, Found, Shape, SourceRecord, Usage};
 use crate::config::{Context, WebConfig};
 use crate::error::Error;
 use crate::mapping::RowFilter;
@@ -128,12 +128,16 @@ impl Backend for WebBackend {
     }
 
     fn lookup(&self, ip: IpAddr) -> Result<Found, Error> {
-        self.lookup_many(&[ip])
+        let deadline = Deadline {
+            at: std::time::Instant::now() + self.shared.web.timeout * (self.shared.web.tries + 1),
+            seconds: 0,
+        };
+        self.lookup_many(&[ip], deadline)
             .pop()
             .unwrap_or_else(|| Err(Error::Internal("a web query was lost".into())))
     }
 
-    fn lookup_many(&self, ips: &[IpAddr]) -> Vec<Result<Found, Error>> {
+    fn lookup_many(&self, ips: &[IpAddr], deadline: Deadline) -> Vec<Result<Found, Error>> {
         let shared = Arc::clone(&self.shared);
         let parallel = self.parallel;
         self.runtime.block_on(async move {
@@ -151,7 +155,7 @@ impl Backend for WebBackend {
                 let task_shared = Arc::clone(&shared);
                 tasks.spawn(async move {
                     let _permit = permit;
-                    (i, query(&task_shared, ip).await)
+                    (i, query(&task_shared, ip, deadline).await)
                 });
             }
             while let Some(joined) = tasks.join_next().await {
@@ -256,7 +260,7 @@ async fn send(shared: &Shared, url: &str) -> Attempt {
 }
 
 /// Queries one address, retrying what is worth retrying.
-async fn query(shared: &Shared, ip: IpAddr) -> Result<Found, Error> {
+async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Found, Error> {
     let url = format!("{}/geoip/v2.1/{}/{}", shared.base, shared.endpoint, ip);
     let mut last = Error::ServiceUnavailable("no query was sent".into());
     let (mut tries, mut rate_limited) = (0, 0);
@@ -265,6 +269,7 @@ async fn query(shared: &Shared, ip: IpAddr) -> Result<Found, Error> {
         if let Some(e) = shared.halted() {
             return Err(e);
         }
+        deadline.check()?;
         match send(shared, &url).await {
             Attempt::Answer(200, _, body) => return found(shared, ip, &body),
             Attempt::Answer(429, retry_after, _) if rate_limited < MAX_RATE_LIMITED => {
