@@ -412,7 +412,12 @@ impl Config {
         let warnings = raw
             .unknown
             .keys()
-            .map(|k| format!("config key {k:?} is not known to this version and was ignored"))
+            .map(|k| {
+                format!(
+                    "config key {:?} is not known to this version and was ignored",
+                    crate::error::shorten(k)
+                )
+            })
             .collect();
 
         let source = match raw

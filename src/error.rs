@@ -230,6 +230,22 @@ impl Error {
     }
 }
 
+/// The longest piece of a received value a message echoes.
+pub const MAX_ECHO: usize = 256;
+
+/// `value`, cut to [`MAX_ECHO`] bytes (at a character boundary) with `…` when longer: the echo of
+/// a hostile value in a message must not be as large as the value.
+pub fn shorten(value: &str) -> String {
+    if value.len() <= MAX_ECHO {
+        return value.to_owned();
+    }
+    let mut end = MAX_ECHO;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &value[..end])
+}
+
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

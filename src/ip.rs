@@ -8,7 +8,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::error::Error;
+use crate::error::{Error, MAX_ECHO, shorten};
 
 /// Parses one indicator value into the address to look up.
 ///
@@ -27,9 +27,12 @@ use crate::error::Error;
 pub fn parse_indicator(value: &str) -> Result<IpAddr, Error> {
     let trimmed = value.trim();
     let invalid = |reason: &str| Error::InvalidIp {
-        value: trimmed.to_owned(),
+        value: shorten(trimmed),
         reason: reason.to_owned(),
     };
+    if trimmed.len() > MAX_ECHO {
+        return Err(invalid("far too long to be an IP address"));
+    }
     if trimmed.is_empty() {
         return Err(invalid("the value is empty"));
     }

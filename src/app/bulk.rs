@@ -50,7 +50,10 @@ pub(crate) fn lookup_all_related(
     {
         warnings.push(ErrorBody::warning(
             "unknown_param",
-            format!("Lookup All Related IPs does not take {key:?}; it was ignored"),
+            format!(
+                "Lookup All Related IPs does not take {:?}; it was ignored",
+                crate::error::shorten(key)
+            ),
         ));
     }
     let apply = match super::bool_param(&request.params, "apply_results_to_description", true) {

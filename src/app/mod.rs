@@ -34,7 +34,9 @@ pub fn run_request(input: &[u8], env: &Environment) -> Response {
     };
     let action = match Action::parse(&request.action) {
         Ok(a) => a,
-        Err(e) => return Response::failed(Some(request.action), &e, Vec::new()),
+        Err(e) => {
+            return Response::failed(Some(crate::error::shorten(&request.action)), &e, Vec::new());
+        }
     };
     let name = Some(action.as_str().to_owned());
     let mut warnings = Vec::new();
@@ -59,8 +61,12 @@ pub(crate) fn describe(object: Option<&Object>) -> String {
     match object {
         None => "no object".to_owned(),
         Some(o) => match &o.indicator_type {
-            Some(t) => format!("{} of type {t:?}", o.kind),
-            None => format!("an object of type {:?}", o.kind),
+            Some(t) => format!(
+                "{} of type {:?}",
+                crate::error::shorten(&o.kind),
+                crate::error::shorten(t)
+            ),
+            None => format!("an object of type {:?}", crate::error::shorten(&o.kind)),
         },
     }
 }
@@ -92,7 +98,10 @@ fn lookup_indicator(config: &Config, request: &Request, mut warnings: Vec<ErrorB
     for key in request.params.keys().filter(|k| *k != "dry_run") {
         warnings.push(ErrorBody::warning(
             "unknown_param",
-            format!("Lookup takes no run parameters but dry_run; {key:?} was ignored"),
+            format!(
+                "Lookup takes no run parameters but dry_run; {:?} was ignored",
+                crate::error::shorten(key)
+            ),
         ));
     }
     let dry_run = match bool_param(&request.params, "dry_run", false) {
@@ -160,7 +169,7 @@ impl Targets {
         match ip::parse_indicator(value) {
             Ok(ip) => self.add_ip(ip, origin, None),
             Err(e) => {
-                let value = value.trim().to_owned();
+                let value = crate::error::shorten(value.trim());
                 if let Some(&i) = self.invalid.get(&value) {
                     merge_origin(&mut self.list[i].origin, origin);
                     return;

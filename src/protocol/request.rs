@@ -22,7 +22,7 @@ impl Action {
         match normalised.as_str() {
             "lookup" => Ok(Action::Lookup),
             "lookup_all_related_ips" => Ok(Action::LookupAllRelatedIps),
-            _ => Err(Error::UnknownAction(name.to_owned())),
+            _ => Err(Error::UnknownAction(crate::error::shorten(name))),
         }
     }
 

@@ -97,6 +97,8 @@ pub fn run_in(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> 
         !stderr.contains("panicked"),
         "the binary panicked: {stderr}"
     );
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
     let mut docs = serde_json::Deserializer::from_str(&stdout).into_iter::<Value>();
     let json = match docs.next() {
         Some(Ok(v)) => v,
@@ -110,6 +112,25 @@ pub fn run_in(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> 
         code: out.status.code().expect("the binary exited, not killed"),
         json,
         stderr,
+    }
+}
+
+/// Every secret the test suite hands the binary. No output of any run may contain one: the
+/// license keys, a Mapbox secret token, and the password of a proxy URL.
+pub const SECRETS: &[&str] = &[
+    crate::fake_maxmind::KEY,
+    "LK-MANIFEST-TEST",
+    "SECRETVALUE",
+    "proxy-pass-9c2e",
+];
+
+/// Fails when `output` carries any of [`SECRETS`].
+pub fn assert_no_secret(output: &str) {
+    for secret in SECRETS {
+        assert!(
+            !output.contains(secret),
+            "a secret ({secret}) reached the output: {output}"
+        );
     }
 }
 

@@ -8,6 +8,7 @@ mod errors;
 mod fake_maxmind;
 mod fixtures;
 mod harness;
+mod hostile;
 mod lookup;
 mod manifest;
 mod web;
