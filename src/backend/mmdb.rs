@@ -150,8 +150,7 @@ impl MmdbBackend {
     ///
     /// Returns warnings about files that are not used in this context.
     pub fn open(files: &DbFiles, context: Context) -> Result<(Self, Vec<String>), Error> {
-        let mut databases = Vec::with_capacity(files.files.len());
-        let mut infos = Vec::with_capacity(files.files.len());
+        let mut readers = Vec::with_capacity(files.files.len());
         let mut warnings = Vec::new();
         for (i, file) in files.files.iter().enumerate() {
             if files.files[..i].contains(file) {
@@ -163,6 +162,34 @@ impl MmdbBackend {
             }
             let path = resolve(files.root.as_deref(), file)?;
             let reader = open_reader(&path, files.in_memory).map_err(|e| db_error(file, e))?;
+            readers.push((file.clone(), reader));
+        }
+        let (backend, more) = Self::from_readers(readers, context)?;
+        warnings.extend(more);
+        Ok((backend, warnings))
+    }
+
+    /// A backend on one database held in memory (`name` stands for its file in messages); for
+    /// tests and fuzzing.
+    pub fn from_bytes(
+        name: &str,
+        bytes: Vec<u8>,
+        context: Context,
+    ) -> Result<(Self, Vec<String>), Error> {
+        let path = PathBuf::from(name);
+        let reader = Reader::from_source(DbBytes::Loaded(bytes))
+            .map_err(|e| db_error(&path, OpenError::Format(e)))?;
+        Self::from_readers(vec![(path, reader)], context)
+    }
+
+    fn from_readers(
+        readers: Vec<(PathBuf, Reader<DbBytes>)>,
+        context: Context,
+    ) -> Result<(Self, Vec<String>), Error> {
+        let mut databases = Vec::with_capacity(readers.len());
+        let mut infos = Vec::with_capacity(readers.len());
+        let mut warnings = Vec::new();
+        for (file, reader) in readers {
             let meta = reader.metadata();
             let kind = DbKind::from_database_type(&meta.database_type);
             let rows = kind.rows(context);
@@ -186,7 +213,7 @@ impl MmdbBackend {
                 reader,
                 kind,
                 rows,
-                path: file.clone(),
+                path: file,
             });
         }
         if !databases.iter().any(|d| d.kind.answers(context)) {

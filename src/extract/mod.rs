@@ -39,9 +39,15 @@ const MAX_TOKEN: usize = 64;
 ///
 /// `text` is taken to start and end at a token boundary.
 pub fn scan(text: &[u8], emit: &mut dyn FnMut(Extracted)) {
+    scan_from(text, 0, emit);
+}
+
+/// [`scan`] from `text[start..]`; the bytes before `start` are only looked back at (the left
+/// neighbour of a token, an `oid` before a dotted number).
+fn scan_from(text: &[u8], start: usize, emit: &mut dyn FnMut(Extracted)) {
     let mut token = [0u8; MAX_TOKEN];
     let n = text.len();
-    let mut i = 0;
+    let mut i = start;
     while i < n {
         let b = text[i];
         let starts = b.is_ascii_hexdigit() || (b == b':' && text.get(i + 1) == Some(&b':'));
@@ -204,7 +210,7 @@ fn finish(
 /// Emits `found` unless the text names it an OID.
 fn emit_checked(text: &[u8], start: usize, found: Extracted, emit: &mut dyn FnMut(Extracted)) {
     if found.ip.is_ipv4() {
-        let before = &text[start.saturating_sub(12)..start];
+        let before = &text[start.saturating_sub(LOOK_BEHIND - 4)..start];
         if before.windows(3).any(|w| w.eq_ignore_ascii_case(b"oid")) {
             return;
         }
@@ -295,6 +301,8 @@ pub enum ScanError {
 const CHUNK: usize = 256 * 1024;
 /// Past this many bytes without a boundary, a chunk is cut anyway (no address is that long).
 const MAX_CARRY: usize = 4096;
+/// How far back [`scan`] looks before a token (the `oid` check).
+const LOOK_BEHIND: usize = 16;
 
 /// Streams `reader` through [`scan`] in chunks; refuses more than `limit` bytes.
 ///
@@ -307,6 +315,7 @@ pub fn scan_reader(
     let mut raw = vec![0u8; CHUNK];
     let mut text: Vec<u8> = Vec::with_capacity(CHUNK + MAX_CARRY);
     let mut total: u64 = 0;
+    let mut resume = 0;
     let mut encoding = None;
     let mut odd_byte: Option<u8> = None;
     loop {
@@ -327,14 +336,15 @@ pub fn scan_reader(
             }
         }
         if got == 0 {
-            scan(&text, emit);
+            scan_from(&text, resume, emit);
             return Ok(total);
         }
-        let cut = cut_point(&text);
-        scan(&text[..cut], emit);
-        // Keep the boundary byte before the rest: it is the left context of the next token.
-        let keep_from = cut.saturating_sub(1);
+        let cut = cut_point(&text).max(resume);
+        scan_from(&text[..cut], resume, emit);
+        // Keep a few bytes before the cut as look-behind context for the next chunk.
+        let keep_from = cut.saturating_sub(LOOK_BEHIND);
         text.drain(..keep_from);
+        resume = cut - keep_from;
     }
 }
 
@@ -535,6 +545,18 @@ mod tests {
         }
         assert!(text.len() > 2 * CHUNK);
         assert_eq!(stream(text.as_bytes()), expected);
+    }
+
+    #[test]
+    fn look_behind_crosses_chunk_boundaries() {
+        // Fuzzing found an OID cut from its "OID" at a chunk boundary.
+        let mut text = "x ".repeat(CHUNK / 2 - 2);
+        text.push_str("OID 2.5.29.17 and 8.8.4.4");
+        assert_eq!(stream(text.as_bytes()), ["8.8.4.4"]);
+        let artifact = include_bytes!("../../fuzz/regressions/extract-oid-at-chunk-cut.bin");
+        let mut direct = Vec::new();
+        scan(artifact, &mut |e| direct.push(e.ip.to_string()));
+        assert_eq!(stream(artifact), direct);
     }
 
     #[test]

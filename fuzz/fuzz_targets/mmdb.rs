@@ -1,0 +1,26 @@
+//! Opening and querying a MaxMind DB: any bytes in; an error or answers, never a crash or a hang.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use maxmind_geolocate::backend::Backend;
+use maxmind_geolocate::backend::mmdb::MmdbBackend;
+use maxmind_geolocate::config::Context;
+use maxmind_geolocate::mapping;
+
+const PROBES: [&str; 6] = ["81.2.69.142", "2.125.160.216", "1.128.0.1", "2a02:ff80::1", "::1.2.3.4", "255.255.255.254"];
+
+fuzz_target!(|data: &[u8]| {
+    let Ok((backend, _)) = MmdbBackend::from_bytes("fuzz.mmdb", data.to_vec(), Context::Auto) else {
+        return;
+    };
+    for probe in PROBES {
+        let ip = probe.parse().unwrap();
+        if let Ok(found) = backend.lookup(ip) {
+            let m = mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), "en");
+            let _ = serde_json::to_string(&m.attributes).unwrap();
+            for r in &found.records {
+                let _ = mapping::display(&r.record, "de");
+            }
+        }
+    }
+});

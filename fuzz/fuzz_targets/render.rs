@@ -1,0 +1,48 @@
+//! The description renderer: any strings in; none of their markup reaches the HTML, and a
+//! re-run keeps exactly one section.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use maxmind_geolocate::mapping::Display;
+use maxmind_geolocate::render::{Report, TableRow, apply_section, render_section};
+
+fn report(parts: &[String]) -> Report {
+    let s = |i: usize| parts.get(i).cloned().unwrap_or_default();
+    Report {
+        attachment: Some(s(0)),
+        rows: vec![TableRow {
+            ip: s(1),
+            display: Display {
+                country: Some(s(2)),
+                country_code: Some(s(3)),
+                subdivisions: vec![s(4), s(5)],
+                city: Some(s(6)),
+                asn: Some(s(7)),
+                asn_organization: Some(s(8)),
+                isp: Some(s(9)),
+                latitude: Some(1.5),
+                longitude: Some(-2.5),
+                flags: vec!["Is Anonymous"],
+            },
+        }],
+        not_found: vec![s(10)],
+        reserved: vec![(s(11), s(12))],
+        failed: vec![(s(13), s(14))],
+        sources: vec![(s(15), s(16))],
+        map: None,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let parts: Vec<String> = text.split('\u{1}').map(str::to_owned).collect();
+    let html = render_section(&report(&parts));
+    let blank = render_section(&report(&[]));
+    let tags = |h: &str| h.matches(['<', '>', '"']).count();
+    assert_eq!(tags(&html), tags(&blank), "input markup reached the HTML");
+    let existing = parts.last().cloned().unwrap_or_default();
+    let once = apply_section(&existing, &html);
+    let twice = apply_section(&once, &blank);
+    assert!(twice.contains(&blank));
+    assert!(once.contains(&html));
+});

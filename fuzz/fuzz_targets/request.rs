@@ -1,0 +1,20 @@
+//! The request parser and dispatcher: any bytes in, one serializable response out.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use maxmind_geolocate::app::run_request;
+use maxmind_geolocate::config::Environment;
+
+fuzz_target!(|data: &[u8]| {
+    // The web source would try to reach MaxMind; this machine must not send traffic out.
+    if data.windows(3).any(|w| w.eq_ignore_ascii_case(b"web")) {
+        return;
+    }
+    let env = Environment {
+        db_dir: Some("../fixtures".into()),
+        attachment_dir: Some("../fixtures/attachments".into()),
+    };
+    let response = run_request(data, &env);
+    let json = serde_json::to_vec(&response).expect("every response serializes");
+    assert!(!json.is_empty());
+});
