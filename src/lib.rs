@@ -26,6 +26,7 @@ pub mod ip;
 pub mod mapping;
 pub mod paths;
 pub mod protocol;
+pub mod record;
 pub mod render;
 
 use std::io::{self, Read, Write};

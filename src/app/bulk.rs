@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::extract::{self, ScanError};
 use crate::ip;
-use crate::mapping::{self, Display};
+use crate::mapping::Display;
 use crate::paths::{self, Confine};
 use crate::protocol::{
     Action, AsnCount, CountryCount, ErrorBody, IpResult, Object, Origin, Request, Response, Status,
@@ -88,8 +88,8 @@ pub(crate) fn lookup_all_related(
     }
     let displays: Vec<Option<Display>> = response
         .results
-        .iter()
-        .map(|r| r.data.as_ref().map(|d| mapping::display(d, config.locale)))
+        .iter_mut()
+        .map(|r| r.display.take())
         .collect();
     response.summary = Some(summarize(&response.results, &displays));
 

@@ -5,11 +5,13 @@
 
 mod bulk;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde_json::{Map, Value, json};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::backend::mmdb::MmdbBackend;
 use crate::backend::web::WebBackend;
@@ -17,11 +19,12 @@ use crate::backend::{Backend, Deadline, Found, Shape};
 use crate::config::{self, Config, Environment, Source};
 use crate::error::Error;
 use crate::ip;
-use crate::mapping;
+use crate::mapping::{self, Display};
 use crate::protocol::{
     Action, Attribute, ErrorBody, Indicator, IpResult, Meta, Object, Origin, Request, Response,
     Status, parse_request,
 };
+use crate::record::Record;
 
 /// The indicator types Lookup runs on.
 const IP_INDICATOR_TYPES: [&str; 2] = ["IP Address", "IPv6 Address"];
@@ -369,6 +372,7 @@ fn failed_result(ip: String, error: &Error) -> IpResult {
         attributes: Vec::new(),
         indicators: Vec::new(),
         error: Some(error.into()),
+        display: None,
     }
 }
 
@@ -376,7 +380,7 @@ fn failed_result(ip: String, error: &Error) -> IpResult {
 fn assemble(
     backend: &dyn Backend,
     ip: IpAddr,
-    answer: Result<Found, Error>,
+    answer: Result<Found<'_>, Error>,
     locale: &str,
 ) -> (IpResult, Vec<(usize, IpNet)>) {
     let found = match answer {
@@ -405,7 +409,10 @@ fn assemble(
     }
     let mapped = mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), locale);
     let network = found.network;
-    let data = build_data(ip, found, backend.merges());
+    let (data, display) = match build_data(ip, found, backend.merges(), locale) {
+        Ok(built) => built,
+        Err(e) => return (failed_result(ip.to_string(), &e), networks),
+    };
     let result = IpResult {
         ip: ip.to_string(),
         source: None,
@@ -415,86 +422,69 @@ fn assemble(
         attributes: mapped.attributes,
         indicators: mapped.indicators,
         error: None,
+        display: Some(display),
     };
     (result, networks)
 }
 
-/// Builds `data` as MaxMind's readers give it: one database's record with `ip_address` and
-/// `prefix_len` added (under `traits` for located records, at the top for flat ones), or — when
-/// several databases are used — their merge, flat records under `traits`, first listed wins.
-fn build_data(ip: IpAddr, found: Found, merges: bool) -> Value {
-    let prefix_len = found.network.map_or(0, |n| n.prefix_len());
-    let added = [
-        ("ip_address", json!(ip.to_string())),
-        ("prefix_len", json!(prefix_len)),
-    ];
+/// Builds `data` as MaxMind's readers give it — one database's record with `ip_address` and
+/// `prefix_len` added (under `traits` for located records, at the top for flat ones), or, when
+/// several databases are used, their merge (flat records under `traits`, first listed wins); a
+/// web answer exactly as sent — serialized once, with the table fields read from it.
+fn build_data(
+    ip: IpAddr,
+    found: Found<'_>,
+    merges: bool,
+    locale: &str,
+) -> Result<(Box<RawValue>, Display), Error> {
+    let prefix_len = found.network.map_or(0, |n| u64::from(n.prefix_len()));
+    let ip_text = ip.to_string();
+    let added = |target: &mut Record<'_>| {
+        target.insert("ip_address", Record::String(Cow::Owned(ip_text.clone())));
+        target.insert("prefix_len", Record::Uint(prefix_len));
+    };
     let mut records = found.records.into_iter();
-    if let Some(first) = records.as_slice().first() {
-        if first.shape == Shape::Verbatim {
-            return records.next().map_or(Value::Null, |r| r.record);
+    let data = match (merges, records.next()) {
+        (_, Some(only)) if only.shape == Shape::Verbatim => {
+            let display = mapping::display(&only.record, locale);
+            let raw = only
+                .raw
+                .ok_or_else(|| Error::Internal("a web answer without its body".into()))?;
+            return Ok((raw, display));
         }
-    }
-    if !merges {
-        if let Some(only) = records.next() {
-            let mut record = only.record;
-            let target = match only.shape {
-                Shape::Located => traits_of(&mut record),
-                Shape::Flat => record.as_object_mut(),
-                Shape::Verbatim => None,
-            };
-            if let Some(target) = target {
-                for (k, v) in added {
-                    target.insert(k.to_owned(), v);
-                }
-            }
-            return record;
-        }
-    }
-    let mut merged = Value::Object(Map::new());
-    for source in records {
-        match source.shape {
-            Shape::Located => merge_first_wins(&mut merged, source.record),
-            Shape::Verbatim => merge_first_wins(&mut merged, source.record),
-            Shape::Flat => {
-                if let Some(traits) = traits_of(&mut merged) {
-                    let mut target = Value::Object(std::mem::take(traits));
-                    merge_first_wins(&mut target, source.record);
-                    if let Value::Object(t) = target {
-                        *traits = t;
+        (false, Some(mut only)) => {
+            match only.shape {
+                Shape::Located => {
+                    if let Some(traits) = only.record.entry("traits", Record::map) {
+                        added(traits);
                     }
                 }
+                _ => added(&mut only.record),
             }
+            only.record
         }
-    }
-    if let Some(traits) = traits_of(&mut merged) {
-        for (k, v) in added {
-            traits.insert(k.to_owned(), v);
-        }
-    }
-    merged
-}
-
-/// The `traits` map of a located record, created if absent.
-fn traits_of(record: &mut Value) -> Option<&mut Map<String, Value>> {
-    record
-        .as_object_mut()?
-        .entry("traits")
-        .or_insert_with(|| Value::Object(Map::new()))
-        .as_object_mut()
-}
-
-/// Merges `from` into `into`: maps merge key by key, and on any other clash `into` keeps its value.
-fn merge_first_wins(into: &mut Value, from: Value) {
-    if let (Value::Object(into), Value::Object(from)) = (into, from) {
-        for (k, v) in from {
-            match into.get_mut(&k) {
-                Some(existing) => merge_first_wins(existing, v),
-                None => {
-                    into.insert(k, v);
+        (_, first) => {
+            let mut merged = Record::map();
+            for source in first.into_iter().chain(records) {
+                match source.shape {
+                    Shape::Flat => {
+                        if let Some(traits) = merged.entry("traits", Record::map) {
+                            traits.merge_first_wins(source.record);
+                        }
+                    }
+                    _ => merged.merge_first_wins(source.record),
                 }
             }
+            if let Some(traits) = merged.entry("traits", Record::map) {
+                added(traits);
+            }
+            merged
         }
-    }
+    };
+    let display = mapping::display(&data, locale);
+    let raw = serde_json::value::to_raw_value(&data)
+        .map_err(|e| Error::Internal(format!("a record cannot be written as JSON: {e}")))?;
+    Ok((raw, display))
 }
 
 /// Sums up per-IP results into the response.
@@ -549,23 +539,5 @@ fn finish(
         summary: None,
         description: None,
         map_url: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merging_keeps_the_first_value_and_adds_the_rest() {
-        let mut a = json!({"city": {"names": {"en": "London"}}, "traits": {"x": 1}});
-        merge_first_wins(
-            &mut a,
-            json!({"city": {"names": {"en": "Paris", "de": "Paris"}}, "traits": {"x": 2, "y": 3}}),
-        );
-        assert_eq!(
-            a,
-            json!({"city": {"names": {"en": "London", "de": "Paris"}}, "traits": {"x": 1, "y": 3}})
-        );
     }
 }

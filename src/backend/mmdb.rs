@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 use maxminddb::{MaxMindDbError, Reader};
-use serde_json::{Map, Value};
 
 use super::{Backend, Found, Shape, SourceRecord};
 use crate::config::{Context, DbFiles};
@@ -15,6 +14,7 @@ use crate::error::Error;
 use crate::mapping::RowFilter;
 use crate::paths::{self, Confine, io_reason};
 use crate::protocol::DatabaseInfo;
+use crate::record::Record;
 
 /// What a database holds, read from its metadata `database_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +248,7 @@ impl Backend for MmdbBackend {
         self.used > 1
     }
 
-    fn lookup(&self, ip: IpAddr) -> Result<Found, Error> {
+    fn lookup(&self, ip: IpAddr) -> Result<Found<'_>, Error> {
         let mut found = Found {
             records: Vec::new(),
             network: None,
@@ -273,10 +273,10 @@ impl Backend for MmdbBackend {
             {
                 found.network = Some(network);
             }
-            let Some(record) = result.decode::<Value>().map_err(corrupt)? else {
+            let Some(record) = result.decode::<Record<'_>>().map_err(corrupt)? else {
                 continue;
             };
-            if record.as_object().is_some_and(Map::is_empty) {
+            if record.is_empty_map() {
                 continue;
             }
             found.records.push(SourceRecord {
@@ -285,6 +285,7 @@ impl Backend for MmdbBackend {
                 shape: db.kind.shape(),
                 rows,
                 record,
+                raw: None,
             });
         }
         if let Some(narrowest) = found

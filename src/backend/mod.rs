@@ -7,11 +7,12 @@ pub mod web;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::mapping::RowFilter;
 use crate::protocol::DatabaseInfo;
+use crate::record::Record;
 
 /// How a source record is laid out, which decides how `data` is built from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,9 +25,9 @@ pub enum Shape {
     Verbatim,
 }
 
-/// One source's record for an IP.
+/// One source's record for an IP, borrowing from the source where it can.
 #[derive(Debug, Clone)]
-pub struct SourceRecord {
+pub struct SourceRecord<'a> {
     /// Index of the source in [`Backend::databases`].
     pub source: usize,
     /// The network the source stores the record under (in IPv4 terms for IPv4 addresses).
@@ -36,14 +37,16 @@ pub struct SourceRecord {
     /// The mapping rows this source may contribute.
     pub rows: RowFilter,
     /// The record, decoded.
-    pub record: Value,
+    pub record: Record<'a>,
+    /// [`Shape::Verbatim`]: the body exactly as the service sent it.
+    pub raw: Option<Box<RawValue>>,
 }
 
 /// What the sources know of one IP.
 #[derive(Debug, Clone)]
-pub struct Found {
+pub struct Found<'a> {
     /// The non-empty records, in precedence order.
-    pub records: Vec<SourceRecord>,
+    pub records: Vec<SourceRecord<'a>>,
     /// The narrowest network seen, with or without a record.
     pub network: Option<IpNet>,
 }
@@ -59,12 +62,12 @@ pub trait Backend {
     /// The records every used source has for `ip`.
     ///
     /// A corrupt database is an error, never an empty answer.
-    fn lookup(&self, ip: IpAddr) -> Result<Found, Error>;
+    fn lookup(&self, ip: IpAddr) -> Result<Found<'_>, Error>;
 
     /// [`Backend::lookup`] for each of `ips` (distinct), answers in the same order. Sources that
     /// gain from it (the web service) work on several at once. An address not started by
     /// `deadline.at` is answered [`Error::ActionTimeout`].
-    fn lookup_many(&self, ips: &[IpAddr], deadline: Deadline) -> Vec<Result<Found, Error>> {
+    fn lookup_many(&self, ips: &[IpAddr], deadline: Deadline) -> Vec<Result<Found<'_>, Error>> {
         ips.iter()
             .map(|ip| match deadline.check() {
                 Ok(()) => self.lookup(*ip),

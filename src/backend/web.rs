@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -26,6 +27,7 @@ use crate::config::{Context, WebConfig};
 use crate::error::Error;
 use crate::mapping::RowFilter;
 use crate::protocol::DatabaseInfo;
+use crate::record::Record;
 
 /// The first backoff step; each retry doubles it, plus up to half again of jitter.
 const BACKOFF: Duration = Duration::from_millis(200);
@@ -127,7 +129,7 @@ impl Backend for WebBackend {
         false
     }
 
-    fn lookup(&self, ip: IpAddr) -> Result<Found, Error> {
+    fn lookup(&self, ip: IpAddr) -> Result<Found<'_>, Error> {
         let deadline = Deadline {
             at: std::time::Instant::now() + self.shared.web.timeout * (self.shared.web.tries + 1),
             seconds: 0,
@@ -137,13 +139,14 @@ impl Backend for WebBackend {
             .unwrap_or_else(|| Err(Error::Internal("a web query was lost".into())))
     }
 
-    fn lookup_many(&self, ips: &[IpAddr], deadline: Deadline) -> Vec<Result<Found, Error>> {
+    fn lookup_many(&self, ips: &[IpAddr], deadline: Deadline) -> Vec<Result<Found<'_>, Error>> {
         let shared = Arc::clone(&self.shared);
         let parallel = self.parallel;
         self.runtime.block_on(async move {
             let slots = Arc::new(Semaphore::new(parallel));
             let mut tasks = JoinSet::new();
-            let mut out: Vec<Option<Result<Found, Error>>> = (0..ips.len()).map(|_| None).collect();
+            let mut out: Vec<Option<Result<Found<'static>, Error>>> =
+                (0..ips.len()).map(|_| None).collect();
             for (i, &ip) in ips.iter().enumerate() {
                 let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
                     break;
@@ -260,7 +263,7 @@ async fn send(shared: &Shared, url: &str) -> Attempt {
 }
 
 /// Queries one address, retrying what is worth retrying.
-async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Found, Error> {
+async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Found<'static>, Error> {
     let url = format!("{}/geoip/v2.1/{}/{}", shared.base, shared.endpoint, ip);
     let mut last = Error::ServiceUnavailable("no query was sent".into());
     let (mut tries, mut rate_limited) = (0, 0);
@@ -271,7 +274,7 @@ async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Found,
         }
         deadline.check()?;
         match send(shared, &url).await {
-            Attempt::Answer(200, _, body) => return found(shared, ip, &body),
+            Attempt::Answer(200, _, body) => return found(shared, ip, body),
             Attempt::Answer(429, retry_after, _) if rate_limited < MAX_RATE_LIMITED => {
                 rate_limited += 1;
                 let wait =
@@ -302,29 +305,30 @@ async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Found,
 }
 
 /// A 200 answer: the record, exactly as sent.
-fn found(shared: &Shared, ip: IpAddr, body: &[u8]) -> Result<Found, Error> {
-    let record: Value = match serde_json::from_slice(body) {
-        Ok(v @ Value::Object(_)) => v,
-        _ => {
-            return Err(Error::HttpError {
-                status: 200,
-                message: "the body is not a JSON object".into(),
-            });
-        }
+fn found(shared: &Shared, ip: IpAddr, body: Vec<u8>) -> Result<Found<'static>, Error> {
+    let not_json = || Error::HttpError {
+        status: 200,
+        message: "the body is not a JSON object".into(),
     };
-    if let Some(remaining) = record
+    let record = match serde_json::from_slice::<Record<'_>>(&body) {
+        Ok(r @ Record::Map(_)) => r.into_owned(),
+        _ => return Err(not_json()),
+    };
+    let raw = String::from_utf8(body)
+        .ok()
+        .and_then(|text| RawValue::from_string(text).ok())
+        .ok_or_else(not_json)?;
+    if let Some(Record::Uint(remaining)) = record
         .get("maxmind")
         .and_then(|m| m.get("queries_remaining"))
-        .and_then(Value::as_u64)
     {
-        shared.remaining.fetch_min(remaining, Ordering::Relaxed);
+        shared.remaining.fetch_min(*remaining, Ordering::Relaxed);
     }
-    let network = record
-        .get("traits")
-        .and_then(|t| t.get("network"))
-        .and_then(Value::as_str)
-        .and_then(|n| n.parse::<IpNet>().ok())
-        .unwrap_or_else(|| IpNet::from(ip));
+    let network = match record.get("traits").and_then(|t| t.get("network")) {
+        Some(Record::String(n)) => n.parse::<IpNet>().ok(),
+        _ => None,
+    }
+    .unwrap_or_else(|| IpNet::from(ip));
     Ok(Found {
         records: vec![SourceRecord {
             source: 0,
@@ -332,6 +336,7 @@ fn found(shared: &Shared, ip: IpAddr, body: &[u8]) -> Result<Found, Error> {
             shape: Shape::Verbatim,
             rows: shared.rows,
             record,
+            raw: Some(raw),
         }],
         network: Some(network),
     })

@@ -124,16 +124,17 @@ fn candidate(
         if ch == b':' && first_colon.is_none() {
             first_colon = Some(j);
         }
-        if len < MAX_TOKEN {
-            token[len] = ch;
-            len += 1;
-        } else {
+        if len == MAX_TOKEN {
             overflow = true;
+            break;
         }
+        token[len] = ch;
+        len += 1;
         j += step;
     }
     if overflow {
-        return j;
+        // Too long for an address; one may still start after a colon ("hexword:1.2.3.4").
+        return first_colon.map_or(j, |c| c + 1);
     }
     let colons = first_colon.is_some();
     let mut end = j;
@@ -299,8 +300,6 @@ pub enum ScanError {
 }
 
 const CHUNK: usize = 256 * 1024;
-/// Past this many bytes without a boundary, a chunk is cut anyway (no address is that long).
-const MAX_CARRY: usize = 4096;
 /// How far back [`scan`] looks before a token (the `oid` check).
 const LOOK_BEHIND: usize = 16;
 
@@ -313,9 +312,10 @@ pub fn scan_reader(
     emit: &mut dyn FnMut(Extracted),
 ) -> Result<u64, ScanError> {
     let mut raw = vec![0u8; CHUNK];
-    let mut text: Vec<u8> = Vec::with_capacity(CHUNK + MAX_CARRY);
+    let mut text: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
     let mut total: u64 = 0;
     let mut resume = 0;
+    let mut search_from = 0;
     let mut encoding = None;
     let mut odd_byte: Option<u8> = None;
     loop {
@@ -339,12 +339,19 @@ pub fn scan_reader(
             scan_from(&text, resume, emit);
             return Ok(total);
         }
-        let cut = cut_point(&text).max(resume);
+        // Cut after the last boundary of the new bytes; with none, carry everything (a run
+        // without any boundary is bounded by `limit`).
+        let Some(p) = text[search_from..].iter().rposition(|&b| is_boundary(b)) else {
+            search_from = text.len();
+            continue;
+        };
+        let cut = search_from + p + 1;
         scan_from(&text[..cut], resume, emit);
         // Keep a few bytes before the cut as look-behind context for the next chunk.
         let keep_from = cut.saturating_sub(LOOK_BEHIND);
         text.drain(..keep_from);
         resume = cut - keep_from;
+        search_from = resume;
     }
 }
 
@@ -400,19 +407,9 @@ fn push_unit(a: u8, b: u8, little: bool, out: &mut Vec<u8>) {
     out.push(if unit < 0x80 { unit as u8 } else { 0x80 });
 }
 
-/// Where to cut a chunk: just after the last byte that cannot be part of an address token.
-fn cut_point(text: &[u8]) -> usize {
-    let window_start = text.len().saturating_sub(MAX_CARRY);
-    text[window_start..]
-        .iter()
-        .rposition(|&b| is_boundary(b))
-        .map_or(text.len().saturating_sub(MAX_TOKEN * 2), |p| {
-            window_start + p + 1
-        })
-}
-
+/// Bytes that are never part of an address token nor its glue: a chunk may be cut after one.
 fn is_boundary(b: u8) -> bool {
-    b.is_ascii_whitespace() || b == 0 || b >= 0x80 || b",;\"'<>|".contains(&b)
+    !(b.is_ascii_alphanumeric() || b".:[](){}%/_-".contains(&b))
 }
 
 #[cfg(test)]
@@ -553,10 +550,21 @@ mod tests {
         let mut text = "x ".repeat(CHUNK / 2 - 2);
         text.push_str("OID 2.5.29.17 and 8.8.4.4");
         assert_eq!(stream(text.as_bytes()), ["8.8.4.4"]);
-        let artifact = include_bytes!("../../fuzz/regressions/extract-oid-at-chunk-cut.bin");
-        let mut direct = Vec::new();
-        scan(artifact, &mut |e| direct.push(e.ip.to_string()));
-        assert_eq!(stream(artifact), direct);
+        for artifact in [
+            &include_bytes!("../../fuzz/regressions/extract-oid-at-chunk-cut.bin")[..],
+            // A chunk without any boundary was once cut in the middle of a token.
+            &include_bytes!("../../fuzz/regressions/extract-no-boundary.bin")[..],
+        ] {
+            let mut direct = Vec::new();
+            scan(artifact, &mut |e| direct.push(e.ip.to_string()));
+            assert_eq!(stream(artifact), direct);
+        }
+        let run = format!("{}:1.2.3.4 ", "ab".repeat(CHUNK));
+        assert_eq!(
+            stream(run.as_bytes()),
+            ["1.2.3.4"],
+            "a boundary-free run longer than a chunk"
+        );
     }
 
     #[test]

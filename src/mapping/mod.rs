@@ -8,7 +8,7 @@
 
 pub mod table;
 
-use serde_json::Value;
+use crate::record::Record;
 
 use crate::protocol::{Attribute, Indicator};
 
@@ -117,8 +117,8 @@ pub struct Mapped {
 }
 
 /// Maps source records, given in precedence order with the rows each may contribute.
-pub fn map_records<'a>(
-    sources: impl Iterator<Item = (&'a Value, RowFilter)> + Clone,
+pub fn map_records<'r, 'a: 'r>(
+    sources: impl Iterator<Item = (&'r Record<'a>, RowFilter)> + Clone,
     locale: &str,
 ) -> Mapped {
     let mut out = Mapped::default();
@@ -171,7 +171,7 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
     }
 }
 
-fn collect(value: &Value, path: &[Seg], locale: &str, out: &mut Vec<String>) {
+fn collect(value: &Record<'_>, path: &[Seg], locale: &str, out: &mut Vec<String>) {
     let Some((first, rest)) = path.split_first() else {
         if let Some(s) = format_value(value) {
             out.push(s);
@@ -229,7 +229,7 @@ pub struct Display {
 }
 
 /// Reads the [`Display`] fields of a result's `data`, names in `locale` (else English).
-pub fn display(data: &Value, locale: &str) -> Display {
+pub fn display(data: &Record<'_>, locale: &str) -> Display {
     let first = |path: &[Seg], scope: Scope| {
         let mut out = Vec::new();
         for prefix in scope.prefixes() {
@@ -284,26 +284,35 @@ pub fn display(data: &Value, locale: &str) -> Display {
 ///
 /// ```
 /// use maxmind_geolocate::mapping::format_value;
-/// use serde_json::json;
+/// use maxmind_geolocate::record::Record;
 ///
-/// assert_eq!(format_value(&json!(37.0)).as_deref(), Some("37.0"));
-/// assert_eq!(format_value(&json!(20712)).as_deref(), Some("20712"));
-/// assert_eq!(format_value(&json!(true)).as_deref(), Some("True"));
+/// assert_eq!(format_value(&Record::Float(37.0)).as_deref(), Some("37.0"));
+/// assert_eq!(format_value(&Record::Uint(20712)).as_deref(), Some("20712"));
+/// assert_eq!(format_value(&Record::Bool(true)).as_deref(), Some("True"));
 /// ```
-pub fn format_value(value: &Value) -> Option<String> {
+pub fn format_value(value: &Record<'_>) -> Option<String> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(true) => Some("True".to_owned()),
-        Value::Bool(false) => Some("False".to_owned()),
-        Value::Null | Value::Array(_) | Value::Object(_) => None,
+        Record::String(s) => Some(s.as_ref().to_owned()),
+        Record::Uint(n) => Some(n.to_string()),
+        Record::Int(n) => Some(n.to_string()),
+        Record::Uint128(n) => Some(n.to_string()),
+        Record::Float(f) => serde_json::Number::from_f64(*f).map(|n| n.to_string()),
+        Record::Bool(true) => Some("True".to_owned()),
+        Record::Bool(false) => Some("False".to_owned()),
+        Record::Null | Record::Array(_) | Record::Map(_) | Record::Bytes(_) => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// A record from JSON (leaked: tests only).
+    fn rec(v: Value) -> Record<'static> {
+        let text: &'static str = Box::leak(v.to_string().into_boxed_str());
+        serde_json::from_str(text).unwrap()
+    }
 
     fn attrs(m: &Mapped) -> Vec<(String, String)> {
         m.attributes
@@ -320,22 +329,22 @@ mod tests {
 
     #[test]
     fn values_are_platform_strings() {
-        assert_eq!(format_value(&json!(51.5142)).unwrap(), "51.5142");
-        assert_eq!(format_value(&json!(37.0)).unwrap(), "37.0");
-        assert_eq!(format_value(&json!(-0.0931)).unwrap(), "-0.0931");
-        assert_eq!(format_value(&json!(20712)).unwrap(), "20712");
-        assert_eq!(format_value(&json!(true)).unwrap(), "True");
-        assert_eq!(format_value(&json!("Hong Kong")).unwrap(), "Hong Kong");
-        assert_eq!(format_value(&json!({"a": 1})), None);
+        assert_eq!(format_value(&rec(json!(51.5142))).unwrap(), "51.5142");
+        assert_eq!(format_value(&rec(json!(37.0))).unwrap(), "37.0");
+        assert_eq!(format_value(&rec(json!(-0.0931))).unwrap(), "-0.0931");
+        assert_eq!(format_value(&rec(json!(20712))).unwrap(), "20712");
+        assert_eq!(format_value(&rec(json!(true))).unwrap(), "True");
+        assert_eq!(format_value(&rec(json!("Hong Kong"))).unwrap(), "Hong Kong");
+        assert_eq!(format_value(&rec(json!({"a": 1}))), None);
     }
 
     #[test]
     fn every_country_row_applies_and_pairs_appear_once() {
-        let record = json!({
+        let record = rec(json!({
             "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
             "registered_country": {"iso_code": "FR", "names": {"en": "France"}},
             "represented_country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
-        });
+        }));
         let m = map_records([(&record, RowFilter::ALL)].into_iter(), "en");
         assert_eq!(
             attrs(&m),
@@ -350,8 +359,10 @@ mod tests {
 
     #[test]
     fn names_fall_back_to_english() {
-        let record = json!({"city": {"names": {"en": "Boxford", "de": "Boxford-de"}},
-                            "continent": {"code": "EU", "names": {"en": "Europe", "ja": "ヨーロッパ"}}});
+        let record = rec(
+            json!({"city": {"names": {"en": "Boxford", "de": "Boxford-de"}},
+                            "continent": {"code": "EU", "names": {"en": "Europe", "ja": "ヨーロッパ"}}}),
+        );
         let m = map_records([(&record, RowFilter::ALL)].into_iter(), "ja");
         assert_eq!(
             attrs(&m),
@@ -365,10 +376,13 @@ mod tests {
 
     #[test]
     fn flat_rows_apply_at_the_root_under_traits_and_under_anonymizer() {
-        let flat =
-            json!({"autonomous_system_number": 1221, "autonomous_system_organization": "Telstra"});
-        let nested = json!({"traits": {"isp": "Telstra Internet", "domain": "example.net"},
-                            "anonymizer": {"is_anonymous": true, "is_tor_exit_node": true}});
+        let flat = rec(
+            json!({"autonomous_system_number": 1221, "autonomous_system_organization": "Telstra"}),
+        );
+        let nested = rec(
+            json!({"traits": {"isp": "Telstra Internet", "domain": "example.net"},
+                            "anonymizer": {"is_anonymous": true, "is_tor_exit_node": true}}),
+        );
         let m = map_records(
             [(&flat, RowFilter::ALL), (&nested, RowFilter::ALL)].into_iter(),
             "en",
@@ -392,10 +406,12 @@ mod tests {
 
     #[test]
     fn filters_limit_rows_and_the_first_source_wins() {
-        let city = json!({"city": {"names": {"en": "London"}}, "country": {"iso_code": "GB"},
-                          "traits": {"autonomous_system_organization": "First"}});
+        let city = rec(
+            json!({"city": {"names": {"en": "London"}}, "country": {"iso_code": "GB"},
+                          "traits": {"autonomous_system_organization": "First"}}),
+        );
         let asn =
-            json!({"autonomous_system_organization": "Second", "autonomous_system_number": 7});
+            rec(json!({"autonomous_system_organization": "Second", "autonomous_system_number": 7}));
         let m = map_records(
             [(&city, RowFilter::COUNTRY), (&asn, RowFilter::ALL)].into_iter(),
             "en",
@@ -415,9 +431,11 @@ mod tests {
 
     #[test]
     fn display_reads_the_table_fields_from_any_shape() {
-        let merged = json!({"country": {"iso_code": "GB", "names": {"en": "United Kingdom", "de": "Vereinigtes Königreich"}},
+        let merged = rec(
+            json!({"country": {"iso_code": "GB", "names": {"en": "United Kingdom", "de": "Vereinigtes Königreich"}},
                             "city": {"names": {"en": "London"}}, "location": {"latitude": 51.5, "longitude": -0.1},
-                            "traits": {"autonomous_system_number": 20712, "is_anonymous": true, "is_tor_exit_node": true}});
+                            "traits": {"autonomous_system_number": 20712, "is_anonymous": true, "is_tor_exit_node": true}}),
+        );
         let d = display(&merged, "de");
         assert_eq!(d.country.as_deref(), Some("Vereinigtes Königreich"));
         assert_eq!(d.country_code.as_deref(), Some("GB"));
@@ -426,8 +444,10 @@ mod tests {
         assert_eq!(d.latitude, Some(51.5));
         assert_eq!(d.flags, ["Is Anonymous", "Is TOR Exit Node"]);
 
-        let flat = json!({"autonomous_system_number": 1221, "autonomous_system_organization": "Telstra",
-                          "registered_country": {"iso_code": "AU", "names": {"en": "Australia"}}});
+        let flat = rec(
+            json!({"autonomous_system_number": 1221, "autonomous_system_organization": "Telstra",
+                          "registered_country": {"iso_code": "AU", "names": {"en": "Australia"}}}),
+        );
         let d = display(&flat, "en");
         assert_eq!(d.asn_organization.as_deref(), Some("Telstra"));
         assert_eq!(d.country.as_deref(), Some("Australia"));
@@ -436,7 +456,9 @@ mod tests {
 
     #[test]
     fn subdivisions_give_one_attribute_each() {
-        let record = json!({"subdivisions": [{"names": {"en": "England"}}, {"names": {"en": "West Berkshire"}}]});
+        let record = rec(
+            json!({"subdivisions": [{"names": {"en": "England"}}, {"names": {"en": "West Berkshire"}}]}),
+        );
         let m = map_records([(&record, RowFilter::ALL)].into_iter(), "en");
         assert_eq!(
             attrs(&m),

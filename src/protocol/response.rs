@@ -1,7 +1,7 @@
 //! The response: one JSON document on stdout per action.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::Error;
 
@@ -94,14 +94,17 @@ pub struct IpResult {
     pub found_as_network: Option<String>,
     /// The narrowest network a database stores a record (or the absence of one) under.
     pub network: Option<String>,
-    /// The MaxMind record, as MaxMind's own readers give it.
-    pub data: Option<Value>,
+    /// The MaxMind record, as MaxMind's own readers give it (serialized once, when looked up).
+    pub data: Option<Box<RawValue>>,
     /// Attributes for the platform.
     pub attributes: Vec<Attribute>,
     /// Indicators for the platform.
     pub indicators: Vec<Indicator>,
     /// Why there is no record, if there is none.
     pub error: Option<ErrorBody>,
+    /// The fields of the record a results table shows (not serialized).
+    #[serde(skip)]
+    pub display: Option<crate::mapping::Display>,
 }
 
 /// What one database file is.
