@@ -203,22 +203,20 @@ fn run_extract(args: &ExtractArgs) -> Exit {
 }
 
 /// Writes the response as one JSON document and picks the exit code from its status.
+///
+/// The response is complete before this starts, so writing can only fail on output (a closed
+/// pipe, a full disk): then the exit code is 1 and stderr says why.
 fn write_response(response: &Response, pretty: bool) -> Exit {
-    let rendered = if pretty {
-        serde_json::to_vec_pretty(response)
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let written = if pretty {
+        serde_json::to_writer_pretty(&mut out, response)
     } else {
-        serde_json::to_vec(response)
-    };
-    let mut bytes = match rendered {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("maxmind-geolocate: cannot serialize the response: {e}");
-            br#"{"status":"error","action":null,"results":[],"attributes":[],"indicators":[],"warnings":[],"errors":[{"code":"internal_error","message":"the response could not be serialized"}],"meta":null}"#.to_vec()
-        }
-    };
-    bytes.push(b'\n');
-    let mut stdout = io::stdout().lock();
-    if let Err(e) = stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+        serde_json::to_writer(&mut out, response)
+    }
+    .map_err(io::Error::from)
+    .and_then(|()| out.write_all(b"\n"))
+    .and_then(|()| out.flush());
+    if let Err(e) = written {
         eprintln!("maxmind-geolocate: cannot write the response: {e}");
         return Exit::Failure;
     }

@@ -318,15 +318,23 @@ pub(crate) fn run_targets(
         }
     };
 
-    let ips: Vec<IpAddr> = pending.iter().map(|&(_, ip)| ip).collect();
     let deadline = Deadline {
         at: config.deadline,
         seconds: config.action_timeout_s,
     };
-    let answers = backend.lookup_many(&ips, deadline);
+    let answered = if backend.batches() {
+        let ips: Vec<IpAddr> = pending.iter().map(|&(_, ip)| ip).collect();
+        let answers = backend.lookup_many(&ips, deadline);
+        pending
+            .iter()
+            .zip(answers)
+            .map(|(&(_, ip), answer)| assemble(backend.as_ref(), ip, answer, config.locale))
+            .collect()
+    } else {
+        lookup_in_parallel(backend.as_ref(), &pending, deadline, config.locale)
+    };
     let mut networks_of_one = Vec::new();
-    for ((i, ip), answer) in pending.into_iter().zip(answers) {
-        let (mut result, networks) = assemble(backend.as_ref(), ip, answer, config.locale);
+    for ((i, _), (mut result, networks)) in pending.into_iter().zip(answered) {
         result.source = results[i].source;
         result.found_as_network = results[i].found_as_network.take();
         results[i] = result;
@@ -347,6 +355,50 @@ pub(crate) fn run_targets(
         meta.queries_remaining = usage.queries_remaining;
     }
     finish(name, results, warnings, meta)
+}
+
+/// Below this many addresses, one thread does all the work: starting threads costs more.
+const PARALLEL_FROM: usize = 4096;
+
+/// How many threads share a large lookup: env `MAXMIND_GEOLOCATE_THREADS`, else every core.
+fn threads() -> usize {
+    std::env::var("MAXMIND_GEOLOCATE_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(64)
+}
+
+/// Looks up and assembles `pending` (index, address) on every core, in order.
+fn lookup_in_parallel(
+    backend: &dyn Backend,
+    pending: &[(usize, IpAddr)],
+    deadline: Deadline,
+    locale: &str,
+) -> Vec<(IpResult, Vec<(usize, IpNet)>)> {
+    let one = |&(_, ip): &(usize, IpAddr)| {
+        let answer = deadline.check().and_then(|()| backend.lookup(ip));
+        assemble(backend, ip, answer, locale)
+    };
+    let threads = threads();
+    if threads == 1 || pending.len() < PARALLEL_FROM {
+        return pending.iter().map(one).collect();
+    }
+    let chunk = pending.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = pending
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 fn open_backend(config: &Config) -> Result<(Box<dyn Backend>, Vec<String>), Error> {

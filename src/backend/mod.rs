@@ -51,8 +51,8 @@ pub struct Found<'a> {
     pub network: Option<IpNet>,
 }
 
-/// A source of MaxMind records.
-pub trait Backend {
+/// A source of MaxMind records, shared by the threads of a large action.
+pub trait Backend: Sync {
     /// The sources in precedence order, as the response's `meta.databases` shows them.
     fn databases(&self) -> &[DatabaseInfo];
 
@@ -74,6 +74,12 @@ pub trait Backend {
                 Err(e) => Err(e),
             })
             .collect()
+    }
+
+    /// Whether [`Backend::lookup_many`] should have every address at once (the web service,
+    /// which overlaps its queries); otherwise the caller spreads [`Backend::lookup`] over threads.
+    fn batches(&self) -> bool {
+        false
     }
 
     /// What the action spent of a paid service, if the source is one.

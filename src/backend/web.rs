@@ -174,6 +174,10 @@ impl Backend for WebBackend {
         })
     }
 
+    fn batches(&self) -> bool {
+        true
+    }
+
     fn usage(&self) -> Option<Usage> {
         let remaining = self.shared.remaining.load(Ordering::Relaxed);
         Some(Usage {

@@ -11,4 +11,5 @@ mod harness;
 mod hostile;
 mod lookup;
 mod manifest;
+mod shapes;
 mod web;

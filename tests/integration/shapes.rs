@@ -1,0 +1,104 @@
+//! The shapes that make the operation fast, checked as behaviour (never as timings): a bulk opens
+//! each database once, and extraction streams a file larger than the memory it may use.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use crate::harness::fixtures;
+
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var("CI").as_deref() != Ok("true"),
+        "{tool} is needed under CI (.ci/run installs it)"
+    );
+    found
+}
+
+#[test]
+fn a_bulk_opens_each_database_once() {
+    if !have("strace") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let content: String = (0..50_000u32)
+        .map(|i| format!("{} ", std::net::Ipv4Addr::from(0x5100_0000 + i * 7)))
+        .collect();
+    std::fs::write(dir.path().join("ips.txt"), content).unwrap();
+    let req = json!({"action": "lookup_all_related_ips",
+                     "config": {"db_dir": fixtures(), "attachment_dir": dir.path(),
+                                "mmdb_filename": ["GeoIP2-City-Fixture.mmdb", "GeoLite2-ASN-Fixture.mmdb"]},
+                     "object": {"type": "attachment", "path": "ips.txt"}});
+    let trace = dir.path().join("trace.txt");
+    let mut child = Command::new("strace")
+        .args([
+            "-f",
+            "-e",
+            "trace=open,openat,openat2",
+            "-o",
+            trace.to_str().unwrap(),
+            env!("CARGO_BIN_EXE_maxmind-geolocate"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(req.to_string().as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let trace = std::fs::read_to_string(trace).unwrap();
+    for db in ["GeoIP2-City-Fixture.mmdb", "GeoLite2-ASN-Fixture.mmdb"] {
+        let opens = trace
+            .lines()
+            .filter(|l| l.contains(db) && !l.contains("ENOENT"))
+            .count();
+        assert_eq!(opens, 1, "{db} opened {opens} times for 50,000 IPs");
+    }
+    assert_eq!(trace.lines().filter(|l| l.contains("ips.txt")).count(), 1);
+}
+
+#[test]
+fn extraction_streams_a_file_larger_than_its_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let line = b"Jan  2 10:20:31 fw01 kernel: DROP src=81.2.69.142 dst=10.0.0.5 proto=TCP dpt=22 len=60 ttl=51\n";
+    let mut written = 0;
+    while written < 160 << 20 {
+        file.write_all(line).unwrap();
+        written += line.len();
+    }
+    file.write_all(b"last 89.160.20[.]115\n").unwrap();
+    drop(file);
+    // 100 MiB of address space for a 160 MiB file: reading it whole would fail.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "ulimit -v 102400 && exec {} extract --max-mib 1000 {}",
+                env!("CARGO_BIN_EXE_maxmind-geolocate"),
+                path.display()
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "81.2.69.142\n10.0.0.5\n89.160.20.115\n"
+    );
+}
