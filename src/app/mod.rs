@@ -10,19 +10,18 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::backend::mmdb::MmdbBackend;
 use crate::backend::web::WebBackend;
-use crate::backend::{Backend, Deadline, Found, Shape};
+use crate::backend::{Backend, Deadline, Found, Shape, Transcoded};
 use crate::config::{self, Config, Environment, Source};
 use crate::error::Error;
 use crate::ip;
 use crate::mapping::{self, Display};
 use crate::protocol::{
-    Action, Attribute, ErrorBody, Indicator, IpResult, Meta, Object, Origin, Request, Response,
-    Status, parse_request,
+    Action, Attribute, ErrorBody, Indicator, IpResult, Meta, Object, Origin, RawJson, Request,
+    Response, Status, parse_request,
 };
 use crate::record::Record;
 
@@ -378,8 +377,13 @@ fn lookup_in_parallel(
     locale: &str,
 ) -> Vec<(IpResult, Vec<(usize, IpNet)>)> {
     let one = |&(_, ip): &(usize, IpAddr)| {
-        let answer = deadline.check().and_then(|()| backend.lookup(ip));
-        assemble(backend, ip, answer, locale)
+        if let Err(e) = deadline.check() {
+            return (failed_result(ip.to_string(), &e), Vec::new());
+        }
+        match backend.lookup_transcoded(ip) {
+            Some(answer) => from_transcoded(backend, ip, answer),
+            None => assemble(backend, ip, backend.lookup(ip), locale),
+        }
     };
     let threads = threads();
     if threads == 1 || pending.len() < PARALLEL_FROM {
@@ -404,7 +408,8 @@ fn lookup_in_parallel(
 fn open_backend(config: &Config) -> Result<(Box<dyn Backend>, Vec<String>), Error> {
     match config.source {
         Source::DbFile => {
-            let (backend, warnings) = MmdbBackend::open(&config.databases, config.context)?;
+            let (backend, warnings) =
+                MmdbBackend::open(&config.databases, config.context, config.locale)?;
             Ok((Box::new(backend), warnings))
         }
         Source::WebApi => Ok((
@@ -428,6 +433,52 @@ fn failed_result(ip: String, error: &Error) -> IpResult {
     }
 }
 
+/// One address's result from a fast-path answer, and which source matched which network.
+fn from_transcoded(
+    backend: &dyn Backend,
+    ip: IpAddr,
+    answer: Result<Transcoded, Error>,
+) -> (IpResult, Vec<(usize, IpNet)>) {
+    let t = match answer {
+        Ok(t) => t,
+        Err(e) => return (failed_result(ip.to_string(), &e), Vec::new()),
+    };
+    let network = t.network.map(|n| n.to_string());
+    let Some((data, mapped, display)) = t.answer else {
+        let e = not_found(backend, ip);
+        let mut result = failed_result(ip.to_string(), &e);
+        result.network = network;
+        return (result, Vec::new());
+    };
+    let matched = t.network.map(|n| vec![(t.source, n)]).unwrap_or_default();
+    let result = IpResult {
+        ip: ip.to_string(),
+        source: None,
+        found_as_network: None,
+        network,
+        data: Some(data),
+        attributes: mapped.attributes,
+        indicators: mapped.indicators,
+        error: None,
+        display: Some(display),
+    };
+    (result, matched)
+}
+
+/// `not_found` naming the sources that were asked.
+fn not_found(backend: &dyn Backend, ip: IpAddr) -> Error {
+    Error::NotFound {
+        ip: ip.to_string(),
+        sources: backend
+            .databases()
+            .iter()
+            .filter(|d| d.used)
+            .map(|d| d.file.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// One address's result from the backend's answer, and which source matched which network.
 fn assemble(
     backend: &dyn Backend,
@@ -445,16 +496,7 @@ fn assemble(
         .map(|r| (r.source, r.network))
         .collect();
     if found.records.is_empty() {
-        let e = Error::NotFound {
-            ip: ip.to_string(),
-            sources: backend
-                .databases()
-                .iter()
-                .filter(|d| d.used)
-                .map(|d| d.file.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
+        let e = not_found(backend, ip);
         let mut result = failed_result(ip.to_string(), &e);
         result.network = found.network.map(|n| n.to_string());
         return (result, networks);
@@ -488,7 +530,7 @@ fn build_data(
     found: Found<'_>,
     merges: bool,
     locale: &str,
-) -> Result<(Box<RawValue>, Display), Error> {
+) -> Result<(RawJson, Display), Error> {
     let prefix_len = found.network.map_or(0, |n| u64::from(n.prefix_len()));
     let ip_text = ip.to_string();
     let added = |target: &mut Record<'_>| {
@@ -534,7 +576,7 @@ fn build_data(
         }
     };
     let display = mapping::display(&data, locale);
-    let raw = serde_json::value::to_raw_value(&data)
+    let raw = RawJson::of(&data)
         .map_err(|e| Error::Internal(format!("a record cannot be written as JSON: {e}")))?;
     Ok((raw, display))
 }

@@ -1,19 +1,22 @@
 //! The MaxMind DB file backend: opens each configured file once (memory-mapped), reads its kind
 //! from the metadata, decides what it contributes to the configured context, and looks IPs up.
 
+use std::collections::HashMap;
 use std::fs;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 use maxminddb::{MaxMindDbError, Reader};
 
-use super::{Backend, Found, Shape, SourceRecord};
+use super::transcode::{self, Inject, Splice};
+use super::{Backend, Found, Shape, SourceRecord, Transcoded};
 use crate::config::{Context, DbFiles};
 use crate::error::Error;
-use crate::mapping::RowFilter;
+use crate::mapping::{Display, Mapped, PathTrie, RowFilter};
 use crate::paths::{self, Confine, io_reason};
-use crate::protocol::DatabaseInfo;
+use crate::protocol::{DatabaseInfo, RawJson};
 use crate::record::Record;
 
 /// What a database holds, read from its metadata `database_type`.
@@ -116,24 +119,57 @@ fn needs(context: Context) -> &'static str {
 
 /// A database's bytes: mapped (the default: nothing read up front) or read into memory (safe
 /// against another process writing into the file in place).
-enum DbBytes {
+/// Shared, so that the transcoder reads the same bytes the reader walks.
+#[derive(Clone)]
+struct DbBytes(Arc<Bytes>);
+
+enum Bytes {
     Mapped(maxminddb::Mmap),
     Loaded(Vec<u8>),
 }
 
 impl AsRef<[u8]> for DbBytes {
     fn as_ref(&self) -> &[u8] {
-        match self {
-            DbBytes::Mapped(m) => m,
-            DbBytes::Loaded(v) => v,
+        match &*self.0 {
+            Bytes::Mapped(m) => m,
+            Bytes::Loaded(v) => v,
         }
     }
 }
 
+impl DbBytes {
+    fn loaded(bytes: Vec<u8>) -> Self {
+        DbBytes(Arc::new(Bytes::Loaded(bytes)))
+    }
+
+    fn mapped(map: maxminddb::Mmap) -> Self {
+        DbBytes(Arc::new(Bytes::Mapped(map)))
+    }
+}
+
+/// The marker before a database's metadata.
+const METADATA_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
+
+/// The data section of a database the reader accepted: after the search tree and its 16-byte
+/// separator, up to the metadata marker (which sits in the last 128 KiB).
+fn data_section(bytes: &[u8], metadata: &maxminddb::Metadata) -> Option<std::ops::Range<usize>> {
+    let tree = (metadata.node_count as usize).checked_mul(usize::from(metadata.record_size))? / 4;
+    let start = tree.checked_add(16)?;
+    let tail_from = bytes.len().saturating_sub(128 * 1024);
+    let end = tail_from
+        + bytes[tail_from..]
+            .windows(METADATA_MARKER.len())
+            .rposition(|w| w == METADATA_MARKER)?;
+    (start <= end).then_some(start..end)
+}
+
 struct Database {
     reader: Reader<DbBytes>,
+    bytes: DbBytes,
+    data: std::ops::Range<usize>,
     kind: DbKind,
     rows: Option<RowFilter>,
+    trie: Option<PathTrie>,
     ipv4_only: bool,
     path: PathBuf,
 }
@@ -143,13 +179,30 @@ pub struct MmdbBackend {
     databases: Vec<Database>,
     infos: Vec<DatabaseInfo>,
     used: usize,
+    /// Transcoded records of this action by data offset: addresses often share a record.
+    cache: Mutex<HashMap<usize, Arc<Cached>>>,
 }
+
+/// A record written once for every address of the action that shares it.
+struct Cached {
+    json: String,
+    splice: Splice,
+    mapped: Mapped,
+    display: Display,
+}
+
+/// Records kept per action at most (a City record is about 2 KB with its mapping).
+const CACHE_RECORDS: usize = 20_000;
 
 impl MmdbBackend {
     /// Opens every file of `files` and checks that together they can answer `context`.
     ///
     /// Returns warnings about files that are not used in this context.
-    pub fn open(files: &DbFiles, context: Context) -> Result<(Self, Vec<String>), Error> {
+    pub fn open(
+        files: &DbFiles,
+        context: Context,
+        locale: &'static str,
+    ) -> Result<(Self, Vec<String>), Error> {
         let mut readers = Vec::with_capacity(files.files.len());
         let mut warnings = Vec::new();
         for (i, file) in files.files.iter().enumerate() {
@@ -161,10 +214,11 @@ impl MmdbBackend {
                 continue;
             }
             let path = resolve(files.root.as_deref(), file)?;
-            let reader = open_reader(&path, files.in_memory).map_err(|e| db_error(file, e))?;
-            readers.push((file.clone(), reader));
+            let (reader, bytes) =
+                open_reader(&path, files.in_memory).map_err(|e| db_error(file, e))?;
+            readers.push((file.clone(), reader, bytes));
         }
-        let (backend, more) = Self::from_readers(readers, context)?;
+        let (backend, more) = Self::from_readers(readers, context, locale)?;
         warnings.extend(more);
         Ok((backend, warnings))
     }
@@ -175,21 +229,24 @@ impl MmdbBackend {
         name: &str,
         bytes: Vec<u8>,
         context: Context,
+        locale: &'static str,
     ) -> Result<(Self, Vec<String>), Error> {
         let path = PathBuf::from(name);
-        let reader = Reader::from_source(DbBytes::Loaded(bytes))
+        let bytes = DbBytes::loaded(bytes);
+        let reader = Reader::from_source(bytes.clone())
             .map_err(|e| db_error(&path, OpenError::Format(e)))?;
-        Self::from_readers(vec![(path, reader)], context)
+        Self::from_readers(vec![(path, reader, bytes)], context, locale)
     }
 
     fn from_readers(
-        readers: Vec<(PathBuf, Reader<DbBytes>)>,
+        readers: Vec<(PathBuf, Reader<DbBytes>, DbBytes)>,
         context: Context,
+        locale: &'static str,
     ) -> Result<(Self, Vec<String>), Error> {
         let mut databases = Vec::with_capacity(readers.len());
         let mut infos = Vec::with_capacity(readers.len());
         let mut warnings = Vec::new();
-        for (file, reader) in readers {
+        for (file, reader, bytes) in readers {
             let meta = reader.metadata();
             let kind = DbKind::from_database_type(&meta.database_type);
             let rows = kind.rows(context);
@@ -208,8 +265,15 @@ impl MmdbBackend {
                 used: rows.is_some(),
                 network: None,
             });
+            let data = data_section(bytes.as_ref(), meta).ok_or_else(|| Error::DbInvalid {
+                path: file.clone(),
+                reason: "the data section cannot be found".into(),
+            })?;
             databases.push(Database {
                 ipv4_only: meta.ip_version == 4,
+                trie: rows.map(|r| PathTrie::new(r, locale)),
+                data,
+                bytes,
                 reader,
                 kind,
                 rows,
@@ -233,13 +297,121 @@ impl MmdbBackend {
                 databases,
                 infos,
                 used,
+                cache: Mutex::new(HashMap::new()),
             },
             warnings,
         ))
     }
 }
 
+impl MmdbBackend {
+    /// Forgets the records cached so far, as a new action would start (for benchmarks that
+    /// measure many actions on one open database).
+    pub fn forget_records(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+    }
+
+    /// The network `result` reports, in IPv4 terms for IPv4 addresses.
+    fn network_of<S: AsRef<[u8]>>(
+        result: &maxminddb::LookupResult<'_, S>,
+        db: &Database,
+    ) -> Result<IpNet, Error> {
+        let network = result.network().map_err(|e| Error::DbInvalid {
+            path: db.path.clone(),
+            reason: e.to_string(),
+        })?;
+        IpNet::new(network.ip(), network.prefix())
+            .map(|n| n.trunc())
+            .map_err(|e| Error::Internal(format!("network from the reader: {e}")))
+    }
+
+    fn transcoded(
+        &self,
+        index: usize,
+        db: &Database,
+        trie: &PathTrie,
+        ip: IpAddr,
+    ) -> Result<Transcoded, Error> {
+        let mut out = Transcoded {
+            source: index,
+            network: None,
+            answer: None,
+        };
+        if db.ipv4_only && ip.is_ipv6() {
+            return Ok(out);
+        }
+        let corrupt = |reason: String| Error::DbInvalid {
+            path: db.path.clone(),
+            reason,
+        };
+        let result = db.reader.lookup(ip).map_err(|e| corrupt(e.to_string()))?;
+        let network = Self::network_of(&result, db)?;
+        out.network = Some(network);
+        let Some(offset) = result.offset() else {
+            return Ok(out);
+        };
+        let data = &db.bytes.as_ref()[db.data.clone()];
+        if transcode::is_empty_map(data, offset) {
+            return Ok(out);
+        }
+        let cached = self.cache.lock().ok().and_then(|c| c.get(&offset).cloned());
+        let cached = match cached {
+            Some(c) => c,
+            None => {
+                let inject = match db.kind.shape() {
+                    Shape::Located => Inject::Traits,
+                    _ => Inject::Top,
+                };
+                let mut json = String::with_capacity(2048);
+                let mut captures = Vec::with_capacity(48);
+                let splice =
+                    transcode::transcode(data, offset, trie, inject, &mut json, &mut captures)
+                        .map_err(|reason| {
+                            corrupt(format!("the record at data offset {offset}: {reason}"))
+                        })?;
+                let (mapped, display) = trie.resolve(&captures);
+                let fresh = Arc::new(Cached {
+                    json,
+                    splice,
+                    mapped,
+                    display,
+                });
+                if let Ok(mut cache) = self.cache.lock() {
+                    if cache.len() < CACHE_RECORDS {
+                        cache.insert(offset, Arc::clone(&fresh));
+                    }
+                }
+                fresh
+            }
+        };
+        let json = cached
+            .splice
+            .apply(&cached.json, &ip.to_string(), network.prefix_len());
+        out.answer = Some((
+            RawJson::from_trusted(json),
+            cached.mapped.clone(),
+            cached.display.clone(),
+        ));
+        Ok(out)
+    }
+}
+
 impl Backend for MmdbBackend {
+    fn lookup_transcoded(&self, ip: IpAddr) -> Option<Result<Transcoded, Error>> {
+        if self.used != 1 {
+            return None;
+        }
+        let (index, db) = self
+            .databases
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.rows.is_some())?;
+        let trie = db.trie.as_ref()?;
+        Some(self.transcoded(index, db, trie, ip))
+    }
+
     fn databases(&self) -> &[DatabaseInfo] {
         &self.infos
     }
@@ -345,7 +517,7 @@ fn db_error(file: &Path, e: OpenError) -> Error {
 }
 
 /// Opens a database, after checking it is a regular file (a FIFO would block).
-fn open_reader(path: &Path, in_memory: bool) -> Result<Reader<DbBytes>, OpenError> {
+fn open_reader(path: &Path, in_memory: bool) -> Result<(Reader<DbBytes>, DbBytes), OpenError> {
     let meta = fs::metadata(path).map_err(OpenError::Io)?;
     if !meta.is_file() {
         return Err(OpenError::NotAFile);
@@ -356,11 +528,12 @@ fn open_reader(path: &Path, in_memory: bool) -> Result<Reader<DbBytes>, OpenErro
         )));
     }
     let bytes = if in_memory {
-        DbBytes::Loaded(fs::read(path).map_err(OpenError::Io)?)
+        DbBytes::loaded(fs::read(path).map_err(OpenError::Io)?)
     } else {
-        DbBytes::Mapped(map(path).map_err(OpenError::Io)?)
+        DbBytes::mapped(map(path).map_err(OpenError::Io)?)
     };
-    Reader::from_source(bytes).map_err(OpenError::Format)
+    let reader = Reader::from_source(bytes.clone()).map_err(OpenError::Format)?;
+    Ok((reader, bytes))
 }
 
 /// Maps a database file read-only.

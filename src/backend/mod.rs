@@ -2,16 +2,17 @@
 //! seam, [`Backend`]. The only modules that touch database files or the network.
 
 pub mod mmdb;
+pub mod transcode;
 pub mod web;
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::mapping::RowFilter;
-use crate::protocol::DatabaseInfo;
+use crate::mapping::{Display, Mapped};
+use crate::protocol::{DatabaseInfo, RawJson};
 use crate::record::Record;
 
 /// How a source record is laid out, which decides how `data` is built from it.
@@ -39,7 +40,7 @@ pub struct SourceRecord<'a> {
     /// The record, decoded.
     pub record: Record<'a>,
     /// [`Shape::Verbatim`]: the body exactly as the service sent it.
-    pub raw: Option<Box<RawValue>>,
+    pub raw: Option<RawJson>,
 }
 
 /// What the sources know of one IP.
@@ -76,6 +77,13 @@ pub trait Backend: Sync {
             .collect()
     }
 
+    /// The fast path of a one-source lookup: the record written straight to JSON, with the
+    /// mapping's values captured on the way. `None` when this backend answers only through
+    /// [`Backend::lookup`] (several databases to merge, the web service).
+    fn lookup_transcoded(&self, _ip: IpAddr) -> Option<Result<Transcoded, Error>> {
+        None
+    }
+
     /// Whether [`Backend::lookup_many`] should have every address at once (the web service,
     /// which overlaps its queries); otherwise the caller spreads [`Backend::lookup`] over threads.
     fn batches(&self) -> bool {
@@ -86,6 +94,18 @@ pub trait Backend: Sync {
     fn usage(&self) -> Option<Usage> {
         None
     }
+}
+
+/// One source's answer on the fast path.
+#[derive(Debug, Clone)]
+pub struct Transcoded {
+    /// Index of the source in [`Backend::databases`].
+    pub source: usize,
+    /// The network the source stores the answer (or the absence of one) under.
+    pub network: Option<IpNet>,
+    /// The record as JSON (`ip_address` and `prefix_len` added), its mapping and table fields;
+    /// `None` when the source has no record.
+    pub answer: Option<(RawJson, Mapped, Display)>,
 }
 
 /// When an action must end.

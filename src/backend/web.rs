@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use serde_json::Value;
-use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -26,7 +25,7 @@ use super::{Backend, Deadline, Found, Shape, SourceRecord, Usage};
 use crate::config::{Context, WebConfig};
 use crate::error::Error;
 use crate::mapping::RowFilter;
-use crate::protocol::DatabaseInfo;
+use crate::protocol::{DatabaseInfo, RawJson};
 use crate::record::Record;
 
 /// The first backoff step; each retry doubles it, plus up to half again of jitter.
@@ -318,10 +317,10 @@ fn found(shared: &Shared, ip: IpAddr, body: Vec<u8>) -> Result<Found<'static>, E
         Ok(r @ Record::Map(_)) => r.into_owned(),
         _ => return Err(not_json()),
     };
+    // The body parsed as one JSON object above: it is kept exactly as sent.
     let raw = String::from_utf8(body)
-        .ok()
-        .and_then(|text| RawValue::from_string(text).ok())
-        .ok_or_else(not_json)?;
+        .map(RawJson::from_trusted)
+        .map_err(|_| not_json())?;
     if let Some(Record::Uint(remaining)) = record
         .get("maxmind")
         .and_then(|m| m.get("queries_remaining"))

@@ -83,6 +83,37 @@ pub struct Row {
     pub name: &'static str,
     /// The row's group.
     pub class: Class,
+    /// The column of the description's results table it fills, if any.
+    pub show: Option<Show>,
+}
+
+/// Columns of the description's results table, and which rows fill them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// The country's name.
+    Country,
+    /// The country's code.
+    CountryCode,
+    /// The registered country's name (shown when there is no country).
+    RegisteredCountry,
+    /// The registered country's code (shown when there is no country).
+    RegisteredCountryCode,
+    /// A subdivision's name.
+    Subdivision,
+    /// The city's name.
+    City,
+    /// The AS number.
+    Asn,
+    /// The AS organization.
+    AsnOrganization,
+    /// The ISP.
+    Isp,
+    /// The latitude.
+    Latitude,
+    /// The longitude.
+    Longitude,
+    /// An anonymizer flag (shown by the row's name when true).
+    Flag,
 }
 
 /// The rows one source record may contribute.
@@ -146,14 +177,14 @@ pub fn map_records<'r, 'a: 'r>(
                     Kind::Attribute => push_unique(
                         &mut out.attributes,
                         Attribute {
-                            name: row.name.to_owned(),
+                            name: row.name,
                             value,
                         },
                     ),
                     Kind::Indicator => push_unique(
                         &mut out.indicators,
                         Indicator {
-                            kind: row.name.to_owned(),
+                            kind: row.name,
                             value,
                         },
                     ),
@@ -228,53 +259,282 @@ pub struct Display {
     pub flags: Vec<&'static str>,
 }
 
+/// A [`Display`] being filled from the rows of the table.
+#[derive(Default)]
+struct DisplayParts {
+    d: Display,
+    registered: Option<String>,
+    registered_code: Option<String>,
+}
+
+impl DisplayParts {
+    /// Takes the first value a row with a [`Show`] tag found for its column.
+    fn add(&mut self, row: &Row, value: String) {
+        let Some(show) = row.show else { return };
+        let first = |slot: &mut Option<String>, v: String| {
+            slot.get_or_insert(v);
+        };
+        let d = &mut self.d;
+        match show {
+            Show::Country => first(&mut d.country, value),
+            Show::CountryCode => first(&mut d.country_code, value),
+            Show::RegisteredCountry => first(&mut self.registered, value),
+            Show::RegisteredCountryCode => first(&mut self.registered_code, value),
+            Show::Subdivision => d.subdivisions.push(value),
+            Show::City => first(&mut d.city, value),
+            Show::Asn => first(&mut d.asn, value),
+            Show::AsnOrganization => first(&mut d.asn_organization, value),
+            Show::Isp => first(&mut d.isp, value),
+            Show::Latitude => d.latitude = d.latitude.or(value.parse().ok()),
+            Show::Longitude => d.longitude = d.longitude.or(value.parse().ok()),
+            Show::Flag if value == "True" && !d.flags.contains(&row.name) => d.flags.push(row.name),
+            Show::Flag => {}
+        }
+    }
+
+    /// The country falls back to the registered country when the record has none.
+    fn finish(mut self) -> Display {
+        if self.d.country.is_none() && self.d.country_code.is_none() {
+            self.d.country = self.registered.take();
+            self.d.country_code = self.registered_code.take();
+        }
+        self.d
+    }
+}
+
 /// Reads the [`Display`] fields of a result's `data`, names in `locale` (else English).
 pub fn display(data: &Record<'_>, locale: &str) -> Display {
-    let first = |path: &[Seg], scope: Scope| {
-        let mut out = Vec::new();
-        for prefix in scope.prefixes() {
+    let mut d = DisplayParts::default();
+    let mut values = Vec::new();
+    for row in TABLE.iter().filter(|r| r.show.is_some()) {
+        values.clear();
+        for prefix in row.scope.prefixes() {
             let start = match prefix {
                 None => Some(data),
                 Some(key) => data.get(key),
             };
             if let Some(start) = start {
-                collect(start, path, locale, &mut out);
-            }
-            if !out.is_empty() {
-                break;
+                collect(start, row.path, locale, &mut values);
             }
         }
-        out
-    };
-    let one = |path: &[Seg], scope: Scope| first(path, scope).into_iter().next();
-    let number = |key: &'static str| data.get("location")?.get(key)?.as_f64();
-    let country_key = if data.get("country").is_some() {
-        "country"
-    } else {
-        "registered_country"
-    };
-    Display {
-        country: one(&[Seg::Key(country_key), Seg::Names], Scope::Record),
-        country_code: one(
-            &[Seg::Key(country_key), Seg::Key("iso_code")],
-            Scope::Record,
-        ),
-        subdivisions: first(
-            &[Seg::Key("subdivisions"), Seg::Each, Seg::Names],
-            Scope::Record,
-        ),
-        city: one(&[Seg::Key("city"), Seg::Names], Scope::Record),
-        asn: one(&[Seg::Key("autonomous_system_number")], Scope::Traits),
-        asn_organization: one(&[Seg::Key("autonomous_system_organization")], Scope::Traits),
-        isp: one(&[Seg::Key("isp")], Scope::Traits),
-        latitude: number("latitude"),
-        longitude: number("longitude"),
-        flags: TABLE
+        for v in values.drain(..) {
+            d.add(row, v);
+        }
+    }
+    d.finish()
+}
+
+/// A scalar taken from a record without copying it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Leaf<'a> {
+    /// A string.
+    Str(&'a str),
+    /// An unsigned integer.
+    Uint(u64),
+    /// A negative integer.
+    Int(i64),
+    /// A uint128 too large for 64 bits.
+    Uint128(u128),
+    /// A float or double.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl Leaf<'_> {
+    /// The platform's attribute value, as [`format_value`] gives it.
+    pub fn format(&self) -> String {
+        match *self {
+            Leaf::Str(s) => s.to_owned(),
+            Leaf::Uint(n) => n.to_string(),
+            Leaf::Int(n) => n.to_string(),
+            Leaf::Uint128(n) => n.to_string(),
+            Leaf::Float(f) => {
+                serde_json::Number::from_f64(f).map_or_else(String::new, |n| n.to_string())
+            }
+            Leaf::Bool(true) => "True".to_owned(),
+            Leaf::Bool(false) => "False".to_owned(),
+        }
+    }
+}
+
+/// A node of a [`PathTrie`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrieNode(pub u32);
+
+/// How a terminal node's value is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The value itself.
+    Value,
+    /// A name in the configured locale.
+    Locale,
+    /// The English name, used where the configured locale is missing.
+    English,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    children: Vec<(&'static str, u32)>,
+    each: Option<u32>,
+    terminal: Option<(u16, Role)>,
+}
+
+/// The record paths a database's rows read, as a trie walked alongside the record (see
+/// `backend::transcode`), for one locale.
+#[derive(Debug, Clone)]
+pub struct PathTrie {
+    nodes: Vec<Node>,
+}
+
+impl PathTrie {
+    /// The trie of the rows `filter` allows, names in `locale` (one of the [`crate::config::LOCALES`]).
+    pub fn new(filter: RowFilter, locale: &'static str) -> Self {
+        let mut trie = PathTrie {
+            nodes: vec![Node::default()],
+        };
+        for (index, row) in TABLE.iter().enumerate() {
+            if !filter.allows(row.class) {
+                continue;
+            }
+            for prefix in row.scope.prefixes() {
+                let mut at = 0;
+                if let Some(key) = prefix {
+                    at = trie.child_or_insert(at, key);
+                }
+                for seg in row.path {
+                    match seg {
+                        Seg::Key(k) => at = trie.child_or_insert(at, k),
+                        Seg::Each => at = trie.each_or_insert(at),
+                        Seg::Names => {
+                            let names = trie.child_or_insert(at, "names");
+                            let own = trie.child_or_insert(names, locale);
+                            trie.nodes[own as usize].terminal = Some((index as u16, Role::Locale));
+                            if locale != "en" {
+                                let en = trie.child_or_insert(names, "en");
+                                trie.nodes[en as usize].terminal =
+                                    Some((index as u16, Role::English));
+                            }
+                            at = u32::MAX;
+                            break;
+                        }
+                    }
+                }
+                if at != u32::MAX {
+                    trie.nodes[at as usize].terminal = Some((index as u16, Role::Value));
+                }
+            }
+        }
+        trie
+    }
+
+    fn child_or_insert(&mut self, at: u32, key: &'static str) -> u32 {
+        if let Some(&(_, c)) = self.nodes[at as usize]
+            .children
             .iter()
-            .filter(|row| row.class == Class::Anonymizer)
-            .filter(|row| first(row.path, row.scope).iter().any(|v| v == "True"))
-            .map(|row| row.name)
-            .collect(),
+            .find(|(k, _)| *k == key)
+        {
+            return c;
+        }
+        let c = self.nodes.len() as u32;
+        self.nodes.push(Node::default());
+        self.nodes[at as usize].children.push((key, c));
+        c
+    }
+
+    fn each_or_insert(&mut self, at: u32) -> u32 {
+        if let Some(c) = self.nodes[at as usize].each {
+            return c;
+        }
+        let c = self.nodes.len() as u32;
+        self.nodes.push(Node::default());
+        self.nodes[at as usize].each = Some(c);
+        c
+    }
+
+    /// A trie that captures nothing.
+    pub fn empty() -> Self {
+        PathTrie {
+            nodes: vec![Node::default()],
+        }
+    }
+
+    /// The root (the record itself).
+    pub fn root(&self) -> TrieNode {
+        TrieNode(0)
+    }
+
+    /// The node under map key `key`.
+    pub fn child(&self, at: TrieNode, key: &str) -> Option<TrieNode> {
+        self.nodes[at.0 as usize]
+            .children
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|&(_, c)| TrieNode(c))
+    }
+
+    /// The node for the elements of an array.
+    pub fn each(&self, at: TrieNode) -> Option<TrieNode> {
+        self.nodes[at.0 as usize].each.map(TrieNode)
+    }
+
+    /// Whether a value at this node is captured.
+    pub fn is_terminal(&self, at: TrieNode) -> bool {
+        self.nodes[at.0 as usize].terminal.is_some()
+    }
+
+    /// Turns the values captured from one record into attributes, indicators and the table fields,
+    /// exactly as [`map_records`] and [`display`] do for the same record.
+    pub fn resolve(
+        &self,
+        captures: &[crate::backend::transcode::Capture<'_>],
+    ) -> (Mapped, Display) {
+        // (row, capture index) for every capture that is not an English name shadowed by a name
+        // in the locale of the same names map; sorted by row, stable in document order.
+        let localized: Vec<u32> = captures
+            .iter()
+            .filter(|c| {
+                matches!(
+                    self.nodes[c.node as usize].terminal,
+                    Some((_, Role::Locale))
+                )
+            })
+            .map(|c| c.group)
+            .collect();
+        let mut picked: Vec<(u16, usize)> = captures
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let (row, role) = self.nodes[c.node as usize].terminal?;
+                let shadowed = role == Role::English && localized.contains(&c.group);
+                (!shadowed).then_some((row, i))
+            })
+            .collect();
+        picked.sort_by_key(|&(row, _)| row);
+        let mut out = Mapped::default();
+        let mut display = DisplayParts::default();
+        for (row_index, i) in picked {
+            let row = &TABLE[row_index as usize];
+            let value = captures[i].value.format();
+            display.add(row, value.clone());
+            match row.kind {
+                Kind::Attribute => push_unique(
+                    &mut out.attributes,
+                    Attribute {
+                        name: row.name,
+                        value,
+                    },
+                ),
+                Kind::Indicator => push_unique(
+                    &mut out.indicators,
+                    Indicator {
+                        kind: row.name,
+                        value,
+                    },
+                ),
+            }
+        }
+        (out, display.finish())
     }
 }
 
@@ -317,7 +577,7 @@ mod tests {
     fn attrs(m: &Mapped) -> Vec<(String, String)> {
         m.attributes
             .iter()
-            .map(|a| (a.name.clone(), a.value.clone()))
+            .map(|a| (a.name.to_owned(), a.value.clone()))
             .collect()
     }
 
@@ -399,7 +659,7 @@ mod tests {
         let ind: Vec<_> = m
             .indicators
             .iter()
-            .map(|i| (i.kind.as_str(), i.value.as_str()))
+            .map(|i| (i.kind, i.value.as_str()))
             .collect();
         assert_eq!(ind, [("ASN", "1221"), ("FQDN", "example.net")]);
     }

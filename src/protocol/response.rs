@@ -1,7 +1,6 @@
 //! The response: one JSON document on stdout per action.
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::error::Error;
 
@@ -15,6 +14,41 @@ pub enum Status {
     Partial,
     /// The action could not run, or every IP failed.
     Error,
+}
+
+/// A JSON text written once (when a record is looked up) and copied into the response as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawJson(Box<str>);
+
+/// The struct name serde_json's serializer writes verbatim (its `RawValue` protocol).
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl RawJson {
+    /// Wraps JSON text this operation wrote itself (the record transcoder). The caller
+    /// guarantees it is one valid JSON value; a test checks the transcoder on every MaxMind
+    /// test database and the fuzzer on arbitrary bytes.
+    pub fn from_trusted(json: String) -> Self {
+        RawJson(json.into_boxed_str())
+    }
+
+    /// Serializes `value` into JSON text.
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Self> {
+        serde_json::to_string(value).map(Self::from_trusted)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct(RAW_TOKEN, 1)?;
+        s.serialize_field(RAW_TOKEN, &*self.0)?;
+        s.end()
+    }
 }
 
 /// An error or a warning: a stable code and a message for people.
@@ -54,7 +88,7 @@ impl ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Attribute {
     /// The attribute's name, from the mapping table.
-    pub name: String,
+    pub name: &'static str,
     /// Its value, always a string.
     pub value: String,
 }
@@ -64,7 +98,7 @@ pub struct Attribute {
 pub struct Indicator {
     /// The indicator type, e.g. `ASN` or `FQDN`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'static str,
     /// Its value.
     pub value: String,
 }
@@ -95,7 +129,7 @@ pub struct IpResult {
     /// The narrowest network a database stores a record (or the absence of one) under.
     pub network: Option<String>,
     /// The MaxMind record, as MaxMind's own readers give it (serialized once, when looked up).
-    pub data: Option<Box<RawValue>>,
+    pub data: Option<RawJson>,
     /// Attributes for the platform.
     pub attributes: Vec<Attribute>,
     /// Indicators for the platform.
@@ -247,5 +281,26 @@ impl Response {
             description: None,
             map_url: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_json_is_written_verbatim() {
+        // Guards the serde_json protocol RawJson relies on.
+        let raw = RawJson::from_trusted(r#"{"b":1,"a":[true,"x"]}"#.to_owned());
+        assert_eq!(
+            serde_json::to_string(&raw).unwrap(),
+            r#"{"b":1,"a":[true,"x"]}"#
+        );
+        let wrapped = serde_json::json!({"data": serde_json::to_value(&raw).unwrap()});
+        assert_eq!(wrapped["data"]["a"][1], "x");
+        assert_eq!(
+            serde_json::to_string_pretty(&vec![raw]).unwrap(),
+            "[\n  {\"b\":1,\"a\":[true,\"x\"]}\n]"
+        );
     }
 }

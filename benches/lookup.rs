@@ -1,0 +1,81 @@
+//! Lookups with everything a result needs: the tree walk, the record decoded (borrowed), the
+//! mapped attributes, and the record serialized as the response carries it.
+//!
+//! `MAXMIND_BENCH_DB=/path/GeoLite2-City.mmdb cargo bench --bench lookup` (benches/compare.sh
+//! sets it and prints the figures beside libmaxminddb's and the Python stack's).
+
+mod common;
+
+/// The binary's allocator, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use maxmind_geolocate::backend::Backend;
+use maxmind_geolocate::backend::mmdb::MmdbBackend;
+use maxmind_geolocate::config::{Context, DbFiles};
+use maxmind_geolocate::mapping;
+
+fn lookups(c: &mut Criterion) {
+    let db = common::city_db();
+    let files = DbFiles {
+        in_memory: false,
+        root: None,
+        files: vec![db.clone()],
+    };
+    let (backend, _) =
+        MmdbBackend::open(&files, Context::City, "en").expect("the bench database opens");
+    let ips = common::bench_ips(100_000);
+    let mut group = c.benchmark_group("city");
+    group.throughput(Throughput::Elements(ips.len() as u64));
+    group.sample_size(10);
+    // Each pass is one action: records are cached within an action, never across actions.
+    group.bench_function("lookup+record JSON+mapping (fast path)", |b| {
+        b.iter(|| {
+            backend.forget_records();
+            let mut bytes = 0usize;
+            for &ip in &ips {
+                let t = backend
+                    .lookup_transcoded(ip)
+                    .expect("one database")
+                    .expect("no corrupt records");
+                if let Some((json, mapped, display)) = &t.answer {
+                    bytes += json.get().len() + mapped.attributes.len();
+                    black_box(display);
+                }
+            }
+            black_box(bytes)
+        })
+    });
+    group.bench_function("lookup+decode tree+mapping+serialize (merge path)", |b| {
+        b.iter(|| {
+            let mut bytes = 0usize;
+            for &ip in &ips {
+                let found = backend.lookup(ip).expect("no corrupt records");
+                let mapped =
+                    mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), "en");
+                for r in &found.records {
+                    bytes += serde_json::to_string(&r.record).map_or(0, |j| j.len());
+                }
+                black_box(&mapped);
+            }
+            black_box(bytes)
+        })
+    });
+    let reader = maxminddb::Reader::open_readfile(&db).expect("the bench database opens");
+    group.bench_function("tree walk only", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for &ip in &ips {
+                n += usize::from(reader.lookup(ip).is_ok_and(|r| r.has_data()));
+            }
+            black_box(n)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, lookups);
+criterion_main!(benches);

@@ -1,0 +1,52 @@
+//! A loop of lookups for a profiler (`perf record`), not part of the product:
+//!
+//! `MAXMIND_BENCH_DB=GeoLite2-City.mmdb MAXMIND_BENCH_IPS=ips.txt cargo run --release --example profile_lookup -- 5 fast|tree`
+//!
+//! Each pass is one action (the record cache starts empty); `fast` is the one-database path
+//! (transcoded), `tree` the decode-to-tree path used when databases are merged.
+
+use maxmind_geolocate::backend::Backend;
+use maxmind_geolocate::backend::mmdb::MmdbBackend;
+use maxmind_geolocate::config::{Context, DbFiles};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let db = std::env::var_os("MAXMIND_BENCH_DB").expect("MAXMIND_BENCH_DB");
+    let list = std::env::var_os("MAXMIND_BENCH_IPS").expect("MAXMIND_BENCH_IPS");
+    let ips: Vec<std::net::IpAddr> = std::fs::read_to_string(list)
+        .expect("the IP list")
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    let passes: u32 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5);
+    let tree = std::env::args().nth(2).as_deref() == Some("tree");
+    let files = DbFiles {
+        in_memory: false,
+        root: None,
+        files: vec![db.into()],
+    };
+    let (backend, _) = MmdbBackend::open(&files, Context::City, "en").expect("the database opens");
+    let started = std::time::Instant::now();
+    let mut bytes = 0usize;
+    for _ in 0..passes {
+        backend.forget_records();
+        for &ip in &ips {
+            bytes += if tree {
+                backend.lookup(ip).map_or(0, |f| f.records.len())
+            } else {
+                backend
+                    .lookup_transcoded(ip)
+                    .and_then(Result::ok)
+                    .and_then(|t| t.answer)
+                    .map_or(0, |a| a.0.get().len())
+            };
+        }
+    }
+    let per = started.elapsed().as_secs_f64() * 1e6 / (f64::from(passes) * ips.len() as f64);
+    println!("{per:.2} µs per lookup ({bytes} bytes)");
+}

@@ -1,0 +1,515 @@
+//! The fast path of a one-database lookup: the record's bytes in the MaxMind DB data section are
+//! walked once, written straight out as JSON, and the values the mapping table needs are
+//! captured on the way — no tree is built and no string is copied but into the output.
+//!
+//! The data section format (MaxMind DB spec §"Output Data Section"): a control byte gives the
+//! type (3 bits, or an extended type in the next byte) and a size (5 bits, or 1–3 more bytes);
+//! pointers (type 1) refer to another offset of the section and are followed once. Every offset
+//! is bounds-checked, nesting is limited and output size is capped, so a corrupt or hostile file
+//! yields an error, never a crash, a hang or a bomb.
+
+use std::fmt::Write as _;
+
+use crate::mapping::{Leaf, PathTrie, TrieNode};
+
+/// Deepest nesting of maps and arrays followed.
+const MAX_DEPTH: usize = 64;
+/// Largest JSON written for one record.
+const MAX_OUTPUT: usize = 4 << 20;
+
+/// One value the mapping table asked for, with where it was found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Capture<'a> {
+    /// The trie node (row and locale role) that matched.
+    pub node: u32,
+    /// Which `names`-like map (or array element) it sits in, to tell elements apart.
+    pub group: u32,
+    /// The value.
+    pub value: Leaf<'a>,
+}
+
+/// Whether the value at `offset` (after a pointer) is an empty map: MaxMind's "no data".
+pub fn is_empty_map(data: &[u8], offset: usize) -> bool {
+    let mut captures = Vec::new();
+    let mut out = String::new();
+    let empty = PathTrie::empty();
+    let w = Walker {
+        data,
+        out: &mut out,
+        captures: &mut captures,
+        trie: &empty,
+        groups: 0,
+        splice: None,
+    };
+    let resolved = w.control(offset).and_then(|(kind, size, at)| {
+        if kind == 1 {
+            let target = w.pointer(size, at)?.0;
+            w.control(target)
+        } else {
+            Ok((kind, size, at))
+        }
+    });
+    matches!(resolved, Ok((7, 0, _)))
+}
+
+/// Where `ip_address` and `prefix_len` belong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inject {
+    /// At the top of a flat record.
+    Top,
+    /// Under `traits` of a located record (created when absent).
+    Traits,
+}
+
+/// Where the per-address fields go in a transcoded record, which is otherwise the same for
+/// every address that shares it (so it can be cached by its data offset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Splice {
+    /// Byte offset in the JSON where the fields are inserted.
+    pub at: usize,
+    /// Whether they follow other entries of their map (a comma first).
+    pub comma: bool,
+    /// Whether a `traits` map must be created around them.
+    pub new_traits: bool,
+}
+
+impl Splice {
+    /// `json` with the fields of `ip` inserted.
+    pub fn apply(&self, json: &str, ip: &str, prefix_len: u8) -> String {
+        let mut out = String::with_capacity(json.len() + 64);
+        out.push_str(&json[..self.at]);
+        if self.comma {
+            out.push(',');
+        }
+        if self.new_traits {
+            out.push_str("\"traits\":{");
+        }
+        push_added(&mut out, ip, prefix_len);
+        if self.new_traits {
+            out.push('}');
+        }
+        out.push_str(&json[self.at..]);
+        out
+    }
+}
+
+struct Walker<'a, 'o, 'c> {
+    data: &'a [u8],
+    out: &'o mut String,
+    captures: &'c mut Vec<Capture<'a>>,
+    trie: &'a PathTrie,
+    groups: u32,
+    splice: Option<Splice>,
+}
+
+type Walk<T> = Result<T, String>;
+
+/// Writes the record at `offset` of `data` as JSON into `out`, pushes the values `trie` asks
+/// for into `captures`, and says where the per-address fields go ([`Splice::apply`]).
+pub fn transcode<'a>(
+    data: &'a [u8],
+    offset: usize,
+    trie: &'a PathTrie,
+    inject: Inject,
+    out: &mut String,
+    captures: &mut Vec<Capture<'a>>,
+) -> Result<Splice, String> {
+    let mut w = Walker {
+        data,
+        out,
+        captures,
+        trie,
+        groups: 0,
+        splice: None,
+    };
+    let (kind, size, at) = w.control(offset)?;
+    let (kind, size, at) = if kind == 1 {
+        let target = w.pointer(size, at)?.0;
+        w.control(target)?
+    } else {
+        (kind, size, at)
+    };
+    if kind != 7 {
+        return Err("a record is not a map".into());
+    }
+    w.map(size, at, Some(trie.root()), 0, Some(inject))?;
+    w.splice
+        .ok_or_else(|| "the record has no place for the address".to_owned())
+}
+
+impl<'a> Walker<'a, '_, '_> {
+    fn byte(&self, at: usize) -> Walk<u8> {
+        self.data
+            .get(at)
+            .copied()
+            .ok_or_else(|| format!("data offset {at} is past the data section"))
+    }
+
+    fn bytes(&self, at: usize, len: usize) -> Walk<&'a [u8]> {
+        let end = at.checked_add(len).ok_or("a size overflows")?;
+        self.data
+            .get(at..end)
+            .ok_or_else(|| format!("{len} bytes at data offset {at} run past the data section"))
+    }
+
+    /// Reads a control byte at `at`: (type, size, offset of the payload).
+    fn control(&self, at: usize) -> Walk<(u8, usize, usize)> {
+        let ctrl = self.byte(at)?;
+        let mut next = at + 1;
+        let mut kind = ctrl >> 5;
+        if kind == 0 {
+            kind = self
+                .byte(next)?
+                .checked_add(7)
+                .ok_or("an extended type overflows")?;
+            next += 1;
+        }
+        if kind == 1 {
+            // Pointers keep their size bits for the pointer itself.
+            return Ok((1, usize::from(ctrl & 0x1f), next));
+        }
+        let small = usize::from(ctrl & 0x1f);
+        let size = match small {
+            0..=28 => small,
+            29 => 29 + usize::from(self.byte(next)?),
+            30 => 285 + usize::from(u16::from_be_bytes([self.byte(next)?, self.byte(next + 1)?])),
+            _ => {
+                let b = self.bytes(next, 3)?;
+                65_821 + (usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2]))
+            }
+        };
+        next += match small {
+            29 => 1,
+            30 => 2,
+            31 => 3,
+            _ => 0,
+        };
+        Ok((kind, size, next))
+    }
+
+    /// Resolves a pointer whose control bits are `bits`, payload at `at`: (target, next offset).
+    fn pointer(&self, bits: usize, at: usize) -> Walk<(usize, usize)> {
+        let ss = (bits >> 3) & 0x3;
+        let vvv = bits & 0x7;
+        let b = self.bytes(at, ss + 1)?;
+        let target = match ss {
+            0 => (vvv << 8) | usize::from(b[0]),
+            1 => ((vvv << 16) | usize::from(b[0]) << 8 | usize::from(b[1])) + 2048,
+            2 => {
+                ((vvv << 24) | usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2]))
+                    + 526_336
+            }
+            _ => u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize,
+        };
+        Ok((target, at + ss + 1))
+    }
+
+    /// Writes the value at `at` (following one pointer); returns the offset after it.
+    fn value(&mut self, at: usize, node: Option<TrieNode>, depth: usize) -> Walk<usize> {
+        if depth > MAX_DEPTH {
+            return Err("records nest too deep".into());
+        }
+        if self.out.len() > MAX_OUTPUT {
+            return Err("a record expands past 4 MiB".into());
+        }
+        let (kind, size, payload) = self.control(at)?;
+        if kind == 1 {
+            let (target, next) = self.pointer(size, payload)?;
+            let (kind, size, payload) = self.control(target)?;
+            if kind == 1 {
+                return Err("a pointer points to a pointer".into());
+            }
+            self.typed(kind, size, payload, node, depth)?;
+            return Ok(next);
+        }
+        self.typed(kind, size, payload, node, depth)
+    }
+
+    fn capture(&mut self, node: Option<TrieNode>, value: Leaf<'a>) {
+        if let Some(n) = node.filter(|n| self.trie.is_terminal(*n)) {
+            self.captures.push(Capture {
+                node: n.0,
+                group: self.groups,
+                value,
+            });
+        }
+    }
+
+    /// Writes a value of `kind` whose payload starts at `at`; returns the offset after it.
+    fn typed(
+        &mut self,
+        kind: u8,
+        size: usize,
+        at: usize,
+        node: Option<TrieNode>,
+        depth: usize,
+    ) -> Walk<usize> {
+        match kind {
+            2 => {
+                let bytes = self.bytes(at, size)?;
+                let s =
+                    std::str::from_utf8(bytes).map_err(|_| "a string is not UTF-8".to_owned())?;
+                write_json_str(self.out, s);
+                self.capture(node, Leaf::Str(s));
+                Ok(at + size)
+            }
+            3 => {
+                let b = self.bytes(at, 8)?;
+                let f = f64::from_be_bytes(b.try_into().map_err(|_| "a double is short")?);
+                write_float(self.out, f);
+                self.capture(node, Leaf::Float(f));
+                Ok(at + 8)
+            }
+            15 => {
+                let b = self.bytes(at, 4)?;
+                let f = f64::from(f32::from_be_bytes(
+                    b.try_into().map_err(|_| "a float is short")?,
+                ));
+                write_float(self.out, f);
+                self.capture(node, Leaf::Float(f));
+                Ok(at + 4)
+            }
+            4 => {
+                let b = self.bytes(at, size)?;
+                self.out.push('[');
+                for (i, byte) in b.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    let _ = write!(self.out, "{byte}");
+                }
+                self.out.push(']');
+                Ok(at + size)
+            }
+            5 | 6 | 9 | 10 => {
+                let max = match kind {
+                    5 => 2,
+                    6 => 4,
+                    9 => 8,
+                    _ => 16,
+                };
+                if size > max {
+                    return Err(format!("an unsigned integer of {size} bytes"));
+                }
+                let b = self.bytes(at, size)?;
+                let v = b.iter().fold(0u128, |acc, &x| acc << 8 | u128::from(x));
+                let _ = write!(self.out, "{v}");
+                let leaf = u64::try_from(v).map_or(Leaf::Uint128(v), Leaf::Uint);
+                self.capture(node, leaf);
+                Ok(at + size)
+            }
+            8 => {
+                if size > 4 {
+                    return Err(format!("an int32 of {size} bytes"));
+                }
+                let b = self.bytes(at, size)?;
+                let raw = b.iter().fold(0u32, |acc, &x| acc << 8 | u32::from(x));
+                let v = i64::from(raw as i32);
+                let _ = write!(self.out, "{v}");
+                self.capture(
+                    node,
+                    if v >= 0 {
+                        Leaf::Uint(v as u64)
+                    } else {
+                        Leaf::Int(v)
+                    },
+                );
+                Ok(at + size)
+            }
+            14 => {
+                let b = size != 0;
+                self.out.push_str(if b { "true" } else { "false" });
+                self.capture(node, Leaf::Bool(b));
+                Ok(at)
+            }
+            7 => self.map(size, at, node, depth, None),
+            11 => {
+                self.out.push('[');
+                let mut next = at;
+                for i in 0..size {
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.groups += 1;
+                    let child = node.and_then(|n| self.trie.each(n));
+                    next = self.value(next, child, depth + 1)?;
+                }
+                self.out.push(']');
+                Ok(next)
+            }
+            other => Err(format!("unknown data type {other}")),
+        }
+    }
+
+    /// Writes a map of `size` entries whose first key is at `at`; returns the offset after it.
+    fn map(
+        &mut self,
+        size: usize,
+        at: usize,
+        node: Option<TrieNode>,
+        depth: usize,
+        inject: Option<Inject>,
+    ) -> Walk<usize> {
+        self.groups += 1;
+        self.out.push('{');
+        let mut next = at;
+        let mut traits_written = false;
+        for i in 0..size {
+            if i > 0 {
+                self.out.push(',');
+            }
+            let (key, after_key) = self.key(next)?;
+            write_json_str(self.out, key);
+            self.out.push(':');
+            let child = node.and_then(|n| self.trie.child(n, key));
+            if let (Some(Inject::Traits), "traits") = (inject, key) {
+                // The record's traits, with ours added inside them.
+                let (kind, size, payload) = self.control(after_key)?;
+                let (size, payload, after_pointer) = if kind == 1 {
+                    let (target, after) = self.pointer(size, payload)?;
+                    let (kind, size, payload) = self.control(target)?;
+                    if kind != 7 {
+                        return Err("traits is not a map".into());
+                    }
+                    (size, payload, Some(after))
+                } else if kind == 7 {
+                    (size, payload, None)
+                } else {
+                    return Err("traits is not a map".into());
+                };
+                let end = self.map(size, payload, child, depth + 1, Some(Inject::Top))?;
+                next = after_pointer.unwrap_or(end);
+                traits_written = true;
+                continue;
+            }
+            next = self.value(after_key, child, depth + 1)?;
+        }
+        match inject {
+            Some(Inject::Top) => {
+                self.splice = Some(Splice {
+                    at: self.out.len(),
+                    comma: size > 0,
+                    new_traits: false,
+                });
+            }
+            Some(Inject::Traits) if !traits_written => {
+                self.splice = Some(Splice {
+                    at: self.out.len(),
+                    comma: size > 0,
+                    new_traits: true,
+                });
+            }
+            _ => {}
+        }
+        self.out.push('}');
+        Ok(next)
+    }
+
+    /// A map key (a string, perhaps behind a pointer) and the offset after it.
+    fn key(&self, at: usize) -> Walk<(&'a str, usize)> {
+        let (kind, size, payload) = self.control(at)?;
+        let (kind, size, payload, next) = if kind == 1 {
+            let (target, next) = self.pointer(size, payload)?;
+            let (k, s, p) = self.control(target)?;
+            (k, s, p, next)
+        } else {
+            (kind, size, payload, payload + size)
+        };
+        if kind != 2 {
+            return Err("a map key is not a string".into());
+        }
+        let bytes = self.bytes(payload, size)?;
+        let key = std::str::from_utf8(bytes).map_err(|_| "a map key is not UTF-8".to_owned())?;
+        Ok((key, next))
+    }
+}
+
+fn push_added(out: &mut String, ip: &str, prefix: u8) {
+    out.push_str("\"ip_address\":");
+    write_json_str(out, ip);
+    let _ = write!(out, ",\"prefix_len\":{prefix}");
+}
+
+/// Writes `f` as serde_json does: the shortest round-trip form, `null` when not finite.
+fn write_float(out: &mut String, f: f64) {
+    if f.is_finite() {
+        let mut buf = zmij::Buffer::new();
+        out.push_str(buf.format_finite(f));
+    } else {
+        out.push_str("null");
+    }
+}
+
+/// Which bytes a JSON string escapes: 0 = none, else the escape letter (`u` for `\u00XX`).
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = b'u';
+        i += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// Writes `s` as a JSON string, escaped as serde_json escapes.
+pub fn write_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = ESCAPE[b as usize];
+        if escape == 0 {
+            continue;
+        }
+        // Every escaped byte is ASCII, so these are character boundaries.
+        out.push_str(&s[start..i]);
+        match escape {
+            b'u' => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+            letter => {
+                out.push('\\');
+                out.push(letter as char);
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_as_serde_json_does() {
+        for s in [
+            "plain",
+            "quote \" slash \\ nl \n tab \t",
+            "\u{1}\u{1f}",
+            "ünïcödé ロンドン",
+            "</script>",
+        ] {
+            let mut out = String::new();
+            write_json_str(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn floats_print_as_serde_json_does() {
+        for f in [51.5142, 37.0, -0.0931, 1e-7, 0.20000000298023224, 1e21] {
+            let mut out = String::new();
+            write_float(&mut out, f);
+            assert_eq!(out, serde_json::to_string(&f).unwrap(), "{f}");
+        }
+    }
+}
