@@ -25,7 +25,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -51,7 +51,7 @@ pub fn public_ips(n: usize, seed: u64) -> Vec<IpAddr> {
     let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        let ip = IpAddr::V4(Ipv4Addr::from(rng.next() as u32));
+        let ip = IpAddr::V4(Ipv4Addr::from(rng.next_u64() as u32));
         if maxmind_geolocate::ip::special_purpose(ip).is_none() {
             out.push(ip);
         }
