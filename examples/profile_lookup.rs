@@ -9,9 +9,6 @@ use maxmind_geolocate::backend::Backend;
 use maxmind_geolocate::backend::mmdb::MmdbBackend;
 use maxmind_geolocate::config::{Context, DbFiles};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let db = std::env::var_os("MAXMIND_BENCH_DB").expect("MAXMIND_BENCH_DB");
     let list = std::env::var_os("MAXMIND_BENCH_IPS").expect("MAXMIND_BENCH_IPS");

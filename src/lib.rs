@@ -173,9 +173,13 @@ fn run_extract(args: &ExtractArgs) -> Exit {
     let mut seen = std::collections::HashSet::new();
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut write_error = None;
+    let mut line = String::with_capacity(48);
     let mut emit = |found: extract::Extracted| {
         if write_error.is_none() && seen.insert(found.ip) {
-            if let Err(e) = writeln!(out, "{}", found.ip) {
+            line.clear();
+            extract::write_ip(&mut line, found.ip);
+            line.push('\n');
+            if let Err(e) = out.write_all(line.as_bytes()) {
                 write_error = Some(e);
             }
         }

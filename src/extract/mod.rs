@@ -139,6 +139,10 @@ fn candidate(
     let colons = first_colon.is_some();
     let mut end = j;
     let mut tok = &token[..len];
+    // Words of hex letters ("bad", "face") are most tokens of prose: no dot, no colon, no address.
+    if !colons && !tok.contains(&b'.') {
+        return end;
+    }
     // Sentence punctuation after an address is not part of it: "seen at 1.2.3.4." / "1.2.3.4:".
     let parsed = parse_token(tok, colons).or_else(|| {
         while let [rest @ .., b'.' | b':'] = tok {
@@ -221,8 +225,23 @@ fn emit_checked(text: &[u8], start: usize, found: Extracted, emit: &mut dyn FnMu
 
 /// Parses a refanged token: IPv6 if it has colons (or IPv4 `host:port`), else a dotted quad.
 fn parse_token(tok: &[u8], colons: bool) -> Option<Extracted> {
-    let s = std::str::from_utf8(tok).ok()?;
     let ip = if colons {
+        // "1.2.3.4:443" is far more common in logs than IPv6 with an embedded IPv4 address.
+        if let Some(colon) = tok.iter().position(|&b| b == b':') {
+            let (host, port) = (&tok[..colon], &tok[colon + 1..]);
+            if host.contains(&b'.')
+                && (1..=5).contains(&port.len())
+                && port.iter().all(u8::is_ascii_digit)
+            {
+                if let Some(v4) = parse_v4(host) {
+                    return Some(Extracted {
+                        ip: IpAddr::V4(v4),
+                        network: None,
+                    });
+                }
+            }
+        }
+        let s = std::str::from_utf8(tok).ok()?;
         if let Ok(v6) = s.parse::<Ipv6Addr>() {
             IpAddr::V6(v6)
         } else {
@@ -231,10 +250,10 @@ fn parse_token(tok: &[u8], colons: bool) -> Option<Extracted> {
             if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            IpAddr::V4(parse_v4(host)?)
+            IpAddr::V4(parse_v4(host.as_bytes())?)
         }
     } else {
-        IpAddr::V4(parse_v4(s)?)
+        IpAddr::V4(parse_v4(tok)?)
     };
     Some(Extracted {
         ip: canonical(ip),
@@ -242,10 +261,52 @@ fn parse_token(tok: &[u8], colons: bool) -> Option<Extracted> {
     })
 }
 
-/// A strict dotted quad: four parts, no leading zeros, each at most 255.
-fn parse_v4(s: &str) -> Option<Ipv4Addr> {
-    // std's parser already refuses leading zeros, more or fewer than four parts and big octets.
-    s.parse().ok()
+/// A strict dotted quad: four parts of digits, no leading zeros, each at most 255.
+fn parse_v4(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        let valid = matches!(part.len(), 1..=3)
+            && part.iter().all(u8::is_ascii_digit)
+            && (part.len() == 1 || part[0] != b'0');
+        if !valid {
+            return None;
+        }
+        let value = part
+            .iter()
+            .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+        *octet = u8::try_from(value).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
+}
+
+/// Appends `ip` in canonical text form (as `Display` writes it; IPv4 without the formatting
+/// machinery, which dominates printing many addresses).
+pub fn write_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if octet >= 100 {
+                    out.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    out.push(char::from(b'0' + octet / 10 % 10));
+                }
+                out.push(char::from(b'0' + octet % 10));
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v6}");
+        }
+    }
 }
 
 /// How input bytes are encoded.
@@ -497,6 +558,46 @@ mod tests {
         none("deadbeef");
         none("1.800.555.1234");
         none("3.14159");
+    }
+
+    #[test]
+    fn addresses_print_as_display_does() {
+        for text in [
+            "0.0.0.0",
+            "9.99.100.255",
+            "81.2.69.142",
+            "2001:db8::1",
+            "::ffff:1.2.3.4",
+        ] {
+            let ip: IpAddr = text.parse().unwrap();
+            let mut out = String::new();
+            write_ip(&mut out, ip);
+            assert_eq!(out, ip.to_string());
+        }
+    }
+
+    #[test]
+    fn dotted_quads_are_strict() {
+        for (text, ok) in [
+            ("0.0.0.0", true),
+            ("255.255.255.255", true),
+            ("1.2.3.4", true),
+            ("256.1.1.1", false),
+            ("1.2.3", false),
+            ("1.2.3.4.5", false),
+            ("01.2.3.4", false),
+            ("1..3.4", false),
+            ("1.2.3.", false),
+            ("1.2.3.1000", false),
+            ("a.b.c.d", false),
+        ] {
+            assert_eq!(parse_v4(text.as_bytes()).is_some(), ok, "{text}");
+            assert_eq!(
+                parse_v4(text.as_bytes()),
+                text.parse().ok(),
+                "{text}: as std parses it"
+            );
+        }
     }
 
     #[test]
