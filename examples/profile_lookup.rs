@@ -40,7 +40,7 @@ fn main() {
                     .lookup_transcoded(ip)
                     .and_then(Result::ok)
                     .and_then(|t| t.answer)
-                    .map_or(0, |a| a.0.get().len())
+                    .map_or(0, |a| a.attributes.len())
             };
         }
     }

@@ -10,13 +10,26 @@ use maxmind_geolocate::mapping;
 const PROBES: [&str; 6] = ["81.2.69.142", "2.125.160.216", "1.128.0.1", "2a02:ff80::1", "::1.2.3.4", "255.255.255.254"];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok((backend, _)) = MmdbBackend::from_bytes("fuzz.mmdb", data.to_vec(), Context::Auto) else {
+    let Ok((backend, _)) = MmdbBackend::from_bytes("fuzz.mmdb", data.to_vec(), Context::Auto, "de") else {
         return;
     };
     for probe in PROBES {
         let ip = probe.parse().unwrap();
+        // The fast path writes JSON itself: it must always be valid JSON, and agree with the
+        // tree path on the mapping.
+        if let Some(Ok(t)) = backend.lookup_transcoded(ip) {
+            if let Some(answer) = &t.answer {
+                let text = answer.data.get();
+                let parsed: Result<serde_json::Value, _> = serde_json::from_str(&text);
+                assert!(parsed.is_ok(), "the transcoder wrote invalid JSON: {text}");
+                if let Ok(found) = backend.lookup(ip) {
+                    let m = mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), "de");
+                    assert_eq!(&m.attributes[..], &answer.attributes[..], "fast and tree paths disagree");
+                }
+            }
+        }
         if let Ok(found) = backend.lookup(ip) {
-            let m = mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), "en");
+            let m = mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), "de");
             let _ = serde_json::to_string(&m.attributes).unwrap();
             for r in &found.records {
                 let _ = mapping::display(&r.record, "de");

@@ -12,7 +12,7 @@ fn report(parts: &[String]) -> Report {
         attachment: Some(s(0)),
         rows: vec![TableRow {
             ip: s(1),
-            display: Display {
+            display: std::sync::Arc::new(Display {
                 country: Some(s(2)),
                 country_code: Some(s(3)),
                 subdivisions: vec![s(4), s(5)],
@@ -23,7 +23,7 @@ fn report(parts: &[String]) -> Report {
                 latitude: Some(1.5),
                 longitude: Some(-2.5),
                 flags: vec!["Is Anonymous"],
-            },
+            }),
         }],
         not_found: vec![s(10)],
         reserved: vec![(s(11), s(12))],

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use base64::Engine as _;
 
@@ -86,7 +87,7 @@ pub(crate) fn lookup_all_related(
     if response.meta.is_none() {
         return response;
     }
-    let displays: Vec<Option<Display>> = response
+    let displays: Vec<Option<Arc<Display>>> = response
         .results
         .iter_mut()
         .map(|r| r.display.take())
@@ -213,7 +214,7 @@ fn open_attachment(dir: &Path, name: &str) -> Result<File, Error> {
 }
 
 /// Counts results by outcome, country and autonomous system.
-fn summarize(results: &[IpResult], displays: &[Option<Display>]) -> Summary {
+fn summarize(results: &[IpResult], displays: &[Option<Arc<Display>>]) -> Summary {
     let mut summary = Summary {
         found: results.len(),
         ..Summary::default()
@@ -263,7 +264,7 @@ fn summarize(results: &[IpResult], displays: &[Option<Display>]) -> Summary {
 /// What the description shows, from the results.
 fn report(
     response: &Response,
-    displays: Vec<Option<Display>>,
+    displays: Vec<Option<Arc<Display>>>,
     map: Option<render::MapImage>,
 ) -> Report {
     let mut report = Report {

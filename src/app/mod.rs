@@ -8,6 +8,7 @@ mod bulk;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde_json::{Map, Value};
@@ -426,8 +427,8 @@ fn failed_result(ip: String, error: &Error) -> IpResult {
         found_as_network: None,
         network: None,
         data: None,
-        attributes: Vec::new(),
-        indicators: Vec::new(),
+        attributes: Arc::from([]),
+        indicators: Arc::from([]),
         error: Some(error.into()),
         display: None,
     }
@@ -444,7 +445,7 @@ fn from_transcoded(
         Err(e) => return (failed_result(ip.to_string(), &e), Vec::new()),
     };
     let network = t.network.map(|n| n.to_string());
-    let Some((data, mapped, display)) = t.answer else {
+    let Some(answer) = t.answer else {
         let e = not_found(backend, ip);
         let mut result = failed_result(ip.to_string(), &e);
         result.network = network;
@@ -456,11 +457,11 @@ fn from_transcoded(
         source: None,
         found_as_network: None,
         network,
-        data: Some(data),
-        attributes: mapped.attributes,
-        indicators: mapped.indicators,
+        data: Some(answer.data),
+        attributes: answer.attributes,
+        indicators: answer.indicators,
         error: None,
-        display: Some(display),
+        display: Some(answer.display),
     };
     (result, matched)
 }
@@ -513,10 +514,10 @@ fn assemble(
         found_as_network: None,
         network: network.map(|n| n.to_string()),
         data: Some(data),
-        attributes: mapped.attributes,
-        indicators: mapped.indicators,
+        attributes: mapped.attributes.into(),
+        indicators: mapped.indicators.into(),
         error: None,
-        display: Some(display),
+        display: Some(Arc::new(display)),
     };
     (result, networks)
 }
@@ -597,12 +598,12 @@ fn finish(
     let mut seen_errors: HashSet<(&str, &str)> = HashSet::new();
     let mut failed = 0;
     for result in &results {
-        for a in &result.attributes {
+        for a in result.attributes.iter() {
             if seen_attributes.insert(a) {
                 attributes.push(a.clone());
             }
         }
-        for i in &result.indicators {
+        for i in result.indicators.iter() {
             if seen_indicators.insert(i) {
                 indicators.push(i.clone());
             }

@@ -11,12 +11,12 @@ use ipnet::IpNet;
 use maxminddb::{MaxMindDbError, Reader};
 
 use super::transcode::{self, Inject, Splice};
-use super::{Backend, Found, Shape, SourceRecord, Transcoded};
+use super::{Answer, Backend, Found, Shape, SourceRecord, Transcoded};
 use crate::config::{Context, DbFiles};
 use crate::error::Error;
-use crate::mapping::{Display, Mapped, PathTrie, RowFilter};
+use crate::mapping::{Display, PathTrie, RowFilter};
 use crate::paths::{self, Confine, io_reason};
-use crate::protocol::{DatabaseInfo, RawJson};
+use crate::protocol::{Attribute, DatabaseInfo, Indicator, RawJson};
 use crate::record::Record;
 
 /// What a database holds, read from its metadata `database_type`.
@@ -185,10 +185,11 @@ pub struct MmdbBackend {
 
 /// A record written once for every address of the action that shares it.
 struct Cached {
-    json: String,
+    json: Arc<str>,
     splice: Splice,
-    mapped: Mapped,
-    display: Display,
+    attributes: Arc<[Attribute]>,
+    indicators: Arc<[Indicator]>,
+    display: Arc<Display>,
 }
 
 /// Records kept per action at most (a City record is about 2 KB with its mapping).
@@ -373,10 +374,11 @@ impl MmdbBackend {
                         })?;
                 let (mapped, display) = trie.resolve(&captures);
                 let fresh = Arc::new(Cached {
-                    json,
+                    json: Arc::from(json),
                     splice,
-                    mapped,
-                    display,
+                    attributes: Arc::from(mapped.attributes),
+                    indicators: Arc::from(mapped.indicators),
+                    display: Arc::new(display),
                 });
                 if let Ok(mut cache) = self.cache.lock() {
                     if cache.len() < CACHE_RECORDS {
@@ -386,14 +388,13 @@ impl MmdbBackend {
                 fresh
             }
         };
-        let json = cached
-            .splice
-            .apply(&cached.json, &ip.to_string(), network.prefix_len());
-        out.answer = Some((
-            RawJson::from_trusted(json),
-            cached.mapped.clone(),
-            cached.display.clone(),
-        ));
+        let insert = cached.splice.insert(&ip.to_string(), network.prefix_len());
+        out.answer = Some(Answer {
+            data: RawJson::spliced(Arc::clone(&cached.json), cached.splice.at, insert),
+            attributes: Arc::clone(&cached.attributes),
+            indicators: Arc::clone(&cached.indicators),
+            display: Arc::clone(&cached.display),
+        });
         Ok(out)
     }
 }

@@ -11,8 +11,10 @@ use ipnet::IpNet;
 
 use crate::error::Error;
 use crate::mapping::RowFilter;
-use crate::mapping::{Display, Mapped};
-use crate::protocol::{DatabaseInfo, RawJson};
+use std::sync::Arc;
+
+use crate::mapping::Display;
+use crate::protocol::{Attribute, DatabaseInfo, Indicator, RawJson};
 use crate::record::Record;
 
 /// How a source record is laid out, which decides how `data` is built from it.
@@ -105,7 +107,20 @@ pub struct Transcoded {
     pub network: Option<IpNet>,
     /// The record as JSON (`ip_address` and `prefix_len` added), its mapping and table fields;
     /// `None` when the source has no record.
-    pub answer: Option<(RawJson, Mapped, Display)>,
+    pub answer: Option<Answer>,
+}
+
+/// A record's answer on the fast path; all but `data` shared by the addresses of the record.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The record as the response carries it.
+    pub data: RawJson,
+    /// Its attributes.
+    pub attributes: Arc<[Attribute]>,
+    /// Its indicators.
+    pub indicators: Arc<[Indicator]>,
+    /// Its fields for the results table.
+    pub display: Arc<Display>,
 }
 
 /// When an action must end.

@@ -74,10 +74,9 @@ pub struct Splice {
 }
 
 impl Splice {
-    /// `json` with the fields of `ip` inserted.
-    pub fn apply(&self, json: &str, ip: &str, prefix_len: u8) -> String {
-        let mut out = String::with_capacity(json.len() + 64);
-        out.push_str(&json[..self.at]);
+    /// The text that puts the fields of `ip` in place, to insert at [`Splice::at`].
+    pub fn insert(&self, ip: &str, prefix_len: u8) -> String {
+        let mut out = String::with_capacity(64);
         if self.comma {
             out.push(',');
         }
@@ -88,7 +87,6 @@ impl Splice {
         if self.new_traits {
             out.push('}');
         }
-        out.push_str(&json[self.at..]);
         out
     }
 }

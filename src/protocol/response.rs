@@ -1,5 +1,7 @@
 //! The response: one JSON document on stdout per action.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::error::Error;
@@ -17,8 +19,21 @@ pub enum Status {
 }
 
 /// A JSON text written once (when a record is looked up) and copied into the response as is.
+///
+/// A record shared by many addresses of an action is held once ([`RawJson::spliced`]): each
+/// address keeps only its own few bytes, put in place while the response is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawJson(Box<str>);
+pub struct RawJson(Repr);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Repr {
+    Whole(Box<str>),
+    Spliced {
+        base: Arc<str>,
+        at: usize,
+        insert: Box<str>,
+    },
+}
 
 /// The struct name serde_json's serializer writes verbatim (its `RawValue` protocol).
 const RAW_TOKEN: &str = "$serde_json::private::RawValue";
@@ -28,7 +43,22 @@ impl RawJson {
     /// guarantees it is one valid JSON value; a test checks the transcoder on every MaxMind
     /// test database and the fuzzer on arbitrary bytes.
     pub fn from_trusted(json: String) -> Self {
-        RawJson(json.into_boxed_str())
+        RawJson(Repr::Whole(json.into_boxed_str()))
+    }
+
+    /// The JSON text `base` with `insert` put at byte `at` (a character boundary), under the
+    /// same guarantee as [`RawJson::from_trusted`] for the whole.
+    pub fn spliced(base: Arc<str>, at: usize, insert: String) -> Self {
+        let at = if base.is_char_boundary(at) {
+            at
+        } else {
+            base.len()
+        };
+        RawJson(Repr::Spliced {
+            base,
+            at,
+            insert: insert.into_boxed_str(),
+        })
     }
 
     /// Serializes `value` into JSON text.
@@ -37,16 +67,26 @@ impl RawJson {
     }
 
     /// The JSON text.
-    pub fn get(&self) -> &str {
-        &self.0
+    pub fn get(&self) -> std::borrow::Cow<'_, str> {
+        match &self.0 {
+            Repr::Whole(text) => std::borrow::Cow::Borrowed(text),
+            Repr::Spliced { base, at, insert } => {
+                let mut text = String::with_capacity(base.len() + insert.len());
+                text.push_str(&base[..*at]);
+                text.push_str(insert);
+                text.push_str(&base[*at..]);
+                std::borrow::Cow::Owned(text)
+            }
+        }
     }
 }
 
 impl Serialize for RawJson {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
+        let text = self.get();
         let mut s = serializer.serialize_struct(RAW_TOKEN, 1)?;
-        s.serialize_field(RAW_TOKEN, &*self.0)?;
+        s.serialize_field(RAW_TOKEN, &*text)?;
         s.end()
     }
 }
@@ -130,15 +170,15 @@ pub struct IpResult {
     pub network: Option<String>,
     /// The MaxMind record, as MaxMind's own readers give it (serialized once, when looked up).
     pub data: Option<RawJson>,
-    /// Attributes for the platform.
-    pub attributes: Vec<Attribute>,
+    /// Attributes for the platform (shared by the addresses of one record).
+    pub attributes: Arc<[Attribute]>,
     /// Indicators for the platform.
-    pub indicators: Vec<Indicator>,
+    pub indicators: Arc<[Indicator]>,
     /// Why there is no record, if there is none.
     pub error: Option<ErrorBody>,
     /// The fields of the record a results table shows (not serialized).
     #[serde(skip)]
-    pub display: Option<crate::mapping::Display>,
+    pub display: Option<Arc<crate::mapping::Display>>,
 }
 
 /// What one database file is.
@@ -302,5 +342,7 @@ mod tests {
             serde_json::to_string_pretty(&vec![raw]).unwrap(),
             "[\n  {\"b\":1,\"a\":[true,\"x\"]}\n]"
         );
+        let spliced = RawJson::spliced(Arc::from(r#"{"a":1}"#), 6, r#","b":2"#.to_owned());
+        assert_eq!(serde_json::to_string(&spliced).unwrap(), r#"{"a":1,"b":2}"#);
     }
 }

@@ -18,8 +18,8 @@ pub const END: &str = "<!-- maxmind-geolocate:end -->";
 pub struct TableRow {
     /// The address.
     pub ip: String,
-    /// What the record says.
-    pub display: Display,
+    /// What the record says (shared by the addresses of one record).
+    pub display: std::sync::Arc<Display>,
 }
 
 /// Everything the section shows.
@@ -223,7 +223,7 @@ mod tests {
             attachment: Some("<b>report</b>.txt".into()),
             rows: vec![TableRow {
                 ip: "81.2.69.142".into(),
-                display: Display {
+                display: std::sync::Arc::new(Display {
                     country: Some("United Kingdom".into()),
                     country_code: Some("GB".into()),
                     subdivisions: vec!["England".into()],
@@ -234,7 +234,7 @@ mod tests {
                     latitude: Some(51.5142),
                     longitude: Some(-0.0931),
                     flags: vec!["Is Anonymous", "Is TOR Exit Node"],
-                },
+                }),
             }],
             not_found: vec!["8.8.8.8".into()],
             reserved: vec![("10.0.0.1".into(), "private-use".into())],
