@@ -15,17 +15,12 @@ fuzz_target!(|data: &[u8]| {
     };
     for probe in PROBES {
         let ip = probe.parse().unwrap();
-        // The fast path writes JSON itself: it must always be valid JSON, and agree with the
-        // tree path on the mapping.
+        // The fast path writes JSON itself: it must always be valid JSON.
         if let Some(Ok(t)) = backend.lookup_transcoded(ip) {
             if let Some(answer) = &t.answer {
                 let text = answer.data.get();
                 let parsed: Result<serde_json::Value, _> = serde_json::from_str(&text);
                 assert!(parsed.is_ok(), "the transcoder wrote invalid JSON: {text}");
-                if let Ok(found) = backend.lookup(ip) {
-                    let m = mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), "de");
-                    assert_eq!(&m.attributes[..], &answer.attributes[..], "fast and tree paths disagree");
-                }
             }
         }
         if let Ok(found) = backend.lookup(ip) {
