@@ -173,27 +173,34 @@ pub fn map_records<'r, 'a: 'r>(
                 continue;
             }
             for value in values.drain(..) {
-                match row.kind {
-                    Kind::Attribute => push_unique(
-                        &mut out.attributes,
-                        Attribute {
-                            name: row.name,
-                            value,
-                        },
-                    ),
-                    Kind::Indicator => push_unique(
-                        &mut out.indicators,
-                        Indicator {
-                            kind: row.name,
-                            value,
-                        },
-                    ),
-                }
+                out.push(row, value);
             }
             break;
         }
     }
     out
+}
+
+impl Mapped {
+    /// Adds what `row` makes of `value`, unless the same pair is already there.
+    fn push(&mut self, row: &Row, value: String) {
+        match row.kind {
+            Kind::Attribute => push_unique(
+                &mut self.attributes,
+                Attribute {
+                    name: row.name,
+                    value,
+                },
+            ),
+            Kind::Indicator => push_unique(
+                &mut self.indicators,
+                Indicator {
+                    kind: row.name,
+                    value,
+                },
+            ),
+        }
+    }
 }
 
 fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
@@ -517,22 +524,7 @@ impl PathTrie {
             let row = &TABLE[row_index as usize];
             let value = captures[i].value.format();
             display.add(row, value.clone());
-            match row.kind {
-                Kind::Attribute => push_unique(
-                    &mut out.attributes,
-                    Attribute {
-                        name: row.name,
-                        value,
-                    },
-                ),
-                Kind::Indicator => push_unique(
-                    &mut out.indicators,
-                    Indicator {
-                        kind: row.name,
-                        value,
-                    },
-                ),
-            }
+            out.push(row, value);
         }
         (out, display.finish())
     }

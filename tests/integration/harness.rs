@@ -134,6 +134,24 @@ pub fn assert_no_secret(output: &str) {
     }
 }
 
+/// Starts the binary with `args` in the project root, writes `stdin` to it and closes it; the
+/// caller waits (for tests that act while it runs, or read its output in their own way).
+pub fn spawn(args: &[&str], stdin: &[u8], stdout: Stdio) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    // The binary may stop reading early: a failed write is the test's to judge by the outcome.
+    let _ = pipe.write_all(stdin);
+    drop(pipe);
+    child
+}
+
 /// Runs plugin mode (no arguments) in the project root with `request` on stdin.
 pub fn plugin(request: &Value) -> Run {
     plugin_bytes(request.to_string().as_bytes())

@@ -3,7 +3,7 @@
 //! leaks. (Secrets are checked on every run by the harness; paths and markup have their own
 //! tests in `errors.rs` and `bulk.rs`.)
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -229,18 +229,7 @@ fn a_database_renamed_over_during_a_run_does_not_disturb_it() {
                                     "databases_in_memory": in_memory},
                          "object": {"type": "attachment", "path": "ips.txt"},
                          "params": {"apply_results_to_description": false}});
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(req.to_string().as_bytes())
-            .unwrap();
+        let child = crate::harness::spawn(&[], req.to_string().as_bytes(), Stdio::piped());
         // Replace the file as geoipupdate does: write elsewhere, rename over.
         std::thread::sleep(Duration::from_millis(150));
         // Another database that answers the same context, so either file gives a whole answer.
@@ -318,18 +307,7 @@ fn a_closed_stdout_or_a_full_disk_is_an_error_exit_not_a_panic() {
     let req = json!({"action": "lookup_all_related_ips",
                      "config": {"db_dir": fixtures(), "mmdb_filename": CITY},
                      "object": {"type": "attachment", "content": content}});
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(req.to_string().as_bytes())
-        .unwrap();
+    let mut child = crate::harness::spawn(&[], req.to_string().as_bytes(), Stdio::piped());
     let mut first = [0u8; 10];
     child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then closed, as `| head -c 10`
     let out = child.wait_with_output().unwrap();
@@ -345,22 +323,8 @@ fn a_closed_stdout_or_a_full_disk_is_an_error_exit_not_a_panic() {
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
-            .stdin(Stdio::piped())
-            .stdout(full)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(
-                lookup_request(&[CITY], "81.2.69.142", json!({"db_dir": fixtures()}))
-                    .to_string()
-                    .as_bytes(),
-            )
-            .unwrap();
+        let request = lookup_request(&[CITY], "81.2.69.142", json!({"db_dir": fixtures()}));
+        let child = crate::harness::spawn(&[], request.to_string().as_bytes(), full.into());
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
@@ -377,18 +341,7 @@ fn sigterm_ends_a_bulk_promptly() {
     let req = json!({"action": "lookup_all_related_ips",
                      "config": {"db_dir": fixtures(), "mmdb_filename": CITY, "attachment_dir": dir.path()},
                      "object": {"type": "attachment", "path": "big.txt"}});
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(req.to_string().as_bytes())
-        .unwrap();
+    let mut child = crate::harness::spawn(&[], req.to_string().as_bytes(), Stdio::null());
     std::thread::sleep(Duration::from_millis(200));
     let sent = Instant::now();
     Command::new("kill")
@@ -413,22 +366,7 @@ fn fifty_invocations_at_once_all_answer() {
     )
     .to_string();
     let children: Vec<_> = (0..50)
-        .map(|_| {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
-                .current_dir(root())
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(body.as_bytes())
-                .unwrap();
-            child
-        })
+        .map(|_| crate::harness::spawn(&[], body.as_bytes(), Stdio::piped()))
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
