@@ -160,15 +160,7 @@ pub fn map_records<'r, 'a: 'r>(
                 continue;
             }
             values.clear();
-            for prefix in row.scope.prefixes() {
-                let start = match prefix {
-                    None => Some(record),
-                    Some(key) => record.get(key),
-                };
-                if let Some(start) = start {
-                    collect(start, row.path, locale, &mut values);
-                }
-            }
+            collect_row(record, row, locale, &mut values);
             if values.is_empty() {
                 continue;
             }
@@ -206,6 +198,19 @@ impl Mapped {
 fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
     if !list.contains(&item) {
         list.push(item);
+    }
+}
+
+/// The values `row` reads from `record`, from every place its scope allows, in that order.
+fn collect_row(record: &Record<'_>, row: &Row, locale: &str, out: &mut Vec<String>) {
+    for prefix in row.scope.prefixes() {
+        let start = match prefix {
+            None => Some(record),
+            Some(key) => record.get(key),
+        };
+        if let Some(start) = start {
+            collect(start, row.path, locale, out);
+        }
     }
 }
 
@@ -315,15 +320,7 @@ pub fn display(data: &Record<'_>, locale: &str) -> Display {
     let mut values = Vec::new();
     for row in TABLE.iter().filter(|r| r.show.is_some()) {
         values.clear();
-        for prefix in row.scope.prefixes() {
-            let start = match prefix {
-                None => Some(data),
-                Some(key) => data.get(key),
-            };
-            if let Some(start) = start {
-                collect(start, row.path, locale, &mut values);
-            }
-        }
+        collect_row(data, row, locale, &mut values);
         for v in values.drain(..) {
             d.add(row, v);
         }
