@@ -360,16 +360,6 @@ pub(crate) fn run_targets(
 /// Below this many addresses, one thread does all the work: starting threads costs more.
 const PARALLEL_FROM: usize = 4096;
 
-/// How many threads share a large lookup: env `MAXMIND_GEOLOCATE_THREADS`, else every core.
-fn threads() -> usize {
-    std::env::var("MAXMIND_GEOLOCATE_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .min(64)
-}
-
 /// Looks up and assembles `pending` (index, address) on every core, in order.
 fn lookup_in_parallel(
     backend: &dyn Backend,
@@ -386,7 +376,7 @@ fn lookup_in_parallel(
             None => assemble(backend, ip, backend.lookup(ip), locale),
         }
     };
-    let threads = threads();
+    let threads = config::threads();
     if threads == 1 || pending.len() < PARALLEL_FROM {
         return pending.iter().map(one).collect();
     }

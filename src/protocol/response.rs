@@ -283,6 +283,7 @@ pub struct Response {
     /// The action's wire name, or the name received when it is unknown.
     pub action: Option<String>,
     /// One result per distinct IP, in order of first appearance.
+    #[serde(serialize_with = "results_on_every_core")]
     pub results: Vec<IpResult>,
     /// Attributes to add to the object.
     pub attributes: Vec<Attribute>,
@@ -303,6 +304,43 @@ pub struct Response {
     /// Lookup All Related IPs: the Mapbox static map, when configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub map_url: Option<String>,
+}
+
+/// Writes many results with every core: batches are rendered in parallel, then written in
+/// order; memory holds one batch, not the whole response. (A batch is written compact even
+/// under `--pretty`.)
+fn results_on_every_core<S: serde::Serializer>(
+    results: &[IpResult],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::{Error as _, SerializeSeq};
+    const PARALLEL_FROM: usize = 4096;
+    const BATCH: usize = 8192;
+    let threads = crate::config::threads();
+    if threads == 1 || results.len() < PARALLEL_FROM {
+        return results.serialize(s);
+    }
+    let mut seq = s.serialize_seq(Some(results.len()))?;
+    for batch in results.chunks(BATCH) {
+        let part = batch.len().div_ceil(threads);
+        let rendered: Vec<Vec<serde_json::Result<RawJson>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = batch
+                .chunks(part)
+                .map(|chunk| scope.spawn(move || chunk.iter().map(RawJson::of).collect::<Vec<_>>()))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        for item in rendered.into_iter().flatten() {
+            seq.serialize_element(&item.map_err(S::Error::custom)?)?;
+        }
+    }
+    seq.end()
 }
 
 impl Response {
@@ -327,6 +365,32 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_results_are_written_whole_and_in_order() {
+        let results: Vec<IpResult> = (0..10_000u32)
+            .map(|i| IpResult {
+                ip: std::net::Ipv4Addr::from(i).to_string(),
+                source: None,
+                found_as_network: None,
+                network: None,
+                data: Some(RawJson::from_trusted(format!("{{\"n\":{i}}}"))),
+                attributes: Arc::from([]),
+                indicators: Arc::from([]),
+                error: None,
+                display: None,
+            })
+            .collect();
+        let mut response = Response::failed(None, &Error::Internal("x".into()), Vec::new());
+        response.results = results;
+        let text = serde_json::to_string(&response).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let back = parsed["results"].as_array().unwrap();
+        assert_eq!(back.len(), 10_000);
+        for (i, r) in back.iter().enumerate() {
+            assert_eq!(r["data"]["n"], i, "result {i} in place");
+        }
+    }
 
     #[test]
     fn raw_json_is_written_verbatim() {
