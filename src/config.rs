@@ -382,16 +382,6 @@ pub const DEFAULT_ACTION_TIMEOUT_S: u64 = 600;
 /// Default of `max_attachment_mib`.
 pub const DEFAULT_MAX_ATTACHMENT_MIB: u64 = 100;
 
-/// How many threads share a large action: env `MAXMIND_GEOLOCATE_THREADS`, else every core.
-pub fn threads() -> usize {
-    std::env::var("MAXMIND_GEOLOCATE_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .min(64)
-}
-
 /// What the environment contributes to the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {

@@ -24,6 +24,7 @@ pub mod error;
 pub mod extract;
 pub mod ip;
 pub mod mapping;
+pub mod parallel;
 pub mod paths;
 pub mod protocol;
 pub mod record;

@@ -20,6 +20,7 @@ use crate::config::{self, Config, Environment, Source};
 use crate::error::Error;
 use crate::ip;
 use crate::mapping::{self, Display};
+use crate::parallel;
 use crate::protocol::{
     Action, Attribute, ErrorBody, Indicator, IpResult, Meta, Object, Origin, RawJson, Request,
     Response, Status, parse_request,
@@ -357,9 +358,6 @@ pub(crate) fn run_targets(
     finish(name, results, warnings, meta)
 }
 
-/// Below this many addresses, one thread does all the work: starting threads costs more.
-const PARALLEL_FROM: usize = 4096;
-
 /// Looks up and assembles `pending` (index, address) on every core, in order.
 fn lookup_in_parallel(
     backend: &dyn Backend,
@@ -376,24 +374,7 @@ fn lookup_in_parallel(
             None => assemble(backend, ip, backend.lookup(ip), locale),
         }
     };
-    let threads = config::threads();
-    if threads == 1 || pending.len() < PARALLEL_FROM {
-        return pending.iter().map(one).collect();
-    }
-    let chunk = pending.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = pending
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    parallel::map(pending, parallel::PARALLEL_FROM, one)
 }
 
 fn open_backend(config: &Config) -> Result<(Box<dyn Backend>, Vec<String>), Error> {

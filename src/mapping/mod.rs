@@ -456,11 +456,10 @@ impl PathTrie {
         c
     }
 
-    /// A trie that captures nothing.
-    pub fn empty() -> Self {
-        PathTrie {
-            nodes: vec![Node::default()],
-        }
+    /// A trie with no node at all, for walks that capture nothing and never descend (it
+    /// allocates nothing, so a hot path can make one).
+    pub const fn empty() -> Self {
+        PathTrie { nodes: Vec::new() }
     }
 
     /// The root (the record itself).

@@ -314,29 +314,13 @@ fn results_on_every_core<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::{Error as _, SerializeSeq};
-    const PARALLEL_FROM: usize = 4096;
     const BATCH: usize = 8192;
-    let threads = crate::config::threads();
-    if threads == 1 || results.len() < PARALLEL_FROM {
+    if results.len() < crate::parallel::PARALLEL_FROM {
         return results.serialize(s);
     }
     let mut seq = s.serialize_seq(Some(results.len()))?;
     for batch in results.chunks(BATCH) {
-        let part = batch.len().div_ceil(threads);
-        let rendered: Vec<Vec<serde_json::Result<RawJson>>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = batch
-                .chunks(part)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(RawJson::of).collect::<Vec<_>>()))
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
-        for item in rendered.into_iter().flatten() {
+        for item in crate::parallel::map(batch, 2, RawJson::of) {
             seq.serialize_element(&item.map_err(S::Error::custom)?)?;
         }
     }

@@ -1,0 +1,51 @@
+//! Spreading work over the cores: the one place that decides how many threads a large action
+//! uses and how work is split among them.
+
+/// Below this many items, one thread does all the work: starting threads costs more.
+pub const PARALLEL_FROM: usize = 4096;
+
+/// How many threads share a large action: env `MAXMIND_GEOLOCATE_THREADS`, else every core.
+pub fn threads() -> usize {
+    std::env::var("MAXMIND_GEOLOCATE_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(64)
+}
+
+/// `items.iter().map(f)`, in order, split into one contiguous chunk per thread when there are
+/// at least `from` items. A panic in a worker is resumed on the caller's thread.
+pub fn map<T: Sync, R: Send>(items: &[T], from: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads();
+    if threads == 1 || items.len() < from.max(2) {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keeps_order_across_threads() {
+        let items: Vec<u32> = (0..10_000).collect();
+        assert_eq!(
+            super::map(&items, 2, |x| x * 2),
+            items.iter().map(|x| x * 2).collect::<Vec<_>>()
+        );
+    }
+}
