@@ -173,6 +173,12 @@ pub enum Error {
     #[error("the MaxMind web service did not answer in time: {0}")]
     Timeout(String),
 
+    /// A network (CIDR) was asked of a source that answers single addresses only.
+    #[error(
+        "{0} is a network: listing the networks inside it needs database files; the web service answers one address at a time"
+    )]
+    WithinUnsupported(String),
+
     /// A dry run: the address would be looked up, and was not.
     #[error("dry run: {0} would be sent to the web service (one query)")]
     DryRun(String),
@@ -207,6 +213,7 @@ impl Error {
             Error::HttpError { .. } => "http_error",
             Error::ServiceUnavailable(_) => "service_unavailable",
             Error::Timeout(_) => "timeout",
+            Error::WithinUnsupported(_) => "within_unsupported",
             Error::DryRun(_) => "dry_run",
             Error::Internal(_) => "internal_error",
         }
@@ -306,6 +313,7 @@ mod tests {
             },
             Error::ServiceUnavailable(String::new()),
             Error::Timeout(String::new()),
+            Error::WithinUnsupported(String::new()),
             Error::DryRun(String::new()),
             Error::Internal(String::new()),
         ];
@@ -334,6 +342,7 @@ mod tests {
                 "http_error",
                 "service_unavailable",
                 "timeout",
+                "within_unsupported",
                 "dry_run",
                 "internal_error",
             ]

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maxmind_geolocate::app::run_request;
+use maxmind_geolocate::app::{Session, run_request};
 use maxmind_geolocate::config::Environment;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,8 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let env = Environment {
         db_dir: Some("../fixtures".into()),
         attachment_dir: Some("../fixtures/attachments".into()),
+        ..Environment::default()
     };
-    let response = run_request(data, &env);
+    let response = run_request(data, &Session::new(env));
     let json = serde_json::to_vec(&response).expect("every response serializes");
     assert!(!json.is_empty());
 });

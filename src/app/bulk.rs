@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
 
-use super::{Targets, describe, run_targets};
+use super::{Session, Targets, describe, run_targets};
 use crate::config::Config;
 use crate::error::Error;
 use crate::extract::{self, ScanError};
@@ -27,9 +28,11 @@ const PARAMS: [&str; 2] = ["apply_results_to_description", "dry_run"];
 
 /// Runs Lookup All Related IPs on the request's attachment.
 pub(crate) fn lookup_all_related(
+    session: &Session,
     config: &Config,
     request: &Request,
     mut warnings: Vec<ErrorBody>,
+    content: Option<&mut dyn Read>,
 ) -> Response {
     let action = Action::LookupAllRelatedIps;
     let name = Some(action.as_str().to_owned());
@@ -74,9 +77,16 @@ pub(crate) fn lookup_all_related(
             targets.add_value(&related.value, Some(Origin::Related));
         }
     }
-    let content_error = read_content(config, object, &mut targets, &mut warnings).err();
+    let content_error = read_content(config, object, content, &mut targets, &mut warnings).err();
 
-    let mut response = run_targets(config, action, targets.into_vec(), warnings, dry_run);
+    let mut response = run_targets(
+        session,
+        config,
+        action,
+        targets.into_vec(),
+        warnings,
+        dry_run,
+    );
     // An attachment's attributes are not those of any one of its IPs: only the indicators
     // (ASN, FQDN) go to the top.
     response.attributes.clear();
@@ -128,11 +138,12 @@ pub(crate) fn lookup_all_related(
     response
 }
 
-/// Adds every IP of the attachment's content (inline text, base64 bytes, or a file inside
-/// `attachment_dir`) to `targets`.
+/// Adds every IP of the attachment's content (`reader` when given, else the object's inline
+/// text, base64 bytes, or file inside `attachment_dir`) to `targets`.
 fn read_content(
     config: &Config,
     object: &Object,
+    reader: Option<&mut dyn Read>,
     targets: &mut Targets,
     warnings: &mut Vec<ErrorBody>,
 ) -> Result<(), Error> {
@@ -151,7 +162,9 @@ fn read_content(
     // Collected apart and added only once the whole content was read: never half an answer.
     let mut found = Vec::new();
     let mut add = |e: extract::Extracted| found.push(e);
-    let scanned = if let Some(text) = &object.content {
+    let scanned = if let Some(reader) = reader {
+        extract::scan_reader(reader, limit, &mut add)
+    } else if let Some(text) = &object.content {
         extract::scan_reader(text.as_bytes(), limit, &mut add)
     } else if let Some(encoded) = &object.content_base64 {
         let bytes = decode_base64(encoded, limit)?;

@@ -7,8 +7,11 @@ mod bulk;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ipnet::IpNet;
 use serde_json::{Map, Value};
@@ -16,26 +19,108 @@ use serde_json::{Map, Value};
 use crate::backend::mmdb::MmdbBackend;
 use crate::backend::web::WebBackend;
 use crate::backend::{Backend, Deadline, Found, Shape, Transcoded};
-use crate::config::{self, Config, Environment, Source};
+use crate::config::{self, Config, Context, DbFiles, Environment, RawConfig, Source};
 use crate::error::Error;
 use crate::ip;
 use crate::mapping::{self, Display};
 use crate::parallel;
 use crate::protocol::{
-    Action, Attribute, ErrorBody, Indicator, IpResult, Meta, Object, Origin, RawJson, Request,
-    Response, Status, parse_request,
+    Action, Attribute, DatabaseInfo, ErrorBody, Indicator, IpResult, Meta, Object, Origin, RawJson,
+    Request, Response, Status, parse_request,
 };
 use crate::record::Record;
 
 /// The indicator types Lookup runs on.
 const IP_INDICATOR_TYPES: [&str; 2] = ["IP Address", "IPv6 Address"];
 
+/// What outlives one action in a process: the settings from outside the request, the database
+/// files opened so far (a stream of requests opens each once) and who hears of progress.
+pub struct Session {
+    env: Environment,
+    flags: RawConfig,
+    opened: Mutex<Vec<OpenDatabases>>,
+    progress: Option<Box<dyn Progress>>,
+}
+
+/// Database files opened for one set of settings, kept for the requests that follow.
+struct OpenDatabases {
+    key: (DbFiles, Context, &'static str),
+    backend: Arc<MmdbBackend>,
+    warnings: Vec<String>,
+}
+
+/// Hears how far a large action's lookups are (the analyst's progress bar).
+pub trait Progress: Sync {
+    /// `total` lookups are about to start.
+    fn start(&self, total: usize);
+    /// `done` more lookups are done.
+    fn advance(&self, done: usize);
+    /// The lookups are over.
+    fn finish(&self);
+}
+
+impl Session {
+    /// A session on the settings of `env`.
+    pub fn new(env: Environment) -> Self {
+        Session {
+            env,
+            flags: RawConfig::default(),
+            opened: Mutex::new(Vec::new()),
+            progress: None,
+        }
+    }
+
+    /// Settings from the command line: they win over the request's own.
+    pub fn with_flags(mut self, flags: RawConfig) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Reports the progress of large actions to `progress`.
+    pub fn with_progress(mut self, progress: Box<dyn Progress>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Resolves a request's configuration: flags, then the request, then the environment.
+    pub fn resolve(&self, request: RawConfig) -> Result<(Config, Vec<ErrorBody>), Error> {
+        Config::resolve(self.flags.clone().or(request), &self.env)
+    }
+
+    /// The database files of `config`, opened on first use and shared by later actions.
+    fn databases(&self, config: &Config) -> Result<(Arc<MmdbBackend>, Vec<String>), Error> {
+        let key = (config.databases.clone(), config.context, config.locale);
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = opened.iter().find(|o| o.key == key) {
+            return Ok((open.backend.clone(), open.warnings.clone()));
+        }
+        let (backend, warnings) =
+            MmdbBackend::open(&config.databases, config.context, config.locale)?;
+        let backend = Arc::new(backend);
+        opened.push(OpenDatabases {
+            key,
+            backend: backend.clone(),
+            warnings: warnings.clone(),
+        });
+        Ok((backend, warnings))
+    }
+}
+
 /// Runs one plugin-mode request given as raw bytes (the contents of stdin).
-pub fn run_request(input: &[u8], env: &Environment) -> Response {
-    let request = match parse_request(input) {
-        Ok(r) => r,
-        Err(e) => return Response::failed(None, &e, Vec::new()),
-    };
+pub fn run_request(input: &[u8], session: &Session) -> Response {
+    match parse_request(input) {
+        Ok(request) => run_parsed(session, &request, None),
+        Err(e) => Response::failed(None, &e, Vec::new()),
+    }
+}
+
+/// Runs one parsed request. `content`, when given, is the attachment's content, read instead of
+/// what the object carries (the analyst's `bulk FILE`).
+pub fn run_parsed(
+    session: &Session,
+    request: &Request,
+    content: Option<&mut dyn Read>,
+) -> Response {
     let action = match Action::parse(&request.action) {
         Ok(a) => a,
         Err(e) => {
@@ -44,20 +129,18 @@ pub fn run_request(input: &[u8], env: &Environment) -> Response {
     };
     let name = Some(action.as_str().to_owned());
     let mut warnings = Vec::new();
-    let config = match Config::resolve(request.config.clone(), env) {
+    let config = match session.resolve(request.config.clone()) {
         Ok((config, config_warnings)) => {
-            warnings.extend(
-                config_warnings
-                    .into_iter()
-                    .map(|w| ErrorBody::warning("unknown_config_key", w)),
-            );
+            warnings.extend(config_warnings);
             config
         }
         Err(e) => return Response::failed(name, &e, warnings),
     };
     match action {
-        Action::Lookup => lookup_indicator(&config, &request, warnings),
-        Action::LookupAllRelatedIps => bulk::lookup_all_related(&config, &request, warnings),
+        Action::Lookup => lookup_indicator(session, &config, request, warnings),
+        Action::LookupAllRelatedIps => {
+            bulk::lookup_all_related(session, &config, request, warnings, content)
+        }
     }
 }
 
@@ -76,7 +159,12 @@ pub(crate) fn describe(object: Option<&Object>) -> String {
 }
 
 /// The Lookup action: one IP indicator.
-fn lookup_indicator(config: &Config, request: &Request, mut warnings: Vec<ErrorBody>) -> Response {
+fn lookup_indicator(
+    session: &Session,
+    config: &Config,
+    request: &Request,
+    mut warnings: Vec<ErrorBody>,
+) -> Response {
     let name = Some(Action::Lookup.as_str().to_owned());
     let unsupported = || Error::UnsupportedObject {
         action: Action::Lookup.as_str(),
@@ -128,6 +216,7 @@ fn lookup_indicator(config: &Config, request: &Request, mut warnings: Vec<ErrorB
     let mut targets = Targets::default();
     targets.add_value(value, None);
     run_targets(
+        session,
         config,
         Action::Lookup,
         targets.into_vec(),
@@ -219,19 +308,81 @@ fn merge_origin(current: &mut Option<Origin>, new: Option<Origin>) {
     };
 }
 
-/// Looks up `values` (IP indicator values, refanged and deduplicated here) with the configured
-/// source and builds the response. Used by the Lookup action and the analyst's `lookup` command.
-pub fn lookup_values(
+/// One thing the analyst's `lookup` asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// An IP indicator value (refanged here).
+    Value(String),
+    /// Every network with a record inside this one.
+    Within(IpNet),
+}
+
+impl Query {
+    /// A command-line argument: a network when it is written as a CIDR, else a value.
+    pub fn parse(arg: &str) -> Query {
+        let refanged = ip::refang(arg.trim());
+        match refanged.parse::<IpNet>() {
+            Ok(net) if refanged.contains('/') => Query::Within(net.trunc()),
+            _ => Query::Value(arg.to_owned()),
+        }
+    }
+}
+
+/// Looks up `queries` with the configured source and builds one response: each value once, and
+/// for each network every network with a record inside it (at most `max_networks` a query).
+/// The analyst's `lookup` command; the Lookup action is its one-value case.
+pub fn lookup_queries(
+    session: &Session,
     config: &Config,
-    action: Action,
-    values: &[String],
-    warnings: Vec<ErrorBody>,
+    queries: &[Query],
+    max_networks: usize,
+    mut warnings: Vec<ErrorBody>,
 ) -> Response {
     let mut targets = Targets::default();
-    for value in values {
-        targets.add_value(value, None);
+    for query in queries {
+        match query {
+            Query::Value(value) => targets.add_value(value, None),
+            Query::Within(net) => match networks_within(session, config, *net, max_networks) {
+                Ok((networks, truncated)) => {
+                    if truncated {
+                        warnings.push(ErrorBody::warning(
+                            "within_truncated",
+                            format!("{net} holds more than {max_networks} networks with a record; the first {max_networks} are listed"),
+                        ));
+                    }
+                    for found in networks {
+                        targets.add_ip(found.network(), None, Some(*net));
+                    }
+                }
+                Err(e) => {
+                    let name = Some(Action::Lookup.as_str().to_owned());
+                    return Response::failed(name, &e, warnings);
+                }
+            },
+        }
     }
-    run_targets(config, action, targets.into_vec(), warnings, false)
+    run_targets(
+        session,
+        config,
+        Action::Lookup,
+        targets.into_vec(),
+        warnings,
+        false,
+    )
+}
+
+/// The networks with a record inside `net`, from the databases of `config`.
+fn networks_within(
+    session: &Session,
+    config: &Config,
+    net: IpNet,
+    limit: usize,
+) -> Result<(Vec<IpNet>, bool), Error> {
+    if config.source != Source::DbFile {
+        return Err(Error::WithinUnsupported(net.to_string()));
+    }
+    let (backend, _) = session.databases(config)?;
+    backend.networks_within(net, limit)
 }
 
 /// Looks every target up and sums the results up into the response.
@@ -240,6 +391,7 @@ pub fn lookup_values(
 /// backend, each once. With `dry_run` and the web service, nothing is sent: each address that
 /// would cost a query is answered `dry_run` and `meta.queries_planned` counts them.
 pub(crate) fn run_targets(
+    session: &Session,
     config: &Config,
     action: Action,
     targets: Vec<Target>,
@@ -298,7 +450,7 @@ pub(crate) fn run_targets(
         ));
     }
 
-    let backend = match open_backend(config) {
+    let backend = match open_backend(session, config) {
         Ok((backend, open_warnings)) => {
             warnings.extend(
                 open_warnings
@@ -332,7 +484,13 @@ pub(crate) fn run_targets(
             .map(|(&(_, ip), answer)| assemble(backend.as_ref(), ip, answer, config.locale))
             .collect()
     } else {
-        lookup_in_parallel(backend.as_ref(), &pending, deadline, config.locale)
+        lookup_in_parallel(
+            backend.as_ref(),
+            &pending,
+            deadline,
+            config.locale,
+            session.progress.as_deref(),
+        )
     };
     let mut networks_of_one = Vec::new();
     for ((i, _), (mut result, networks)) in pending.into_iter().zip(answered) {
@@ -342,6 +500,7 @@ pub(crate) fn run_targets(
         networks_of_one = networks;
     }
 
+    warnings.extend(stale_warnings(backend.databases(), config.max_database_age));
     let mut databases = backend.databases().to_vec();
     if results.len() == 1 {
         for (source, network) in networks_of_one {
@@ -358,14 +517,53 @@ pub(crate) fn run_targets(
     finish(name, results, warnings, meta)
 }
 
+/// A `database_stale` warning for every used database built longer than `max_age` ago.
+fn stale_warnings(databases: &[DatabaseInfo], max_age: Option<Duration>) -> Vec<ErrorBody> {
+    let Some(max_age) = max_age else {
+        return Vec::new();
+    };
+    let now = SystemTime::now();
+    databases
+        .iter()
+        .filter(|d| d.used && d.build_epoch > 0)
+        .filter_map(|d| {
+            let built = UNIX_EPOCH + Duration::from_secs(d.build_epoch);
+            let age = now.duration_since(built).ok().filter(|age| *age > max_age)?;
+            Some(ErrorBody::warning(
+                "database_stale",
+                format!(
+                    "{} ({}) was built {} days ago, on {}, longer ago than {} days: its geolocation may be out of date; update it (geoipupdate)",
+                    d.file,
+                    d.database_type,
+                    age.as_secs() / 86_400,
+                    humantime::format_rfc3339_seconds(built),
+                    max_age.as_secs() / 86_400
+                ),
+            ))
+        })
+        .collect()
+}
+
 /// Looks up and assembles `pending` (index, address) on every core, in order.
 fn lookup_in_parallel(
     backend: &dyn Backend,
     pending: &[(usize, IpAddr)],
     deadline: Deadline,
     locale: &str,
+    progress: Option<&dyn Progress>,
 ) -> Vec<(IpResult, Vec<(usize, IpNet)>)> {
+    /// Lookups between two progress reports.
+    const STEP: usize = 1024;
+    let done = AtomicUsize::new(0);
+    if let Some(p) = progress {
+        p.start(pending.len());
+    }
     let one = |&(_, ip): &(usize, IpAddr)| {
+        if let Some(p) = progress {
+            if done.fetch_add(1, Ordering::Relaxed) % STEP == STEP - 1 {
+                p.advance(STEP);
+            }
+        }
         if let Err(e) = deadline.check() {
             return (failed_result(ip.to_string(), &e), Vec::new());
         }
@@ -374,18 +572,24 @@ fn lookup_in_parallel(
             None => assemble(backend, ip, backend.lookup(ip), locale),
         }
     };
-    parallel::map(pending, parallel::PARALLEL_FROM, one)
+    let answered = parallel::map(pending, parallel::PARALLEL_FROM, one);
+    if let Some(p) = progress {
+        p.finish();
+    }
+    answered
 }
 
-fn open_backend(config: &Config) -> Result<(Box<dyn Backend>, Vec<String>), Error> {
+fn open_backend(
+    session: &Session,
+    config: &Config,
+) -> Result<(Arc<dyn Backend>, Vec<String>), Error> {
     match config.source {
         Source::DbFile => {
-            let (backend, warnings) =
-                MmdbBackend::open(&config.databases, config.context, config.locale)?;
-            Ok((Box::new(backend), warnings))
+            let (backend, warnings) = session.databases(config)?;
+            Ok((backend, warnings))
         }
         Source::WebApi => Ok((
-            Box::new(WebBackend::open(&config.web, config.context)?),
+            Arc::new(WebBackend::open(&config.web, config.context)?),
             Vec::new(),
         )),
     }

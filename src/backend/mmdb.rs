@@ -306,6 +306,39 @@ impl MmdbBackend {
 }
 
 impl MmdbBackend {
+    /// The networks with a record inside `net` (at most `limit`; `true` when there were more),
+    /// from the first database that answers the context: the networks its search tree stores,
+    /// whose first addresses the other databases are then asked about.
+    pub fn networks_within(&self, net: IpNet, limit: usize) -> Result<(Vec<IpNet>, bool), Error> {
+        let Some(db) = self.databases.iter().find(|d| d.rows.is_some()) else {
+            return Ok((Vec::new(), false));
+        };
+        if db.ipv4_only && net.addr().is_ipv6() {
+            return Ok((Vec::new(), false));
+        }
+        let invalid = |e: &dyn std::fmt::Display| Error::DbInvalid {
+            path: db.path.clone(),
+            reason: e.to_string(),
+        };
+        let cidr = net
+            .to_string()
+            .parse()
+            .map_err(|e| Error::Internal(format!("network {net}: {e}")))?;
+        let mut found = Vec::new();
+        for item in db
+            .reader
+            .within(cidr, maxminddb::WithinOptions::default())
+            .map_err(|e| invalid(&e))?
+        {
+            let item = item.map_err(|e| invalid(&e))?;
+            if found.len() == limit {
+                return Ok((found, true));
+            }
+            found.push(Self::network_of(&item, db)?);
+        }
+        Ok((found, false))
+    }
+
     /// Forgets the records cached so far, as a new action would start (for benchmarks that
     /// measure many actions on one open database).
     pub fn forget_records(&self) {
@@ -494,6 +527,71 @@ enum OpenError {
     Io(std::io::Error),
     NotAFile,
     Format(MaxMindDbError),
+}
+
+/// What a database file says of itself (`db info`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Facts {
+    /// The file as named.
+    pub file: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// `database_type`, e.g. `GeoIP2-City`.
+    pub database_type: String,
+    /// `build_epoch`: when it was built, in seconds since 1970.
+    pub build_epoch: u64,
+    /// The build time, RFC 3339.
+    pub build_date: String,
+    /// Whole days since the build.
+    pub age_days: u64,
+    /// 4 or 6.
+    pub ip_version: u16,
+    /// Bits per search-tree record: 24, 28 or 32.
+    pub record_size: u16,
+    /// Nodes in the search tree.
+    pub node_count: u32,
+    /// MaxMind DB format version, `major.minor`.
+    pub binary_format: String,
+    /// The locales names are given in.
+    pub languages: Vec<String>,
+    /// The description, by language.
+    pub description: std::collections::BTreeMap<String, String>,
+}
+
+/// Reads the metadata of the database at `path`.
+pub fn facts(path: &Path) -> Result<Facts, Error> {
+    let (reader, bytes) = open_reader(path, false).map_err(|e| db_error(path, e))?;
+    let m = reader.metadata();
+    let built = std::time::UNIX_EPOCH + std::time::Duration::from_secs(m.build_epoch);
+    Ok(Facts {
+        file: path.display().to_string(),
+        size: bytes.as_ref().len() as u64,
+        database_type: m.database_type.clone(),
+        build_epoch: m.build_epoch,
+        build_date: humantime::format_rfc3339_seconds(built).to_string(),
+        age_days: std::time::SystemTime::now()
+            .duration_since(built)
+            .map_or(0, |d| d.as_secs() / 86_400),
+        ip_version: m.ip_version,
+        record_size: m.record_size,
+        node_count: m.node_count,
+        binary_format: format!(
+            "{}.{}",
+            m.binary_format_major_version, m.binary_format_minor_version
+        ),
+        languages: m.languages.clone(),
+        description: m.description.clone(),
+    })
+}
+
+/// Walks the whole search tree and data section of the database at `path` (`db verify`);
+/// corruption is [`Error::DbInvalid`].
+pub fn verify(path: &Path) -> Result<(), Error> {
+    let (reader, _) = open_reader(path, false).map_err(|e| db_error(path, e))?;
+    reader.verify().map_err(|e| Error::DbInvalid {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn db_error(file: &Path, e: OpenError) -> Error {

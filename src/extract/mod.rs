@@ -29,6 +29,12 @@ pub struct Extracted {
     pub ip: IpAddr,
     /// The network, when the text wrote the address as a CIDR (`10.0.0.0/8`).
     pub network: Option<IpNet>,
+    /// Where the address is written: byte offsets of its first byte and of the byte after it
+    /// (a CIDR suffix or port included), in the text scanned — for [`scan_reader`], in the
+    /// stream as decoded (UTF-16 counts one byte a character).
+    pub start: usize,
+    /// See `start`.
+    pub end: usize,
 }
 
 /// The longest token that can still be an address (a fully written IPv6 address with an
@@ -182,8 +188,12 @@ fn candidate(
         }
     }
     if tok.len() < len {
-        // Trailing punctuation was dropped: it is not glue.
-        emit_checked(text, start, found, emit);
+        // Trailing punctuation was dropped: it is not glue, nor part of what was written.
+        let mut written_end = end;
+        for _ in tok.len()..len {
+            written_end = before_char(text, start, written_end);
+        }
+        emit_checked(text, start, written_end, found, emit);
         return end;
     }
     finish(text, start, end, found, emit)
@@ -207,19 +217,40 @@ fn finish(
     emit: &mut dyn FnMut(Extracted),
 ) -> usize {
     if !text.get(end).is_some_and(|b| b.is_ascii_alphanumeric()) {
-        emit_checked(text, start, found, emit);
+        emit_checked(text, start, end, found, emit);
     }
     end
 }
 
-/// Emits `found` unless the text names it an OID.
-fn emit_checked(text: &[u8], start: usize, found: Extracted, emit: &mut dyn FnMut(Extracted)) {
+/// Where the token character that ends at `end` starts: one byte back, or back over a
+/// defanged separator (`[.]`, `(dot)`).
+fn before_char(text: &[u8], start: usize, end: usize) -> usize {
+    if matches!(text.get(end.wrapping_sub(1)), Some(b']' | b')' | b'}')) {
+        for len in [3, 5] {
+            if end >= start + len && defang_at(text, end - len).is_some_and(|(l, _)| l == len) {
+                return end - len;
+            }
+        }
+    }
+    end.saturating_sub(1).max(start)
+}
+
+/// Emits `found`, written at `text[start..end]`, unless the text names it an OID.
+fn emit_checked(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    mut found: Extracted,
+    emit: &mut dyn FnMut(Extracted),
+) {
     if found.ip.is_ipv4() {
         let before = &text[start.saturating_sub(LOOK_BEHIND - 4)..start];
         if before.windows(3).any(|w| w.eq_ignore_ascii_case(b"oid")) {
             return;
         }
     }
+    found.start = start;
+    found.end = end;
     emit(found);
 }
 
@@ -237,6 +268,8 @@ fn parse_token(tok: &[u8], colons: bool) -> Option<Extracted> {
                     return Some(Extracted {
                         ip: IpAddr::V4(v4),
                         network: None,
+                        start: 0,
+                        end: 0,
                     });
                 }
             }
@@ -258,6 +291,8 @@ fn parse_token(tok: &[u8], colons: bool) -> Option<Extracted> {
     Some(Extracted {
         ip: canonical(ip),
         network: None,
+        start: 0,
+        end: 0,
     })
 }
 
@@ -366,14 +401,105 @@ const LOOK_BEHIND: usize = 16;
 
 /// Streams `reader` through [`scan`] in chunks; refuses more than `limit` bytes.
 ///
-/// Returns the number of bytes read.
+/// Returns the number of bytes read. Offsets in what is found count from the stream's start.
 pub fn scan_reader(
-    mut reader: impl Read,
+    reader: impl Read,
     limit: u64,
     emit: &mut dyn FnMut(Extracted),
 ) -> Result<u64, ScanError> {
+    scan_stream(
+        reader,
+        limit,
+        &mut |mut found, _, base| {
+            found.start += base;
+            found.end += base;
+            emit(found);
+        },
+        &mut |_, _| {},
+    )
+}
+
+/// Where an address was found, for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The line, from 1.
+    pub line: u64,
+    /// The column, from 1, in bytes of the line (characters for UTF-16).
+    pub column: u64,
+    /// The address as written (defanged forms, CIDR suffix or port included).
+    pub written: String,
+}
+
+/// [`scan_reader`], telling where each address is written.
+pub fn scan_reader_located(
+    reader: impl Read,
+    limit: u64,
+    emit: &mut dyn FnMut(Extracted, Location),
+) -> Result<u64, ScanError> {
+    let lines = std::cell::RefCell::new(Lines {
+        counted: 0,
+        line: 1,
+        line_start: 0,
+    });
+    scan_stream(
+        reader,
+        limit,
+        &mut |mut found, text, base| {
+            let mut lines = lines.borrow_mut();
+            lines.advance(text, base, base + found.start);
+            let location = Location {
+                line: lines.line,
+                column: (base + found.start - lines.line_start) as u64 + 1,
+                written: String::from_utf8_lossy(&text[found.start..found.end]).into_owned(),
+            };
+            found.start += base;
+            found.end += base;
+            emit(found, location);
+        },
+        &mut |text, base| lines.borrow_mut().advance(text, base, base + text.len()),
+    )
+}
+
+/// Counts lines as the stream goes by.
+struct Lines {
+    /// The newlines before this offset of the stream are counted.
+    counted: usize,
+    /// The line at `counted`, from 1.
+    line: u64,
+    /// Where that line starts in the stream.
+    line_start: usize,
+}
+
+impl Lines {
+    /// Counts the newlines of `text` (which starts at offset `base`) before offset `upto`.
+    fn advance(&mut self, text: &[u8], base: usize, upto: usize) {
+        if upto <= self.counted {
+            return;
+        }
+        let from = self.counted.max(base) - base;
+        for (i, _) in text[from..upto - base]
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+        {
+            self.line += 1;
+            self.line_start = base + from + i + 1;
+        }
+        self.counted = upto;
+    }
+}
+
+/// The streaming loop: `found` gets each address with offsets in `text`, which starts at
+/// `base` in the stream; `dropping` gets the text about to be dropped from the buffer.
+fn scan_stream(
+    mut reader: impl Read,
+    limit: u64,
+    found: &mut dyn FnMut(Extracted, &[u8], usize),
+    dropping: &mut dyn FnMut(&[u8], usize),
+) -> Result<u64, ScanError> {
     let mut raw = vec![0u8; CHUNK];
     let mut text: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+    let mut base = 0usize;
     let mut total: u64 = 0;
     let mut resume = 0;
     let mut search_from = 0;
@@ -397,7 +523,7 @@ pub fn scan_reader(
             }
         }
         if got == 0 {
-            scan_from(&text, resume, emit);
+            scan_from(&text, resume, &mut |e| found(e, &text, base));
             return Ok(total);
         }
         // Cut after the last boundary of the new bytes; with none, carry everything (a run
@@ -407,10 +533,12 @@ pub fn scan_reader(
             continue;
         };
         let cut = search_from + p + 1;
-        scan_from(&text[..cut], resume, emit);
+        scan_from(&text[..cut], resume, &mut |e| found(e, &text, base));
         // Keep a few bytes before the cut as look-behind context for the next chunk.
         let keep_from = cut.saturating_sub(LOOK_BEHIND);
+        dropping(&text[..keep_from], base);
         text.drain(..keep_from);
+        base += keep_from;
         resume = cut - keep_from;
         search_from = resume;
     }

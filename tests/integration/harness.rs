@@ -56,9 +56,13 @@ impl Run {
         codes(&self.json["errors"])
     }
 
-    /// The codes of the warnings.
+    /// The codes of the warnings, but `database_stale`: the fixtures and MaxMind's test
+    /// databases are older than the default 30 days, so nearly every run warns of it
+    /// (tests/integration/cli.rs tests that warning on its own).
     pub fn warning_codes(&self) -> Vec<String> {
-        codes(&self.json["warnings"])
+        let mut all = codes(&self.json["warnings"]);
+        all.retain(|c| c != "database_stale");
+        all
     }
 }
 
@@ -78,6 +82,10 @@ pub fn run_in(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> 
     cmd.args(args)
         .current_dir(cwd)
         .env_remove("MAXMIND_DB_DIR")
+        .env_remove("MAXMIND_ACCOUNT_ID")
+        .env_remove("MAXMIND_LICENSE_KEY")
+        // No GeoIP.conf of this machine's: each test names its settings.
+        .env("GEOIPUPDATE_CONF_FILE", "")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -140,6 +148,7 @@ pub fn spawn(args: &[&str], stdin: &[u8], stdout: Stdio) -> std::process::Child 
     let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
         .args(args)
         .current_dir(root())
+        .env("GEOIPUPDATE_CONF_FILE", "")
         .stdin(Stdio::piped())
         .stdout(stdout)
         .stderr(Stdio::piped())

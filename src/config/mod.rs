@@ -6,19 +6,30 @@
 //! numbers as strings: an empty string is "not set", and `"true"`/`"false"` are booleans.
 //! Unknown keys are kept and reported as warnings rather than refused.
 
+mod geoip_conf;
+
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use geoip_conf::{ConfError, GeoIpConf};
+
 use crate::error::Error;
+use crate::protocol::ErrorBody;
 
 /// A value that must never be printed: `Debug`, `Display` and `Serialize` show `[redacted]`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Secret(secret.into())
+    }
+
     /// The secret itself, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0
@@ -136,12 +147,61 @@ pub struct RawConfig {
     /// The largest attachment content read, in MiB (default 100).
     #[serde(default, deserialize_with = "lenient_string")]
     pub max_attachment_mib: Option<String>,
+    /// Days after its build a database counts as stale and every response that used it warns
+    /// (default 30; 0 never warns).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub max_database_age_days: Option<String>,
+    /// Database files named on the command line, used as given (not confined to `db_dir`).
+    #[serde(skip)]
+    pub db_paths: Vec<PathBuf>,
     /// Keys this version does not know; reported as warnings.
     #[serde(flatten, skip_serializing)]
     pub unknown: BTreeMap<String, serde::de::IgnoredAny>,
 }
 
 impl RawConfig {
+    /// These settings, with each one left unset taken from `lower` (the next layer of the
+    /// precedence: flags, then the request, then the environment, then `GeoIP.conf`).
+    pub fn or(self, lower: RawConfig) -> RawConfig {
+        fn secret(a: Secret, b: Secret) -> Secret {
+            if a.is_empty() { b } else { a }
+        }
+        let mut unknown = lower.unknown;
+        unknown.extend(self.unknown);
+        RawConfig {
+            source: self.source.or(lower.source),
+            mmdb_filename: match self.mmdb_filename {
+                OneOrMany::None => lower.mmdb_filename,
+                set => set,
+            },
+            db_dir: self.db_dir.or(lower.db_dir),
+            context_type: self.context_type.or(lower.context_type),
+            locale: self.locale.or(lower.locale),
+            account_id: self.account_id.or(lower.account_id),
+            license_key: secret(self.license_key, lower.license_key),
+            edition: self.edition.or(lower.edition),
+            web_api_url: self.web_api_url.or(lower.web_api_url),
+            use_mapbox: self.use_mapbox.or(lower.use_mapbox),
+            mapbox_api_key: secret(self.mapbox_api_key, lower.mapbox_api_key),
+            bypass_proxy: self.bypass_proxy.or(lower.bypass_proxy),
+            timeout_s: self.timeout_s.or(lower.timeout_s),
+            retries: self.retries.or(lower.retries),
+            max_parallel_queries: self.max_parallel_queries.or(lower.max_parallel_queries),
+            max_ips: self.max_ips.or(lower.max_ips),
+            action_timeout_s: self.action_timeout_s.or(lower.action_timeout_s),
+            databases_in_memory: self.databases_in_memory.or(lower.databases_in_memory),
+            attachment_dir: self.attachment_dir.or(lower.attachment_dir),
+            max_attachment_mib: self.max_attachment_mib.or(lower.max_attachment_mib),
+            max_database_age_days: self.max_database_age_days.or(lower.max_database_age_days),
+            db_paths: if self.db_paths.is_empty() {
+                lower.db_paths
+            } else {
+                self.db_paths
+            },
+            unknown,
+        }
+    }
+
     /// The names of all configuration keys this version knows, sorted.
     pub fn keys() -> Vec<String> {
         match serde_json::to_value(RawConfig::default()) {
@@ -372,6 +432,8 @@ pub struct Config {
     pub deadline: std::time::Instant,
     /// The action's time limit, in seconds (for messages).
     pub action_timeout_s: u64,
+    /// A database built longer ago than this is stale (`None`: never).
+    pub max_database_age: Option<Duration>,
 }
 
 /// Default of `max_ips`.
@@ -382,43 +444,146 @@ pub const DEFAULT_ACTION_TIMEOUT_S: u64 = 600;
 /// Default of `max_attachment_mib`.
 pub const DEFAULT_MAX_ATTACHMENT_MIB: u64 = 100;
 
-/// What the environment contributes to the configuration.
+/// Default of `max_database_age_days`.
+pub const DEFAULT_MAX_DATABASE_AGE_DAYS: u64 = 30;
+
+/// What the process's surroundings contribute to the configuration, below the request's own
+/// settings: environment variables, then MaxMind's `GeoIP.conf`.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     /// `MAXMIND_DB_DIR`.
     pub db_dir: Option<PathBuf>,
     /// `MAXMIND_ATTACHMENT_DIR`.
     pub attachment_dir: Option<PathBuf>,
+    /// `MAXMIND_ACCOUNT_ID`.
+    pub account_id: Option<String>,
+    /// `MAXMIND_LICENSE_KEY`.
+    pub license_key: Secret,
+    /// `GeoIP.conf`, if one was found.
+    pub geoip_conf: ConfFile,
+}
+
+/// The `GeoIP.conf` a process found.
+#[derive(Debug, Clone, Default)]
+pub enum ConfFile {
+    /// None named and none in the default places.
+    #[default]
+    None,
+    /// Read.
+    Read(GeoIpConf),
+    /// Found but unusable: an error when it was named (flag or env), a warning when it was
+    /// only found in a default place.
+    Broken {
+        /// Whether the analyst named it.
+        named: bool,
+        /// Why it cannot be used.
+        reason: String,
+    },
 }
 
 impl Environment {
-    /// Reads the process environment.
-    pub fn from_process() -> Self {
-        let var = |name: &str| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
+    /// Reads the process environment and `GeoIP.conf`: `conf` (the `--geoip-conf` flag), else
+    /// env `GEOIPUPDATE_CONF_FILE`, else the first of the default places that exists.
+    pub fn from_process(conf: Option<&Path>) -> Self {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let named = conf
+            .map(Path::to_owned)
+            .or_else(|| std::env::var_os("GEOIPUPDATE_CONF_FILE").map(PathBuf::from));
+        let geoip_conf = match GeoIpConf::locate(named.as_deref()) {
+            None => ConfFile::None,
+            Some(path) => match GeoIpConf::read(&path) {
+                Ok(c) => ConfFile::Read(c),
+                Err(e) => ConfFile::Broken {
+                    named: named.is_some(),
+                    reason: e.to_string(),
+                },
+            },
         };
         Environment {
-            db_dir: var("MAXMIND_DB_DIR"),
-            attachment_dir: var("MAXMIND_ATTACHMENT_DIR"),
+            db_dir: var("MAXMIND_DB_DIR").map(PathBuf::from),
+            attachment_dir: var("MAXMIND_ATTACHMENT_DIR").map(PathBuf::from),
+            account_id: var("MAXMIND_ACCOUNT_ID").map(|v| v.to_string_lossy().trim().to_owned()),
+            license_key: Secret(
+                var("MAXMIND_LICENSE_KEY")
+                    .map(|v| v.to_string_lossy().trim().to_owned())
+                    .unwrap_or_default(),
+            ),
+            geoip_conf,
         }
+    }
+
+    /// The environment's settings as a configuration layer (`GeoIP.conf` below the variables).
+    fn layer(&self) -> Result<(RawConfig, Vec<ErrorBody>), Error> {
+        let mut warnings = Vec::new();
+        let conf = match &self.geoip_conf {
+            ConfFile::None => RawConfig::default(),
+            ConfFile::Read(c) => RawConfig {
+                account_id: c.account_id.clone(),
+                license_key: c.license_key.clone(),
+                db_dir: c
+                    .database_directory
+                    .as_ref()
+                    .map(|d| d.to_string_lossy().into_owned()),
+                mmdb_filename: match c.database_files() {
+                    files if files.is_empty() => OneOrMany::None,
+                    files => OneOrMany::Many(files),
+                },
+                ..RawConfig::default()
+            },
+            ConfFile::Broken {
+                named: true,
+                reason,
+            } => {
+                return Err(invalid("geoip_conf", reason.clone()));
+            }
+            ConfFile::Broken {
+                named: false,
+                reason,
+            } => {
+                warnings.push(ErrorBody::warning(
+                    "geoip_conf_ignored",
+                    format!("GeoIP.conf was ignored: {reason}"),
+                ));
+                RawConfig::default()
+            }
+        };
+        let vars = RawConfig {
+            account_id: self.account_id.clone(),
+            license_key: self.license_key.clone(),
+            db_dir: self
+                .db_dir
+                .as_ref()
+                .map(|d| d.to_string_lossy().into_owned()),
+            attachment_dir: self
+                .attachment_dir
+                .as_ref()
+                .map(|d| d.to_string_lossy().into_owned()),
+            ..RawConfig::default()
+        };
+        Ok((vars.or(conf), warnings))
     }
 }
 
 impl Config {
-    /// Validates `raw` and applies defaults; unknown keys come back as warnings.
-    pub fn resolve(raw: RawConfig, env: &Environment) -> Result<(Config, Vec<String>), Error> {
-        let warnings = raw
+    /// Validates `raw` over the settings of `env` and applies defaults; unknown keys come back
+    /// as warnings.
+    pub fn resolve(raw: RawConfig, env: &Environment) -> Result<(Config, Vec<ErrorBody>), Error> {
+        let mut warnings: Vec<ErrorBody> = raw
             .unknown
             .keys()
             .map(|k| {
-                format!(
-                    "config key {:?} is not known to this version and was ignored",
-                    crate::error::shorten(k)
+                ErrorBody::warning(
+                    "unknown_config_key",
+                    format!(
+                        "config key {:?} is not known to this version and was ignored",
+                        crate::error::shorten(k)
+                    ),
                 )
             })
             .collect();
+        let (lower, env_warnings) = env.layer()?;
+        warnings.extend(env_warnings);
+        let raw = raw.or(lower);
 
         let source = match raw
             .source
@@ -524,10 +689,30 @@ impl Config {
             64,
         )? as usize;
 
-        let files = raw.mmdb_filename.into_vec();
-        for name in &files {
-            check_file_name(name)?;
-        }
+        let max_age_days = match raw.max_database_age_days.as_deref() {
+            None => DEFAULT_MAX_DATABASE_AGE_DAYS,
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|&d| d <= 36_500)
+                .ok_or_else(|| {
+                    invalid(
+                        "max_database_age_days",
+                        format!("{s:?} is not a whole number of days between 0 and 36500"),
+                    )
+                })?,
+        };
+
+        let named_paths = !raw.db_paths.is_empty();
+        let files: Vec<PathBuf> = if named_paths {
+            raw.db_paths
+        } else {
+            let names = raw.mmdb_filename.into_vec();
+            for name in &names {
+                check_file_name(name)?;
+            }
+            names.into_iter().map(PathBuf::from).collect()
+        };
         if source == Source::DbFile && files.is_empty() {
             return Err(invalid(
                 "mmdb_filename",
@@ -569,21 +754,19 @@ impl Config {
         let attachment_dir = raw
             .attachment_dir
             .map(PathBuf::from)
-            .or_else(|| env.attachment_dir.clone())
             .unwrap_or_else(|| PathBuf::from("."));
 
         let root = raw
             .db_dir
             .map(PathBuf::from)
-            .or_else(|| env.db_dir.clone())
             .unwrap_or_else(|| PathBuf::from("."));
 
         let config = Config {
             source,
             databases: DbFiles {
                 in_memory: raw.databases_in_memory.unwrap_or(false),
-                root: Some(root),
-                files: files.into_iter().map(PathBuf::from).collect(),
+                root: (!named_paths).then_some(root),
+                files,
             },
             context,
             locale,
@@ -604,6 +787,8 @@ impl Config {
             max_ips,
             deadline: std::time::Instant::now() + std::time::Duration::from_secs(action_timeout_s),
             action_timeout_s,
+            max_database_age: (max_age_days > 0)
+                .then(|| Duration::from_secs(max_age_days * 86_400)),
         };
         Ok((config, warnings))
     }
@@ -681,6 +866,7 @@ mod tests {
     fn resolve(json: serde_json::Value) -> Result<(Config, Vec<String>), Error> {
         let raw: RawConfig = serde_json::from_value(json).expect("raw config parses");
         Config::resolve(raw, &Environment::default())
+            .map(|(c, w)| (c, w.into_iter().map(|w| w.message).collect()))
     }
 
     #[test]
@@ -819,6 +1005,7 @@ mod tests {
             "max_ips",
             "action_timeout_s",
             "databases_in_memory",
+            "max_database_age_days",
         ];
         expected.sort();
         assert_eq!(keys, expected);

@@ -1,0 +1,100 @@
+//! `bulk FILE|-`: Lookup All Related IPs on a file, as the platform runs it on an attachment.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::Exit;
+use crate::app;
+use crate::cli::{BulkArgs, Format};
+use crate::error::Error;
+use crate::protocol::{Request, Response};
+
+const ACTION: &str = "lookup_all_related_ips";
+
+/// Runs `bulk`.
+pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
+    let mut source = super::flags(&args.source);
+    source.max_attachment_mib = args.max_mib.map(|m| m.to_string());
+    let session = super::session(&args.source, conf).with_flags(source);
+    let stdin = args.input.as_os_str() == "-";
+    let name = if stdin {
+        "stdin".to_owned()
+    } else {
+        args.input.display().to_string()
+    };
+    let request: Request = match serde_json::from_value(json!({
+        "action": ACTION,
+        "object": {"type": "attachment", "name": name},
+        "params": {"apply_results_to_description": args.description.is_some()},
+    })) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = Error::Internal(format!("the bulk request: {e}"));
+            return super::finish(&super::failed(ACTION, &e), &args.output, pretty);
+        }
+    };
+    let mut reader: Box<dyn Read> = if stdin {
+        Box::new(io::stdin().lock())
+    } else {
+        match std::fs::File::open(&args.input) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                let e =
+                    Error::AttachmentUnreadable(format!("{name}: {}", crate::paths::io_reason(&e)));
+                return super::finish(&super::failed(ACTION, &e), &args.output, pretty);
+            }
+        }
+    };
+    let response = app::run_parsed(&session, &request, Some(&mut *reader));
+    if let Some(out) = &args.description {
+        match &response.description {
+            Some(html) => {
+                if let Err(e) = std::fs::write(out, html) {
+                    eprintln!(
+                        "maxmind-geolocate: cannot write the description to {}: {e}",
+                        out.display()
+                    );
+                    super::finish(&response, &args.output, pretty);
+                    return Exit::Failure;
+                }
+            }
+            None => eprintln!("maxmind-geolocate: no description was written: the action failed"),
+        }
+    }
+    let exit = super::finish(&response, &args.output, pretty);
+    if args.output.format != Format::Json {
+        summary(&response);
+    }
+    exit
+}
+
+/// The counts, on stderr, when stdout holds only the rows.
+fn summary(response: &Response) {
+    let Some(s) = &response.summary else {
+        return;
+    };
+    let mut err = io::stderr().lock();
+    let top = |items: Vec<String>| items.into_iter().take(5).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(
+        err,
+        "maxmind-geolocate: {} IPs: {} located, {} not found, {} reserved, {} failed",
+        s.found, s.located, s.not_found, s.reserved, s.failed
+    );
+    if !s.by_country.is_empty() {
+        let countries = s
+            .by_country
+            .iter()
+            .map(|c| format!("{} {}", c.code, c.count));
+        let _ = writeln!(
+            err,
+            "maxmind-geolocate: top countries: {}",
+            top(countries.collect())
+        );
+    }
+    if !s.by_asn.is_empty() {
+        let asns = s.by_asn.iter().map(|a| format!("AS{} {}", a.asn, a.count));
+        let _ = writeln!(err, "maxmind-geolocate: top ASNs: {}", top(asns.collect()));
+    }
+}

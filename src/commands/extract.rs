@@ -1,0 +1,65 @@
+//! `extract FILE|-`: the addresses a file holds, as Lookup All Related IPs finds them.
+
+use std::collections::HashSet;
+use std::io::{self, Read, Write};
+
+use crate::Exit;
+use crate::cli::ExtractArgs;
+use crate::extract::{self, Extracted, Location, ScanError};
+
+/// Runs `extract`: each distinct address once, in order of first appearance; with
+/// `--with-source` every occurrence as `IP<TAB>LINE:COLUMN<TAB>as written`.
+pub fn run(args: &ExtractArgs) -> Exit {
+    let reader: Box<dyn Read> = if args.input == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        match std::fs::File::open(&args.input) {
+            Ok(file) => Box::new(file),
+            Err(e) => return failed(args, &ScanError::Io(e)),
+        }
+    };
+    let limit = args.max_mib.saturating_mul(1 << 20);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut write_error = None;
+    let mut line = String::with_capacity(96);
+    let mut seen = HashSet::new();
+    let mut write = |line: &str| {
+        if write_error.is_none() {
+            if let Err(e) = out.write_all(line.as_bytes()) {
+                write_error = Some(e);
+            }
+        }
+    };
+    let scanned = if args.with_source {
+        extract::scan_reader_located(reader, limit, &mut |found: Extracted, at: Location| {
+            line.clear();
+            extract::write_ip(&mut line, found.ip);
+            let written = at.written.replace(['\t', '\n', '\r'], " ");
+            line.push_str(&format!("\t{}:{}\t{written}\n", at.line, at.column));
+            write(&line);
+        })
+    } else {
+        extract::scan_reader(reader, limit, &mut |found: Extracted| {
+            if seen.insert(found.ip) {
+                line.clear();
+                extract::write_ip(&mut line, found.ip);
+                line.push('\n');
+                write(&line);
+            }
+        })
+    };
+    let flushed = out.flush();
+    match (scanned, write_error.or(flushed.err())) {
+        (Ok(_), None) => Exit::Success,
+        (Err(e), _) => failed(args, &e),
+        (_, Some(e)) => {
+            eprintln!("maxmind-geolocate: cannot write the addresses: {e}");
+            Exit::Failure
+        }
+    }
+}
+
+fn failed(args: &ExtractArgs, e: &ScanError) -> Exit {
+    eprintln!("maxmind-geolocate: {}: {e}", args.input);
+    Exit::Failure
+}

@@ -1,0 +1,185 @@
+//! The commands: plugin mode and the analyst's command line. Each reads its arguments, files
+//! and stdin, runs the same core as the platform's actions ([`crate::app`]) and prints the
+//! outcome; this is the only module that writes to stdout and stderr.
+
+mod bulk;
+mod db;
+mod extract;
+mod lookup;
+mod plugin;
+mod progress;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+use clap::CommandFactory;
+
+use crate::Exit;
+use crate::app::Session;
+use crate::cli::{Cli, Command, Format, OutputArgs, SourceArgs};
+use crate::config::{OneOrMany, RawConfig, Secret};
+use crate::error::Error;
+use crate::output;
+use crate::protocol::{Response, Status};
+
+/// Runs the command `cli` names.
+pub fn dispatch(cli: Cli) -> Exit {
+    let conf = cli.geoip_conf.as_deref();
+    match cli.command {
+        None => plugin::run(&SourceArgs::default(), conf, cli.pretty),
+        Some(Command::Run(args)) if args.ndjson => plugin::run_ndjson(&args.source, conf),
+        Some(Command::Run(args)) => plugin::run(&args.source, conf, cli.pretty),
+        Some(Command::Lookup(args)) => lookup::run(args, conf, cli.pretty),
+        Some(Command::Bulk(args)) => bulk::run(args, conf, cli.pretty),
+        Some(Command::Extract(args)) => extract::run(&args),
+        Some(Command::Db(command)) => db::run(command),
+        Some(Command::Completions(args)) => {
+            let mut cmd = Cli::command();
+            let mut out = io::stdout().lock();
+            clap_complete::generate(args.shell, &mut cmd, "maxmind-geolocate", &mut out);
+            flushed(out.flush())
+        }
+        Some(Command::Man) => {
+            let mut out = io::stdout().lock();
+            let written = clap_mangen::Man::new(Cli::command()).render(&mut out);
+            flushed(written.and_then(|()| out.flush()))
+        }
+    }
+}
+
+/// Exit 0, or 1 with a message when the output could not be written.
+fn flushed(written: io::Result<()>) -> Exit {
+    match written {
+        Ok(()) => Exit::Success,
+        Err(e) => {
+            eprintln!("maxmind-geolocate: cannot write the output: {e}");
+            Exit::Failure
+        }
+    }
+}
+
+/// The session of a command: the environment, `GeoIP.conf` and the flags, with a progress bar
+/// when stderr is a terminal.
+fn session(source: &SourceArgs, conf: Option<&Path>) -> Session {
+    let env = crate::config::Environment::from_process(conf);
+    let session = Session::new(env).with_flags(flags(source));
+    if io::stderr().is_terminal() {
+        session.with_progress(Box::new(progress::Bar::default()))
+    } else {
+        session
+    }
+}
+
+/// The flags as the top layer of the configuration.
+fn flags(source: &SourceArgs) -> RawConfig {
+    let text = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    RawConfig {
+        source: source.web.then(|| "web_api".to_owned()),
+        db_paths: source.databases.clone(),
+        db_dir: text(&source.db_dir),
+        account_id: source.account_id.clone(),
+        license_key: Secret::new(source.license_key.clone().unwrap_or_default()),
+        edition: source.edition.map(|e| {
+            match e {
+                crate::cli::EditionArg::Geoip2 => "geoip2",
+                crate::cli::EditionArg::Geolite2 => "geolite2",
+            }
+            .to_owned()
+        }),
+        web_api_url: source.web_url.clone(),
+        context_type: source.context.map(|c| c.as_str().to_owned()),
+        locale: source.locale.clone(),
+        max_database_age_days: source.max_db_age.map(|d| d.to_string()),
+        mmdb_filename: OneOrMany::None,
+        ..RawConfig::default()
+    }
+}
+
+/// Most errors listed on stderr; the response has them all.
+const STDERR_ERRORS: usize = 10;
+
+/// Prints `response` as asked, its warnings and errors on stderr, and picks the exit code:
+/// 0 for success and partial (partial also warns), 1 for a failed action.
+fn finish(response: &Response, output: &OutputArgs, pretty: bool) -> Exit {
+    let written = if output.format == Format::Table {
+        let mut out = anstream::stdout().lock();
+        output::write(response, output.format, &output.field, pretty, &mut out)
+            .and_then(|()| out.flush())
+    } else {
+        let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        output::write(response, output.format, &output.field, pretty, &mut out)
+            .and_then(|()| out.flush())
+    };
+    if let Err(e) = written {
+        eprintln!("maxmind-geolocate: cannot write the output: {e}");
+        return Exit::Failure;
+    }
+    report(response);
+    exit_code(response)
+}
+
+/// Warnings, the first errors and a partial outcome, on stderr for the analyst.
+fn report(response: &Response) {
+    let mut err = anstream::stderr().lock();
+    let yellow = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Yellow.into()));
+    let red = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Red.into()));
+    for w in &response.warnings {
+        let _ = writeln!(
+            err,
+            "maxmind-geolocate: {yellow}warning{yellow:#}: {} [{}]",
+            w.message, w.code
+        );
+    }
+    for e in response.errors.iter().take(STDERR_ERRORS) {
+        let _ = writeln!(
+            err,
+            "maxmind-geolocate: {red}error{red:#}: {} [{}]",
+            e.message, e.code
+        );
+    }
+    if response.errors.len() > STDERR_ERRORS {
+        let _ = writeln!(
+            err,
+            "maxmind-geolocate: … and {} more errors (all are in the response)",
+            response.errors.len() - STDERR_ERRORS
+        );
+    }
+    if response.status == Status::Partial {
+        let failed = response
+            .results
+            .iter()
+            .filter(|r| r.error.as_ref().is_some_and(|e| !e.is_answer))
+            .count();
+        let _ = writeln!(
+            err,
+            "maxmind-geolocate: {yellow}warning{yellow:#}: partial result: {failed} of {} IPs failed [partial]",
+            response.results.len()
+        );
+    }
+}
+
+fn exit_code(response: &Response) -> Exit {
+    match response.status {
+        Status::Success | Status::Partial => Exit::Success,
+        Status::Error => Exit::Failure,
+    }
+}
+
+/// Writes a response as one JSON document (plugin mode) and picks the exit code.
+pub fn write_response(response: &Response, pretty: bool) -> Exit {
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let written = output::write_json(response, pretty, &mut out).and_then(|()| out.flush());
+    if let Err(e) = written {
+        eprintln!("maxmind-geolocate: cannot write the response: {e}");
+        return Exit::Failure;
+    }
+    if response.status == Status::Partial {
+        eprintln!("maxmind-geolocate: warning: partial result; see errors in the response");
+    }
+    exit_code(response)
+}
+
+/// A response for an error met before any action ran.
+fn failed(action: &str, e: &Error) -> Response {
+    Response::failed(Some(action.to_owned()), e, Vec::new())
+}

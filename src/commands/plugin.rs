@@ -1,0 +1,125 @@
+//! Plugin mode: one JSON request on stdin and one JSON response on stdout, or with `--ndjson`
+//! one request per line and one response per line for the whole stream.
+
+use std::io::{self, BufRead, Read, Write};
+use std::path::Path;
+
+use crate::Exit;
+use crate::app::{self, Session};
+use crate::cli::SourceArgs;
+use crate::config::Environment;
+use crate::error::Error;
+use crate::protocol::{Response, Status};
+
+/// Default of env `MAXMIND_GEOLOCATE_MAX_REQUEST_MIB`: the largest request read from stdin
+/// (for `--ndjson`, the largest line).
+pub const DEFAULT_MAX_REQUEST_MIB: u64 = 256;
+
+fn request_limit_mib() -> u64 {
+    std::env::var("MAXMIND_GEOLOCATE_MAX_REQUEST_MIB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&m| m > 0)
+        .unwrap_or(DEFAULT_MAX_REQUEST_MIB)
+}
+
+fn plugin_session(source: &SourceArgs, conf: Option<&Path>) -> Session {
+    Session::new(Environment::from_process(conf)).with_flags(super::flags(source))
+}
+
+/// One request on stdin, one response on stdout.
+pub fn run(source: &SourceArgs, conf: Option<&Path>, pretty: bool) -> Exit {
+    super::write_response(&respond(source, conf), pretty)
+}
+
+fn respond(source: &SourceArgs, conf: Option<&Path>) -> Response {
+    let limit_mib = request_limit_mib();
+    let limit = limit_mib.saturating_mul(1 << 20);
+    let mut input = Vec::new();
+    if let Err(e) = io::stdin().lock().take(limit + 1).read_to_end(&mut input) {
+        let e = Error::InvalidRequest(format!("stdin cannot be read: {e}"));
+        return Response::failed(None, &e, Vec::new());
+    }
+    if input.len() as u64 > limit {
+        return Response::failed(None, &Error::RequestTooLarge { limit_mib }, Vec::new());
+    }
+    app::run_request(&input, &plugin_session(source, conf))
+}
+
+/// One request per stdin line, one compact response per stdout line, in order; blank lines are
+/// skipped. Database files are opened once for the whole stream. Exit 1 when any action failed.
+pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
+    let session = plugin_session(source, conf);
+    let limit_mib = request_limit_mib();
+    let limit = limit_mib.saturating_mul(1 << 20);
+    let mut input = io::stdin().lock();
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut line = Vec::new();
+    let mut any_failed = false;
+    loop {
+        line.clear();
+        let read = (&mut input).take(limit + 1).read_until(b'\n', &mut line);
+        let response = match read {
+            Ok(0) => break,
+            Err(e) => {
+                let e = Error::InvalidRequest(format!("stdin cannot be read: {e}"));
+                let _ = write_line(&mut out, &Response::failed(None, &e, Vec::new()));
+                any_failed = true;
+                break;
+            }
+            Ok(_) if line.len() as u64 > limit && !line.ends_with(b"\n") => {
+                // Skip the rest of the over-long line, then answer it.
+                let skipped = skip_line(&mut input);
+                let r = Response::failed(None, &Error::RequestTooLarge { limit_mib }, Vec::new());
+                if skipped.is_err() {
+                    let _ = write_line(&mut out, &r);
+                    any_failed = true;
+                    break;
+                }
+                r
+            }
+            Ok(_) if line.iter().all(u8::is_ascii_whitespace) => continue,
+            Ok(_) => app::run_request(&line, &session),
+        };
+        any_failed |= response.status == Status::Error;
+        if let Err(e) = write_line(&mut out, &response) {
+            eprintln!("maxmind-geolocate: cannot write a response: {e}");
+            return Exit::Failure;
+        }
+    }
+    if let Err(e) = out.flush() {
+        eprintln!("maxmind-geolocate: cannot write a response: {e}");
+        return Exit::Failure;
+    }
+    if any_failed {
+        Exit::Failure
+    } else {
+        Exit::Success
+    }
+}
+
+/// Writes one response and a newline, and flushes so a pipeline sees each answer at once.
+fn write_line(out: &mut impl Write, response: &Response) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, response)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+fn skip_line(input: &mut impl BufRead) -> io::Result<()> {
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    }
+}
