@@ -32,7 +32,8 @@ pub struct Cli {
     /// MaxMind's GeoIP.conf to read credentials and the database folder from [default:
     /// env GEOIPUPDATE_CONF_FILE, else /etc/GeoIP.conf, else /usr/local/etc/GeoIP.conf];
     /// an empty value reads none.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH",
+          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub geoip_conf: Option<PathBuf>,
 }
 

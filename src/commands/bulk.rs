@@ -19,10 +19,10 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     source.max_attachment_mib = args.max_mib.map(|m| m.to_string());
     let session = super::session(&args.source, conf).with_flags(source);
     let stdin = args.input.as_os_str() == "-";
-    let name = if stdin {
-        "stdin".to_owned()
-    } else {
-        args.input.display().to_string()
+    // The attachment's name, as the platform gives it: the file's name, not its path.
+    let name = match args.input.file_name() {
+        Some(n) if !stdin => n.to_string_lossy().into_owned(),
+        _ => "stdin".to_owned(),
     };
     let request: Request = match serde_json::from_value(json!({
         "action": ACTION,

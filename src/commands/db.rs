@@ -53,16 +53,9 @@ fn info(files: &[std::path::PathBuf], format: Format) -> Exit {
         return Exit::Failure;
     }
     let mut exit = Exit::Success;
-    for (r, f) in found.iter().zip(files) {
-        if let Err(e) = r {
-            eprintln!(
-                "maxmind-geolocate: {}: {} [{}]",
-                f.display(),
-                e.message,
-                e.code
-            );
-            exit = Exit::Failure;
-        }
+    for e in found.iter().filter_map(|r| r.as_ref().err()) {
+        eprintln!("maxmind-geolocate: {} [{}]", e.message, e.code);
+        exit = Exit::Failure;
     }
     exit
 }
@@ -165,7 +158,7 @@ fn verify(files: &[std::path::PathBuf]) -> Exit {
                 started.elapsed().as_millis()
             ),
             Err(e) => {
-                eprintln!("maxmind-geolocate: {}: {e} [{}]", file.display(), e.code());
+                eprintln!("maxmind-geolocate: {e} [{}]", e.code());
                 exit = Exit::Failure;
             }
         }

@@ -25,6 +25,8 @@ impl Progress for Bar {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message("looking up");
+        // Drawn at once: a short run should still show what it is doing.
+        bar.tick();
         let _ = self.0.set(bar);
     }
 

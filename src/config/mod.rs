@@ -716,7 +716,7 @@ impl Config {
         if source == Source::DbFile && files.is_empty() {
             return Err(invalid(
                 "mmdb_filename",
-                "no database configured; name an uploaded .mmdb file (or a list of them)".into(),
+                "no database configured; name an uploaded .mmdb file (or a list of them), or on the command line give --db FILE (or EditionIDs in GeoIP.conf)".into(),
             ));
         }
         if source == Source::WebApi {

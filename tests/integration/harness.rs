@@ -123,6 +123,56 @@ pub fn run_in(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> 
     }
 }
 
+/// What one run of a command for people gave (any output, not only JSON).
+#[derive(Debug)]
+pub struct Output {
+    /// Exit code.
+    pub code: i32,
+    /// stdout.
+    pub stdout: String,
+    /// stderr.
+    pub stderr: String,
+}
+
+/// Runs the binary with `args` in the project root, as an analyst at a shell would (stdout and
+/// stderr piped, so neither is a terminal), with `env` added; checks no panic and no secret.
+pub fn cli(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"));
+    cmd.args(args)
+        .current_dir(root())
+        .env_remove("MAXMIND_DB_DIR")
+        .env_remove("MAXMIND_ACCOUNT_ID")
+        .env_remove("MAXMIND_LICENSE_KEY")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary starts");
+    {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        let _ = pipe.write_all(stdin);
+    }
+    let out = child.wait_with_output().expect("the binary ends");
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked"),
+        "the binary panicked: {stderr}"
+    );
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+    Output {
+        code: out.status.code().expect("the binary exited, not killed"),
+        stdout,
+        stderr,
+    }
+}
+
 /// Every secret the test suite hands the binary. No output of any run may contain one: the
 /// license keys, a Mapbox secret token, and the password of a proxy URL.
 pub const SECRETS: &[&str] = &[

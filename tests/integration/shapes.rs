@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::harness::fixtures;
 
-fn have(tool: &str) -> bool {
+pub fn have(tool: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()

@@ -1,0 +1,1037 @@
+//! The analyst's command line, through the binary: every command, every output format, and the
+//! precedence of settings (flags > request config > environment > GeoIP.conf).
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::{Value, json};
+
+use crate::fake_maxmind::{ACCOUNT, FakeMaxMind, KEY, Options};
+use crate::harness::{Output, cli, fixtures, maxmind_test_data, root, run_in};
+
+const CITY: &str = "fixtures/GeoIP2-City-Fixture.mmdb";
+const ASN: &str = "fixtures/GeoLite2-ASN-Fixture.mmdb";
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+}
+
+fn lines(out: &Output) -> Vec<&str> {
+    out.stdout.lines().collect()
+}
+
+// ---- lookup ----------------------------------------------------------------------------------
+
+#[test]
+fn lookup_takes_ips_as_arguments_and_from_stdin() {
+    let args = cli(
+        &["lookup", "81.2.69.142", "-", "--db", CITY],
+        b"2.125.160.216\n\n89.160.20.115\n",
+        &[],
+    );
+    assert_eq!(args.code, 0, "{}", args.stderr);
+    let json = json_of(&args);
+    let ips: Vec<&str> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ip"].as_str().unwrap())
+        .collect();
+    assert_eq!(ips, ["81.2.69.142", "2.125.160.216", "89.160.20.115"]);
+}
+
+#[test]
+fn a_cidr_lists_every_network_with_a_record_inside_it() {
+    let Some(data) = maxmind_test_data() else {
+        return;
+    };
+    let db = data.join("test-data/GeoIP2-City-Test.mmdb");
+    let db = db.to_str().unwrap();
+    // The oracle: the networks MaxMind built the test database from (IPv4 written as ::a.b.c.d).
+    let source: Vec<Value> = serde_json::from_slice(
+        &std::fs::read(data.join("source-data/GeoIP2-City-Test.json")).unwrap(),
+    )
+    .unwrap();
+    let query: IpNet = "81.2.69.0/24".parse().unwrap();
+    let mut expected: Vec<(String, String)> = source
+        .iter()
+        .filter_map(|entry| {
+            let (key, record) = entry.as_object()?.iter().next()?;
+            let v4 = key.strip_prefix("::")?;
+            let (addr, len) = v4.split_once('/')?;
+            let net = IpNet::new(addr.parse().ok()?, len.parse::<u8>().ok()? - 96).ok()?;
+            query.contains(&net).then(|| {
+                (
+                    net.to_string(),
+                    record["city"]["names"]["en"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(expected.len(), 4, "the oracle finds the test networks");
+
+    let out = cli(
+        &[
+            "lookup",
+            "81.2.69.0/24",
+            "--db",
+            db,
+            "--format",
+            "csv",
+            "--field",
+            "network,city,found_as_network",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows = lines(&out);
+    assert_eq!(rows[0], "network,city,found_as_network");
+    let mut got: Vec<(String, String)> = rows[1..]
+        .iter()
+        .map(|r| {
+            let cells: Vec<&str> = r.split(',').collect();
+            assert_eq!(cells[2], "81.2.69.0/24");
+            (cells[0].to_owned(), cells[1].to_owned())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+
+    let capped = cli(
+        &["lookup", "81.2.69.0/24", "--db", db, "--max-networks", "2"],
+        b"",
+        &[],
+    );
+    let json = json_of(&capped);
+    assert_eq!(json["results"].as_array().unwrap().len(), 2);
+    assert!(json["warnings"].to_string().contains("within_truncated"));
+}
+
+#[test]
+fn fields_pick_attributes_and_record_paths_in_every_format() {
+    let fields = "ip,city,country_code,asn,location.accuracy_radius,error";
+    let base = [
+        "lookup",
+        "81.2.69.142",
+        "2.125.160.216",
+        "10.0.0.1",
+        "--db",
+        CITY,
+        "--db",
+        ASN,
+        "--field",
+        fields,
+    ];
+
+    let csv = cli(&[&base[..], &["--format", "csv"]].concat(), b"", &[]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    assert_eq!(
+        lines(&csv),
+        [
+            "ip,city,country_code,asn,location.accuracy_radius,error",
+            "81.2.69.142,London,GB,20712,10,",
+            "2.125.160.216,Boxford,GB,,100,",
+            "10.0.0.1,,,,,reserved_ip",
+        ]
+    );
+
+    let ndjson = cli(&[&base[..], &["--format", "ndjson"]].concat(), b"", &[]);
+    let objects: Vec<Value> = lines(&ndjson)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 3);
+    assert_eq!(objects[0]["city"], "London");
+    assert_eq!(objects[0]["country_code"], "GB");
+    assert_eq!(
+        objects[0]["location.accuracy_radius"], 10,
+        "a record path keeps its JSON type"
+    );
+    assert_eq!(objects[2]["error"], "reserved_ip");
+
+    let array = cli(&[&base[..], &["--format", "json"]].concat(), b"", &[]);
+    assert_eq!(json_of(&array), Value::Array(objects));
+}
+
+#[test]
+fn ndjson_without_fields_is_one_whole_result_a_line() {
+    let out = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "89.160.20.115",
+            "--db",
+            CITY,
+            "--format",
+            "ndjson",
+        ],
+        b"",
+        &[],
+    );
+    let results: Vec<Value> = lines(&out)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let whole = json_of(&cli(
+        &["lookup", "81.2.69.142", "89.160.20.115", "--db", CITY],
+        b"",
+        &[],
+    ));
+    assert_eq!(Value::Array(results), whole["results"]);
+}
+
+#[test]
+fn csv_has_the_same_columns_whatever_the_data() {
+    let header = |ip: &str| {
+        lines(&cli(
+            &["lookup", ip, "--db", CITY, "--format", "csv"],
+            b"",
+            &[],
+        ))[0]
+            .to_owned()
+    };
+    let located = header("81.2.69.142");
+    assert_eq!(located, header("10.0.0.1"));
+    assert!(located.starts_with("ip,network,postal_code,city,subdivision,country,country_code,"));
+    assert!(located.ends_with(",isp,organization,error"));
+}
+
+#[test]
+fn a_table_is_aligned_and_coloured_only_where_colour_belongs() {
+    let args = [
+        "lookup",
+        "81.2.69.142",
+        "2.125.160.216",
+        "10.0.0.1",
+        "--db",
+        CITY,
+        "--format",
+        "table",
+    ];
+    let plain = cli(&args, b"", &[]);
+    assert_eq!(plain.code, 0);
+    assert!(!plain.stdout.contains('\u{1b}'), "no colour into a pipe");
+    let rows = lines(&plain);
+    let col = |row: &str, name: &str| {
+        rows[0]
+            .find(name)
+            .map(|i| row[i..].split("  ").next().unwrap().trim().to_owned())
+    };
+    assert_eq!(col(rows[1], "city").as_deref(), Some("London"));
+    assert_eq!(col(rows[2], "city").as_deref(), Some("Boxford"));
+    assert_eq!(col(rows[3], "error").as_deref(), Some("reserved_ip"));
+    assert!(
+        !rows[0].contains("isp"),
+        "a table leaves out the columns no result has"
+    );
+
+    let forced = cli(&args, b"", &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stdout.contains("\u{1b}["), "colour when forced");
+    let no_color = cli(&args, b"", &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!no_color.stdout.contains('\u{1b}'), "NO_COLOR wins");
+    assert_eq!(no_color.stdout, plain.stdout);
+}
+
+#[test]
+fn exit_codes_say_success_partial_failure_and_usage() {
+    let ok = cli(&["lookup", "81.2.69.142", "--db", CITY], b"", &[]);
+    assert_eq!(ok.code, 0);
+    let partial = cli(
+        &["lookup", "81.2.69.142", "not-an-ip", "--db", CITY],
+        b"",
+        &[],
+    );
+    assert_eq!(partial.code, 0, "partial is 0");
+    assert_eq!(json_of(&partial)["status"], "partial");
+    assert!(
+        partial.stderr.contains("partial result: 1 of 2 IPs failed"),
+        "{}",
+        partial.stderr
+    );
+    let failed = cli(&["lookup", "not-an-ip", "--db", CITY], b"", &[]);
+    assert_eq!(failed.code, 1);
+    let missing = cli(
+        &["lookup", "81.2.69.142", "--db", "fixtures/none.mmdb"],
+        b"",
+        &[],
+    );
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("[db_not_found]"));
+    let usage = cli(&["lookup", "81.2.69.142", "--format", "yaml"], b"", &[]);
+    assert_eq!(usage.code, 2);
+}
+
+#[test]
+fn lookup_asks_the_web_service_with_web() {
+    let fake = FakeMaxMind::start(Options::default());
+    let url = fake.url();
+    let web = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--web",
+            "--web-url",
+            &url,
+            "--account-id",
+            ACCOUNT,
+            "--format",
+            "csv",
+        ],
+        b"",
+        &[("MAXMIND_LICENSE_KEY", KEY)],
+    );
+    assert_eq!(web.code, 0, "{}", web.stderr);
+    let files = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            CITY,
+            "--db",
+            ASN,
+            "--format",
+            "csv",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(
+        web.stdout, files.stdout,
+        "the same row as the same record from files"
+    );
+    assert_eq!(fake.queries_for("81.2.69.142"), 1);
+
+    let within = cli(
+        &[
+            "lookup",
+            "81.2.69.0/24",
+            "--web",
+            "--web-url",
+            &url,
+            "--account-id",
+            ACCOUNT,
+        ],
+        b"",
+        &[("MAXMIND_LICENSE_KEY", KEY)],
+    );
+    assert_eq!(within.code, 1);
+    assert_eq!(json_of(&within)["errors"][0]["code"], "within_unsupported");
+}
+
+// ---- bulk ------------------------------------------------------------------------------------
+
+#[test]
+fn bulk_runs_lookup_all_related_ips_on_a_file_and_writes_the_description() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("out.html");
+    let report = fixtures().join("attachments/apt-report.txt");
+    let out = cli(
+        &[
+            "bulk",
+            report.to_str().unwrap(),
+            "--db",
+            CITY,
+            "--db",
+            ASN,
+            "--description",
+            html.to_str().unwrap(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json = json_of(&out);
+    // The same action as the platform's, on the same content.
+    let request = json!({"action": "lookup_all_related_ips",
+        "config": {"db_dir": "fixtures", "mmdb_filename": ["GeoIP2-City-Fixture.mmdb", "GeoLite2-ASN-Fixture.mmdb"],
+                   "attachment_dir": "fixtures/attachments"},
+        "object": {"type": "attachment", "name": "apt-report.txt", "path": "apt-report.txt"}});
+    let plugin = run_in(&root(), &[], request.to_string().as_bytes(), &[]);
+    assert_eq!(json["summary"], plugin.json["summary"]);
+    // The same results (messages name the files as each was given).
+    let outcome = |v: &Value| -> Vec<Value> {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                json!([
+                    r["ip"],
+                    r["source"],
+                    r["network"],
+                    r["attributes"],
+                    r["indicators"],
+                    r["data"],
+                    r["error"]["code"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(outcome(&json), outcome(&plugin.json));
+    let written = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(Some(written.as_str()), plugin.json["description"].as_str());
+    assert!(written.contains("<!-- maxmind-geolocate:begin -->"));
+
+    let stdin = cli(
+        &[
+            "bulk",
+            "-",
+            "--db",
+            CITY,
+            "--format",
+            "csv",
+            "--field",
+            "ip,source,country_code",
+        ],
+        &std::fs::read(&report).unwrap(),
+        &[],
+    );
+    assert_eq!(stdin.code, 0, "{}", stdin.stderr);
+    assert_eq!(
+        lines(&stdin).len(),
+        1 + json["results"].as_array().unwrap().len()
+    );
+    assert!(
+        lines(&stdin)[1..]
+            .iter()
+            .all(|l| l.split(',').nth(1) == Some("content"))
+    );
+    let found = json["summary"]["found"].as_u64().unwrap();
+    assert!(
+        stdin.stderr.contains(&format!("{found} IPs: ")),
+        "the summary goes to stderr: {}",
+        stdin.stderr
+    );
+}
+
+#[test]
+fn bulk_of_a_missing_file_is_attachment_unreadable() {
+    let out = cli(
+        &["bulk", "fixtures/attachments/none.txt", "--db", CITY],
+        b"",
+        &[],
+    );
+    assert_eq!(out.code, 1);
+    assert_eq!(json_of(&out)["errors"][0]["code"], "attachment_unreadable");
+}
+
+#[test]
+fn a_progress_bar_shows_only_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ips.txt");
+    let ips: String = (0..20_000u32)
+        .map(|i| format!("{}\n", std::net::Ipv4Addr::from(0x5100_0000 + i * 13)))
+        .collect();
+    std::fs::write(&file, ips).unwrap();
+    let args = [
+        "bulk",
+        file.to_str().unwrap(),
+        "--db",
+        CITY,
+        "--format",
+        "csv",
+    ];
+    let piped = cli(&args, b"", &[]);
+    assert_eq!(piped.code, 0);
+    assert!(
+        !piped.stderr.contains("looking up"),
+        "no bar into a pipe: {}",
+        piped.stderr
+    );
+    if !crate::shapes::have("script") {
+        return;
+    }
+    // `script` gives the command a terminal; stdout goes to a file, stderr to the terminal.
+    let csv = dir.path().join("out.csv");
+    let command = format!(
+        "{} {} > {}",
+        env!("CARGO_BIN_EXE_maxmind-geolocate"),
+        args.iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        csv.display()
+    );
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root())
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .output()
+        .unwrap();
+    assert!(tty.status.success());
+    let seen = String::from_utf8_lossy(&tty.stdout);
+    assert!(
+        seen.contains("looking up"),
+        "a bar on the terminal: {seen:?}"
+    );
+    assert!(seen.contains("/20000 IPs"), "{seen:?}");
+    assert_eq!(
+        std::fs::read_to_string(csv).unwrap(),
+        piped.stdout,
+        "the bar never reaches stdout"
+    );
+}
+
+// ---- extract ---------------------------------------------------------------------------------
+
+#[test]
+fn extract_with_source_tells_line_column_and_the_text_as_written() {
+    let text = "seen 1.2.3[.]4 and\nthen 10.0.0.0/8, 5.6.7.8.\n  2001:db8::1 hxxp://8(.)8(.)8(.)8/x 1.2.3.4\n";
+    let out = cli(&["extract", "-", "--with-source"], text.as_bytes(), &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        lines(&out),
+        [
+            "1.2.3.4\t1:6\t1.2.3[.]4",
+            "10.0.0.0\t2:6\t10.0.0.0/8",
+            "5.6.7.8\t2:18\t5.6.7.8",
+            "2001:db8::1\t3:3\t2001:db8::1",
+            "8.8.8.8\t3:22\t8(.)8(.)8(.)8",
+            "1.2.3.4\t3:38\t1.2.3.4",
+        ]
+    );
+    // Every location points at the text as written.
+    let text_lines: Vec<&str> = text.lines().collect();
+    for row in lines(&out) {
+        let cells: Vec<&str> = row.split('\t').collect();
+        let (line, column) = cells[1].split_once(':').unwrap();
+        let at =
+            &text_lines[line.parse::<usize>().unwrap() - 1][column.parse::<usize>().unwrap() - 1..];
+        assert!(at.starts_with(cells[2]), "{row}");
+    }
+    let plain = cli(&["extract", "-"], text.as_bytes(), &[]);
+    assert_eq!(
+        lines(&plain),
+        ["1.2.3.4", "10.0.0.0", "5.6.7.8", "2001:db8::1", "8.8.8.8"]
+    );
+}
+
+#[test]
+fn extract_with_source_counts_lines_across_read_chunks() {
+    // Far more than one 256 KiB read, addresses spread through it.
+    let mut text = String::new();
+    let mut expected = Vec::new();
+    for line in 1..=40_000u32 {
+        if line % 997 == 0 {
+            let ip = std::net::Ipv4Addr::from(0x0b00_0000 + line);
+            text.push_str(&format!("padding words {ip} end\n"));
+            expected.push(format!("{ip}\t{line}:15\t{ip}"));
+        } else {
+            text.push_str("nothing to see on this line at all\n");
+        }
+    }
+    let out = cli(&["extract", "-", "--with-source"], text.as_bytes(), &[]);
+    assert_eq!(lines(&out), expected);
+}
+
+// ---- db info / db verify ---------------------------------------------------------------------
+
+#[test]
+fn db_info_tells_what_each_file_is() {
+    let Some(data) = maxmind_test_data() else {
+        return;
+    };
+    let city = data.join("test-data/GeoIP2-City-Test.mmdb");
+    let out = cli(&["db", "info", city.to_str().unwrap(), ASN], b"", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let info = json_of(&out);
+    let c = &info[0];
+    assert_eq!(c["database_type"], "GeoIP2-City");
+    assert_eq!(c["ip_version"], 6);
+    assert_eq!(c["record_size"], 28);
+    assert_eq!(c["binary_format"], "2.0");
+    assert_eq!(c["languages"], json!(["en", "zh"]));
+    assert!(
+        c["description"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("GeoIP2 City Test Database")
+    );
+    // The search tree fits in the file: node_count × 2 records × record_size bits.
+    let tree = c["node_count"].as_u64().unwrap() * 2 * 28 / 8;
+    assert!(tree > 0 && tree < c["size"].as_u64().unwrap());
+    let epoch = c["build_epoch"].as_u64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(c["age_days"].as_u64().unwrap(), (now - epoch) / 86_400);
+    assert_eq!(info[1]["database_type"], "GeoLite2-ASN");
+
+    let table = cli(
+        &["db", "info", ASN, "fixtures/none.mmdb", "--format", "table"],
+        b"",
+        &[],
+    );
+    assert_eq!(table.code, 1, "a missing file fails the command");
+    assert!(
+        table.stdout.contains("  type         GeoLite2-ASN\n"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("[db_not_found]"));
+}
+
+#[test]
+fn db_verify_passes_every_good_database_and_fails_corrupt_ones() {
+    let Some(data) = maxmind_test_data() else {
+        return;
+    };
+    let good: Vec<String> = std::fs::read_dir(data.join("test-data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.ends_with(".mmdb")
+                && name.contains("GeoIP2-")
+                && !name.contains("Broken")
+                && !name.contains("Invalid")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(good.len() > 10);
+    let mut args = vec!["db", "verify"];
+    args.extend(good.iter().map(String::as_str));
+    let out = cli(&args, b"", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.matches(": ok (").count(), good.len());
+
+    for bad in [
+        "bad-data/maxminddb-golang/cyclic-data-structure.mmdb",
+        "bad-data/libmaxminddb/libmaxminddb-corrupt-search-tree.mmdb",
+        "bad-data/maxminddb-golang/invalid-data-record-offset.mmdb",
+        "test-data/GeoIP2-City-Test-Broken-Double-Format.mmdb",
+        "test-data/GeoIP2-City-Test-Invalid-Node-Count.mmdb",
+    ] {
+        let path = data.join(bad);
+        let out = cli(&["db", "verify", path.to_str().unwrap()], b"", &[]);
+        assert_eq!(out.code, 1, "{bad}: {}", out.stdout);
+        assert!(out.stderr.contains("[db_invalid]"), "{bad}: {}", out.stderr);
+    }
+}
+
+// ---- run --ndjson ----------------------------------------------------------------------------
+
+fn lookup_line(ip: &str, config: &Value) -> String {
+    json!({"action": "lookup", "config": config,
+           "object": {"type": "indicator", "indicator_type": "IP Address", "value": ip}})
+    .to_string()
+}
+
+#[test]
+fn run_ndjson_answers_each_line_in_order_and_keeps_going_after_a_bad_one() {
+    let config = json!({"db_dir": "fixtures", "mmdb_filename": "GeoIP2-City-Fixture.mmdb"});
+    let input = [
+        lookup_line("81.2.69.142", &config),
+        String::new(),
+        "{not json".to_owned(),
+        lookup_line("2.125.160.216", &config),
+    ]
+    .join("\n");
+    let out = cli(&["run", "--ndjson"], input.as_bytes(), &[]);
+    assert_eq!(out.code, 1, "a failed action makes the exit code 1");
+    let responses: Vec<Value> = lines(&out)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        responses.len(),
+        3,
+        "one response per request; the blank line is skipped"
+    );
+    assert_eq!(responses[0]["results"][0]["ip"], "81.2.69.142");
+    assert_eq!(responses[1]["errors"][0]["code"], "invalid_request");
+    assert_eq!(responses[2]["results"][0]["ip"], "2.125.160.216");
+    assert_eq!(responses[2]["status"], "success");
+}
+
+#[test]
+fn run_ndjson_answers_10000_requests_and_opens_each_database_once() {
+    if !crate::shapes::have("strace") {
+        return;
+    }
+    let config = json!({"db_dir": fixtures(), "mmdb_filename": ["GeoIP2-City-Fixture.mmdb", "GeoLite2-ASN-Fixture.mmdb"]});
+    let ips: Vec<String> = (0..10_000u32)
+        .map(|i| std::net::Ipv4Addr::from(0x5100_0000 + i * 101).to_string())
+        .collect();
+    let input: String = ips
+        .iter()
+        .map(|ip| lookup_line(ip, &config) + "\n")
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.txt");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "strace -f -e trace=open,openat,openat2 -o {} {} run --ndjson",
+            trace.display(),
+            env!("CARGO_BIN_EXE_maxmind-geolocate")
+        ))
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .stdin(
+            std::fs::File::open({
+                let p = dir.path().join("in.ndjson");
+                std::fs::write(&p, &input).unwrap();
+                p
+            })
+            .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let answered: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answered.len(), 10_000);
+    for (response, ip) in answered.iter().zip(&ips) {
+        assert_eq!(response["results"][0]["ip"], ip.as_str());
+        assert_ne!(response["status"], "error", "{response}");
+    }
+    let trace = std::fs::read_to_string(trace).unwrap();
+    for db in ["GeoIP2-City-Fixture.mmdb", "GeoLite2-ASN-Fixture.mmdb"] {
+        let opens = trace
+            .lines()
+            .filter(|l| l.contains(db) && !l.contains("ENOENT"))
+            .count();
+        assert_eq!(opens, 1, "{db} opened {opens} times for 10,000 requests");
+    }
+}
+
+// ---- settings: flags > request config > environment > GeoIP.conf ------------------------------
+
+fn country(run: &Value) -> Vec<String> {
+    run["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["name"] == "Country")
+        .map(|a| a["value"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_flag_wins_over_the_request_config() {
+    let request = json!({"action": "lookup",
+        "config": {"db_dir": "fixtures", "mmdb_filename": "GeoIP2-City-Fixture.mmdb", "locale": "fr"},
+        "object": {"type": "indicator", "value": "2.125.160.216"}});
+    let french = run_in(&root(), &["run"], request.to_string().as_bytes(), &[]);
+    assert_eq!(country(&french.json), ["Royaume-Uni"]);
+    let german = run_in(
+        &root(),
+        &["run", "--locale", "de"],
+        request.to_string().as_bytes(),
+        &[],
+    );
+    assert_eq!(country(&german.json), ["Vereinigtes Königreich"]);
+}
+
+#[test]
+fn the_request_config_wins_over_the_environment() {
+    let request = json!({"action": "lookup",
+        "config": {"db_dir": "fixtures", "mmdb_filename": "GeoIP2-City-Fixture.mmdb"},
+        "object": {"type": "indicator", "value": "81.2.69.142"}});
+    let run = run_in(
+        &root(),
+        &[],
+        request.to_string().as_bytes(),
+        &[("MAXMIND_DB_DIR", "/nonexistent")],
+    );
+    assert_eq!(run.json["status"], "success", "{}", run.json);
+}
+
+fn geoip_conf(dir: &std::path::Path, text: &str) -> String {
+    let path = dir.join("GeoIP.conf");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn geoip_conf_gives_the_database_folder_and_editions() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = geoip_conf(
+        dir.path(),
+        &format!(
+            "# as geoipupdate reads it\nAccountID 1\nLicenseKey x\nEditionIDs GeoIP2-City-Fixture GeoLite2-ASN-Fixture\nDatabaseDirectory {}\n",
+            fixtures().display()
+        ),
+    );
+    let out = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--geoip-conf",
+            &conf,
+            "--format",
+            "csv",
+            "--field",
+            "city,asn_organization",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        lines(&out),
+        ["city,asn_organization", "London,Andrews & Arnold Ltd"]
+    );
+
+    // The environment variable names the file as well as the flag does.
+    let by_env = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--format",
+            "csv",
+            "--field",
+            "city,asn_organization",
+        ],
+        b"",
+        &[("GEOIPUPDATE_CONF_FILE", &conf)],
+    );
+    assert_eq!(by_env.stdout, out.stdout);
+
+    // The environment wins over GeoIP.conf: MAXMIND_DB_DIR points elsewhere.
+    let env_wins = cli(
+        &["lookup", "81.2.69.142", "--geoip-conf", &conf],
+        b"",
+        &[("MAXMIND_DB_DIR", "/nonexistent")],
+    );
+    assert_eq!(env_wins.code, 1);
+    assert!(
+        env_wins.stderr.contains("[db_not_found]"),
+        "{}",
+        env_wins.stderr
+    );
+}
+
+#[test]
+fn credentials_come_from_flags_then_environment_then_geoip_conf() {
+    let fake = FakeMaxMind::start(Options::default());
+    let url = fake.url();
+    let dir = tempfile::tempdir().unwrap();
+    let good_conf = geoip_conf(
+        dir.path(),
+        &format!("AccountID {ACCOUNT}\nLicenseKey {KEY}\n"),
+    );
+    let web = |extra: &[&str], conf: &str, env: &[(&str, &str)]| {
+        let mut args = vec![
+            "lookup",
+            "81.2.69.142",
+            "--web",
+            "--web-url",
+            &url,
+            "--geoip-conf",
+            conf,
+        ];
+        args.extend_from_slice(extra);
+        let out = cli(&args, b"", env);
+        json_of(&out)["results"][0]["error"]["code"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        web(&[], &good_conf, &[]),
+        None,
+        "GeoIP.conf alone is enough"
+    );
+    assert_eq!(
+        web(&[], &good_conf, &[("MAXMIND_LICENSE_KEY", "wrong")]).as_deref(),
+        Some("auth_invalid"),
+        "the environment wins over GeoIP.conf"
+    );
+    assert_eq!(
+        web(
+            &["--license-key", KEY],
+            &good_conf,
+            &[("MAXMIND_LICENSE_KEY", "wrong")]
+        ),
+        None,
+        "a flag wins over the environment"
+    );
+    assert_eq!(
+        web(
+            &[],
+            "",
+            &[
+                ("MAXMIND_ACCOUNT_ID", ACCOUNT),
+                ("MAXMIND_LICENSE_KEY", KEY)
+            ]
+        ),
+        None,
+        "the environment alone is enough"
+    );
+    let none = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--web",
+            "--web-url",
+            &url,
+            "--geoip-conf",
+            "",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(none.code, 1);
+    assert!(none.stderr.contains("account_id"), "{}", none.stderr);
+}
+
+#[test]
+fn a_named_geoip_conf_that_cannot_be_read_is_a_config_error() {
+    let out = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            CITY,
+            "--geoip-conf",
+            "/nonexistent/GeoIP.conf",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.code, 1);
+    let json = json_of(&out);
+    assert_eq!(json["errors"][0]["code"], "config_invalid");
+    assert!(
+        json["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/GeoIP.conf")
+    );
+}
+
+// ---- stale databases --------------------------------------------------------------------------
+
+#[test]
+fn a_database_older_than_its_cadence_warns_in_every_response_that_used_it() {
+    let epoch = 1_764_201_600u64; // the fixtures' build_epoch (2025-11-27)
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let days = (now - epoch) / 86_400;
+    let stale = |extra: &[&str]| {
+        let mut args = vec!["lookup", "81.2.69.142", "--db", CITY];
+        args.extend_from_slice(extra);
+        let json = json_of(&cli(&args, b"", &[]));
+        json["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["code"] == "database_stale")
+            .map(|w| w["message"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let younger = (days - 1).to_string();
+    let older = (days + 1).to_string();
+    let warned = stale(&["--max-db-age", &younger]);
+    assert_eq!(warned.len(), 1);
+    assert!(
+        warned[0].contains(&format!("built {days} days ago, on 2025-11-27T00:00:00Z")),
+        "{}",
+        warned[0]
+    );
+    assert!(stale(&["--max-db-age", &older]).is_empty());
+    assert!(stale(&["--max-db-age", "0"]).is_empty(), "0 never warns");
+
+    // In plugin mode, the config key.
+    let request = |age: &str| {
+        json!({"action": "lookup",
+        "config": {"db_dir": "fixtures", "mmdb_filename": ["GeoIP2-City-Fixture.mmdb", "GeoLite2-ASN-Fixture.mmdb"],
+                   "max_database_age_days": age},
+        "object": {"type": "indicator", "value": "81.2.69.142"}})
+    };
+    let run = run_in(&root(), &[], request(&younger).to_string().as_bytes(), &[]);
+    let codes: Vec<&str> = run.json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["database_stale", "database_stale"],
+        "one per database used"
+    );
+    let run = run_in(&root(), &[], request("0").to_string().as_bytes(), &[]);
+    assert!(run.json["warnings"].as_array().unwrap().is_empty());
+    let bad = run_in(&root(), &[], request("soon").to_string().as_bytes(), &[]);
+    assert_eq!(bad.json["errors"][0]["code"], "config_invalid");
+}
+
+// ---- completions and man page -----------------------------------------------------------------
+
+#[test]
+fn completions_and_the_man_page_come_from_the_same_definitions() {
+    let bash = cli(&["completions", "bash"], b"", &[]);
+    assert_eq!(bash.code, 0);
+    for word in [
+        "lookup",
+        "bulk",
+        "extract",
+        "verify",
+        "--geoip-conf",
+        "--format",
+    ] {
+        assert!(bash.stdout.contains(word), "bash completion lacks {word}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("c.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(syntax.success(), "the bash completion parses");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = cli(&["completions", shell], b"", &[]);
+        assert_eq!(out.code, 0);
+        assert!(out.stdout.contains("lookup"), "{shell}");
+    }
+    let man = cli(&["man"], b"", &[]);
+    assert_eq!(man.code, 0);
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH maxmind-geolocate"),
+        "{}",
+        &man.stdout[..200]
+    );
+    for word in ["lookup", "bulk", "GeoIP.conf", "Exit codes"] {
+        assert!(man.stdout.contains(word), "the man page lacks {word}");
+    }
+}
+
+#[test]
+fn addresses_in_results_are_addresses() {
+    // Within results carry the first address of each network as their ip.
+    let out = cli(
+        &[
+            "lookup",
+            "2001:218::/32",
+            "--db",
+            CITY,
+            "--format",
+            "ndjson",
+            "--field",
+            "ip,network",
+        ],
+        b"",
+        &[],
+    );
+    for line in lines(&out) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let ip: IpAddr = v["ip"].as_str().unwrap().parse().unwrap();
+        let net: IpNet = v["network"].as_str().unwrap().parse().unwrap();
+        assert_eq!(net.network(), ip);
+    }
+}
