@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
 use crate::cli::Format;
@@ -178,7 +178,7 @@ pub fn write(
     let rows = response.results.iter().map(|r| row(r, &columns));
     match format {
         Format::Json => {
-            let all: Vec<Value> = rows.map(|r| object(&columns, r)).collect();
+            let all: Vec<Object<'_>> = rows.map(|r| object(&columns, r)).collect();
             write_json(&all, pretty, out)
         }
         Format::Ndjson if fields.is_empty() => {
@@ -234,14 +234,25 @@ fn row(result: &IpResult, columns: &[Column]) -> Vec<Value> {
         .collect()
 }
 
-fn object(columns: &[Column], row: Vec<Value>) -> Value {
-    Value::Object(
-        columns
-            .iter()
-            .map(Column::heading)
-            .zip(row)
-            .collect::<Map<_, _>>(),
-    )
+/// A row as a JSON object whose keys keep the order the fields were asked in.
+struct Object<'a> {
+    columns: &'a [Column],
+    row: Vec<Value>,
+}
+
+impl serde::Serialize for Object<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.columns.len()))?;
+        for (column, value) in self.columns.iter().zip(&self.row) {
+            map.serialize_entry(&column.heading(), value)?;
+        }
+        map.end()
+    }
+}
+
+fn object(columns: &[Column], row: Vec<Value>) -> Object<'_> {
+    Object { columns, row }
 }
 
 /// A cell as text: strings as they are, several values joined by `; `, other JSON as JSON.
@@ -282,16 +293,16 @@ fn write_table(columns: &[Column], rows: Vec<Vec<Value>>, out: &mut dyn Write) -
     let bold = Style::new().bold();
     let red = Style::new().fg_color(Some(AnsiColor::Red.into()));
     let line = |out: &mut dyn Write, texts: &[String], style: &dyn Fn(usize) -> Style| {
-        let last = texts.len().saturating_sub(1);
+        let mut text_line = String::new();
         for (i, text) in texts.iter().enumerate() {
-            let s = style(i);
-            write!(out, "{s}{text}{s:#}")?;
-            if i < last {
-                let pad = widths[i] - text.width() + 2;
-                write!(out, "{:pad$}", "")?;
+            if !text.is_empty() {
+                let s = style(i);
+                text_line.push_str(&format!("{s}{text}{s:#}"));
             }
+            let pad = widths[i] - text.width() + 2;
+            text_line.push_str(&format!("{:pad$}", ""));
         }
-        writeln!(out)
+        writeln!(out, "{}", text_line.trim_end())
     };
     line(out, &heading, &|_| bold)?;
     for r in &cells {

@@ -597,10 +597,10 @@ mod tests {
         assert_eq!(
             attrs(&m),
             pairs(&[
-                ("Country", "France"),
-                ("Country Code", "FR"),
                 ("Country", "United Kingdom"),
                 ("Country Code", "GB"),
+                ("Country", "France"),
+                ("Country Code", "FR"),
             ])
         );
     }

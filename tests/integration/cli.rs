@@ -153,6 +153,11 @@ fn fields_pick_attributes_and_record_paths_in_every_format() {
 
     let array = cli(&[&base[..], &["--format", "json"]].concat(), b"", &[]);
     assert_eq!(json_of(&array), Value::Array(objects));
+    assert!(
+        lines(&ndjson)[0].starts_with("{\"ip\":\"81.2.69.142\",\"city\":"),
+        "keys keep the order asked: {}",
+        lines(&ndjson)[0]
+    );
 }
 
 #[test]

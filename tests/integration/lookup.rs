@@ -99,7 +99,11 @@ fn registered_and_represented_countries_are_countries_too() {
         .filter(|(n, _)| n == "Country")
         .map(|(_, v)| v.as_str())
         .collect();
-    assert_eq!(countries, ["Germany", "Sweden"]);
+    assert_eq!(
+        countries,
+        ["Sweden", "Germany"],
+        "where the IP is first, then where it is registered"
+    );
 
     let run = lookup(&[CITY], "202.196.224.1", json!({}));
     let a = attrs(&run.result()["attributes"]);
@@ -110,8 +114,8 @@ fn registered_and_represented_countries_are_countries_too() {
         .collect();
     assert_eq!(
         codes,
-        ["US", "PH"],
-        "registered US, country PH, represented US once"
+        ["PH", "US"],
+        "country PH, registered US, represented US once"
     );
 }
 
