@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
+pub use crate::backend::Progress;
 use crate::backend::mmdb::MmdbBackend;
 use crate::backend::web::WebBackend;
 use crate::backend::{Backend, Deadline, Found, Shape, Transcoded};
@@ -47,16 +48,6 @@ struct OpenDatabases {
     key: (DbFiles, Context, &'static str),
     backend: Arc<MmdbBackend>,
     warnings: Vec<String>,
-}
-
-/// Hears how far a large action's lookups are (the analyst's progress bar).
-pub trait Progress: Sync {
-    /// `total` lookups are about to start.
-    fn start(&self, total: usize);
-    /// `done` more lookups are done.
-    fn advance(&self, done: usize);
-    /// The lookups are over.
-    fn finish(&self);
 }
 
 impl Session {
@@ -477,7 +468,14 @@ pub(crate) fn run_targets(
     };
     let answered = if backend.batches() {
         let ips: Vec<IpAddr> = pending.iter().map(|&(_, ip)| ip).collect();
-        let answers = backend.lookup_many(&ips, deadline);
+        let progress = session.progress.as_deref();
+        if let Some(p) = progress {
+            p.start(ips.len());
+        }
+        let answers = backend.lookup_many(&ips, deadline, progress);
+        if let Some(p) = progress {
+            p.finish();
+        }
         pending
             .iter()
             .zip(answers)

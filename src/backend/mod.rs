@@ -69,12 +69,20 @@ pub trait Backend: Sync {
 
     /// [`Backend::lookup`] for each of `ips` (distinct), answers in the same order. Sources that
     /// gain from it (the web service) work on several at once. An address not started by
-    /// `deadline.at` is answered [`Error::ActionTimeout`].
-    fn lookup_many(&self, ips: &[IpAddr], deadline: Deadline) -> Vec<Result<Found<'_>, Error>> {
+    /// `deadline.at` is answered [`Error::ActionTimeout`]. `progress` hears of each answer.
+    fn lookup_many(
+        &self,
+        ips: &[IpAddr],
+        deadline: Deadline,
+        progress: Option<&dyn Progress>,
+    ) -> Vec<Result<Found<'_>, Error>> {
         ips.iter()
-            .map(|ip| match deadline.check() {
-                Ok(()) => self.lookup(*ip),
-                Err(e) => Err(e),
+            .map(|ip| {
+                let answer = deadline.check().and_then(|()| self.lookup(*ip));
+                if let Some(p) = progress {
+                    p.advance(1);
+                }
+                answer
             })
             .collect()
     }
@@ -96,6 +104,16 @@ pub trait Backend: Sync {
     fn usage(&self) -> Option<Usage> {
         None
     }
+}
+
+/// Hears how far a large action's lookups are (the analyst's progress bar).
+pub trait Progress: Sync {
+    /// `total` lookups are about to start.
+    fn start(&self, total: usize);
+    /// `done` more lookups are done.
+    fn advance(&self, done: usize);
+    /// The lookups are over.
+    fn finish(&self);
 }
 
 /// One source's answer on the fast path.

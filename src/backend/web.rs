@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Backend, Deadline, Found, Shape, SourceRecord, Usage};
+use super::{Backend, Deadline, Found, Progress, Shape, SourceRecord, Usage};
 use crate::config::{Context, WebConfig};
 use crate::error::Error;
 use crate::mapping::RowFilter;
@@ -133,12 +133,22 @@ impl Backend for WebBackend {
             at: std::time::Instant::now() + self.shared.web.timeout * (self.shared.web.tries + 1),
             seconds: 0,
         };
-        self.lookup_many(&[ip], deadline)
+        self.lookup_many(&[ip], deadline, None)
             .pop()
             .unwrap_or_else(|| Err(Error::Internal("a web query was lost".into())))
     }
 
-    fn lookup_many(&self, ips: &[IpAddr], deadline: Deadline) -> Vec<Result<Found<'_>, Error>> {
+    fn lookup_many(
+        &self,
+        ips: &[IpAddr],
+        deadline: Deadline,
+        progress: Option<&dyn Progress>,
+    ) -> Vec<Result<Found<'_>, Error>> {
+        let answered = |n: usize| {
+            if let Some(p) = progress {
+                p.advance(n);
+            }
+        };
         let shared = Arc::clone(&self.shared);
         let parallel = self.parallel;
         self.runtime.block_on(async move {
@@ -150,8 +160,16 @@ impl Backend for WebBackend {
                 let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
                     break;
                 };
+                // Answers that came in meanwhile are shown as they come.
+                while let Some(joined) = tasks.try_join_next() {
+                    if let Ok((j, result)) = joined {
+                        out[j] = Some(result);
+                    }
+                    answered(1);
+                }
                 if let Some(e) = shared.halted() {
                     out[i] = Some(Err(e));
+                    answered(1);
                     continue;
                 }
                 let task_shared = Arc::clone(&shared);
@@ -164,6 +182,7 @@ impl Backend for WebBackend {
                 if let Ok((i, result)) = joined {
                     out[i] = Some(result);
                 }
+                answered(1);
             }
             out.into_iter()
                 .map(|r| {

@@ -422,6 +422,41 @@ fn bulk_of_a_missing_file_is_attachment_unreadable() {
     assert_eq!(json_of(&out)["errors"][0]["code"], "attachment_unreadable");
 }
 
+/// Runs `args` with stderr on a terminal (`script` gives it one) and stdout into a file;
+/// returns what the terminal showed and what stdout got. `None` without `script`.
+fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<(String, String)> {
+    if !crate::shapes::have("script") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = dir.path().join("stdout");
+    let command = format!(
+        "{} {} > {}",
+        env!("CARGO_BIN_EXE_maxmind-geolocate"),
+        args.iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        stdout.display()
+    );
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root())
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        tty.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tty.stdout)
+    );
+    Some((
+        String::from_utf8_lossy(&tty.stdout).into_owned(),
+        std::fs::read_to_string(stdout).unwrap(),
+    ))
+}
+
 #[test]
 fn a_progress_bar_shows_only_on_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
@@ -445,38 +480,46 @@ fn a_progress_bar_shows_only_on_a_terminal() {
         "no bar into a pipe: {}",
         piped.stderr
     );
-    if !crate::shapes::have("script") {
+    let Some((terminal, stdout)) = on_a_terminal(&args, &[]) else {
         return;
-    }
-    // `script` gives the command a terminal; stdout goes to a file, stderr to the terminal.
-    let csv = dir.path().join("out.csv");
-    let command = format!(
-        "{} {} > {}",
-        env!("CARGO_BIN_EXE_maxmind-geolocate"),
-        args.iter()
-            .map(|a| format!("'{a}'"))
-            .collect::<Vec<_>>()
-            .join(" "),
-        csv.display()
-    );
-    let tty = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(root())
-        .env("GEOIPUPDATE_CONF_FILE", "")
-        .output()
-        .unwrap();
-    assert!(tty.status.success());
-    let seen = String::from_utf8_lossy(&tty.stdout);
+    };
     assert!(
-        seen.contains("looking up"),
-        "a bar on the terminal: {seen:?}"
+        terminal.contains("looking up"),
+        "a bar on the terminal: {terminal:?}"
     );
-    assert!(seen.contains("/20000 IPs"), "{seen:?}");
-    assert_eq!(
-        std::fs::read_to_string(csv).unwrap(),
-        piped.stdout,
-        "the bar never reaches stdout"
-    );
+    assert!(terminal.contains("/20000 IPs"), "{terminal:?}");
+    assert_eq!(stdout, piped.stdout, "the bar never reaches stdout");
+}
+
+#[test]
+fn a_web_bulk_shows_its_progress_too() {
+    let fake = FakeMaxMind::start(Options::default());
+    let url = fake.url();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ips.txt");
+    let ips: String = (0..2_500u32)
+        .map(|i| format!("{}\n", std::net::Ipv4Addr::from(0x5100_0000 + i * 13)))
+        .collect();
+    std::fs::write(&file, ips).unwrap();
+    let args = [
+        "bulk",
+        file.to_str().unwrap(),
+        "--web",
+        "--web-url",
+        &url,
+        "--account-id",
+        ACCOUNT,
+        "--format",
+        "csv",
+        "--field",
+        "ip",
+    ];
+    let Some((terminal, stdout)) = on_a_terminal(&args, &[("MAXMIND_LICENSE_KEY", KEY)]) else {
+        return;
+    };
+    assert!(terminal.contains("/2500 IPs"), "{terminal:?}");
+    assert_eq!(stdout.lines().count(), 2_501);
+    assert!(!terminal.contains(KEY));
 }
 
 // ---- extract ---------------------------------------------------------------------------------
