@@ -5,7 +5,14 @@
 pub const PARALLEL_FROM: usize = 4096;
 
 /// How many threads share a large action: env `MAXMIND_GEOLOCATE_THREADS`, else every core.
+/// Worked out once per process (counting cores reads the cgroup files: a stream of requests
+/// would pay for it on every one).
 pub fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(count_threads)
+}
+
+fn count_threads() -> usize {
     std::env::var("MAXMIND_GEOLOCATE_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
@@ -17,10 +24,10 @@ pub fn threads() -> usize {
 /// `items.iter().map(f)`, in order, split into one contiguous chunk per thread when there are
 /// at least `from` items. A panic in a worker is resumed on the caller's thread.
 pub fn map<T: Sync, R: Send>(items: &[T], from: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads();
-    if threads == 1 || items.len() < from.max(2) {
+    if items.len() < from.max(2) || threads() == 1 {
         return items.iter().map(f).collect();
     }
+    let threads = threads();
     let chunk = items.len().div_ceil(threads);
     let f = &f;
     std::thread::scope(|scope| {

@@ -98,9 +98,12 @@ fn flags(source: &SourceArgs) -> RawConfig {
 /// Most errors listed on stderr; the response has them all.
 const STDERR_ERRORS: usize = 10;
 
-/// Prints `response` as asked, its warnings and errors on stderr, and picks the exit code:
+/// Prints `response` as asked (JSON indented on a terminal), its warnings and errors on
+/// stderr, and picks the exit code:
 /// 0 for success and partial (partial also warns), 1 for a failed action.
 fn finish(response: &Response, output: &OutputArgs, pretty: bool) -> Exit {
+    // JSON for a person at a terminal is indented; into a pipe it stays compact.
+    let pretty = pretty || io::stdout().is_terminal();
     let written = if output.format == Format::Table {
         let mut out = anstream::stdout().lock();
         output::write(response, output.format, &output.field, pretty, &mut out)

@@ -492,6 +492,27 @@ fn a_progress_bar_shows_only_on_a_terminal() {
 }
 
 #[test]
+fn json_is_indented_for_a_terminal_and_compact_into_a_pipe() {
+    let piped = cli(&["lookup", "81.2.69.142", "--db", CITY], b"", &[]);
+    assert_eq!(piped.stdout.lines().count(), 1, "one line into a pipe");
+    if !crate::shapes::have("script") {
+        return;
+    }
+    let command = format!(
+        "{} lookup 81.2.69.142 --db {CITY}",
+        env!("CARGO_BIN_EXE_maxmind-geolocate")
+    );
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root())
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(shown.contains("\n  \"status\": \"success\""), "{shown}");
+}
+
+#[test]
 fn a_web_bulk_shows_its_progress_too() {
     let fake = FakeMaxMind::start(Options::default());
     let url = fake.url();
