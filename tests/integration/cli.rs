@@ -422,23 +422,25 @@ fn bulk_of_a_missing_file_is_attachment_unreadable() {
     assert_eq!(json_of(&out)["errors"][0]["code"], "attachment_unreadable");
 }
 
-/// Runs `args` with stderr on a terminal (`script` gives it one) and stdout into a file;
-/// returns what the terminal showed and what stdout got. `None` without `script`.
-fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<(String, String)> {
+/// Runs `args` on a terminal (`script` gives it one), stdout into `stdout_to` when given;
+/// returns what the terminal showed. `None` without `script`.
+fn on_a_terminal(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdout_to: Option<&std::path::Path>,
+) -> Option<String> {
     if !crate::shapes::have("script") {
         return None;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let stdout = dir.path().join("stdout");
-    let command = format!(
-        "{} {} > {}",
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let mut command = format!(
+        "{} {}",
         env!("CARGO_BIN_EXE_maxmind-geolocate"),
-        args.iter()
-            .map(|a| format!("'{a}'"))
-            .collect::<Vec<_>>()
-            .join(" "),
-        stdout.display()
+        quoted.join(" ")
     );
+    if let Some(file) = stdout_to {
+        command.push_str(&format!(" > '{}'", file.display()));
+    }
     let tty = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .current_dir(root())
@@ -446,25 +448,25 @@ fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<(String, String)
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    assert!(
-        tty.status.success(),
-        "{}",
-        String::from_utf8_lossy(&tty.stdout)
-    );
-    Some((
-        String::from_utf8_lossy(&tty.stdout).into_owned(),
-        std::fs::read_to_string(stdout).unwrap(),
-    ))
+    let shown = String::from_utf8_lossy(&tty.stdout).into_owned();
+    assert!(tty.status.success(), "{shown}");
+    Some(shown)
+}
+
+/// A file of `n` distinct public IPv4 addresses, one a line.
+fn ip_file(dir: &std::path::Path, n: u32) -> std::path::PathBuf {
+    let file = dir.join("ips.txt");
+    let ips: String = (0..n)
+        .map(|i| format!("{}\n", std::net::Ipv4Addr::from(0x5100_0000 + i * 13)))
+        .collect();
+    std::fs::write(&file, ips).unwrap();
+    file
 }
 
 #[test]
 fn a_progress_bar_shows_only_on_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ips.txt");
-    let ips: String = (0..20_000u32)
-        .map(|i| format!("{}\n", std::net::Ipv4Addr::from(0x5100_0000 + i * 13)))
-        .collect();
-    std::fs::write(&file, ips).unwrap();
+    let file = ip_file(dir.path(), 20_000);
     let args = [
         "bulk",
         file.to_str().unwrap(),
@@ -480,9 +482,11 @@ fn a_progress_bar_shows_only_on_a_terminal() {
         "no bar into a pipe: {}",
         piped.stderr
     );
-    let Some((terminal, stdout)) = on_a_terminal(&args, &[]) else {
+    let out = dir.path().join("stdout");
+    let Some(terminal) = on_a_terminal(&args, &[], Some(&out)) else {
         return;
     };
+    let stdout = std::fs::read_to_string(out).unwrap();
     assert!(
         terminal.contains("looking up"),
         "a bar on the terminal: {terminal:?}"
@@ -493,22 +497,12 @@ fn a_progress_bar_shows_only_on_a_terminal() {
 
 #[test]
 fn json_is_indented_for_a_terminal_and_compact_into_a_pipe() {
-    let piped = cli(&["lookup", "81.2.69.142", "--db", CITY], b"", &[]);
+    let args = ["lookup", "81.2.69.142", "--db", CITY];
+    let piped = cli(&args, b"", &[]);
     assert_eq!(piped.stdout.lines().count(), 1, "one line into a pipe");
-    if !crate::shapes::have("script") {
+    let Some(shown) = on_a_terminal(&args, &[], None) else {
         return;
-    }
-    let command = format!(
-        "{} lookup 81.2.69.142 --db {CITY}",
-        env!("CARGO_BIN_EXE_maxmind-geolocate")
-    );
-    let tty = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(root())
-        .env("GEOIPUPDATE_CONF_FILE", "")
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&tty.stdout);
+    };
     assert!(shown.contains("\n  \"status\": \"success\""), "{shown}");
 }
 
@@ -517,11 +511,7 @@ fn a_web_bulk_shows_its_progress_too() {
     let fake = FakeMaxMind::start(Options::default());
     let url = fake.url();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ips.txt");
-    let ips: String = (0..2_500u32)
-        .map(|i| format!("{}\n", std::net::Ipv4Addr::from(0x5100_0000 + i * 13)))
-        .collect();
-    std::fs::write(&file, ips).unwrap();
+    let file = ip_file(dir.path(), 2_500);
     let args = [
         "bulk",
         file.to_str().unwrap(),
@@ -535,9 +525,11 @@ fn a_web_bulk_shows_its_progress_too() {
         "--field",
         "ip",
     ];
-    let Some((terminal, stdout)) = on_a_terminal(&args, &[("MAXMIND_LICENSE_KEY", KEY)]) else {
+    let out = dir.path().join("stdout");
+    let Some(terminal) = on_a_terminal(&args, &[("MAXMIND_LICENSE_KEY", KEY)], Some(&out)) else {
         return;
     };
+    let stdout = std::fs::read_to_string(out).unwrap();
     assert!(terminal.contains("/2500 IPs"), "{terminal:?}");
     assert_eq!(stdout.lines().count(), 2_501);
     assert!(!terminal.contains(KEY));
@@ -765,13 +757,7 @@ fn run_ndjson_answers_10000_requests_and_opens_each_database_once() {
         assert_ne!(response["status"], "error", "{response}");
     }
     let trace = std::fs::read_to_string(trace).unwrap();
-    for db in ["GeoIP2-City-Fixture.mmdb", "GeoLite2-ASN-Fixture.mmdb"] {
-        let opens = trace
-            .lines()
-            .filter(|l| l.contains(db) && !l.contains("ENOENT"))
-            .count();
-        assert_eq!(opens, 1, "{db} opened {opens} times for 10,000 requests");
-    }
+    crate::shapes::assert_each_opened_once(&trace, "10,000 requests");
 }
 
 // ---- settings: flags > request config > environment > GeoIP.conf ------------------------------

@@ -78,35 +78,11 @@ fn codes(list: &Value) -> Vec<String> {
 
 /// Runs the binary with `args` in `cwd`, feeding `stdin`, and checks the plugin contract.
 pub fn run_in(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .env_remove("MAXMIND_DB_DIR")
-        .env_remove("MAXMIND_ACCOUNT_ID")
-        .env_remove("MAXMIND_LICENSE_KEY")
-        // No GeoIP.conf of this machine's: each test names its settings.
-        .env("GEOIPUPDATE_CONF_FILE", "")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("the binary starts");
-    {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        // The binary may refuse early and close stdin: a failed write is not a test failure.
-        let _ = pipe.write_all(stdin);
-    }
-    let out = child.wait_with_output().expect("the binary ends");
-    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !stderr.contains("panicked"),
-        "the binary panicked: {stderr}"
-    );
-    assert_no_secret(&stdout);
-    assert_no_secret(&stderr);
+    let Output {
+        code,
+        stdout,
+        stderr,
+    } = execute(cwd, args, stdin, env);
     let mut docs = serde_json::Deserializer::from_str(&stdout).into_iter::<Value>();
     let json = match docs.next() {
         Some(Ok(v)) => v,
@@ -116,11 +92,7 @@ pub fn run_in(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> 
         docs.next().is_none(),
         "stdout holds more than one JSON document: {stdout}"
     );
-    Run {
-        code: out.status.code().expect("the binary exited, not killed"),
-        json,
-        stderr,
-    }
+    Run { code, json, stderr }
 }
 
 /// What one run of a command for people gave (any output, not only JSON).
@@ -137,9 +109,16 @@ pub struct Output {
 /// Runs the binary with `args` in the project root, as an analyst at a shell would (stdout and
 /// stderr piped, so neither is a terminal), with `env` added; checks no panic and no secret.
 pub fn cli(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    execute(&root(), args, stdin, env)
+}
+
+/// Runs the binary in `cwd` with a clean environment (no settings of this machine's: no
+/// GeoIP.conf, no MaxMind variables, no colour forced) plus `env`, writes `stdin` to it, and
+/// checks what every run must hold: no panic, no secret in any output.
+fn execute(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"));
     cmd.args(args)
-        .current_dir(root())
+        .current_dir(cwd)
         .env_remove("MAXMIND_DB_DIR")
         .env_remove("MAXMIND_ACCOUNT_ID")
         .env_remove("MAXMIND_LICENSE_KEY")
@@ -155,6 +134,7 @@ pub fn cli(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     let mut child = cmd.spawn().expect("the binary starts");
     {
         let mut pipe = child.stdin.take().expect("stdin is piped");
+        // The binary may refuse early and close stdin: a failed write is not a test failure.
         let _ = pipe.write_all(stdin);
     }
     let out = child.wait_with_output().expect("the binary ends");
