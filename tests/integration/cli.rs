@@ -709,6 +709,29 @@ fn run_ndjson_answers_each_line_in_order_and_keeps_going_after_a_bad_one() {
 }
 
 #[test]
+fn run_ndjson_answers_an_overlong_line_and_goes_on() {
+    let config = json!({"db_dir": "fixtures", "mmdb_filename": "GeoIP2-City-Fixture.mmdb"});
+    let long = format!(
+        "{{\"action\": \"lookup\", \"pad\": \"{}\"}}",
+        "x".repeat(3 << 20)
+    );
+    let input = [long, lookup_line("81.2.69.142", &config)].join("\n");
+    let out = cli(
+        &["run", "--ndjson"],
+        input.as_bytes(),
+        &[("MAXMIND_GEOLOCATE_MAX_REQUEST_MIB", "1")],
+    );
+    let responses: Vec<Value> = lines(&out)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(responses.len(), 2);
+    assert_eq!(responses[0]["errors"][0]["code"], "request_too_large");
+    assert_eq!(responses[1]["status"], "success");
+    assert_eq!(out.code, 1);
+}
+
+#[test]
 fn run_ndjson_answers_10000_requests_and_opens_each_database_once() {
     if !crate::shapes::have("strace") {
         return;
