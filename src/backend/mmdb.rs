@@ -172,6 +172,8 @@ struct Database {
     trie: Option<PathTrie>,
     ipv4_only: bool,
     path: PathBuf,
+    /// Unique in the process: what a thread's [`transcode::Memo`] belongs to.
+    id: u64,
 }
 
 /// The configured database files, open.
@@ -270,7 +272,9 @@ impl MmdbBackend {
                 path: file.clone(),
                 reason: "the data section cannot be found".into(),
             })?;
+            static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
             databases.push(Database {
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 ipv4_only: meta.ip_version == 4,
                 trie: rows.map(|r| PathTrie::new(r, locale)),
                 data,
@@ -398,16 +402,35 @@ impl MmdbBackend {
                     Shape::Located => Inject::Traits,
                     _ => Inject::Top,
                 };
-                let mut json = String::with_capacity(2048);
+                // One scratch buffer per thread: a record is written there, then copied once
+                // into its shared, exactly sized home.
+                // Per thread: a scratch buffer the record is written to (then copied once into
+                // its shared, exactly sized home), and the sub-maps already written.
+                thread_local! {
+                    static SCRATCH: std::cell::RefCell<(String, transcode::Memo)> =
+                        std::cell::RefCell::new((String::with_capacity(4096), transcode::Memo::default()));
+                }
                 let mut captures = Vec::with_capacity(48);
-                let splice =
-                    transcode::transcode(data, offset, trie, inject, &mut json, &mut captures)
-                        .map_err(|reason| {
-                            corrupt(format!("the record at data offset {offset}: {reason}"))
-                        })?;
+                let (json, splice) = SCRATCH.with_borrow_mut(|(json, memo)| {
+                    json.clear();
+                    let memo = memo.for_owner(db.id);
+                    transcode::transcode(
+                        data,
+                        offset,
+                        trie,
+                        inject,
+                        json,
+                        &mut captures,
+                        Some(memo),
+                    )
+                    .map(|splice| (Arc::<str>::from(json.as_str()), splice))
+                    .map_err(|reason| {
+                        corrupt(format!("the record at data offset {offset}: {reason}"))
+                    })
+                })?;
                 let (mapped, display) = trie.resolve(&captures);
                 let fresh = Arc::new(Cached {
-                    json: Arc::from(json),
+                    json,
                     splice,
                     attributes: Arc::from(mapped.attributes),
                     indicators: Arc::from(mapped.indicators),
@@ -421,7 +444,7 @@ impl MmdbBackend {
                 fresh
             }
         };
-        let insert = cached.splice.insert(&ip.to_string(), network.prefix_len());
+        let insert = cached.splice.insert(ip, network.prefix_len());
         out.answer = Some(Answer {
             data: RawJson::spliced(Arc::clone(&cached.json), cached.splice.at, insert),
             attributes: Arc::clone(&cached.attributes),
@@ -650,6 +673,54 @@ fn map(path: &Path) -> std::io::Result<maxminddb::Mmap> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each answer's record JSON and attributes.
+    fn answers(backend: &MmdbBackend, ips: &[IpAddr]) -> Vec<(String, Vec<Attribute>)> {
+        ips.iter()
+            .filter_map(|ip| {
+                let a = backend.lookup_transcoded(*ip)?.ok()?.answer?;
+                Some((a.data.get().into_owned(), a.attributes.to_vec()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shared_sub_maps_from_the_memo_read_as_when_walked() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/GeoIP2-City-Fixture.mmdb"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let open = || {
+            MmdbBackend::from_bytes("city", bytes.clone(), Context::City, "de")
+                .unwrap()
+                .0
+        };
+        let ips: Vec<IpAddr> = [
+            "81.2.69.142",
+            "81.2.69.160",
+            "2.125.160.216",
+            "89.160.20.115",
+            "89.160.20.120",
+            "216.160.83.60",
+            "2a02:ff80::1",
+            "202.196.224.5",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        // In order, the later records find their country and continent maps in the memo; in
+        // reverse, other records do; each record alone, none does.
+        let forward = answers(&open(), &ips);
+        let mut reversed: Vec<IpAddr> = ips.clone();
+        reversed.reverse();
+        let mut backward = answers(&open(), &reversed);
+        backward.reverse();
+        let alone: Vec<_> = ips.iter().flat_map(|ip| answers(&open(), &[*ip])).collect();
+        assert_eq!(forward.len(), ips.len());
+        assert_eq!(forward, backward);
+        assert_eq!(forward, alone);
+    }
 
     #[test]
     fn kinds_come_from_database_type() {

@@ -8,6 +8,7 @@
 //! is bounds-checked, nesting is limited and output size is capped, so a corrupt or hostile file
 //! yields an error, never a crash, a hang or a bomb.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::mapping::{Leaf, PathTrie, TrieNode};
@@ -41,6 +42,7 @@ pub fn is_empty_map(data: &[u8], offset: usize) -> bool {
         trie: &empty,
         groups: 0,
         splice: None,
+        memo: None,
     };
     let resolved = w.control(offset).and_then(|(kind, size, at)| {
         if kind == 1 {
@@ -76,19 +78,69 @@ pub struct Splice {
 
 impl Splice {
     /// The text that puts the fields of `ip` in place, to insert at [`Splice::at`].
-    pub fn insert(&self, ip: &str, prefix_len: u8) -> String {
-        let mut out = String::with_capacity(64);
+    pub fn insert(&self, ip: std::net::IpAddr, prefix_len: u8) -> String {
+        // Sized for the longest: `,"traits":{"ip_address":"<45>","prefix_len":128}`.
+        let mut out = String::with_capacity(96);
         if self.comma {
             out.push(',');
         }
         if self.new_traits {
             out.push_str("\"traits\":{");
         }
-        push_added(&mut out, ip, prefix_len);
+        // An address's text needs no escaping.
+        let _ = write!(out, "\"ip_address\":\"{ip}\",\"prefix_len\":{prefix_len}");
         if self.new_traits {
             out.push('}');
         }
         out
+    }
+}
+
+/// Maps and arrays behind pointers, already written. A MaxMind DB shares sub-maps among many
+/// records through pointers (one country, continent or city map for all the records that name
+/// it), so each is walked, checked and escaped once, then copied with its captures replayed.
+///
+/// It belongs to one database and one mapping trie (`owner`); [`Memo::for_owner`] starts it
+/// afresh for another. At most [`MEMO_ENTRIES`] fragments are kept.
+#[derive(Default)]
+pub struct Memo {
+    owner: u64,
+    entries: HashMap<(usize, u32), Fragment>,
+}
+
+/// Fragments a memo keeps at most (a City sub-map is a few hundred bytes).
+pub const MEMO_ENTRIES: usize = 32_768;
+
+/// A written map or array, and what the mapping captured in it.
+struct Fragment {
+    json: Box<str>,
+    captures: Box<[Stored]>,
+    /// Groups the fragment numbered (its captures' groups are relative to its start).
+    groups: u32,
+}
+
+/// A capture kept without borrowing: strings by their place in the data section.
+#[derive(Clone, Copy)]
+struct Stored {
+    node: u32,
+    group: u32,
+    value: StoredLeaf,
+}
+
+#[derive(Clone, Copy)]
+enum StoredLeaf {
+    Str { at: usize, len: usize },
+    Other(Leaf<'static>),
+}
+
+impl Memo {
+    /// This memo, emptied first unless it already belongs to `owner`.
+    pub fn for_owner(&mut self, owner: u64) -> &mut Self {
+        if self.owner != owner {
+            self.entries.clear();
+            self.owner = owner;
+        }
+        self
     }
 }
 
@@ -99,12 +151,14 @@ struct Walker<'a, 'o, 'c> {
     trie: &'a PathTrie,
     groups: u32,
     splice: Option<Splice>,
+    memo: Option<&'o mut Memo>,
 }
 
 type Walk<T> = Result<T, String>;
 
 /// Writes the record at `offset` of `data` as JSON into `out`, pushes the values `trie` asks
-/// for into `captures`, and says where the per-address fields go ([`Splice::apply`]).
+/// for into `captures`, and says where the per-address fields go ([`Splice::insert`]). Shared
+/// sub-maps come from, and go to, `memo` (which must belong to this `data` and `trie`).
 pub fn transcode<'a>(
     data: &'a [u8],
     offset: usize,
@@ -112,6 +166,7 @@ pub fn transcode<'a>(
     inject: Inject,
     out: &mut String,
     captures: &mut Vec<Capture<'a>>,
+    memo: Option<&mut Memo>,
 ) -> Result<Splice, String> {
     let mut w = Walker {
         data,
@@ -120,6 +175,7 @@ pub fn transcode<'a>(
         trie,
         groups: 0,
         splice: None,
+        memo,
     };
     let (kind, size, at) = w.control(offset)?;
     let (kind, size, at) = if kind == 1 {
@@ -218,10 +274,85 @@ impl<'a> Walker<'a, '_, '_> {
             if kind == 1 {
                 return Err("a pointer points to a pointer".into());
             }
-            self.typed(kind, size, payload, node, depth)?;
+            if (kind == 7 || kind == 11) && self.memo.is_some() {
+                self.shared(target, kind, size, payload, node, depth)?;
+            } else {
+                self.typed(kind, size, payload, node, depth)?;
+            }
             return Ok(next);
         }
         self.typed(kind, size, payload, node, depth)
+    }
+
+    /// A map or array behind a pointer: copied from the memo when it was written before,
+    /// else written and remembered.
+    fn shared(
+        &mut self,
+        target: usize,
+        kind: u8,
+        size: usize,
+        payload: usize,
+        node: Option<TrieNode>,
+        depth: usize,
+    ) -> Walk<()> {
+        let key = (target, node.map_or(u32::MAX, |n| n.0));
+        if let Some(f) = self.memo.as_deref().and_then(|m| m.entries.get(&key)) {
+            self.out.push_str(&f.json);
+            let base = self.groups;
+            for c in f.captures.iter() {
+                let value = match c.value {
+                    StoredLeaf::Other(leaf) => leaf,
+                    StoredLeaf::Str { at, len } => {
+                        let bytes = self.bytes(at, len)?;
+                        Leaf::Str(std::str::from_utf8(bytes).map_err(|_| "a string is not UTF-8")?)
+                    }
+                };
+                self.captures.push(Capture {
+                    node: c.node,
+                    group: base + c.group,
+                    value,
+                });
+            }
+            self.groups += f.groups;
+            if self.out.len() > MAX_OUTPUT {
+                return Err("a record expands past 4 MiB".into());
+            }
+            return Ok(());
+        }
+        let (out_from, captures_from, groups_from) =
+            (self.out.len(), self.captures.len(), self.groups);
+        self.typed(kind, size, payload, node, depth)?;
+        let base = self.data.as_ptr() as usize;
+        let stored = self.captures[captures_from..]
+            .iter()
+            .map(|c| Stored {
+                node: c.node,
+                group: c.group - groups_from,
+                value: match c.value {
+                    Leaf::Str(s) => StoredLeaf::Str {
+                        at: s.as_ptr() as usize - base,
+                        len: s.len(),
+                    },
+                    Leaf::Uint(v) => StoredLeaf::Other(Leaf::Uint(v)),
+                    Leaf::Int(v) => StoredLeaf::Other(Leaf::Int(v)),
+                    Leaf::Uint128(v) => StoredLeaf::Other(Leaf::Uint128(v)),
+                    Leaf::Float(v) => StoredLeaf::Other(Leaf::Float(v)),
+                    Leaf::Bool(v) => StoredLeaf::Other(Leaf::Bool(v)),
+                },
+            })
+            .collect();
+        let fragment = Fragment {
+            json: self.out[out_from..].into(),
+            captures: stored,
+            groups: self.groups - groups_from,
+        };
+        if let Some(memo) = self.memo.as_deref_mut() {
+            if memo.entries.len() >= MEMO_ENTRIES {
+                memo.entries.clear();
+            }
+            memo.entries.insert(key, fragment);
+        }
+        Ok(())
     }
 
     fn capture(&mut self, node: Option<TrieNode>, value: Leaf<'a>) {
@@ -421,12 +552,6 @@ impl<'a> Walker<'a, '_, '_> {
         let key = std::str::from_utf8(bytes).map_err(|_| "a map key is not UTF-8".to_owned())?;
         Ok((key, next))
     }
-}
-
-fn push_added(out: &mut String, ip: &str, prefix: u8) {
-    out.push_str("\"ip_address\":");
-    write_json_str(out, ip);
-    let _ = write!(out, ",\"prefix_len\":{prefix}");
 }
 
 /// Writes `f` as serde_json does: the shortest round-trip form, `null` when not finite.
