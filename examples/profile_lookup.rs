@@ -21,7 +21,19 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(5);
-    let tree = std::env::args().nth(2).as_deref() == Some("tree");
+    let mode = std::env::args().nth(2).unwrap_or_default();
+    let tree = mode == "tree";
+    // `written`: also the record text the response writes, as the writer gets it.
+    let written = mode == "written";
+    if std::env::var_os("MXFAST0").is_some() {
+        unsafe extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        // SAFETY: a glibc tunable, set before any thread starts.
+        unsafe {
+            mallopt(1, 0);
+        }
+    }
     let files = DbFiles {
         in_memory: false,
         root: None,
@@ -40,7 +52,9 @@ fn main() {
                     .lookup_transcoded(ip)
                     .and_then(Result::ok)
                     .and_then(|t| t.answer)
-                    .map_or(0, |a| a.attributes.len())
+                    .map_or(0, |a| {
+                        a.attributes.len() + if written { a.data.get().len() } else { 0 }
+                    })
             };
         }
     }

@@ -280,11 +280,14 @@ struct DisplayParts {
 }
 
 impl DisplayParts {
-    /// Takes the first value a row with a [`Show`] tag found for its column.
-    fn add(&mut self, row: &Row, value: String) {
+    /// Takes the first value a row with a [`Show`] tag found for its column (copied only when
+    /// it is kept).
+    fn add(&mut self, row: &Row, value: &str) {
         let Some(show) = row.show else { return };
-        let first = |slot: &mut Option<String>, v: String| {
-            slot.get_or_insert(v);
+        let first = |slot: &mut Option<String>, v: &str| {
+            if slot.is_none() {
+                *slot = Some(v.to_owned());
+            }
         };
         let d = &mut self.d;
         match show {
@@ -292,7 +295,7 @@ impl DisplayParts {
             Show::CountryCode => first(&mut d.country_code, value),
             Show::RegisteredCountry => first(&mut self.registered, value),
             Show::RegisteredCountryCode => first(&mut self.registered_code, value),
-            Show::Subdivision => d.subdivisions.push(value),
+            Show::Subdivision => d.subdivisions.push(value.to_owned()),
             Show::City => first(&mut d.city, value),
             Show::Asn => first(&mut d.asn, value),
             Show::AsnOrganization => first(&mut d.asn_organization, value),
@@ -322,7 +325,7 @@ pub fn display(data: &Record<'_>, locale: &str) -> Display {
         values.clear();
         collect_row(data, row, locale, &mut values);
         for v in values.drain(..) {
-            d.add(row, v);
+            d.add(row, &v);
         }
     }
     d.finish()
@@ -519,7 +522,7 @@ impl PathTrie {
         for (row_index, i) in picked {
             let row = &TABLE[row_index as usize];
             let value = captures[i].value.format();
-            display.add(row, value.clone());
+            display.add(row, &value);
             out.push(row, value);
         }
         (out, display.finish())
