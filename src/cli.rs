@@ -19,7 +19,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes: 0 the action ran (a partial result also warns on stderr), 1 the action failed
 /// (the response says why), 2 the command line is wrong.
 #[derive(Debug, Parser)]
-#[command(name = "maxmind-geolocate", version, about, long_about)]
+#[command(name = "maxmind-geolocate", version, about, long_about, after_long_help = EXAMPLES)]
 pub struct Cli {
     /// What to do; plugin mode (`run`) when omitted.
     #[command(subcommand)]
@@ -36,6 +36,18 @@ pub struct Cli {
           value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub geoip_conf: Option<PathBuf>,
 }
+
+/// Examples at the end of `--help` (and in the man page).
+const EXAMPLES: &str = "\
+Examples:
+  maxmind-geolocate lookup 81.2.69.142 2001:218::1 --db GeoIP2-City.mmdb --db GeoLite2-ASN.mmdb
+  maxmind-geolocate lookup 81.2.69.0/24 --db GeoIP2-City.mmdb --format table
+  maxmind-geolocate lookup - --db City.mmdb --format csv --field ip,city,asn < ips.txt
+  maxmind-geolocate lookup 8.8.8.8 --web          # credentials from the environment or GeoIP.conf
+  maxmind-geolocate bulk report.pdf --description report.html --format table
+  maxmind-geolocate extract access.log --with-source
+  maxmind-geolocate db info /var/lib/GeoIP/*.mmdb --format table
+  maxmind-geolocate run --ndjson < requests.ndjson > responses.ndjson";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,8 @@ fuzz_target!(|data: &[u8]| {
     let mut found: Vec<Extracted> = Vec::new();
     scan(data, &mut |e| found.push(e));
     for e in &found {
+        // Where it is written is inside the input and not empty.
+        assert!(e.start < e.end && e.end <= data.len(), "{e:?}");
         let text = e.ip.to_string();
         let mut again = Vec::new();
         scan(text.as_bytes(), &mut |x| again.push(x.ip));
@@ -16,14 +18,14 @@ fuzz_target!(|data: &[u8]| {
             assert!(net.contains(&e.ip));
         }
     }
-    // Streaming gives the same addresses as one pass over plain bytes (after the sniffed
-    // encoding, which only differs for UTF-16-looking input).
+    // Streaming gives the same addresses at the same places as one pass over plain bytes
+    // (after the sniffed encoding, which only differs for UTF-16-looking input).
     let mut streamed = Vec::new();
-    let _ = scan_reader(data, u64::MAX, &mut |e| streamed.push(e.ip));
+    let _ = scan_reader(data, u64::MAX, &mut |e| streamed.push((e.ip, e.start, e.end)));
     if maxmind_geolocate::extract::sniff(data) == maxmind_geolocate::extract::Encoding::Bytes
         && !data.starts_with(&[0xef, 0xbb, 0xbf])
     {
-        let direct: Vec<_> = found.iter().map(|e| e.ip).collect();
+        let direct: Vec<_> = found.iter().map(|e| (e.ip, e.start, e.end)).collect();
         assert_eq!(streamed, direct);
     }
 });
