@@ -1,7 +1,7 @@
 //! The MaxMind DB file backend: opens each configured file once (memory-mapped), reads its kind
 //! from the metadata, decides what it contributes to the configured context, and looks IPs up.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fs;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

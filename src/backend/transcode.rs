@@ -8,7 +8,7 @@
 //! is bounds-checked, nesting is limited and output size is capped, so a corrupt or hostile file
 //! yields an error, never a crash, a hang or a bomb.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt::Write as _;
 
 use crate::mapping::{Leaf, PathTrie, TrieNode};
@@ -88,7 +88,9 @@ impl Splice {
             out.push_str("\"traits\":{");
         }
         // An address's text needs no escaping.
-        let _ = write!(out, "\"ip_address\":\"{ip}\",\"prefix_len\":{prefix_len}");
+        out.push_str("\"ip_address\":\"");
+        crate::extract::write_ip(&mut out, ip);
+        let _ = write!(out, "\",\"prefix_len\":{prefix_len}");
         if self.new_traits {
             out.push('}');
         }

@@ -19,7 +19,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
         }
     };
     let limit = args.max_mib.saturating_mul(1 << 20);
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = super::stdout_buffered();
     let mut write_error = None;
     let mut line = String::with_capacity(96);
     let mut seen = HashSet::new();

@@ -109,7 +109,7 @@ fn finish(response: &Response, output: &OutputArgs, pretty: bool) -> Exit {
         output::write(response, output.format, &output.field, pretty, &mut out)
             .and_then(|()| out.flush())
     } else {
-        let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        let mut out = stdout_buffered();
         output::write(response, output.format, &output.field, pretty, &mut out)
             .and_then(|()| out.flush())
     };
@@ -170,7 +170,7 @@ fn exit_code(response: &Response) -> Exit {
 
 /// Writes a response as one JSON document (plugin mode) and picks the exit code.
 pub fn write_response(response: &Response, pretty: bool) -> Exit {
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut out = stdout_buffered();
     let written = output::write_json(response, pretty, &mut out).and_then(|()| out.flush());
     if let Err(e) = written {
         eprintln!("maxmind-geolocate: cannot write the response: {e}");
@@ -180,6 +180,19 @@ pub fn write_response(response: &Response, pretty: bool) -> Exit {
         eprintln!("maxmind-geolocate: warning: partial result; see errors in the response");
     }
     exit_code(response)
+}
+
+/// Standard output for large writes, buffered here and nowhere else: std's stdout is
+/// line-buffered and searched every chunk written for its last newline (a 145 MB response
+/// has one, at the end). A duplicate of the descriptor skips that; if it cannot be had, the
+/// usual stdout.
+fn stdout_buffered() -> io::BufWriter<Box<dyn Write>> {
+    use std::os::fd::AsFd;
+    let raw: Box<dyn Write> = match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(io::stdout()),
+    };
+    io::BufWriter::with_capacity(1 << 16, raw)
 }
 
 /// A response for an error met before any action ran.

@@ -53,7 +53,7 @@ pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
     let limit_mib = request_limit_mib();
     let limit = limit_mib.saturating_mul(1 << 20);
     let mut input = io::stdin().lock();
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut out = super::stdout_buffered();
     let mut line = Vec::new();
     let mut any_failed = false;
     loop {
