@@ -11,7 +11,11 @@
 //!    special-purpose addresses aside;
 //! 4. a [`backend::Backend`] (MaxMind DB files in [`backend::mmdb`]) finds the records;
 //! 5. [`mapping`] turns records into attributes and indicators per the mapping table;
-//! 6. [`app`] assembles the [`protocol::Response`], which [`run`] writes to stdout.
+//! 6. [`app`] assembles the [`protocol::Response`], which [`commands`] writes to stdout.
+//!
+//! The analyst's command line ([`cli`], [`commands`], printed by [`output`]) runs the same
+//! core: an [`app::Session`] carries what outlives one action (settings from flags, the
+//! environment and MaxMind's `GeoIP.conf`; database files opened once per process).
 //!
 //! Errors carry stable codes ([`error::Error::code`]); stdout always carries exactly one JSON
 //! document in plugin mode, even when something panics.

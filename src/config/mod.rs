@@ -6,7 +6,7 @@
 //! numbers as strings: an empty string is "not set", and `"true"`/`"false"` are booleans.
 //! Unknown keys are kept and reported as warnings rather than refused.
 
-mod geoip_conf;
+pub mod geoip_conf;
 
 use std::collections::BTreeMap;
 use std::fmt;
