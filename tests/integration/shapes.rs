@@ -107,3 +107,24 @@ fn extraction_streams_a_file_larger_than_its_memory() {
         "81.2.69.142\n10.0.0.5\n89.160.20.115\n"
     );
 }
+
+#[test]
+fn the_binary_loads_no_library_beyond_the_c_runtime() {
+    // Every shared library costs each action its loading at start-up (libm, pulled in by one
+    // crate's powf, cost about 0.2 ms); TLS is rustls, so no libssl either.
+    if !have("ldd") {
+        return;
+    }
+    let out = Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let allowed = ["linux-vdso", "libgcc_s", "libc.so", "ld-linux"];
+    for line in listed.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            allowed.iter().any(|a| line.contains(a)),
+            "an unexpected shared library: {line}"
+        );
+    }
+}
