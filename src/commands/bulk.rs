@@ -67,6 +67,7 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     if args.output.format != Format::Json {
         summary(&response);
     }
+    super::leave_to_exit((response, session));
     exit
 }
 

@@ -34,5 +34,7 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
         }
     }
     let response = app::lookup_queries(&session, &config, &queries, args.max_networks, warnings);
-    super::finish(&response, &args.output, pretty)
+    let exit = super::finish(&response, &args.output, pretty);
+    super::leave_to_exit((response, session));
+    exit
 }

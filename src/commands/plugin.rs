@@ -29,10 +29,14 @@ fn plugin_session(source: &SourceArgs, conf: Option<&Path>) -> Session {
 
 /// One request on stdin, one response on stdout.
 pub fn run(source: &SourceArgs, conf: Option<&Path>, pretty: bool) -> Exit {
-    super::write_response(&respond(source, conf), pretty)
+    let session = plugin_session(source, conf);
+    let response = respond(&session);
+    let exit = super::write_response(&response, pretty);
+    super::leave_to_exit((response, session));
+    exit
 }
 
-fn respond(source: &SourceArgs, conf: Option<&Path>) -> Response {
+fn respond(session: &Session) -> Response {
     let limit_mib = request_limit_mib();
     let limit = limit_mib.saturating_mul(1 << 20);
     let mut input = Vec::new();
@@ -43,7 +47,7 @@ fn respond(source: &SourceArgs, conf: Option<&Path>) -> Response {
     if input.len() as u64 > limit {
         return Response::failed(None, &Error::RequestTooLarge { limit_mib }, Vec::new());
     }
-    app::run_request(&input, &plugin_session(source, conf))
+    app::run_request(&input, session)
 }
 
 /// One request per stdin line, one compact response per stdout line, in order; blank lines are
