@@ -132,8 +132,9 @@ pub struct SourceArgs {
 #[derive(Debug, Args)]
 pub struct LookupArgs {
     /// IP addresses (defanged forms accepted) or CIDR networks (every network with a record
-    /// inside it); `-` reads one per line from stdin.
-    #[arg(required = true, value_name = "IP|CIDR")]
+    /// inside it); `-`, or none when stdin is not a terminal, reads one per line from stdin
+    /// (blank lines and `#` comments skipped).
+    #[arg(value_name = "IP|CIDR")]
     pub ips: Vec<String>,
 
     /// Where records come from.

@@ -41,6 +41,21 @@ fn lookup_takes_ips_as_arguments_and_from_stdin() {
 }
 
 #[test]
+fn lookup_reads_a_piped_list_without_arguments_skipping_comments() {
+    let list = b"# seen in the phishing wave\n81.2.69.142\n\n  # and its twin\n2.125.160.216\n";
+    let out = cli(
+        &["lookup", "--db", CITY, "--format", "csv", "--field", "ip"],
+        list,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(lines(&out), ["ip", "81.2.69.142", "2.125.160.216"]);
+    let nothing = cli(&["lookup", "--db", CITY], b"\n# only a comment\n", &[]);
+    assert_eq!(nothing.code, 2, "no address at all is a usage error");
+    assert!(nothing.stderr.contains("no IP address given"));
+}
+
+#[test]
 fn a_cidr_lists_every_network_with_a_record_inside_it() {
     let Some(data) = maxmind_test_data() else {
         return;
