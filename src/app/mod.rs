@@ -344,7 +344,14 @@ pub fn lookup_queries(
                         ));
                     }
                     for found in networks {
-                        targets.add_ip(found.network(), None, Some(*net));
+                        // A query inside one record's network (`1.2.3.4/32`) asks about its
+                        // own first address, not the record's.
+                        let first = if found.prefix_len() <= net.prefix_len() {
+                            net.network()
+                        } else {
+                            found.network()
+                        };
+                        targets.add_ip(first, None, Some(*net));
                     }
                 }
                 Err(e) => {

@@ -114,6 +114,31 @@ fn a_cidr_lists_every_network_with_a_record_inside_it() {
     got.sort();
     assert_eq!(got, expected);
 
+    // A network inside one record's network is that record, for its own first address.
+    let inside = cli(
+        &[
+            "lookup",
+            "81.2.69.150/32",
+            "81.2.69.160/28",
+            "--db",
+            db,
+            "--format",
+            "csv",
+            "--field",
+            "ip,network,city",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(
+        lines(&inside),
+        [
+            "ip,network,city",
+            "81.2.69.150,81.2.69.144/28,London",
+            "81.2.69.160,81.2.69.160/27,London"
+        ]
+    );
+
     let capped = cli(
         &["lookup", "81.2.69.0/24", "--db", db, "--max-networks", "2"],
         b"",
