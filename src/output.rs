@@ -203,6 +203,8 @@ pub fn write(
             }
             csv.flush()
         }
+        // A table of no rows says nothing a person needs (the error goes to stderr).
+        Format::Table if response.results.is_empty() => Ok(()),
         Format::Table => write_table(&columns, rows.collect(), out),
     }
 }

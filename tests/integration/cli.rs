@@ -304,6 +304,24 @@ fn exit_codes_say_success_partial_failure_and_usage() {
     );
     assert_eq!(missing.code, 1);
     assert!(missing.stderr.contains("[db_not_found]"));
+    let as_table = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            "fixtures/none.mmdb",
+            "--format",
+            "table",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(
+        (as_table.code, as_table.stdout.as_str()),
+        (1, ""),
+        "no table without rows"
+    );
+    assert!(as_table.stderr.contains("[db_not_found]"));
     let usage = cli(&["lookup", "81.2.69.142", "--format", "yaml"], b"", &[]);
     assert_eq!(usage.code, 2);
 }
