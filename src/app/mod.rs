@@ -490,16 +490,13 @@ pub(crate) fn run_targets(
         at: config.deadline,
         seconds: config.action_timeout_s,
     };
-    let answered = if backend.batches() {
+    let progress = session.progress.as_deref();
+    if let Some(p) = progress {
+        p.start(pending.len());
+    }
+    let answered: Vec<_> = if backend.batches() {
         let ips: Vec<IpAddr> = pending.iter().map(|&(_, ip)| ip).collect();
-        let progress = session.progress.as_deref();
-        if let Some(p) = progress {
-            p.start(ips.len());
-        }
         let answers = backend.lookup_many(&ips, deadline, progress);
-        if let Some(p) = progress {
-            p.finish();
-        }
         pending
             .iter()
             .zip(answers)
@@ -511,9 +508,12 @@ pub(crate) fn run_targets(
             &pending,
             deadline,
             config.locale,
-            session.progress.as_deref(),
+            progress,
         )
     };
+    if let Some(p) = progress {
+        p.finish();
+    }
     let mut networks_of_one = Vec::new();
     for ((i, _), (mut result, networks)) in pending.into_iter().zip(answered) {
         result.source = results[i].source;
@@ -566,7 +566,8 @@ fn stale_warnings(databases: &[DatabaseInfo], max_age: Option<Duration>) -> Vec<
         .collect()
 }
 
-/// Looks up and assembles `pending` (index, address) on every core, in order.
+/// Looks up and assembles `pending` (index, address) on every core, in order, telling
+/// `progress` every few lookups.
 fn lookup_in_parallel(
     backend: &dyn Backend,
     pending: &[(usize, IpAddr)],
@@ -577,9 +578,6 @@ fn lookup_in_parallel(
     /// Lookups between two progress reports.
     const STEP: usize = 1024;
     let done = AtomicUsize::new(0);
-    if let Some(p) = progress {
-        p.start(pending.len());
-    }
     let one = |&(_, ip): &(usize, IpAddr)| {
         if let Some(p) = progress {
             if done.fetch_add(1, Ordering::Relaxed) % STEP == STEP - 1 {
@@ -594,11 +592,7 @@ fn lookup_in_parallel(
             None => assemble(backend, ip, backend.lookup(ip), locale),
         }
     };
-    let answered = parallel::map(pending, parallel::PARALLEL_FROM, one);
-    if let Some(p) = progress {
-        p.finish();
-    }
-    answered
+    parallel::map(pending, parallel::PARALLEL_FROM, one)
 }
 
 fn open_backend(

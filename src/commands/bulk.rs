@@ -15,9 +15,9 @@ const ACTION: &str = "lookup_all_related_ips";
 
 /// Runs `bulk`.
 pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
-    let mut source = super::flags(&args.source);
-    source.max_attachment_mib = args.max_mib.map(|m| m.to_string());
-    let session = super::session(&args.source, conf).with_flags(source);
+    let mut flags = super::flags(&args.source);
+    flags.max_attachment_mib = args.max_mib.map(|m| m.to_string());
+    let session = super::analyst_session(flags, conf);
     let stdin = args.input.as_os_str() == "-";
     // The attachment's name, as the platform gives it: the file's name, not its path.
     let name = match args.input.file_name() {
@@ -41,8 +41,11 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
         match std::fs::File::open(&args.input) {
             Ok(f) => Box::new(f),
             Err(e) => {
-                let e =
-                    Error::AttachmentUnreadable(format!("{name}: {}", crate::paths::io_reason(&e)));
+                let e = Error::AttachmentUnreadable(format!(
+                    "{}: {}",
+                    args.input.display(),
+                    crate::paths::io_reason(&e)
+                ));
                 return super::finish(&super::failed(ACTION, &e), &args.output, pretty);
             }
         }

@@ -11,7 +11,7 @@ use crate::error::Error;
 
 /// Runs `lookup`.
 pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
-    let session = super::session(&args.source, conf);
+    let session = super::analyst_session(super::flags(&args.source), conf);
     let mut queries = Vec::new();
     // No argument: the list comes on stdin, as from a pipe.
     let from_stdin = ["-".to_owned()];

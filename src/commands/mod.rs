@@ -58,11 +58,14 @@ fn flushed(written: io::Result<()>) -> Exit {
     }
 }
 
-/// The session of a command: the environment, `GeoIP.conf` and the flags, with a progress bar
-/// when stderr is a terminal.
-fn session(source: &SourceArgs, conf: Option<&Path>) -> Session {
-    let env = crate::config::Environment::from_process(conf);
-    let session = Session::new(env).with_flags(flags(source));
+/// The session of a command: the environment and `GeoIP.conf` under `flags`.
+fn session(flags: RawConfig, conf: Option<&Path>) -> Session {
+    Session::new(crate::config::Environment::from_process(conf)).with_flags(flags)
+}
+
+/// [`session`] for an analyst: with a progress bar when stderr is a terminal.
+fn analyst_session(flags: RawConfig, conf: Option<&Path>) -> Session {
+    let session = session(flags, conf);
     if io::stderr().is_terminal() {
         session.with_progress(Box::new(progress::Bar::default()))
     } else {

@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::Exit;
 use crate::app::{self, Session};
 use crate::cli::SourceArgs;
-use crate::config::Environment;
 use crate::error::Error;
 use crate::protocol::{Response, Status};
 
@@ -23,13 +22,9 @@ fn request_limit_mib() -> u64 {
         .unwrap_or(DEFAULT_MAX_REQUEST_MIB)
 }
 
-fn plugin_session(source: &SourceArgs, conf: Option<&Path>) -> Session {
-    Session::new(Environment::from_process(conf)).with_flags(super::flags(source))
-}
-
 /// One request on stdin, one response on stdout.
 pub fn run(source: &SourceArgs, conf: Option<&Path>, pretty: bool) -> Exit {
-    let session = plugin_session(source, conf);
+    let session = super::session(super::flags(source), conf);
     let response = respond(&session);
     let exit = super::write_response(&response, pretty);
     super::leave_to_exit((response, session));
@@ -53,7 +48,7 @@ fn respond(session: &Session) -> Response {
 /// One request per stdin line, one compact response per stdout line, in order; blank lines are
 /// skipped. Database files are opened once for the whole stream. Exit 1 when any action failed.
 pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
-    let session = plugin_session(source, conf);
+    let session = super::session(super::flags(source), conf);
     let limit_mib = request_limit_mib();
     let limit = limit_mib.saturating_mul(1 << 20);
     let mut input = io::stdin().lock();
