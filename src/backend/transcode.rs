@@ -89,7 +89,7 @@ impl Splice {
         }
         // An address's text needs no escaping.
         out.push_str("\"ip_address\":\"");
-        crate::extract::write_ip(&mut out, ip);
+        crate::ip::write_text(&mut out, ip);
         let _ = write!(out, "\",\"prefix_len\":{prefix_len}");
         if self.new_traits {
             out.push('}');

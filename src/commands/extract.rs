@@ -1,7 +1,8 @@
 //! `extract FILE|-`: the addresses a file holds, as Lookup All Related IPs finds them.
 
-use std::collections::HashSet;
 use std::io::{self, Read, Write};
+
+use foldhash::{HashSet, HashSetExt};
 
 use crate::Exit;
 use crate::cli::ExtractArgs;
@@ -22,7 +23,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let mut out = super::stdout_buffered();
     let mut write_error = None;
     let mut line = String::with_capacity(96);
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(1 << 12);
     let mut write = |line: &str| {
         if write_error.is_none() {
             if let Err(e) = out.write_all(line.as_bytes()) {
@@ -33,7 +34,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let scanned = if args.with_source {
         extract::scan_reader_located(reader, limit, &mut |found: Extracted, at: Location| {
             line.clear();
-            extract::write_ip(&mut line, found.ip);
+            crate::ip::write_text(&mut line, found.ip);
             let written = at.written.replace(['\t', '\n', '\r'], " ");
             line.push_str(&format!("\t{}:{}\t{written}\n", at.line, at.column));
             write(&line);
@@ -42,7 +43,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
         extract::scan_reader(reader, limit, &mut |found: Extracted| {
             if seen.insert(found.ip) {
                 line.clear();
-                extract::write_ip(&mut line, found.ip);
+                crate::ip::write_text(&mut line, found.ip);
                 line.push('\n');
                 write(&line);
             }
