@@ -438,7 +438,7 @@ mod tests {
                     seed ^= seed >> 7;
                     seed ^= seed << 17;
                     if pattern & (1 << i) != 0 {
-                        *group = (seed as u16) >> (seed >> 60) as u32 % 16 | 1;
+                        *group = ((seed as u16) >> ((seed >> 60) as u32 % 16)) | 1;
                     }
                 }
                 cases.push(IpAddr::V6(Ipv6Addr::from(groups)));
