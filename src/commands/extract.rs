@@ -2,7 +2,7 @@
 
 use std::io::{self, Read, Write};
 
-use foldhash::{HashSet, HashSetExt};
+use foldhash::HashSet;
 
 use crate::Exit;
 use crate::cli::ExtractArgs;
@@ -23,7 +23,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let mut out = super::stdout_buffered();
     let mut write_error = None;
     let mut line = String::with_capacity(96);
-    let mut seen = HashSet::with_capacity(1 << 12);
+    let mut seen = Seen::default();
     let mut write = |line: &str| {
         if write_error.is_none() {
             if let Err(e) = out.write_all(line.as_bytes()) {
@@ -41,7 +41,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
         })
     } else {
         extract::scan_reader(reader, limit, &mut |found: Extracted| {
-            if seen.insert(found.ip) {
+            if seen.first(found.ip) {
                 line.clear();
                 crate::ip::write_text(&mut line, found.ip);
                 line.push('\n');
@@ -56,6 +56,24 @@ pub fn run(args: &ExtractArgs) -> Exit {
         (_, Some(e)) => {
             eprintln!("maxmind-geolocate: cannot write the addresses: {e}");
             Exit::Failure
+        }
+    }
+}
+
+/// The addresses written so far: IPv4 apart, as four-byte keys (a million distinct addresses
+/// then fit in a few megabytes of table, not tens).
+#[derive(Default)]
+struct Seen {
+    v4: HashSet<u32>,
+    v6: HashSet<u128>,
+}
+
+impl Seen {
+    /// Whether `ip` is seen for the first time.
+    fn first(&mut self, ip: std::net::IpAddr) -> bool {
+        match ip {
+            std::net::IpAddr::V4(v4) => self.v4.insert(v4.to_bits()),
+            std::net::IpAddr::V6(v6) => self.v6.insert(v6.to_bits()),
         }
     }
 }

@@ -643,8 +643,11 @@ fn scan_stream(
     found: &mut dyn FnMut(Extracted, &[u8], usize),
     dropping: &mut dyn FnMut(&[u8], usize),
 ) -> Result<u64, ScanError> {
-    let mut raw = vec![0u8; CHUNK];
-    let mut text: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+    // `buf[..filled]` is the text being scanned: bytes are read straight into it; UTF-16 is
+    // read into `raw` and decoded into it.
+    let mut buf = vec![0u8; CHUNK];
+    let mut filled = 0;
+    let mut raw = Vec::new();
     let mut base = 0usize;
     let mut total: u64 = 0;
     let mut resume = 0;
@@ -652,38 +655,59 @@ fn scan_stream(
     let mut encoding = None;
     let mut odd_byte: Option<u8> = None;
     loop {
-        let got = read_full(&mut reader, &mut raw)?;
+        if buf.len() - filled < CHUNK {
+            buf.resize(filled + CHUNK, 0);
+        }
+        let got = match encoding {
+            Some(Encoding::Bytes) => {
+                let got = read_full(&mut reader, &mut buf[filled..filled + CHUNK])?;
+                filled += got;
+                got
+            }
+            Some(utf16) => {
+                raw.resize(CHUNK, 0);
+                let got = read_full(&mut reader, &mut raw)?;
+                filled = decode_utf16(&raw[..got], utf16, &mut odd_byte, &mut buf, filled);
+                got
+            }
+            None => {
+                // The first chunk (`filled` is 0): sniff it, and drop its byte order mark.
+                let got = read_full(&mut reader, &mut buf[..CHUNK])?;
+                let enc = sniff(&buf[..got]);
+                encoding = Some(enc);
+                let bom = got - strip_bom(&buf[..got], enc).len();
+                if enc == Encoding::Bytes {
+                    buf.copy_within(bom..got, 0);
+                    filled = got - bom;
+                } else {
+                    raw = buf[bom..got].to_vec();
+                    filled = decode_utf16(&raw, enc, &mut odd_byte, &mut buf, 0);
+                }
+                got
+            }
+        };
         total += got as u64;
         if total > limit {
             return Err(ScanError::TooLarge { limit });
         }
-        let mut input = &raw[..got];
-        let enc = *encoding.get_or_insert_with(|| sniff(input));
-        if total == got as u64 {
-            input = strip_bom(input, enc);
-        }
-        match enc {
-            Encoding::Bytes => text.extend_from_slice(input),
-            Encoding::Utf16Le | Encoding::Utf16Be => {
-                decode_utf16(input, enc == Encoding::Utf16Le, &mut odd_byte, &mut text)
-            }
-        }
+        let text = &buf[..filled];
         if got == 0 {
-            scan_from(&text, resume, &mut |e| found(e, &text, base));
+            scan_from(text, resume, &mut |e| found(e, text, base));
             return Ok(total);
         }
         // Cut after the last boundary of the new bytes; with none, carry everything (a run
         // without any boundary is bounded by `limit`).
         let Some(p) = text[search_from..].iter().rposition(|&b| is_boundary(b)) else {
-            search_from = text.len();
+            search_from = filled;
             continue;
         };
         let cut = search_from + p + 1;
-        scan_from(&text[..cut], resume, &mut |e| found(e, &text, base));
+        scan_from(&text[..cut], resume, &mut |e| found(e, text, base));
         // Keep a few bytes before the cut as look-behind context for the next chunk.
         let keep_from = cut.saturating_sub(LOOK_BEHIND);
         dropping(&text[..keep_from], base);
-        text.drain(..keep_from);
+        buf.copy_within(keep_from..filled, 0);
+        filled -= keep_from;
         base += keep_from;
         resume = cut - keep_from;
         search_from = resume;
@@ -712,34 +736,42 @@ fn strip_bom(input: &[u8], enc: Encoding) -> &[u8] {
     }
 }
 
-/// Appends UTF-16 code units as bytes: ASCII as itself, anything else as a separator (0x80).
-fn decode_utf16(input: &[u8], little: bool, odd: &mut Option<u8>, out: &mut Vec<u8>) {
+/// Writes UTF-16 code units as bytes into `out` from `at` (which has room for them): ASCII as
+/// itself, anything else as a separator (0x80). Returns where the bytes written end.
+fn decode_utf16(
+    input: &[u8],
+    encoding: Encoding,
+    odd: &mut Option<u8>,
+    out: &mut [u8],
+    mut at: usize,
+) -> usize {
+    let little = encoding == Encoding::Utf16Le;
+    let mut unit = |a: u8, b: u8| {
+        let unit = if little {
+            u16::from_le_bytes([a, b])
+        } else {
+            u16::from_be_bytes([a, b])
+        };
+        out[at] = if unit < 0x80 { unit as u8 } else { 0x80 };
+        at += 1;
+    };
     let mut bytes = input;
     if let Some(first) = odd.take() {
         if let Some((&second, rest)) = bytes.split_first() {
-            push_unit(first, second, little, out);
+            unit(first, second);
             bytes = rest;
         } else {
             *odd = Some(first);
-            return;
         }
     }
     let mut pairs = bytes.chunks_exact(2);
     for pair in &mut pairs {
-        push_unit(pair[0], pair[1], little, out);
+        unit(pair[0], pair[1]);
     }
     if let [last] = pairs.remainder() {
         *odd = Some(*last);
     }
-}
-
-fn push_unit(a: u8, b: u8, little: bool, out: &mut Vec<u8>) {
-    let unit = if little {
-        u16::from_le_bytes([a, b])
-    } else {
-        u16::from_be_bytes([a, b])
-    };
-    out.push(if unit < 0x80 { unit as u8 } else { 0x80 });
+    at
 }
 
 /// Bytes that are never part of an address token nor its glue: a chunk may be cut after one.
