@@ -13,70 +13,133 @@ use crate::error::{Error, MAX_ECHO, shorten};
 /// `ip` as text, as `Display` writes it, without the formatting machinery (which dominated
 /// when the results of 100,000 addresses were written).
 pub fn text(ip: IpAddr) -> String {
-    let mut s = String::with_capacity(15);
-    write_text(&mut s, ip);
-    s
+    Text::new(ip).as_str().to_owned()
 }
 
-/// Appends `ip` as text, exactly as `Display` writes it: IPv6 in the form of RFC 5952 (lower
-/// case, the first longest run of two or more zero groups as `::`), IPv4-mapped IPv6 as
-/// `::ffff:` and the dotted quad.
+/// Appends `ip` as text, as [`Text`] writes it.
 pub fn write_text(out: &mut String, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => write_v4(out, v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                out.push_str("::ffff:");
-                write_v4(out, v4);
-                return;
-            }
-            let groups = v6.segments();
-            // The first longest run of zero groups, if it is at least two long.
-            let (mut zeros_at, mut zeros_len) = (0, 0);
-            let mut run_at = 0;
-            for (i, &group) in groups.iter().enumerate() {
-                if group != 0 {
-                    run_at = i + 1;
-                } else if i + 1 - run_at > zeros_len {
-                    (zeros_at, zeros_len) = (run_at, i + 1 - run_at);
+    out.push_str(Text::new(ip).as_str());
+}
+
+/// Every octet in decimal: its digits, then how many.
+const DECIMAL: [[u8; 4]; 256] = {
+    let mut table = [[0u8; 4]; 256];
+    let mut octet = 0;
+    while octet < 256 {
+        let (hundreds, tens, ones) = (
+            (octet / 100) as u8,
+            (octet / 10 % 10) as u8,
+            (octet % 10) as u8,
+        );
+        table[octet] = match octet {
+            0..=9 => [b'0' + ones, 0, 0, 1],
+            10..=99 => [b'0' + tens, b'0' + ones, 0, 2],
+            _ => [b'0' + hundreds, b'0' + tens, b'0' + ones, 3],
+        };
+        octet += 1;
+    }
+    table
+};
+
+/// An address written out on the stack, exactly as `Display` writes it: IPv6 in the form of
+/// RFC 5952 (lower case, the first longest run of two or more zero groups as `::`),
+/// IPv4-mapped IPv6 as `::ffff:` and the dotted quad.
+///
+/// ```
+/// use maxmind_geolocate::ip::Text;
+///
+/// let ip = "2001:db8:0:0:1:0:0:1".parse().unwrap();
+/// assert_eq!(Text::new(ip).as_str(), "2001:db8::1:0:0:1");
+/// ```
+pub struct Text {
+    bytes: [u8; 45],
+    len: usize,
+}
+
+impl Text {
+    /// Writes `ip`.
+    pub fn new(ip: IpAddr) -> Text {
+        let mut text = Text {
+            bytes: [0; 45],
+            len: 0,
+        };
+        match ip {
+            IpAddr::V4(v4) => text.v4(v4),
+            IpAddr::V6(v6) => {
+                if let Some(v4) = v6.to_ipv4_mapped() {
+                    text.push_all(b"::ffff:");
+                    text.v4(v4);
+                    return text;
+                }
+                let groups = v6.segments();
+                // The first longest run of zero groups, if it is at least two long.
+                let (mut zeros_at, mut zeros_len) = (0, 0);
+                let mut run_at = 0;
+                for (i, &group) in groups.iter().enumerate() {
+                    if group != 0 {
+                        run_at = i + 1;
+                    } else if i + 1 - run_at > zeros_len {
+                        (zeros_at, zeros_len) = (run_at, i + 1 - run_at);
+                    }
+                }
+                if zeros_len < 2 {
+                    text.groups(&groups);
+                } else {
+                    text.groups(&groups[..zeros_at]);
+                    text.push_all(b"::");
+                    text.groups(&groups[zeros_at + zeros_len..]);
                 }
             }
-            if zeros_len < 2 {
-                write_groups(out, &groups);
-            } else {
-                write_groups(out, &groups[..zeros_at]);
-                out.push_str("::");
-                write_groups(out, &groups[zeros_at + zeros_len..]);
+        }
+        text
+    }
+
+    /// The text, in ASCII.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, hex letters, `.` and `:` are ever written.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn push_all(&mut self, bytes: &[u8]) {
+        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn v4(&mut self, v4: Ipv4Addr) {
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.push(b'.');
             }
+            // Three bytes copied whatever the length: there is room, and no branch.
+            let [digits @ .., len] = DECIMAL[usize::from(octet)];
+            self.bytes[self.len..self.len + 3].copy_from_slice(&digits);
+            self.len += usize::from(len);
         }
     }
-}
 
-fn write_v4(out: &mut String, v4: Ipv4Addr) {
-    for (i, octet) in v4.octets().into_iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        if octet >= 100 {
-            out.push(char::from(b'0' + octet / 100));
-        }
-        if octet >= 10 {
-            out.push(char::from(b'0' + octet / 10 % 10));
-        }
-        out.push(char::from(b'0' + octet % 10));
-    }
-}
-
-/// Groups in lower-case hex without leading zeros, joined by `:`.
-fn write_groups(out: &mut String, groups: &[u16]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, &group) in groups.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        let digits = (16 - group.leading_zeros() as usize).div_ceil(4).max(1);
-        for shift in (0..digits).rev() {
-            out.push(char::from(HEX[usize::from(group >> (4 * shift)) & 0xf]));
+    /// Groups in lower-case hex without leading zeros, joined by `:`.
+    fn groups(&mut self, groups: &[u16]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, &group) in groups.iter().enumerate() {
+            if i > 0 {
+                self.push(b':');
+            }
+            let digits = (16 - group.leading_zeros() as usize).div_ceil(4).max(1);
+            // Four digits copied from the first significant one: there is room, no branch.
+            let first = group << (4 * (4 - digits));
+            let hex = [12, 8, 4, 0].map(|shift| HEX[usize::from(first >> shift) & 0xf]);
+            self.bytes[self.len..self.len + 4].copy_from_slice(&hex);
+            self.len += digits;
         }
     }
 }

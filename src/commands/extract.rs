@@ -24,9 +24,9 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let mut write_error = None;
     let mut line = String::with_capacity(96);
     let mut seen = Seen::default();
-    let mut write = |line: &str| {
+    let mut write = |line: &[u8]| {
         if write_error.is_none() {
-            if let Err(e) = out.write_all(line.as_bytes()) {
+            if let Err(e) = out.write_all(line) {
                 write_error = Some(e);
             }
         }
@@ -37,15 +37,13 @@ pub fn run(args: &ExtractArgs) -> Exit {
             crate::ip::write_text(&mut line, found.ip);
             let written = at.written.replace(['\t', '\n', '\r'], " ");
             line.push_str(&format!("\t{}:{}\t{written}\n", at.line, at.column));
-            write(&line);
+            write(line.as_bytes());
         })
     } else {
         extract::scan_reader(reader, limit, &mut |found: Extracted| {
             if seen.first(found.ip) {
-                line.clear();
-                crate::ip::write_text(&mut line, found.ip);
-                line.push('\n');
-                write(&line);
+                write(crate::ip::Text::new(found.ip).as_bytes());
+                write(b"\n");
             }
         })
     };

@@ -146,6 +146,10 @@ const TOKEN: u8 = 4;
 const OPEN: u8 = 8;
 /// See [`HEX`]: bytes that are part of a token, its glue or its suffix (not a boundary).
 const KEEP: u8 = 16;
+/// See [`HEX`]: `.`.
+const DOT: u8 = 32;
+/// See [`HEX`]: `:`.
+const COLON: u8 = 64;
 
 static CLASSES: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -159,8 +163,11 @@ static CLASSES: [u8; 256] = {
         if c.is_ascii_alphanumeric() || c == b'.' {
             class |= GLUE | KEEP;
         }
-        if c == b'.' || c == b':' {
-            class |= TOKEN;
+        if c == b'.' {
+            class |= TOKEN | DOT;
+        }
+        if c == b':' {
+            class |= TOKEN | COLON;
         }
         if c == b'[' || c == b'(' || c == b'{' {
             class |= OPEN;
@@ -219,6 +226,8 @@ struct Token<'a> {
     text: &'a [u8],
     /// Where its first colon is in the scanned text.
     first_colon: Option<usize>,
+    /// Whether it has a dot.
+    dot: bool,
     /// Where it ends in the scanned text.
     end: usize,
     /// Whether it is longer than any address (`text` is then cut short).
@@ -230,7 +239,9 @@ struct Token<'a> {
 fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN]) -> Token<'a> {
     let n = text.len().min(start + MAX_TOKEN);
     let mut j = start;
+    let mut seen = 0;
     while j < n && class(text[j]) & TOKEN != 0 {
+        seen |= class(text[j]);
         j += 1;
     }
     let ends_plainly = match text.get(j) {
@@ -241,7 +252,12 @@ fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN])
         let raw = &text[start..j];
         return Token {
             text: raw,
-            first_colon: raw.iter().position(|&b| b == b':').map(|p| start + p),
+            first_colon: if seen & COLON == 0 {
+                None
+            } else {
+                raw.iter().position(|&b| b == b':').map(|p| start + p)
+            },
+            dot: seen & DOT != 0,
             end: j,
             overflow: false,
         };
@@ -276,6 +292,7 @@ fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN])
     Token {
         text: &buffer[..len],
         first_colon,
+        dot: buffer[..len].contains(&b'.'),
         end: j,
         overflow,
     }
@@ -293,6 +310,7 @@ fn candidate(
     let Token {
         text: whole,
         first_colon,
+        dot,
         mut end,
         overflow,
     } = read_token(text, start, token);
@@ -303,7 +321,7 @@ fn candidate(
     let len = whole.len();
     let colons = first_colon.is_some();
     // Words of hex letters ("bad", "face") are most tokens of prose: no dot, no colon, no address.
-    if !colons && !whole.contains(&b'.') {
+    if !colons && !dot {
         return end;
     }
     // Sentence punctuation after an address is not part of it: "seen at 1.2.3.4." / "1.2.3.4:".
@@ -412,7 +430,8 @@ fn emit_checked(
 ) {
     if found.ip.is_ipv4() {
         let before = &text[start.saturating_sub(LOOK_BEHIND - 4)..start];
-        if before.windows(3).any(|w| w.eq_ignore_ascii_case(b"oid")) {
+        let oid = |w: &[u8]| w[0] | 0x20 == b'o' && w[1] | 0x20 == b'i' && w[2] | 0x20 == b'd';
+        if before.windows(3).any(oid) {
             return;
         }
     }
@@ -436,7 +455,7 @@ fn parse_token(tok: &[u8], colons: bool) -> Option<Extracted> {
             // Clock times and MAC addresses: most tokens with colons are not addresses.
             return None;
         }
-        IpAddr::V6(std::str::from_utf8(tok).ok()?.parse::<Ipv6Addr>().ok()?)
+        IpAddr::V6(parse_v6(tok)?)
     } else {
         IpAddr::V4(parse_v4(tok)?)
     };
@@ -462,8 +481,17 @@ fn may_be_v6(tok: &[u8]) -> bool {
         || (colons >= 2 && tok.windows(2).any(|w| w == b"::"))
 }
 
-/// A strict dotted quad: four parts of digits, no leading zeros, each at most 255.
+/// A strict dotted quad: four parts of digits, no leading zeros, each at most 255 (what
+/// `Ipv4Addr::from_str` accepts).
 fn parse_v4(s: &[u8]) -> Option<Ipv4Addr> {
+    match read_v4(s) {
+        Some((v4, len)) if len == s.len() => Some(v4),
+        _ => None,
+    }
+}
+
+/// The dotted quad `s` starts with, and its length.
+fn read_v4(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let mut at = 0;
     for (part, octet) in octets.iter_mut().enumerate() {
@@ -473,21 +501,82 @@ fn parse_v4(s: &[u8]) -> Option<Ipv4Addr> {
             }
             at += 1;
         }
-        let digits = s[at..]
-            .iter()
-            .take(4)
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if !(1..=3).contains(&digits) || (digits > 1 && s[at] == b'0') {
+        let (mut value, start) = (0u32, at);
+        while let Some(digit) = s.get(at).and_then(|b| char::from(*b).to_digit(10)) {
+            if at - start == 3 || (at > start && value == 0) {
+                // A fourth digit, or a digit after a leading zero.
+                return None;
+            }
+            value = value * 10 + digit;
+            at += 1;
+        }
+        if at == start {
             return None;
         }
-        let value = s[at..at + digits]
-            .iter()
-            .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
         *octet = u8::try_from(value).ok()?;
-        at += digits;
     }
-    (at == s.len()).then(|| Ipv4Addr::from(octets))
+    Some((Ipv4Addr::from(octets), at))
+}
+
+/// IPv6 text, exactly as `Ipv6Addr::from_str` reads it (groups of one to four hex digits, at
+/// most one `::`, a dotted quad for the last two groups), without its per-character machinery.
+fn parse_v6(s: &[u8]) -> Option<Ipv6Addr> {
+    let mut at = 0;
+    let mut head = [0u16; 8];
+    let (head_len, head_v4) = read_groups(s, &mut at, &mut head);
+    if head_len == 8 {
+        return (at == s.len()).then(|| Ipv6Addr::from(head));
+    }
+    if head_v4 || s.get(at..at + 2) != Some(b"::") {
+        // A dotted quad only ends an address.
+        return None;
+    }
+    at += 2;
+    let mut tail = [0u16; 7];
+    let (tail_len, _) = read_groups(s, &mut at, &mut tail[..7 - head_len]);
+    if at != s.len() {
+        return None;
+    }
+    head[8 - tail_len..].copy_from_slice(&tail[..tail_len]);
+    Some(Ipv6Addr::from(head))
+}
+
+/// Reads up to `groups.len()` colon-separated groups from `s[*at..]`, the last two of them
+/// possibly a dotted quad; returns how many, and whether a dotted quad ended them.
+fn read_groups(s: &[u8], at: &mut usize, groups: &mut [u16]) -> (usize, bool) {
+    let limit = groups.len();
+    for i in 0..limit {
+        let mut next = *at;
+        if i > 0 {
+            if s.get(next) != Some(&b':') {
+                return (i, false);
+            }
+            next += 1;
+        }
+        if i + 1 < limit {
+            if let Some((v4, len)) = read_v4(&s[next..]) {
+                let [a, b, c, d] = v4.octets();
+                groups[i] = u16::from_be_bytes([a, b]);
+                groups[i + 1] = u16::from_be_bytes([c, d]);
+                *at = next + len;
+                return (i + 2, true);
+            }
+        }
+        let (mut value, start) = (0u32, next);
+        while let Some(digit) = s.get(next).and_then(|b| char::from(*b).to_digit(16)) {
+            if next - start == 4 {
+                return (i, false);
+            }
+            value = value * 16 + digit;
+            next += 1;
+        }
+        if next == start {
+            return (i, false);
+        }
+        groups[i] = value as u16;
+        *at = next;
+    }
+    (limit, false)
 }
 
 /// How input bytes are encoded.
@@ -864,6 +953,67 @@ mod tests {
         none("deadbeef");
         none("1.800.555.1234");
         none("3.14159");
+    }
+
+    #[test]
+    fn addresses_parse_as_std_parses_them() {
+        let mut texts: Vec<String> = [
+            "::",
+            "::1",
+            "1::",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:1.2.3.4",
+            "::1.2.3.4",
+            "1::1.2.3.4",
+            "1.2.3.4::",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            "12345::1",
+            "1:::2",
+            "1::2::3",
+            ":1::2",
+            "1::2:",
+            "fFfF::AbCd",
+            "0000:0:00:000::",
+            "::01.2.3.4",
+            "::1.2.3.256",
+            "::1.2.3",
+            "1:2:3:4:5:6:7:8:9",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Random strings of the characters addresses are written with, and random addresses
+        // with one character changed.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        let alphabet = b"0123456789abcdefABCDEFg:::...";
+        for _ in 0..200_000 {
+            let len = next(24);
+            texts.push((0..len).map(|_| char::from(alphabet[next(29)])).collect());
+        }
+        for _ in 0..50_000 {
+            let groups: [u16; 8] = std::array::from_fn(|_| [0, 1, 0xffff, 0x1234][next(4)]);
+            let mut text = match next(3) {
+                0 => Ipv6Addr::from(groups).to_string(),
+                1 => format!("{:x}::{}", groups[0], Ipv4Addr::from(next(1 << 32) as u32)),
+                _ => format!("{:x}:{}", groups[0], Ipv6Addr::from(groups)),
+            }
+            .into_bytes();
+            let at = next(text.len() as u64);
+            text[at] = alphabet[next(29)];
+            texts.push(String::from_utf8(text).unwrap());
+        }
+        for text in texts {
+            assert_eq!(parse_v6(text.as_bytes()), text.parse().ok(), "{text}");
+            assert_eq!(parse_v4(text.as_bytes()), text.parse().ok(), "{text}");
+        }
     }
 
     #[test]
