@@ -40,12 +40,24 @@ pub fn run(args: &ExtractArgs) -> Exit {
             write(line.as_bytes());
         })
     } else {
-        extract::scan_reader(reader, limit, &mut |found: Extracted| {
-            if seen.first(found.ip) {
-                write(crate::ip::Text::new(found.ip).as_bytes());
-                write(b"\n");
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut distinct = |batch: &mut Vec<std::net::IpAddr>| {
+            seen.look_ahead(batch);
+            for ip in batch.drain(..) {
+                if seen.first(ip) {
+                    write(crate::ip::Text::new(ip).as_bytes());
+                    write(b"\n");
+                }
             }
-        })
+        };
+        let scanned = extract::scan_reader(reader, limit, &mut |found: Extracted| {
+            batch.push(found.ip);
+            if batch.len() == BATCH {
+                distinct(&mut batch);
+            }
+        });
+        distinct(&mut batch);
+        scanned
     };
     let flushed = out.flush();
     match (scanned, write_error.or(flushed.err())) {
@@ -66,7 +78,22 @@ struct Seen {
     v6: HashSet<u128>,
 }
 
+/// How many addresses are looked up in [`Seen`] together.
+const BATCH: usize = 32;
+
 impl Seen {
+    /// Looks each of `batch` up without waiting for the answer: a million distinct addresses
+    /// make a table larger than the caches, and a lookup that misses them waits for memory;
+    /// issued together, those waits overlap, and [`Seen::first`] then finds the table cached.
+    fn look_ahead(&self, batch: &[std::net::IpAddr]) {
+        for ip in batch {
+            std::hint::black_box(match ip {
+                std::net::IpAddr::V4(v4) => self.v4.contains(&v4.to_bits()),
+                std::net::IpAddr::V6(v6) => self.v6.contains(&v6.to_bits()),
+            });
+        }
+    }
+
     /// Whether `ip` is seen for the first time.
     fn first(&mut self, ip: std::net::IpAddr) -> bool {
         match ip {

@@ -523,7 +523,9 @@ fn read_v4(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
 fn parse_v6(s: &[u8]) -> Option<Ipv6Addr> {
     let mut at = 0;
     let mut head = [0u16; 8];
-    let (head_len, head_v4) = read_groups(s, &mut at, &mut head);
+    // Only a text with a dot can end in a dotted quad.
+    let dotted = s.contains(&b'.');
+    let (head_len, head_v4) = read_groups(s, &mut at, &mut head, dotted);
     if head_len == 8 {
         return (at == s.len()).then(|| Ipv6Addr::from(head));
     }
@@ -533,7 +535,7 @@ fn parse_v6(s: &[u8]) -> Option<Ipv6Addr> {
     }
     at += 2;
     let mut tail = [0u16; 7];
-    let (tail_len, _) = read_groups(s, &mut at, &mut tail[..7 - head_len]);
+    let (tail_len, _) = read_groups(s, &mut at, &mut tail[..7 - head_len], dotted);
     if at != s.len() {
         return None;
     }
@@ -542,8 +544,8 @@ fn parse_v6(s: &[u8]) -> Option<Ipv6Addr> {
 }
 
 /// Reads up to `groups.len()` colon-separated groups from `s[*at..]`, the last two of them
-/// possibly a dotted quad; returns how many, and whether a dotted quad ended them.
-fn read_groups(s: &[u8], at: &mut usize, groups: &mut [u16]) -> (usize, bool) {
+/// possibly a dotted quad (if `dotted`); returns how many, and whether a dotted quad ended them.
+fn read_groups(s: &[u8], at: &mut usize, groups: &mut [u16], dotted: bool) -> (usize, bool) {
     let limit = groups.len();
     for i in 0..limit {
         let mut next = *at;
@@ -553,7 +555,7 @@ fn read_groups(s: &[u8], at: &mut usize, groups: &mut [u16]) -> (usize, bool) {
             }
             next += 1;
         }
-        if i + 1 < limit {
+        if dotted && i + 1 < limit {
             if let Some((v4, len)) = read_v4(&s[next..]) {
                 let [a, b, c, d] = v4.octets();
                 groups[i] = u16::from_be_bytes([a, b]);
