@@ -1068,6 +1068,22 @@ mod tests {
     }
 
     #[test]
+    fn utf16_longer_than_a_chunk_is_found_as_utf8_is() {
+        let mut text = String::new();
+        for i in 0..40_000u32 {
+            text.push_str(&format!("é {} ", Ipv4Addr::from(0x0b00_0000 + i * 7919)));
+        }
+        // Decoded chunk by chunk into the scanned buffer, the BOM dropped from the first.
+        let le: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert!(le.len() > 3 * CHUNK);
+        assert_eq!(stream(&le), stream(text.as_bytes()));
+        assert_eq!(stream(&le).len(), 40_000);
+    }
+
+    #[test]
     fn binary_files_are_scanned_like_strings() {
         let mut bytes = vec![0u8, 159, 146, 150];
         bytes.extend_from_slice(b"\x011.2.3.4\x00\xff\x0585.1.2.3\x00");
