@@ -19,7 +19,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.environ.get("BENCH_WORK", os.path.join(ROOT, "target", "bench-work"))
-BIN = os.path.join(ROOT, "target", "release", "maxmind-geolocate")
+BIN = os.environ.get("BENCH_BIN") or os.path.join(ROOT, "target", "release", "maxmind-geolocate")
 PY = os.path.join(WORK, "venv", "bin", "python")
 CITY = os.path.join(WORK, "GeoLite2-City.mmdb")
 QUICK = os.environ.get("BENCH_QUICK") == "1"

@@ -120,6 +120,10 @@ fn the_binary_loads_no_library_beyond_the_c_runtime() {
         .output()
         .unwrap();
     let listed = String::from_utf8_lossy(&out.stdout);
+    if listed.contains("statically linked") {
+        // The build the platform runs (README): the C runtime linked in, nothing to load.
+        return;
+    }
     let allowed = ["linux-vdso", "libgcc_s", "libc.so", "ld-linux"];
     for line in listed.lines().filter(|l| !l.trim().is_empty()) {
         assert!(
