@@ -52,7 +52,6 @@ pub fn scan(text: &[u8], emit: &mut dyn FnMut(Extracted)) {
 /// neighbour of a token, an `oid` before a dotted number).
 fn scan_from(text: &[u8], start: usize, emit: &mut dyn FnMut(Extracted)) {
     let mut token = [0u8; MAX_TOKEN];
-    let n = text.len();
     let mut i = start;
     // Every address has a separator (`.`, `:`, or a defanged one opening with `[`, `(`, `{`),
     // and the scan is the same from any byte after a boundary as from the start: so jump to
@@ -67,7 +66,6 @@ fn scan_from(text: &[u8], start: usize, emit: &mut dyn FnMut(Extracted)) {
             i = step(text, i, &mut token, emit);
         }
     }
-    debug_assert!(i <= n || start > n);
 }
 
 /// One step of the scan at `text[i]` (which the scan reached): past a byte, a word, or a
@@ -136,19 +134,20 @@ fn skip_glue(text: &[u8], mut from: usize) -> usize {
     from
 }
 
-/// Byte classes, looked up once per byte by the scanning loops.
+// Byte classes ([`class`]: one table lookup per byte in the scanning loops), as bits.
+/// Class: hex digits.
 const HEX: u8 = 1;
-/// See [`HEX`]: letters, digits and `.`, which an address must not touch.
+/// Class: letters, digits and `.`, which an address must not touch.
 const GLUE: u8 = 2;
-/// See [`HEX`]: hex digits, `.` and `:`, what an address is written with.
+/// Class: hex digits, `.` and `:`, what an address is written with.
 const TOKEN: u8 = 4;
-/// See [`HEX`]: `[`, `(` and `{`, which may open a defanged separator.
+/// Class: `[`, `(` and `{`, which may open a defanged separator.
 const OPEN: u8 = 8;
-/// See [`HEX`]: bytes that are part of a token, its glue or its suffix (not a boundary).
+/// Class: bytes that are part of a token, its glue or its suffix (not a boundary).
 const KEEP: u8 = 16;
-/// See [`HEX`]: `.`.
+/// Class: `.`.
 const DOT: u8 = 32;
-/// See [`HEX`]: `:`.
+/// Class: `:`.
 const COLON: u8 = 64;
 
 static CLASSES: [u8; 256] = {
@@ -184,6 +183,7 @@ static CLASSES: [u8; 256] = {
     table
 };
 
+/// The class bits of `b`.
 fn class(b: u8) -> u8 {
     CLASSES[usize::from(b)]
 }
