@@ -356,9 +356,7 @@ impl Leaf<'_> {
             Leaf::Uint(n) => n.to_string(),
             Leaf::Int(n) => n.to_string(),
             Leaf::Uint128(n) => n.to_string(),
-            Leaf::Float(f) => {
-                serde_json::Number::from_f64(f).map_or_else(String::new, |n| n.to_string())
-            }
+            Leaf::Float(f) => float_text(f).unwrap_or_default(),
             Leaf::Bool(true) => "True".to_owned(),
             Leaf::Bool(false) => "False".to_owned(),
         }
@@ -497,27 +495,29 @@ impl PathTrie {
     ) -> (Mapped, Display) {
         // (row, capture index) for every capture that is not an English name shadowed by a name
         // in the locale of the same names map; sorted by row, stable in document order.
-        let localized: Vec<u32> = captures
-            .iter()
-            .filter(|c| {
-                matches!(
-                    self.nodes[c.node as usize].terminal,
-                    Some((_, Role::Locale))
-                )
-            })
-            .map(|c| c.group)
-            .collect();
-        let mut picked: Vec<(u16, usize)> = captures
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let (row, role) = self.nodes[c.node as usize].terminal?;
-                let shadowed = role == Role::English && localized.contains(&c.group);
-                (!shadowed).then_some((row, i))
-            })
-            .collect();
+        let mut localized: Vec<u32> = Vec::with_capacity(captures.len());
+        localized.extend(
+            captures
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        self.nodes[c.node as usize].terminal,
+                        Some((_, Role::Locale))
+                    )
+                })
+                .map(|c| c.group),
+        );
+        let mut picked: Vec<(u16, usize)> = Vec::with_capacity(captures.len());
+        picked.extend(captures.iter().enumerate().filter_map(|(i, c)| {
+            let (row, role) = self.nodes[c.node as usize].terminal?;
+            let shadowed = role == Role::English && localized.contains(&c.group);
+            (!shadowed).then_some((row, i))
+        }));
         picked.sort_by_key(|&(row, _)| row);
-        let mut out = Mapped::default();
+        let mut out = Mapped {
+            attributes: Vec::with_capacity(picked.len()),
+            indicators: Vec::new(),
+        };
         let mut display = DisplayParts::default();
         for (row_index, i) in picked {
             let row = &TABLE[row_index as usize];
@@ -547,11 +547,18 @@ pub fn format_value(value: &Record<'_>) -> Option<String> {
         Record::Uint(n) => Some(n.to_string()),
         Record::Int(n) => Some(n.to_string()),
         Record::Uint128(n) => Some(n.to_string()),
-        Record::Float(f) => serde_json::Number::from_f64(*f).map(|n| n.to_string()),
+        Record::Float(f) => float_text(*f),
         Record::Bool(true) => Some("True".to_owned()),
         Record::Bool(false) => Some("False".to_owned()),
         Record::Null | Record::Array(_) | Record::Map(_) | Record::Bytes(_) => None,
     }
+}
+
+/// A float as serde_json writes it (the shortest form that reads back the same); none when
+/// it is not finite.
+fn float_text(f: f64) -> Option<String> {
+    f.is_finite()
+        .then(|| zmij::Buffer::new().format_finite(f).to_owned())
 }
 
 #[cfg(test)]
@@ -576,6 +583,25 @@ mod tests {
         list.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn floats_read_as_serde_json_writes_them() {
+        for f in [
+            0.0,
+            -0.0,
+            37.0,
+            51.5142,
+            -0.0931,
+            1e-7,
+            1.5e300,
+            123_456_789.123,
+            f64::MIN_POSITIVE,
+        ] {
+            assert_eq!(float_text(f), Some(serde_json::json!(f).to_string()), "{f}");
+        }
+        assert_eq!(float_text(f64::NAN), None);
+        assert_eq!(float_text(f64::INFINITY), None);
     }
 
     #[test]
