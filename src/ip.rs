@@ -94,6 +94,12 @@ impl Text {
         text
     }
 
+    /// `n` in decimal (a prefix length, an octet), without the formatting machinery.
+    pub fn decimal(n: u8) -> &'static str {
+        let [digits @ .., len] = &DECIMAL[usize::from(n)];
+        std::str::from_utf8(&digits[..usize::from(*len)]).unwrap_or_default()
+    }
+
     /// The text, in ASCII.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]

@@ -79,18 +79,30 @@ pub struct Splice {
 impl Splice {
     /// The text that puts the fields of `ip` in place, to insert at [`Splice::at`].
     pub fn insert(&self, ip: std::net::IpAddr, prefix_len: u8) -> String {
-        // Sized for the longest: `,"traits":{"ip_address":"<45>","prefix_len":128}`.
-        let mut out = String::with_capacity(96);
+        const TRAITS: &str = "\"traits\":{";
+        // An address's text needs no escaping.
+        const IP: &str = "\"ip_address\":\"";
+        const PREFIX: &str = "\",\"prefix_len\":";
+        let ip = crate::ip::Text::new(ip);
+        let prefix = crate::ip::Text::decimal(prefix_len);
+        // Sized exactly: the response keeps it as it is, without a copy to shrink it.
+        let len = usize::from(self.comma)
+            + if self.new_traits { TRAITS.len() + 1 } else { 0 }
+            + IP.len()
+            + ip.as_str().len()
+            + PREFIX.len()
+            + prefix.len();
+        let mut out = String::with_capacity(len);
         if self.comma {
             out.push(',');
         }
         if self.new_traits {
-            out.push_str("\"traits\":{");
+            out.push_str(TRAITS);
         }
-        // An address's text needs no escaping.
-        out.push_str("\"ip_address\":\"");
-        crate::ip::write_text(&mut out, ip);
-        let _ = write!(out, "\",\"prefix_len\":{prefix_len}");
+        out.push_str(IP);
+        out.push_str(ip.as_str());
+        out.push_str(PREFIX);
+        out.push_str(prefix);
         if self.new_traits {
             out.push('}');
         }
@@ -614,6 +626,29 @@ pub fn write_json_str(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_address_fields_are_json_sized_exactly() {
+        for (comma, new_traits) in [(false, false), (true, false), (false, true), (true, true)] {
+            let splice = Splice {
+                at: 0,
+                comma,
+                new_traits,
+            };
+            for (ip, prefix) in [("1.2.3.4", 8u8), ("81.2.69.142", 24), ("2001:db8::1", 128)] {
+                let text = splice.insert(ip.parse().unwrap(), prefix);
+                assert_eq!(text.len(), text.capacity(), "{text}");
+                let fields = format!(r#""ip_address":"{ip}","prefix_len":{prefix}"#);
+                let expected = match (comma, new_traits) {
+                    (false, false) => fields,
+                    (true, false) => format!(",{fields}"),
+                    (false, true) => format!(r#""traits":{{{fields}}}"#),
+                    (true, true) => format!(r#","traits":{{{fields}}}"#),
+                };
+                assert_eq!(text, expected);
+            }
+        }
+    }
 
     #[test]
     fn strings_escape_as_serde_json_does() {
