@@ -41,6 +41,12 @@ const DECIMAL: [[u8; 4]; 256] = {
     table
 };
 
+/// `n` in decimal (a prefix length, an octet), without the formatting machinery.
+pub fn decimal(n: u8) -> &'static str {
+    let [digits @ .., len] = &DECIMAL[usize::from(n)];
+    std::str::from_utf8(&digits[..usize::from(*len)]).unwrap_or_default()
+}
+
 /// An address written out on the stack, exactly as `Display` writes it: IPv6 in the form of
 /// RFC 5952 (lower case, the first longest run of two or more zero groups as `::`),
 /// IPv4-mapped IPv6 as `::ffff:` and the dotted quad.
@@ -92,12 +98,6 @@ impl Text {
             }
         }
         text
-    }
-
-    /// `n` in decimal (a prefix length, an octet), without the formatting machinery.
-    pub fn decimal(n: u8) -> &'static str {
-        let [digits @ .., len] = &DECIMAL[usize::from(n)];
-        std::str::from_utf8(&digits[..usize::from(*len)]).unwrap_or_default()
     }
 
     /// The text, in ASCII.

@@ -402,8 +402,6 @@ impl MmdbBackend {
                     Shape::Located => Inject::Traits,
                     _ => Inject::Top,
                 };
-                // One scratch buffer per thread: a record is written there, then copied once
-                // into its shared, exactly sized home.
                 // Per thread: a scratch buffer the record is written to (then copied once into
                 // its shared, exactly sized home), and the sub-maps already written.
                 thread_local! {

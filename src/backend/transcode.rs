@@ -84,7 +84,7 @@ impl Splice {
         const IP: &str = "\"ip_address\":\"";
         const PREFIX: &str = "\",\"prefix_len\":";
         let ip = crate::ip::Text::new(ip);
-        let prefix = crate::ip::Text::decimal(prefix_len);
+        let prefix = crate::ip::decimal(prefix_len);
         // Sized exactly: the response keeps it as it is, without a copy to shrink it.
         let len = usize::from(self.comma)
             + if self.new_traits { TRAITS.len() + 1 } else { 0 }

@@ -23,8 +23,6 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let limit = args.max_mib.saturating_mul(1 << 20);
     let mut out = super::stdout_buffered();
     let mut write_error = None;
-    let mut line = String::with_capacity(96);
-    let mut seen = Seen::default();
     let mut write = |line: &[u8]| {
         if write_error.is_none() {
             if let Err(e) = out.write_all(line) {
@@ -33,14 +31,17 @@ pub fn run(args: &ExtractArgs) -> Exit {
         }
     };
     let scanned = if args.with_source {
+        use std::fmt::Write as _;
+        let mut line = String::with_capacity(96);
         extract::scan_reader_located(reader, limit, &mut |found: Extracted, at: Location| {
             line.clear();
             crate::ip::write_text(&mut line, found.ip);
             let written = at.written.replace(['\t', '\n', '\r'], " ");
-            line.push_str(&format!("\t{}:{}\t{written}\n", at.line, at.column));
+            let _ = writeln!(line, "\t{}:{}\t{written}", at.line, at.column);
             write(line.as_bytes());
         })
     } else {
+        let mut seen = Seen::default();
         let mut batch = Vec::with_capacity(BATCH);
         let mut distinct = |batch: &mut Vec<IpAddr>| {
             seen.look_ahead(batch);

@@ -341,8 +341,9 @@ fn candidate(
             return end;
         };
         let after = &whole[whole.iter().position(|&b| b == b':').map_or(len, |p| p + 1)..];
-        let colons = after.iter().filter(|&&b| b == b':').count();
-        let may_hold = after.contains(&b'.') || colons >= 6 || after.windows(2).any(|w| w == b"::");
+        // A part of it can: a dotted quad needs a dot, IPv6 a `::` or six colons at least.
+        let (colons, gap) = colons_in(after);
+        let may_hold = after.contains(&b'.') || colons >= 6 || gap;
         return if may_hold { colon + 1 } else { end };
     };
     // Right-hand context: a zone id, a CIDR or port after `/`, or glue.
@@ -475,10 +476,14 @@ fn found(ip: IpAddr) -> Extracted {
 /// Whether `tok` has the colons an IPv6 address needs: a `::`, or all seven (six before an
 /// embedded IPv4 address).
 fn may_be_v6(tok: &[u8]) -> bool {
+    let (colons, gap) = colons_in(tok);
+    colons == 7 || (colons == 6 && tok.contains(&b'.')) || gap
+}
+
+/// How many colons `tok` has, and whether two of them stand together (`::`).
+fn colons_in(tok: &[u8]) -> (usize, bool) {
     let colons = tok.iter().filter(|&&b| b == b':').count();
-    colons == 7
-        || (colons == 6 && tok.contains(&b'.'))
-        || (colons >= 2 && tok.windows(2).any(|w| w == b"::"))
+    (colons, colons >= 2 && tok.windows(2).any(|w| w == b"::"))
 }
 
 /// A strict dotted quad: four parts of digits, no leading zeros, each at most 255 (what
