@@ -9,6 +9,10 @@ use maxmind_geolocate::backend::Backend;
 use maxmind_geolocate::backend::mmdb::MmdbBackend;
 use maxmind_geolocate::config::{Context, DbFiles};
 
+/// The binary's allocator (src/main.rs), so that the profile is the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let db = std::env::var_os("MAXMIND_BENCH_DB").expect("MAXMIND_BENCH_DB");
     let list = std::env::var_os("MAXMIND_BENCH_IPS").expect("MAXMIND_BENCH_IPS");
@@ -25,15 +29,6 @@ fn main() {
     let tree = mode == "tree";
     // `written`: also the record text the response writes, as the writer gets it.
     let written = mode == "written";
-    if std::env::var_os("MXFAST0").is_some() {
-        unsafe extern "C" {
-            fn mallopt(param: i32, value: i32) -> i32;
-        }
-        // SAFETY: a glibc tunable, set before any thread starts.
-        unsafe {
-            mallopt(1, 0);
-        }
-    }
     let files = DbFiles {
         in_memory: false,
         root: None,
