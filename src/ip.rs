@@ -44,7 +44,10 @@ const DECIMAL: [[u8; 4]; 256] = {
 /// `n` in decimal (a prefix length, an octet), without the formatting machinery.
 pub fn decimal(n: u8) -> &'static str {
     let [digits @ .., len] = &DECIMAL[usize::from(n)];
-    std::str::from_utf8(&digits[..usize::from(*len)]).unwrap_or_default()
+    let digits = &digits[..usize::from(*len)];
+    debug_assert!(digits.is_ascii());
+    // SAFETY: `DECIMAL` holds ASCII digits only, and ASCII is UTF-8.
+    unsafe { std::str::from_utf8_unchecked(digits) }
 }
 
 /// An address written out on the stack, exactly as `Display` writes it: IPv6 in the form of
@@ -107,8 +110,10 @@ impl Text {
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        // Only ASCII digits, hex letters, `.` and `:` are ever written.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+        debug_assert!(self.as_bytes().is_ascii());
+        // SAFETY: only ASCII digits, hex letters, `.` and `:` are ever written (the methods
+        // below push nothing else), and ASCII is UTF-8.
+        unsafe { std::str::from_utf8_unchecked(self.as_bytes()) }
     }
 
     fn push(&mut self, byte: u8) {

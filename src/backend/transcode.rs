@@ -222,7 +222,42 @@ impl<'a> Walker<'a, '_, '_> {
     }
 
     /// Reads a control byte at `at`: (type, size, offset of the payload).
+    #[inline]
     fn control(&self, at: usize) -> Walk<(u8, usize, usize)> {
+        // Nearly always the five bytes a control can span are in the section: read them at
+        // once, with one bounds check (what `control_checked` reads byte by byte).
+        let Some(&[ctrl, b1, b2, b3, b4]) = at
+            .checked_add(5)
+            .and_then(|end| self.data.get(at..end))
+            .and_then(|head| <&[u8; 5]>::try_from(head).ok())
+        else {
+            return self.control_checked(at);
+        };
+        let (kind, rest) = match ctrl >> 5 {
+            0 => (
+                b1.checked_add(7).ok_or("an extended type overflows")?,
+                [b2, b3, b4],
+            ),
+            kind => (kind, [b1, b2, b3]),
+        };
+        let header = if ctrl >> 5 == 0 { 2 } else { 1 };
+        let small = usize::from(ctrl & 0x1f);
+        if kind == 1 {
+            // Pointers keep their size bits for the pointer itself.
+            return Ok((1, small, at + header));
+        }
+        let [r0, r1, r2] = rest.map(usize::from);
+        Ok(match small {
+            0..=28 => (kind, small, at + header),
+            29 => (kind, 29 + r0, at + header + 1),
+            30 => (kind, 285 + (r0 << 8 | r1), at + header + 2),
+            _ => (kind, 65_821 + (r0 << 16 | r1 << 8 | r2), at + header + 3),
+        })
+    }
+
+    /// [`Walker::control`] near the end of the section, every byte checked.
+    #[cold]
+    fn control_checked(&self, at: usize) -> Walk<(u8, usize, usize)> {
         let ctrl = self.byte(at)?;
         let mut next = at + 1;
         let mut kind = ctrl >> 5;
@@ -318,7 +353,7 @@ impl<'a> Walker<'a, '_, '_> {
                     StoredLeaf::Other(leaf) => leaf,
                     StoredLeaf::Str { at, len } => {
                         let bytes = self.bytes(at, len)?;
-                        Leaf::Str(std::str::from_utf8(bytes).map_err(|_| "a string is not UTF-8")?)
+                        Leaf::Str(text(bytes).ok_or("a string is not UTF-8")?.0)
                     }
                 };
                 self.captures.push(Capture {
@@ -391,9 +426,7 @@ impl<'a> Walker<'a, '_, '_> {
         match kind {
             2 => {
                 let bytes = self.bytes(at, size)?;
-                let s =
-                    std::str::from_utf8(bytes).map_err(|_| "a string is not UTF-8".to_owned())?;
-                write_json_str(self.out, s);
+                let s = write_json_bytes(self.out, bytes).ok_or("a string is not UTF-8")?;
                 self.capture(node, Leaf::Str(s));
                 Ok(at + size)
             }
@@ -503,7 +536,7 @@ impl<'a> Walker<'a, '_, '_> {
                 self.out.push(',');
             }
             let (key, after_key) = self.key(next)?;
-            write_json_str(self.out, key);
+            let key = write_json_bytes(self.out, key).ok_or("a map key is not UTF-8")?;
             self.out.push(':');
             let child = node.and_then(|n| self.trie.child(n, key));
             if let (Some(Inject::Traits), "traits") = (inject, key) {
@@ -549,8 +582,8 @@ impl<'a> Walker<'a, '_, '_> {
         Ok(next)
     }
 
-    /// A map key (a string, perhaps behind a pointer) and the offset after it.
-    fn key(&self, at: usize) -> Walk<(&'a str, usize)> {
+    /// A map key's bytes (a string, perhaps behind a pointer) and the offset after it.
+    fn key(&self, at: usize) -> Walk<(&'a [u8], usize)> {
         let (kind, size, payload) = self.control(at)?;
         let (kind, size, payload, next) = if kind == 1 {
             let (target, next) = self.pointer(size, payload)?;
@@ -562,9 +595,7 @@ impl<'a> Walker<'a, '_, '_> {
         if kind != 2 {
             return Err("a map key is not a string".into());
         }
-        let bytes = self.bytes(payload, size)?;
-        let key = std::str::from_utf8(bytes).map_err(|_| "a map key is not UTF-8".to_owned())?;
-        Ok((key, next))
+        Ok((self.bytes(payload, size)?, next))
     }
 }
 
@@ -595,6 +626,55 @@ static ESCAPE: [u8; 256] = {
     table[b'\\' as usize] = b'\\';
     table
 };
+
+/// Whether JSON writes `bytes` as they are and each is a character of its own: printable
+/// ASCII but `"` and `\` — nearly every key and value of a MaxMind record. Eight bytes at a
+/// time (the classic has-zero-byte and has-less-than word tests, exact for "any byte").
+fn is_plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        if (w & HIGH) | below_space | has_zero(w ^ QUOTES) | has_zero(w ^ BACKSLASHES) != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| b < 0x80 && ESCAPE[usize::from(b)] == 0)
+}
+
+/// `bytes` as text, when they are UTF-8, and whether they are plain ([`is_plain`], checked
+/// first: nearly always so).
+fn text(bytes: &[u8]) -> Option<(&str, bool)> {
+    if is_plain(bytes) {
+        // SAFETY: `is_plain` holds only when every byte is below 0x80, and ASCII is UTF-8.
+        return Some((unsafe { std::str::from_utf8_unchecked(bytes) }, true));
+    }
+    Some((std::str::from_utf8(bytes).ok()?, false))
+}
+
+/// Writes `bytes` as a JSON string, escaped as serde_json escapes, and gives them back as
+/// text; none (and nothing written) when they are not UTF-8. Plain text is copied as it is,
+/// without [`write_json_str`]'s scan.
+fn write_json_bytes<'b>(out: &mut String, bytes: &'b [u8]) -> Option<&'b str> {
+    let (s, plain) = text(bytes)?;
+    if plain {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        write_json_str(out, s);
+    }
+    Some(s)
+}
 
 /// Writes `s` as a JSON string, escaped as serde_json escapes.
 pub fn write_json_str(out: &mut String, s: &str) {
@@ -662,6 +742,69 @@ mod tests {
             let mut out = String::new();
             write_json_str(&mut out, s);
             assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn plain_means_printable_ascii_but_quote_and_backslash_at_any_place() {
+        let plain = |b: u8| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\';
+        for len in 1..=24 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(is_plain(&bytes), plain(b), "{b:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(is_plain(b""));
+    }
+
+    #[test]
+    fn record_bytes_write_as_serde_json_writes_their_text() {
+        for s in [
+            "",
+            "geoname_id",
+            "a string of more than eight bytes",
+            "quote \" slash \\ nl \n tab \t, past eight bytes",
+            "\u{7f}\u{1}",
+            "ünïcödé ロンドン",
+        ] {
+            let mut out = String::from("x");
+            assert_eq!(write_json_bytes(&mut out, s.as_bytes()), Some(s));
+            assert_eq!(out[1..], serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+        for bytes in [&b"\xff"[..], b"eight by\xc3", b"\xed\xa0\x80 surrogate"] {
+            let mut out = String::from("x");
+            assert_eq!(write_json_bytes(&mut out, bytes), None, "{bytes:?}");
+            assert_eq!(out, "x", "nothing written");
+        }
+    }
+
+    #[test]
+    fn control_bytes_read_alike_at_once_or_one_by_one() {
+        // Random bytes: every type, extended type and size form, and the section's end.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let data: Vec<u8> = (0..8192)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let (mut out, mut captures, trie) = (String::new(), Vec::new(), PathTrie::empty());
+        let w = Walker {
+            data: &data,
+            out: &mut out,
+            captures: &mut captures,
+            trie: &trie,
+            groups: 0,
+            splice: None,
+            memo: None,
+        };
+        for at in 0..data.len() + 2 {
+            assert_eq!(w.control(at), w.control_checked(at), "at {at}");
         }
     }
 
