@@ -1,7 +1,7 @@
 //! The Lookup All Related IPs action: the IPs of an attachment's related indicators and content,
 //! looked up together, summed up, and written into the attachment's description.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fs::File;
 use std::io::Read;
 use std::net::IpAddr;

@@ -104,8 +104,10 @@ pub fn render_section(report: &Report) -> String {
             h.push_str("<th>Anonymizer</th>");
         }
         h.push_str("</tr></thead>\n<tbody>\n");
-        for row in &report.rows {
-            render_row(row, flags, &mut h);
+        // Blocks of rows on all cores, joined in order.
+        let blocks: Vec<&[TableRow]> = report.rows.chunks(ROWS_PER_BLOCK).collect();
+        for block in crate::parallel::map(&blocks, 2, |rows| render_rows(rows, flags)) {
+            h.push_str(&block);
         }
         h.push_str("</tbody>\n</table>\n");
     }
@@ -159,15 +161,47 @@ fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str
     }
 }
 
+/// Table rows rendered by one thread at a time.
+const ROWS_PER_BLOCK: usize = 4096;
+
+/// The rows of `rows`, as [`render_row`] renders each: the cells of a record, shared by its
+/// addresses (an `Arc` of [`Display`]), are rendered once per block and copied after.
+fn render_rows(rows: &[TableRow], flags: bool) -> String {
+    let mut h = String::with_capacity(rows.len() * 200);
+    let mut cells: foldhash::HashMap<*const Display, String> = foldhash::HashMap::default();
+    for row in rows {
+        h.push_str("<tr><td>");
+        escape_into(&row.ip, &mut h);
+        h.push_str("</td>");
+        let record = cells
+            .entry(std::sync::Arc::as_ptr(&row.display))
+            .or_insert_with(|| {
+                let mut text = String::new();
+                record_cells(&row.display, flags, &mut text);
+                text
+            });
+        h.push_str(record);
+        h.push_str("</tr>\n");
+    }
+    h
+}
+
+#[cfg(test)]
 fn render_row(row: &TableRow, flags: bool, h: &mut String) {
-    let d = &row.display;
+    h.push_str("<tr><td>");
+    escape_into(&row.ip, h);
+    h.push_str("</td>");
+    record_cells(&row.display, flags, h);
+    h.push_str("</tr>\n");
+}
+
+/// The cells after the address: what the record says.
+fn record_cells(d: &Display, flags: bool, h: &mut String) {
     let cell = |h: &mut String, text: &str| {
         h.push_str("<td>");
         escape_into(text, h);
         h.push_str("</td>");
     };
-    h.push_str("<tr>");
-    cell(h, &row.ip);
     let country = match (&d.country, &d.country_code) {
         (Some(name), Some(code)) => format!("{name} ({code})"),
         (Some(one), None) | (None, Some(one)) => one.clone(),
@@ -196,7 +230,6 @@ fn render_row(row: &TableRow, flags: bool, h: &mut String) {
             .collect();
         cell(h, &names.join(", "));
     }
-    h.push_str("</tr>\n");
 }
 
 /// Puts `section` into `existing`: in place of an earlier section, else after the existing text.
@@ -242,6 +275,36 @@ mod tests {
             sources: vec![("GeoIP2-City".into(), "2025-11-27".into())],
             map: None,
         }
+    }
+
+    #[test]
+    fn many_rows_render_over_blocks_as_one_by_one() {
+        let mut records = vec![report().rows[0].display.clone()];
+        records.push(std::sync::Arc::new(Display {
+            city: Some("Linköping".into()),
+            flags: vec![],
+            ..(*records[0]).clone()
+        }));
+        records.push(std::sync::Arc::new(Display::default()));
+        // Three blocks and a bit, each record shared by many addresses.
+        let rows: Vec<TableRow> = (0..3 * ROWS_PER_BLOCK + 7)
+            .map(|i| TableRow {
+                ip: format!("10.0.{}.{}", i / 256, i % 256),
+                display: records[i % 7 % 3].clone(),
+            })
+            .collect();
+        let mut expected = String::new();
+        for row in &rows {
+            render_row(row, true, &mut expected);
+        }
+        let section = render_section(&Report {
+            rows,
+            ..Report::default()
+        });
+        let body =
+            &section[section.find("<tbody>\n").unwrap() + 8..section.find("</tbody>").unwrap()];
+        assert_eq!(body, expected);
+        assert!(expected.contains("Linköping") && expected.contains("TOR Exit Node"));
     }
 
     #[test]
