@@ -87,9 +87,6 @@ pub(crate) fn lookup_all_related(
         warnings,
         dry_run,
     );
-    // An attachment's attributes are not those of any one of its IPs: only the indicators
-    // (ASN, FQDN) go to the top.
-    response.attributes.clear();
     if let Some(e) = content_error {
         response.status = Status::Error;
         response.errors.insert(0, (&e).into());

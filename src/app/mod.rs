@@ -456,7 +456,7 @@ pub(crate) fn run_targets(
             queries_planned: Some(pending.len()),
             ..Meta::new(config, Vec::new())
         };
-        return finish(name, results, warnings, meta);
+        return finish(action, results, warnings, meta);
     }
     if dry_run {
         warnings.push(ErrorBody::warning(
@@ -536,7 +536,7 @@ pub(crate) fn run_targets(
         meta.queries_sent = Some(usage.queries_sent);
         meta.queries_remaining = usage.queries_remaining;
     }
-    finish(name, results, warnings, meta)
+    finish(action, results, warnings, meta)
 }
 
 /// A `database_stale` warning for every used database built longer than `max_age` ago.
@@ -775,7 +775,7 @@ fn build_data(
 
 /// Sums up per-IP results into the response.
 fn finish(
-    action: Option<String>,
+    action: Action,
     results: Vec<IpResult>,
     warnings: Vec<ErrorBody>,
     meta: Meta,
@@ -791,7 +791,11 @@ fn finish(
     // The addresses of one record share its lists: each list is looked through once.
     let mut seen_lists: HashSet<usize> = HashSet::new();
     for result in &results {
-        if seen_lists.insert(Arc::as_ptr(&result.attributes).cast::<Attribute>() as usize) {
+        // An attachment's attributes are not those of any one of its IPs: only the indicators
+        // (ASN, FQDN) go to the top of Lookup All Related IPs.
+        if action != Action::LookupAllRelatedIps
+            && seen_lists.insert(Arc::as_ptr(&result.attributes).cast::<Attribute>() as usize)
+        {
             for a in result.attributes.iter() {
                 if seen_attributes.insert(a) {
                     attributes.push(a.clone());
@@ -821,7 +825,7 @@ fn finish(
     };
     Response {
         status,
-        action,
+        action: Some(action.as_str().to_owned()),
         results,
         attributes,
         indicators,
