@@ -231,7 +231,8 @@ fn bool_param(params: &Map<String, Value>, key: &str, default: bool) -> Result<b
 /// One IP (or a value that is not one) an action answers.
 #[derive(Debug)]
 pub(crate) struct Target {
-    /// The value as received, trimmed.
+    /// The value as received, trimmed, when it is not an address (an address is written
+    /// out where its result is made, on the thread that looks it up).
     pub value: String,
     /// The address, or why the value is not one.
     pub ip: Result<IpAddr, Error>,
@@ -281,7 +282,7 @@ impl Targets {
         }
         self.index.insert(ip, self.list.len());
         self.list.push(Target {
-            value: ip::text(ip),
+            value: String::new(),
             ip: Ok(ip),
             origin,
             written_as,
