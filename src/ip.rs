@@ -16,6 +16,18 @@ pub fn text(ip: IpAddr) -> String {
     Text::new(ip).as_str().to_owned()
 }
 
+/// A network as `IpNet`'s `Display` writes it (`81.2.69.0/24`), sized exactly and without
+/// the formatting machinery (which cost a bulk 1,600 instructions per result).
+pub fn net_text(net: ipnet::IpNet) -> String {
+    let addr = Text::new(net.addr());
+    let prefix = decimal(net.prefix_len());
+    let mut out = String::with_capacity(addr.as_str().len() + 1 + prefix.len());
+    out.push_str(addr.as_str());
+    out.push('/');
+    out.push_str(prefix);
+    out
+}
+
 /// Appends `ip` as text, as [`Text`] writes it.
 pub fn write_text(out: &mut String, ip: IpAddr) {
     out.push_str(Text::new(ip).as_str());
@@ -520,6 +532,14 @@ mod tests {
         }
         for ip in cases {
             assert_eq!(text(ip), ip.to_string());
+            let longest = if ip.is_ipv4() { 32 } else { 128 };
+            for prefix in [0, 1, 8, 9, 10, 24, 99, 100, longest] {
+                let Ok(net) = ipnet::IpNet::new(ip, prefix) else {
+                    continue;
+                };
+                let net = net.trunc();
+                assert_eq!(net_text(net), net.to_string());
+            }
         }
     }
 

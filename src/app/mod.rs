@@ -434,7 +434,7 @@ pub(crate) fn run_targets(
                 Err(e) => failed_result(t.value.clone(), e),
             };
             r.source = t.origin;
-            r.found_as_network = t.written_as.map(|n| n.to_string());
+            r.found_as_network = t.written_as.map(ip::net_text);
             r
         })
         .collect();
@@ -636,7 +636,7 @@ fn from_transcoded(
         Ok(t) => t,
         Err(e) => return (failed_result(ip::text(ip), &e), Vec::new()),
     };
-    let network = t.network.map(|n| n.to_string());
+    let network = t.network.map(ip::net_text);
     let Some(answer) = t.answer else {
         let e = not_found(backend, ip);
         let mut result = failed_result(ip::text(ip), &e);
@@ -691,7 +691,7 @@ fn assemble(
     if found.records.is_empty() {
         let e = not_found(backend, ip);
         let mut result = failed_result(ip::text(ip), &e);
-        result.network = found.network.map(|n| n.to_string());
+        result.network = found.network.map(ip::net_text);
         return (result, networks);
     }
     let mapped = mapping::map_records(found.records.iter().map(|r| (&r.record, r.rows)), locale);
@@ -704,7 +704,7 @@ fn assemble(
         ip: ip::text(ip),
         source: None,
         found_as_network: None,
-        network: network.map(|n| n.to_string()),
+        network: network.map(ip::net_text),
         data: Some(data),
         attributes: mapped.attributes.into(),
         indicators: mapped.indicators.into(),

@@ -104,10 +104,16 @@ pub fn render_section(report: &Report) -> String {
             h.push_str("<th>Anonymizer</th>");
         }
         h.push_str("</tr></thead>\n<tbody>\n");
-        // Blocks of rows on all cores, joined in order.
-        let blocks: Vec<&[TableRow]> = report.rows.chunks(ROWS_PER_BLOCK).collect();
-        for block in crate::parallel::map(&blocks, 2, |rows| render_rows(rows, flags)) {
-            h.push_str(&block);
+        // One share of the rows per thread (a record's addresses are spread over the table:
+        // the larger the share, the fewer times a record's cells are rendered), joined in order.
+        let share = report
+            .rows
+            .len()
+            .div_ceil(crate::parallel::threads())
+            .max(MIN_ROWS_PER_SHARE);
+        let shares: Vec<&[TableRow]> = report.rows.chunks(share).collect();
+        for rows in crate::parallel::map(&shares, 2, |rows| render_rows(rows, flags)) {
+            h.push_str(&rows);
         }
         h.push_str("</tbody>\n</table>\n");
     }
@@ -161,11 +167,11 @@ fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str
     }
 }
 
-/// Table rows rendered by one thread at a time.
-const ROWS_PER_BLOCK: usize = 4096;
+/// Fewer rows than this are rendered by one thread.
+const MIN_ROWS_PER_SHARE: usize = 4096;
 
 /// The rows of `rows`, as [`render_row`] renders each: the cells of a record, shared by its
-/// addresses (an `Arc` of [`Display`]), are rendered once per block and copied after.
+/// addresses (an `Arc` of [`Display`]), are rendered once and copied after.
 fn render_rows(rows: &[TableRow], flags: bool) -> String {
     let mut h = String::with_capacity(rows.len() * 200);
     let mut cells: foldhash::HashMap<*const Display, String> = foldhash::HashMap::default();
@@ -278,7 +284,7 @@ mod tests {
     }
 
     #[test]
-    fn many_rows_render_over_blocks_as_one_by_one() {
+    fn many_rows_render_in_shares_as_one_by_one() {
         let mut records = vec![report().rows[0].display.clone()];
         records.push(std::sync::Arc::new(Display {
             city: Some("Linköping".into()),
@@ -286,8 +292,8 @@ mod tests {
             ..(*records[0]).clone()
         }));
         records.push(std::sync::Arc::new(Display::default()));
-        // Three blocks and a bit, each record shared by many addresses.
-        let rows: Vec<TableRow> = (0..3 * ROWS_PER_BLOCK + 7)
+        // Shares for two threads and more, each record shared by many addresses.
+        let rows: Vec<TableRow> = (0..3 * MIN_ROWS_PER_SHARE + 7)
             .map(|i| TableRow {
                 ip: format!("10.0.{}.{}", i / 256, i % 256),
                 display: records[i % 7 % 3].clone(),
