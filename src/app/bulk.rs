@@ -129,7 +129,7 @@ pub(crate) fn lookup_all_related(
         let existing = object.description.as_deref().unwrap_or("");
         response.description = Some(render::apply_section(
             existing,
-            &render::render_section(&report),
+            render::render_section(&report),
         ));
     }
     response

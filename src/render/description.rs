@@ -45,7 +45,11 @@ pub struct Report {
 pub fn render_section(report: &Report) -> String {
     let total =
         report.rows.len() + report.not_found.len() + report.reserved.len() + report.failed.len();
-    let mut h = String::with_capacity(256 + report.rows.len() * 200);
+    // Room for all but the table, whose rows are sized once they are rendered: the section of
+    // a large attachment is tens of megabytes, better not grown by doubling.
+    let mut h = String::with_capacity(
+        4096 + report.not_found.len() * 48 + report.reserved.len() * 80 + report.failed.len() * 160,
+    );
     h.push_str(BEGIN);
     h.push_str("\n<div class=\"maxmind-geolocate\">\n");
     let _ = write!(
@@ -112,7 +116,9 @@ pub fn render_section(report: &Report) -> String {
             .div_ceil(crate::parallel::threads())
             .max(MIN_ROWS_PER_SHARE);
         let shares: Vec<&[TableRow]> = report.rows.chunks(share).collect();
-        for rows in crate::parallel::map(&shares, 2, |rows| render_rows(rows, flags)) {
+        let shares = crate::parallel::map(&shares, 2, |rows| render_rows(rows, flags));
+        h.reserve_exact(shares.iter().map(String::len).sum::<usize>() + 64);
+        for rows in shares {
             h.push_str(&rows);
         }
         h.push_str("</tbody>\n</table>\n");
@@ -239,18 +245,23 @@ fn record_cells(d: &Display, flags: bool, h: &mut String) {
 }
 
 /// Puts `section` into `existing`: in place of an earlier section, else after the existing text.
-pub fn apply_section(existing: &str, section: &str) -> String {
-    if let Some(begin) = existing.find(BEGIN) {
-        if let Some(end_rel) = existing[begin..].find(END) {
-            let end = begin + end_rel + END.len();
-            return format!("{}{section}{}", &existing[..begin], &existing[end..]);
-        }
+/// (`section` is taken as it is when there is no text around it: it can be tens of megabytes.)
+pub fn apply_section(existing: &str, section: String) -> String {
+    let earlier = existing.find(BEGIN).and_then(|begin| {
+        let end = begin + existing[begin..].find(END)? + END.len();
+        Some((&existing[..begin], &existing[end..]))
+    });
+    let (before, after) = match earlier {
+        Some((before, after)) => (before, after),
+        None if existing.trim().is_empty() => return section,
+        None => (existing, ""),
+    };
+    let newline = if earlier.is_none() { "\n" } else { "" };
+    let mut out = String::with_capacity(before.len() + newline.len() + section.len() + after.len());
+    for part in [before, newline, &section, after] {
+        out.push_str(part);
     }
-    if existing.trim().is_empty() {
-        section.to_owned()
-    } else {
-        format!("{existing}\n{section}")
-    }
+    out
 }
 
 #[cfg(test)]
@@ -330,16 +341,16 @@ mod tests {
 
     #[test]
     fn a_rerun_replaces_its_own_section_and_keeps_the_rest() {
-        let first = apply_section("<p>Existing text</p>", &render_section(&report()));
+        let first = apply_section("<p>Existing text</p>", render_section(&report()));
         assert!(first.starts_with("<p>Existing text</p>\n"));
         let mut second_report = report();
         second_report.not_found = vec!["9.9.9.9".into()];
-        let second = apply_section(&first, &render_section(&second_report));
+        let second = apply_section(&first, render_section(&second_report));
         assert_eq!(second.matches(BEGIN).count(), 1);
         assert!(second.starts_with("<p>Existing text</p>\n"));
         assert!(second.contains("9.9.9.9") && !second.contains("8.8.8.8"));
         let with_tail = format!("{first}\n<p>Analyst note</p>");
-        let again = apply_section(&with_tail, &render_section(&second_report));
+        let again = apply_section(&with_tail, render_section(&second_report));
         assert!(again.ends_with("<p>Analyst note</p>"));
         assert_eq!(again.matches(END).count(), 1);
     }
