@@ -683,6 +683,62 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_maps_every_record_as_the_tree_does() {
+        // The project's fixtures, and MaxMind's test databases when they are at hand (CI sets
+        // MAXMIND_TEST_DATA).
+        let mut files: Vec<PathBuf> = Vec::new();
+        let fixtures = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"));
+        let maxmind =
+            std::env::var_os("MAXMIND_TEST_DATA").map(|d| PathBuf::from(d).join("test-data"));
+        for dir in std::iter::once(fixtures).chain(maxmind) {
+            files.extend(fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()));
+        }
+        let mut checked = 0;
+        for path in files {
+            if path.extension().is_none_or(|e| e != "mmdb") {
+                continue;
+            }
+            let bytes = fs::read(&path).unwrap();
+            for locale in ["en", "de"] {
+                // (Some of MaxMind's test files answer no context: they test the format.)
+                let Ok((backend, _)) =
+                    MmdbBackend::from_bytes("test", bytes.clone(), Context::Auto, locale)
+                else {
+                    continue;
+                };
+                let (networks, _) = backend
+                    .networks_within("::/0".parse().unwrap(), 10_000)
+                    .unwrap();
+                for net in networks {
+                    let ip = net.addr();
+                    // (A record the fast path refuses — a test file's odd key types — is not
+                    // mapped by it at all.)
+                    let Some(Ok(Transcoded {
+                        answer: Some(fast), ..
+                    })) = backend.lookup_transcoded(ip)
+                    else {
+                        continue;
+                    };
+                    let found = backend.lookup(ip).unwrap();
+                    let sources = found.records.iter().map(|r| (&r.record, r.rows));
+                    let mapped = crate::mapping::map_records(sources, locale);
+                    let why = format!("{} {ip} {locale}", path.display());
+                    assert_eq!(&*fast.attributes, &mapped.attributes[..], "{why}");
+                    assert_eq!(&*fast.indicators, &mapped.indicators[..], "{why}");
+                    let record = &found.records[0].record;
+                    assert_eq!(
+                        *fast.display,
+                        crate::mapping::display(record, locale),
+                        "{why}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50, "only {checked} records");
+    }
+
+    #[test]
     fn shared_sub_maps_from_the_memo_read_as_when_walked() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -431,6 +431,9 @@ impl<'a> Walker<'a, '_, '_> {
                 Ok(at + size)
             }
             3 => {
+                if size != 8 {
+                    return Err(format!("a double of size {size}"));
+                }
                 let b = self.bytes(at, 8)?;
                 let f = f64::from_be_bytes(b.try_into().map_err(|_| "a double is short")?);
                 write_float(self.out, f);
@@ -438,6 +441,9 @@ impl<'a> Walker<'a, '_, '_> {
                 Ok(at + 8)
             }
             15 => {
+                if size != 4 {
+                    return Err(format!("a float of size {size}"));
+                }
                 let b = self.bytes(at, 4)?;
                 let f = f64::from(f32::from_be_bytes(
                     b.try_into().map_err(|_| "a float is short")?,
