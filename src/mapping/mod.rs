@@ -281,8 +281,9 @@ struct DisplayParts {
 
 impl DisplayParts {
     /// Takes the first value a row with a [`Show`] tag found for its column (copied only when
-    /// it is kept).
-    fn add(&mut self, row: &Row, value: &str) {
+    /// it is kept); `number` is the value when it is already known as one (else it is read
+    /// from the text).
+    fn add(&mut self, row: &Row, value: &str, number: Option<f64>) {
         let Some(show) = row.show else { return };
         let first = |slot: &mut Option<String>, v: &str| {
             if slot.is_none() {
@@ -300,8 +301,10 @@ impl DisplayParts {
             Show::Asn => first(&mut d.asn, value),
             Show::AsnOrganization => first(&mut d.asn_organization, value),
             Show::Isp => first(&mut d.isp, value),
-            Show::Latitude => d.latitude = d.latitude.or(value.parse().ok()),
-            Show::Longitude => d.longitude = d.longitude.or(value.parse().ok()),
+            Show::Latitude => d.latitude = d.latitude.or(number.or_else(|| value.parse().ok())),
+            Show::Longitude => {
+                d.longitude = d.longitude.or(number.or_else(|| value.parse().ok()));
+            }
             Show::Flag if value == "True" && !d.flags.contains(&row.name) => d.flags.push(row.name),
             Show::Flag => {}
         }
@@ -325,7 +328,7 @@ pub fn display(data: &Record<'_>, locale: &str) -> Display {
         values.clear();
         collect_row(data, row, locale, &mut values);
         for v in values.drain(..) {
-            d.add(row, &v);
+            d.add(row, &v, None);
         }
     }
     d.finish()
@@ -521,8 +524,14 @@ impl PathTrie {
         let mut display = DisplayParts::default();
         for (row_index, i) in picked {
             let row = &TABLE[row_index as usize];
-            let value = captures[i].value.format();
-            display.add(row, &value);
+            let leaf = captures[i].value;
+            let value = leaf.format();
+            let number = match leaf {
+                // The text is the float's shortest round-trip form: the same number.
+                Leaf::Float(f) if f.is_finite() => Some(f),
+                _ => None,
+            };
+            display.add(row, &value, number);
             out.push(row, value);
         }
         (out, display.finish())
