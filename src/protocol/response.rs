@@ -96,18 +96,10 @@ impl RawJson {
 
 impl Serialize for RawJson {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        RawText(&self.get()).serialize(serializer)
-    }
-}
-
-/// Borrowed JSON text, written verbatim (under the guarantee of [`RawJson::from_trusted`]).
-struct RawText<'a>(&'a str);
-
-impl Serialize for RawText<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
+        let text = self.get();
         let mut s = serializer.serialize_struct(RAW_TOKEN, 1)?;
-        s.serialize_field(RAW_TOKEN, self.0)?;
+        s.serialize_field(RAW_TOKEN, &*text)?;
         s.end()
     }
 }
@@ -354,8 +346,8 @@ fn results_on_every_core<S: serde::Serializer>(
     let distinct: Vec<(usize, SharedList<'_>)> = distinct.into_iter().collect();
     let lists = crate::parallel::map(&distinct, crate::parallel::PARALLEL_FROM, |(key, list)| {
         let text = match list {
-            SharedList::Attributes(l) => serde_json::to_string(&***l),
-            SharedList::Indicators(l) => serde_json::to_string(&***l),
+            SharedList::Attributes(l) => serde_json::to_string(&l[..]),
+            SharedList::Indicators(l) => serde_json::to_string(&l[..]),
         };
         text.map(|t| (*key, t))
     })
