@@ -41,8 +41,8 @@ fuzz_target!(|data: &[u8]| {
     let tags = |h: &str| h.matches(['<', '>', '"']).count();
     assert_eq!(tags(&html), tags(&blank), "input markup reached the HTML");
     let existing = parts.last().cloned().unwrap_or_default();
-    let once = apply_section(&existing, &html);
-    let twice = apply_section(&once, &blank);
+    let once = apply_section(&existing, html.clone());
+    let twice = apply_section(&once, blank.clone());
     assert!(twice.contains(&blank));
     assert!(once.contains(&html));
 });
