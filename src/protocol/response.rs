@@ -61,16 +61,21 @@ impl RawJson {
         })
     }
 
+    /// The JSON text in the order it is written: the shared text up to the splice, the
+    /// address's own fields, the rest (a whole text is its first piece).
+    fn pieces(&self) -> [&str; 3] {
+        match &self.0 {
+            Repr::Whole(text) => [text, "", ""],
+            Repr::Spliced { base, at, insert } => [&base[..*at], insert, &base[*at..]],
+        }
+    }
+
     /// Appends the JSON text to `out`, from its pieces.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        match &self.0 {
-            Repr::Whole(text) => out.extend_from_slice(text.as_bytes()),
-            Repr::Spliced { base, at, insert } => {
-                out.reserve(base.len() + insert.len());
-                out.extend_from_slice(&base.as_bytes()[..*at]);
-                out.extend_from_slice(insert.as_bytes());
-                out.extend_from_slice(&base.as_bytes()[*at..]);
-            }
+        let pieces = self.pieces();
+        out.reserve(pieces.iter().map(|p| p.len()).sum());
+        for piece in pieces {
+            out.extend_from_slice(piece.as_bytes());
         }
     }
 
@@ -81,15 +86,9 @@ impl RawJson {
 
     /// The JSON text.
     pub fn get(&self) -> std::borrow::Cow<'_, str> {
-        match &self.0 {
-            Repr::Whole(text) => std::borrow::Cow::Borrowed(text),
-            Repr::Spliced { base, at, insert } => {
-                let mut text = String::with_capacity(base.len() + insert.len());
-                text.push_str(&base[..*at]);
-                text.push_str(insert);
-                text.push_str(&base[*at..]);
-                std::borrow::Cow::Owned(text)
-            }
+        match self.pieces() {
+            [whole, "", ""] => std::borrow::Cow::Borrowed(whole),
+            pieces => std::borrow::Cow::Owned(pieces.concat()),
         }
     }
 }
