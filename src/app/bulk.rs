@@ -168,7 +168,7 @@ fn read_content(
         extract::scan_reader(bytes.as_slice(), limit, &mut add)
     } else if let Some(path) = &object.path {
         let file = open_attachment(&config.attachment_dir, path)?;
-        extract::scan_reader(file, limit, &mut add)
+        extract::scan_file(&file, limit, &mut add)
     } else {
         return Ok(());
     };

@@ -12,13 +12,17 @@ use crate::extract::{self, Extracted, Location, ScanError};
 /// Runs `extract`: each distinct address once, in order of first appearance; with
 /// `--with-source` every occurrence as `IP<TAB>LINE:COLUMN<TAB>as written`.
 pub fn run(args: &ExtractArgs) -> Exit {
-    let reader: Box<dyn Read> = if args.input == "-" {
-        Box::new(io::stdin().lock())
+    let file = if args.input == "-" {
+        None
     } else {
         match std::fs::File::open(&args.input) {
-            Ok(file) => Box::new(file),
+            Ok(file) => Some(file),
             Err(e) => return failed(args, &ScanError::Io(e)),
         }
+    };
+    let reader: Box<dyn Read + '_> = match &file {
+        Some(file) => Box::new(file),
+        None => Box::new(io::stdin().lock()),
     };
     let limit = args.max_mib.saturating_mul(1 << 20);
     let mut out = super::stdout_buffered();
@@ -52,12 +56,16 @@ pub fn run(args: &ExtractArgs) -> Exit {
                 }
             }
         };
-        let scanned = extract::scan_reader(reader, limit, &mut |found: Extracted| {
+        let mut add = |found: Extracted| {
             batch.push(found.ip);
             if batch.len() == BATCH {
                 distinct(&mut batch);
             }
-        });
+        };
+        let scanned = match &file {
+            Some(file) => extract::scan_file(file, limit, &mut add),
+            None => extract::scan_reader(reader, limit, &mut add),
+        };
         distinct(&mut batch);
         scanned
     };

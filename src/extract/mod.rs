@@ -661,6 +661,109 @@ pub fn scan_reader(
     )
 }
 
+/// Files smaller than this are read by [`scan_file`], not mapped: a map costs more than the copy
+/// it saves.
+const MAP_FROM: u64 = 1 << 20;
+/// How much of a file [`scan_file`] maps at once (address space, not memory: the pages are the
+/// page cache's, and are let go with each window).
+const WINDOW: usize = 4 << 20;
+
+/// [`scan_reader`] for a file, from its start: a regular file of a megabyte or more, in bytes
+/// (not UTF-16) and within `limit`, is mapped a window at a time and scanned where it lies, so its bytes are not
+/// copied out of the page cache; anything else is read.
+///
+/// Like the databases (see `backend::mmdb`), a file truncated while it is scanned can end the
+/// process with SIGBUS: attachments are written before an action starts, not during it.
+pub fn scan_file(
+    file: &std::fs::File,
+    limit: u64,
+    emit: &mut dyn FnMut(Extracted),
+) -> Result<u64, ScanError> {
+    scan_file_in(file, limit, emit, MAP_FROM, WINDOW)
+}
+
+/// [`scan_file`] with its sizes given (tests use small ones, to cross many windows).
+fn scan_file_in(
+    file: &std::fs::File,
+    limit: u64,
+    emit: &mut dyn FnMut(Extracted),
+    map_from: u64,
+    window_size: usize,
+) -> Result<u64, ScanError> {
+    let meta = file.metadata()?;
+    let len = meta.len();
+    if !meta.is_file() {
+        return scan_reader(file, limit, emit);
+    }
+    // A map starts at the file's start, wherever reading stood: so does reading.
+    std::io::Seek::rewind(&mut &*file)?;
+    if len < map_from.max(1) || len > limit || usize::try_from(len).is_err() {
+        return scan_reader(file, limit, emit);
+    }
+    let len = len as usize;
+    let map = |start: usize, size: usize| {
+        // SAFETY: read-only, private, and only read while mapped; see the function's note on
+        // truncation.
+        unsafe {
+            memmap2::MmapOptions::new()
+                .offset(start as u64)
+                .len(size)
+                .map(file)
+        }
+    };
+    let mut size = window_size.min(len);
+    let Ok(first) = map(0, size) else {
+        return scan_reader(file, limit, emit);
+    };
+    let encoding = sniff(&first[..first.len().min(CHUNK)]);
+    if encoding != Encoding::Bytes {
+        drop(first);
+        return scan_reader(file, limit, emit);
+    }
+    let bom = first.len() - strip_bom(&first, encoding).len();
+    let _ = first.advise(memmap2::Advice::Sequential);
+    let mut window = first;
+    // The window maps `start..start + size` of the file; the scan goes on from `resume` in it.
+    let mut start = 0usize;
+    let mut resume = bom;
+    loop {
+        // The text starts after the byte order mark: offsets count from there, as when read.
+        let skip = if start == 0 { bom } else { 0 };
+        let at_end = start + size == len;
+        let text = &window[skip..];
+        let offset = start + skip - bom;
+        let mut found = |mut e: Extracted| {
+            e.start += offset;
+            e.end += offset;
+            emit(e);
+        };
+        if at_end {
+            scan_from(text, resume - skip, &mut found);
+            return Ok(len as u64);
+        }
+        match text[resume - skip..].iter().rposition(|&b| is_boundary(b)) {
+            Some(p) => {
+                let cut = resume - skip + p + 1;
+                scan_from(&text[..cut], resume - skip, &mut found);
+                let keep_from = skip + cut.saturating_sub(LOOK_BEHIND);
+                let next = (start + keep_from) & !(PAGE - 1);
+                resume = start + skip + cut - next;
+                start = next;
+                size = window_size.min(len - start);
+            }
+            // No boundary in the whole window: a longer one from the same place.
+            None => size = (size * 2).min(len - start),
+        }
+        drop(window);
+        window = map(start, size)?;
+        let _ = window.advise(memmap2::Advice::Sequential);
+    }
+}
+
+/// Map offsets are multiples of the page size (4 KiB on every platform this runs on; a larger
+/// page size fails the map, which is then an I/O error).
+const PAGE: usize = 4096;
+
 /// Where an address was found, for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -1129,6 +1232,113 @@ mod tests {
             ["1.2.3.4"],
             "a boundary-free run longer than a chunk"
         );
+    }
+
+    /// A text of every kind of address and of the things that are not, with runs of glue longer
+    /// than a small window, from a fixed seed.
+    fn varied_text(bytes: usize) -> Vec<u8> {
+        let pieces: [&[u8]; 12] = [
+            b"src=81.2.69.142 ",
+            b"GET http://[2001:db8::1]:8080/x ",
+            b"hxxp://89.160.20[.]115/a ",
+            b"net 10.0.0.0/8, ",
+            b"seen at 1.2.3.4.\n",
+            b"v1.2.3.4.5 ",
+            b"fe80::1%eth0 ",
+            b"oid 1.3.6.1 ",
+            b"\"ip\":\"216.160.83.56\",",
+            b"2001:0DB8:0000:0000:0000:0000:0000:0001\t",
+            b"05:14:33 host ",
+            b"word. ",
+        ];
+        let mut text = Vec::with_capacity(bytes + 20_000);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        while text.len() < bytes {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            match seed % 2_000 {
+                // Longer than the windows the test uses: a window must grow to pass it.
+                0 => text.extend(std::iter::repeat_n(
+                    b'a',
+                    9_000 + (seed >> 40) as usize % 9_000,
+                )),
+                n => text.extend_from_slice(pieces[n as usize % pieces.len()]),
+            }
+        }
+        text
+    }
+
+    fn all(text: &[u8]) -> Vec<Extracted> {
+        let mut out = Vec::new();
+        scan(text, &mut |e| out.push(e));
+        out
+    }
+
+    #[test]
+    fn a_mapped_file_is_found_as_the_whole_text_is() {
+        let text = varied_text(300_000);
+        let expected = all(&text);
+        assert!(expected.len() > 5_000, "{}", expected.len());
+        for bom in [&b""[..], b"\xef\xbb\xbf"] {
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, &[bom, &text].concat()).unwrap();
+            // One page, a few pages, and more than the file: every window edge lands somewhere
+            // new, and runs of glue outgrow the smaller windows.
+            for window in [4096, 3 * 4096, 1 << 20] {
+                let mut got = Vec::new();
+                let total = scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window).unwrap();
+                assert_eq!(total, (bom.len() + text.len()) as u64);
+                assert!(got == expected, "window {window}, BOM {}", !bom.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_window_keeps_what_the_scan_looks_back_at() {
+        // A window that ends inside an OID's number, for numbers around a page's start: the next
+        // window must still see the "OID" before it.
+        for pad in 4_070..4_120 {
+            let mut text = vec![b'x'; pad];
+            text.extend_from_slice(b" OID 2.5.29.17 and 8.8.4.4 ");
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, &text).unwrap();
+            let mut got = Vec::new();
+            let window = pad + 5 + 3;
+            scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window).unwrap();
+            assert_eq!(got, all(&text), "number at {}", pad + 5);
+        }
+    }
+
+    #[test]
+    fn files_that_are_not_mapped_are_read_alike() {
+        // UTF-16, small, or over the limit: read as a stream, with the stream's answer.
+        let utf16: Vec<u8> = "addr 81.2.69.142 and 2001:db8::1 "
+            .repeat(2_000)
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let small = b"1.2.3.4 5.6.7.8".to_vec();
+        for (bytes, limit) in [(utf16, u64::MAX), (small.clone(), u64::MAX), (small, 10)] {
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, &bytes).unwrap();
+            let (mut mapped, mut read) = (Vec::new(), Vec::new());
+            let mapped_total = scan_file_in(&file, limit, &mut |e| mapped.push(e), 1, 4096);
+            let read_total = scan_reader(bytes.as_slice(), limit, &mut |e| read.push(e));
+            assert!(
+                mapped == read,
+                "{} found, {} read",
+                mapped.len(),
+                read.len()
+            );
+            match (mapped_total, read_total) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(ScanError::TooLarge { limit: a }), Err(ScanError::TooLarge { limit: b })) => {
+                    assert_eq!(a, b)
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
