@@ -45,6 +45,39 @@ pub fn map<T: Sync, R: Send>(items: &[T], from: usize, f: impl Fn(&T) -> R + Syn
     })
 }
 
+/// `f(i, &mut items[i])` for every item, in place, split into one contiguous chunk per thread
+/// when there are at least `from` items: what [`map`] does without collecting the answers into
+/// a new vector (and then copying them where they belong, on one thread). A panic in a worker
+/// is resumed on the caller's thread.
+pub fn each_mut<T: Send>(items: &mut [T], from: usize, f: impl Fn(usize, &mut T) + Sync) {
+    if items.len() < from.max(2) || threads() == 1 {
+        items
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, item)| f(i, item));
+        return;
+    }
+    let chunk = items.len().div_ceil(threads());
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(k, part)| {
+                scope.spawn(move || {
+                    for (i, item) in part.iter_mut().enumerate() {
+                        f(k * chunk + i, item);
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -54,5 +87,14 @@ mod tests {
             super::map(&items, 2, |x| x * 2),
             items.iter().map(|x| x * 2).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn each_mut_reaches_every_item_with_its_index() {
+        for n in [0, 1, 2, 3, 4_095, 10_001] {
+            let mut items = vec![0usize; n];
+            super::each_mut(&mut items, 2, |i, x| *x += i + 1);
+            assert_eq!(items, (1..=n).collect::<Vec<_>>(), "{n} items");
+        }
     }
 }

@@ -438,23 +438,25 @@ pub(crate) fn run_targets(
             r
         })
         .collect();
-    // The targets the backend must answer, by result index.
-    let pending: Vec<(usize, IpAddr)> = targets
+    // The address the backend must answer for each result, if any.
+    let pending: Vec<Option<IpAddr>> = targets
         .iter()
-        .enumerate()
-        .filter_map(|(i, t)| match &t.ip {
-            Ok(ip) if ip::special_purpose(*ip).is_none() => Some((i, *ip)),
+        .map(|t| match &t.ip {
+            Ok(ip) if ip::special_purpose(*ip).is_none() => Some(*ip),
             _ => None,
         })
         .collect();
+    let asked = pending.iter().flatten().count();
 
     if dry_run && config.source == Source::WebApi {
-        for &(i, ip) in &pending {
-            results[i].ip = ip::text(ip);
-            results[i].error = Some((&Error::DryRun(ip.to_string())).into());
+        for (result, ip) in results.iter_mut().zip(&pending) {
+            if let Some(ip) = *ip {
+                result.ip = ip::text(ip);
+                result.error = Some((&Error::DryRun(ip.to_string())).into());
+            }
         }
         let meta = Meta {
-            queries_planned: Some(pending.len()),
+            queries_planned: Some(asked),
             ..Meta::new(config, Vec::new())
         };
         return finish(action, results, warnings, meta);
@@ -493,19 +495,24 @@ pub(crate) fn run_targets(
     };
     let progress = session.progress.as_deref();
     if let Some(p) = progress {
-        p.start(pending.len());
+        p.start(asked);
     }
-    let answered: Vec<_> = if backend.batches() {
-        let ips: Vec<IpAddr> = pending.iter().map(|&(_, ip)| ip).collect();
-        let answers = backend.lookup_many(&ips, deadline, progress);
-        pending
-            .iter()
-            .zip(answers)
-            .map(|(&(_, ip), answer)| assemble(backend.as_ref(), ip, answer, config.locale))
-            .collect()
+    let networks_of_one = if backend.batches() {
+        let ips: Vec<IpAddr> = pending.iter().flatten().copied().collect();
+        let mut answers = backend.lookup_many(&ips, deadline, progress).into_iter();
+        let mut networks_of_one = Vec::new();
+        for (slot, ip) in results.iter_mut().zip(&pending) {
+            if let (Some(ip), Some(answer)) = (*ip, ip.and_then(|_| answers.next())) {
+                let (result, networks) = assemble(backend.as_ref(), ip, answer, config.locale);
+                place(slot, result);
+                networks_of_one = networks;
+            }
+        }
+        networks_of_one
     } else {
         lookup_in_parallel(
             backend.as_ref(),
+            &mut results,
             &pending,
             deadline,
             config.locale,
@@ -514,13 +521,6 @@ pub(crate) fn run_targets(
     };
     if let Some(p) = progress {
         p.finish();
-    }
-    let mut networks_of_one = Vec::new();
-    for ((i, _), (mut result, networks)) in pending.into_iter().zip(answered) {
-        result.source = results[i].source;
-        result.found_as_network = results[i].found_as_network.take();
-        results[i] = result;
-        networks_of_one = networks;
     }
 
     warnings.extend(stale_warnings(backend.databases(), config.max_database_age));
@@ -567,33 +567,55 @@ fn stale_warnings(databases: &[DatabaseInfo], max_age: Option<Duration>) -> Vec<
         .collect()
 }
 
-/// Looks up and assembles `pending` (index, address) on every core, in order, telling
-/// `progress` every few lookups.
+/// Looks up the `pending` address of each result (where there is one) on every core and puts
+/// its answer in place, telling `progress` every few lookups. Returns which source matched
+/// which network, for a single result.
 fn lookup_in_parallel(
     backend: &dyn Backend,
-    pending: &[(usize, IpAddr)],
+    results: &mut [IpResult],
+    pending: &[Option<IpAddr>],
     deadline: Deadline,
     locale: &str,
     progress: Option<&dyn Progress>,
-) -> Vec<(IpResult, Vec<(usize, IpNet)>)> {
+) -> Vec<(usize, IpNet)> {
     /// Lookups between two progress reports.
     const STEP: usize = 1024;
     let done = AtomicUsize::new(0);
-    let one = |&(_, ip): &(usize, IpAddr)| {
+    let single = results.len() == 1;
+    let networks_of_one = Mutex::new(Vec::new());
+    parallel::each_mut(results, parallel::PARALLEL_FROM, |i, slot| {
+        let Some(ip) = pending[i] else {
+            return;
+        };
         if let Some(p) = progress {
             if done.fetch_add(1, Ordering::Relaxed) % STEP == STEP - 1 {
                 p.advance(STEP);
             }
         }
-        if let Err(e) = deadline.check() {
-            return (failed_result(ip::text(ip), &e), Vec::new());
+        let (result, networks) = if let Err(e) = deadline.check() {
+            (failed_result(ip::text(ip), &e), Vec::new())
+        } else {
+            match backend.lookup_transcoded(ip) {
+                Some(answer) => from_transcoded(backend, ip, answer),
+                None => assemble(backend, ip, backend.lookup(ip), locale),
+            }
+        };
+        place(slot, result);
+        if single {
+            if let Ok(mut n) = networks_of_one.lock() {
+                *n = networks;
+            }
         }
-        match backend.lookup_transcoded(ip) {
-            Some(answer) => from_transcoded(backend, ip, answer),
-            None => assemble(backend, ip, backend.lookup(ip), locale),
-        }
-    };
-    parallel::map(pending, parallel::PARALLEL_FROM, one)
+    });
+    networks_of_one.into_inner().unwrap_or_default()
+}
+
+/// Puts a looked-up `result` in its slot, keeping what the slot knew of where the address
+/// came from.
+fn place(slot: &mut IpResult, mut result: IpResult) {
+    result.source = slot.source;
+    result.found_as_network = slot.found_as_network.take();
+    *slot = result;
 }
 
 fn open_backend(
