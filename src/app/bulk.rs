@@ -157,8 +157,10 @@ fn read_content(
     }
     let limit = config.max_attachment_bytes;
     // Collected apart and added only once the whole content was read: never half an answer.
-    let mut found = Vec::new();
-    let mut add = |e: extract::Extracted| found.push(e);
+    // Each address is kept once as it is found, so a log that repeats a few addresses a
+    // million times takes the memory of a few.
+    let mut found = Targets::default();
+    let mut add = |e: extract::Extracted| found.add_ip(e.ip, Some(Origin::Content), e.network);
     let scanned = if let Some(reader) = reader {
         extract::scan_reader(reader, limit, &mut add)
     } else if let Some(text) = &object.content {
@@ -178,9 +180,7 @@ fn read_content(
         },
         ScanError::Io(e) => Error::AttachmentUnreadable(paths::io_reason(&e)),
     })?;
-    for e in found {
-        targets.add_ip(e.ip, Some(Origin::Content), e.network);
-    }
+    targets.append(found);
     Ok(())
 }
 

@@ -289,6 +289,20 @@ impl Targets {
         });
     }
 
+    /// Adds `more`'s targets after these, as if each were added here.
+    pub fn append(&mut self, more: Targets) {
+        if self.list.is_empty() {
+            *self = more;
+            return;
+        }
+        for target in more.list {
+            match target.ip {
+                Ok(ip) => self.add_ip(ip, target.origin, target.written_as),
+                Err(_) => self.add_value(&target.value, target.origin),
+            }
+        }
+    }
+
     /// The targets, in order.
     pub fn into_vec(self) -> Vec<Target> {
         self.list
