@@ -24,49 +24,37 @@ fn count_threads() -> usize {
 /// `items.iter().map(f)`, in order, split into one contiguous chunk per thread when there are
 /// at least `from` items. A panic in a worker is resumed on the caller's thread.
 pub fn map<T: Sync, R: Send>(items: &[T], from: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < from.max(2) || threads() == 1 {
-        return items.iter().map(f).collect();
-    }
-    let threads = threads();
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    map_indexed(items, from, |_, item| f(item))
 }
 
-/// `f(i, &mut items[i])` for every item, in place, split into one contiguous chunk per thread
-/// when there are at least `from` items: what [`map`] does without collecting the answers into
-/// a new vector (and then copying them where they belong, on one thread). A panic in a worker
-/// is resumed on the caller's thread.
-pub fn each_mut<T: Send>(items: &mut [T], from: usize, f: impl Fn(usize, &mut T) + Sync) {
-    if items.len() < from.max(2) || threads() == 1 {
-        items
-            .iter_mut()
+/// [`map`] with each item's index: `items.iter().enumerate().map(f)`. Each thread writes its
+/// answers straight into their places in the one vector returned (collecting them per thread
+/// and then copying them into one on the caller's thread took a serial pass over all of them).
+pub fn map_indexed<T: Sync, R: Send>(
+    items: &[T],
+    from: usize,
+    f: impl Fn(usize, &T) -> R + Sync,
+) -> Vec<R> {
+    let n = items.len();
+    if n < from.max(2) || threads() == 1 {
+        return items
+            .iter()
             .enumerate()
-            .for_each(|(i, item)| f(i, item));
-        return;
+            .map(|(i, item)| f(i, item))
+            .collect();
     }
-    let chunk = items.len().div_ceil(threads());
+    let chunk = n.div_ceil(threads());
     let f = &f;
+    let mut out = Vec::with_capacity(n);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = items
+        let workers: Vec<_> = out.spare_capacity_mut()[..n]
             .chunks_mut(chunk)
+            .zip(items.chunks(chunk))
             .enumerate()
-            .map(|(k, part)| {
+            .map(|(k, (slots, part))| {
                 scope.spawn(move || {
-                    for (i, item) in part.iter_mut().enumerate() {
-                        f(k * chunk + i, item);
+                    for (i, (slot, item)) in slots.iter_mut().zip(part).enumerate() {
+                        slot.write(f(k * chunk + i, item));
                     }
                 })
             })
@@ -76,6 +64,11 @@ pub fn each_mut<T: Send>(items: &mut [T], from: usize, f: impl Fn(usize, &mut T)
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
     });
+    // SAFETY: the shares cover the first `n` slots, and every worker wrote each slot of its
+    // share: it returned normally (a panic was resumed above, and the answers written so far
+    // are then leaked, never read).
+    unsafe { out.set_len(n) };
+    out
 }
 
 #[cfg(test)]
@@ -90,11 +83,27 @@ mod tests {
     }
 
     #[test]
-    fn each_mut_reaches_every_item_with_its_index() {
+    fn map_indexed_answers_every_item_in_place_and_order() {
         for n in [0, 1, 2, 3, 4_095, 10_001] {
-            let mut items = vec![0usize; n];
-            super::each_mut(&mut items, 2, |i, x| *x += i + 1);
-            assert_eq!(items, (1..=n).collect::<Vec<_>>(), "{n} items");
+            let items: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+            let answers = super::map_indexed(&items, 2, |i, s| format!("{i}:{s}"));
+            assert_eq!(
+                answers,
+                (0..n).map(|i| format!("{i}:{i}")).collect::<Vec<_>>(),
+                "{n} items"
+            );
         }
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_reaches_the_caller() {
+        let items: Vec<u32> = (0..10_000).collect();
+        let caught = std::panic::catch_unwind(|| {
+            super::map_indexed(&items, 2, |i, _| {
+                assert!(i != 9_999, "the last item");
+                String::from("answer")
+            })
+        });
+        assert!(caught.is_err());
     }
 }

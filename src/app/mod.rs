@@ -421,54 +421,27 @@ pub(crate) fn run_targets(
         };
         return Response::failed(name, &e, warnings);
     }
-    // Addresses for the backend get an empty slot, filled below from its answer: building a
-    // whole placeholder result for each of 100,000 addresses cost the one thread that does
-    // this half a million allocations.
-    let (no_attributes, no_indicators): (Arc<[Attribute]>, Arc<[Indicator]>) =
-        (Arc::from([]), Arc::from([]));
-    let slot = || IpResult {
-        ip: String::new(),
-        source: None,
-        found_as_network: None,
-        network: None,
-        data: None,
-        attributes: Arc::clone(&no_attributes),
-        indicators: Arc::clone(&no_indicators),
-        error: None,
-        display: None,
-    };
-    let mut results: Vec<IpResult> = targets
-        .iter()
-        .map(|t| {
-            let mut r = match &t.ip {
-                Ok(ip) => match ip::check_reachable(*ip) {
-                    Ok(()) => slot(),
-                    Err(e) => failed_result(ip::text(*ip), &e),
-                },
-                Err(e) => failed_result(t.value.clone(), e),
-            };
-            r.source = t.origin;
-            r.found_as_network = t.written_as.map(ip::net_text);
-            r
-        })
-        .collect();
-    // The address the backend must answer for each result, if any.
-    let pending: Vec<Option<IpAddr>> = targets
-        .iter()
-        .map(|t| match &t.ip {
+    // The address the backend must answer for each target, if any (the others are answered
+    // here: values that are not addresses, special-purpose addresses).
+    let pending: Vec<Option<IpAddr>> =
+        parallel::map(&targets, parallel::PARALLEL_FROM, |t| match &t.ip {
             Ok(ip) if ip::special_purpose(*ip).is_none() => Some(*ip),
             _ => None,
-        })
-        .collect();
+        });
     let asked = pending.iter().flatten().count();
 
     if dry_run && config.source == Source::WebApi {
-        for (result, ip) in results.iter_mut().zip(&pending) {
-            if let Some(ip) = *ip {
-                result.ip = ip::text(ip);
-                result.error = Some((&Error::DryRun(ip.to_string())).into());
-            }
-        }
+        let results = targets
+            .iter()
+            .zip(&pending)
+            .map(|(t, ip)| match *ip {
+                Some(ip) => with_origin(
+                    failed_result(ip::text(ip), &Error::DryRun(ip.to_string())),
+                    t,
+                ),
+                None => answered_here(t),
+            })
+            .collect();
         let meta = Meta {
             queries_planned: Some(asked),
             ..Meta::new(config, Vec::new())
@@ -511,22 +484,31 @@ pub(crate) fn run_targets(
     if let Some(p) = progress {
         p.start(asked);
     }
-    let networks_of_one = if backend.batches() {
+    let (results, networks_of_one) = if backend.batches() {
         let ips: Vec<IpAddr> = pending.iter().flatten().copied().collect();
         let mut answers = backend.lookup_many(&ips, deadline, progress).into_iter();
         let mut networks_of_one = Vec::new();
-        for (slot, ip) in results.iter_mut().zip(&pending) {
-            if let (Some(ip), Some(answer)) = (*ip, ip.and_then(|_| answers.next())) {
+        let results = targets
+            .iter()
+            .zip(&pending)
+            .map(|(t, ip)| {
+                let Some(ip) = *ip else {
+                    return answered_here(t);
+                };
+                let Some(answer) = answers.next() else {
+                    let e = Error::Internal("the backend answered fewer addresses".into());
+                    return with_origin(failed_result(ip::text(ip), &e), t);
+                };
                 let (result, networks) = assemble(backend.as_ref(), ip, answer, config.locale);
-                place(slot, result);
                 networks_of_one = networks;
-            }
-        }
-        networks_of_one
+                with_origin(result, t)
+            })
+            .collect();
+        (results, networks_of_one)
     } else {
         lookup_in_parallel(
             backend.as_ref(),
-            &mut results,
+            &targets,
             &pending,
             deadline,
             config.locale,
@@ -581,25 +563,25 @@ fn stale_warnings(databases: &[DatabaseInfo], max_age: Option<Duration>) -> Vec<
         .collect()
 }
 
-/// Looks up the `pending` address of each result (where there is one) on every core and puts
-/// its answer in place, telling `progress` every few lookups. Returns which source matched
-/// which network, for a single result.
+/// The result of each target, on every core and in order: its `pending` address looked up
+/// (telling `progress` every few lookups), or the target answered here. Also which source
+/// matched which network, for a single target.
 fn lookup_in_parallel(
     backend: &dyn Backend,
-    results: &mut [IpResult],
+    targets: &[Target],
     pending: &[Option<IpAddr>],
     deadline: Deadline,
     locale: &str,
     progress: Option<&dyn Progress>,
-) -> Vec<(usize, IpNet)> {
+) -> (Vec<IpResult>, Vec<(usize, IpNet)>) {
     /// Lookups between two progress reports.
     const STEP: usize = 1024;
     let done = AtomicUsize::new(0);
-    let single = results.len() == 1;
+    let single = targets.len() == 1;
     let networks_of_one = Mutex::new(Vec::new());
-    parallel::each_mut(results, parallel::PARALLEL_FROM, |i, slot| {
+    let results = parallel::map_indexed(targets, parallel::PARALLEL_FROM, |i, t| {
         let Some(ip) = pending[i] else {
-            return;
+            return answered_here(t);
         };
         if let Some(p) = progress {
             if done.fetch_add(1, Ordering::Relaxed) % STEP == STEP - 1 {
@@ -614,22 +596,36 @@ fn lookup_in_parallel(
                 None => assemble(backend, ip, backend.lookup(ip), locale),
             }
         };
-        place(slot, result);
         if single {
             if let Ok(mut n) = networks_of_one.lock() {
                 *n = networks;
             }
         }
+        with_origin(result, t)
     });
-    networks_of_one.into_inner().unwrap_or_default()
+    (results, networks_of_one.into_inner().unwrap_or_default())
 }
 
-/// Puts a looked-up `result` in its slot, keeping what the slot knew of where the address
-/// came from.
-fn place(slot: &mut IpResult, mut result: IpResult) {
-    result.source = slot.source;
-    result.found_as_network = slot.found_as_network.take();
-    *slot = result;
+/// The result of a target the backend is not asked about: a value that is not an address, or
+/// a special-purpose address.
+fn answered_here(t: &Target) -> IpResult {
+    let result = match &t.ip {
+        Ok(ip) => {
+            let e = ip::check_reachable(*ip).err().unwrap_or_else(|| {
+                Error::Internal(format!("{ip} was neither looked up nor refused"))
+            });
+            failed_result(ip::text(*ip), &e)
+        }
+        Err(e) => failed_result(t.value.clone(), e),
+    };
+    with_origin(result, t)
+}
+
+/// `result` with what its target knew of where the address came from.
+fn with_origin(mut result: IpResult, t: &Target) -> IpResult {
+    result.source = t.origin;
+    result.found_as_network = t.written_as.map(ip::net_text);
+    result
 }
 
 fn open_backend(
