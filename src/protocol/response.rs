@@ -333,7 +333,10 @@ fn results_on_every_core<S: serde::Serializer>(
     }
     // The attribute and indicator lists, each written once: the addresses of a record share
     // them (100,000 addresses, 23,000 records).
-    let mut distinct: foldhash::HashMap<usize, SharedList<'_>> = foldhash::HashMap::default();
+    // (Sized for the worst case up front: grown by doubling, with its fresh pages faulted in
+    // each time, these tables cost the one writing thread more than the lists' rendering.)
+    let mut distinct: foldhash::HashMap<usize, SharedList<'_>> =
+        foldhash::HashMap::with_capacity_and_hasher(2 * results.len(), Default::default());
     for r in results {
         distinct
             .entry(list_key(&r.attributes))
@@ -343,16 +346,20 @@ fn results_on_every_core<S: serde::Serializer>(
             .or_insert(SharedList::Indicators(&r.indicators));
     }
     let distinct: Vec<(usize, SharedList<'_>)> = distinct.into_iter().collect();
-    let lists = crate::parallel::map(&distinct, crate::parallel::PARALLEL_FROM, |(key, list)| {
-        let text = match list {
-            SharedList::Attributes(l) => serde_json::to_string(&l[..]),
-            SharedList::Indicators(l) => serde_json::to_string(&l[..]),
-        };
-        text.map(|t| (*key, t))
-    })
-    .into_iter()
-    .collect::<serde_json::Result<foldhash::HashMap<usize, String>>>()
-    .map_err(S::Error::custom)?;
+    let texts =
+        crate::parallel::map(
+            &distinct,
+            crate::parallel::PARALLEL_FROM,
+            |(_, list)| match list {
+                SharedList::Attributes(l) => serde_json::to_string(&l[..]),
+                SharedList::Indicators(l) => serde_json::to_string(&l[..]),
+            },
+        );
+    let mut lists: foldhash::HashMap<usize, String> =
+        foldhash::HashMap::with_capacity_and_hasher(distinct.len(), Default::default());
+    for ((key, _), text) in distinct.iter().zip(texts) {
+        lists.insert(*key, text.map_err(S::Error::custom)?);
+    }
 
     let mut seq = s.serialize_seq(Some(results.len()))?;
     for batch in results.chunks(BATCH) {
