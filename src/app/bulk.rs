@@ -156,23 +156,36 @@ fn read_content(
         ));
     }
     let limit = config.max_attachment_bytes;
+    let input = if let Some(reader) = reader {
+        Input::Reader(reader)
+    } else if let Some(text) = &object.content {
+        Input::Text(text.as_bytes())
+    } else if let Some(encoded) = &object.content_base64 {
+        Input::Decoded(decode_base64(encoded, limit)?)
+    } else if let Some(path) = &object.path {
+        Input::File(open_attachment(&config.attachment_dir, path)?)
+    } else {
+        return Ok(());
+    };
+    // Room for as many addresses as a content of its size can hold (an address and its
+    // separator take 8 bytes at least), up to a bound.
+    let size = match &input {
+        Input::Reader(_) => 0,
+        Input::Text(text) => text.len() as u64,
+        Input::Decoded(bytes) => bytes.len() as u64,
+        Input::File(file) => file.metadata().map_or(0, |m| m.len()),
+    };
+    let room = (size / 8).min(config.max_ips as u64 + 1).min(1 << 18) as usize;
     // Collected apart and added only once the whole content was read: never half an answer.
     // Each address is kept once as it is found, so a log that repeats a few addresses a
     // million times takes the memory of a few.
-    let mut found = Targets::default();
+    let mut found = Targets::with_capacity(room);
     let mut add = |e: extract::Extracted| found.add_ip(e.ip, Some(Origin::Content), e.network);
-    let scanned = if let Some(reader) = reader {
-        extract::scan_reader(reader, limit, &mut add)
-    } else if let Some(text) = &object.content {
-        extract::scan_reader(text.as_bytes(), limit, &mut add)
-    } else if let Some(encoded) = &object.content_base64 {
-        let bytes = decode_base64(encoded, limit)?;
-        extract::scan_reader(bytes.as_slice(), limit, &mut add)
-    } else if let Some(path) = &object.path {
-        let file = open_attachment(&config.attachment_dir, path)?;
-        extract::scan_file(&file, limit, &mut add)
-    } else {
-        return Ok(());
+    let scanned = match input {
+        Input::Reader(reader) => extract::scan_reader(reader, limit, &mut add),
+        Input::Text(text) => extract::scan_reader(text, limit, &mut add),
+        Input::Decoded(bytes) => extract::scan_reader(bytes.as_slice(), limit, &mut add),
+        Input::File(file) => extract::scan_file(&file, limit, &mut add),
     };
     scanned.map_err(|e| match e {
         ScanError::TooLarge { limit } => Error::AttachmentTooLarge {
@@ -182,6 +195,14 @@ fn read_content(
     })?;
     targets.append(found);
     Ok(())
+}
+
+/// Where an attachment's content is read from.
+enum Input<'a> {
+    Reader(&'a mut dyn Read),
+    Text(&'a [u8]),
+    Decoded(Vec<u8>),
+    File(File),
 }
 
 fn decode_base64(encoded: &str, limit: u64) -> Result<Vec<u8>, Error> {

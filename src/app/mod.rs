@@ -251,6 +251,16 @@ pub(crate) struct Targets {
 }
 
 impl Targets {
+    /// Empty, with room for `n` addresses: a hundred thousand targets grown by doubling cost
+    /// their one thread a copy of each of them (112 bytes) and the fresh pages of every size.
+    pub fn with_capacity(n: usize) -> Self {
+        Targets {
+            list: Vec::with_capacity(n),
+            index: HashMap::with_capacity_and_hasher(n, Default::default()),
+            invalid: HashMap::default(),
+        }
+    }
+
     /// Adds an indicator value; a repeat only merges where it came from.
     pub fn add_value(&mut self, value: &str, origin: Option<Origin>) {
         match ip::parse_indicator(value) {
