@@ -11,7 +11,7 @@ use maxmind_geolocate::config::{Context, DbFiles};
 
 /// The binary's allocator (src/main.rs), so that the profile is the binary's.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: maxmind_geolocate::allocator::Allocator = maxmind_geolocate::allocator::Allocator;
 
 fn main() {
     let db = std::env::var_os("MAXMIND_BENCH_DB").expect("MAXMIND_BENCH_DB");

@@ -20,6 +20,7 @@
 //! Errors carry stable codes ([`error::Error::code`]); stdout always carries exactly one JSON
 //! document in plugin mode, even when something panics.
 
+pub mod allocator;
 pub mod app;
 pub mod backend;
 pub mod cli;

@@ -7,7 +7,7 @@ use std::io::Write as _;
 /// transparent huge pages: v3 and huge pages zero 2 MiB at the first allocation (a Lookup took
 /// 0.5 ms longer and 6 MB more).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: maxmind_geolocate::allocator::Allocator = maxmind_geolocate::allocator::Allocator;
 
 fn main() {
     let exit = maxmind_geolocate::run();
