@@ -13,7 +13,7 @@ fn main() {
     let exit = maxmind_geolocate::run();
     // Everything is written: what is left is the process's own teardown, which for a bulk
     // action is mostly mimalloc collecting the heaps its worker threads left (it walks every
-    // page of them, about 10 ms for 100,000 results). The kernel takes the memory back whole.
+    // page of them, about 8 ms for 100,000 results). The kernel takes the memory back whole.
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     // SAFETY: `_exit` ends the process at once; nothing runs after it, and the only state that

@@ -332,34 +332,31 @@ fn results_on_every_core<S: serde::Serializer>(
         return results.serialize(s);
     }
     // The attribute and indicator lists, each written once: the addresses of a record share
-    // them (100,000 addresses, 23,000 records).
-    // (Sized for the worst case up front: grown by doubling, with its fresh pages faulted in
-    // each time, these tables cost the one writing thread more than the lists' rendering.)
-    let mut distinct: foldhash::HashMap<usize, SharedList<'_>> =
+    // them (100,000 addresses, 23,000 records). `position` tells where a list's text is in
+    // `texts`; it is sized for the worst case up front (grown by doubling, with fresh pages
+    // faulted in each time, it cost the one writing thread more than rendering the lists).
+    let mut position: foldhash::HashMap<usize, usize> =
         foldhash::HashMap::with_capacity_and_hasher(2 * results.len(), Default::default());
+    let mut shared: Vec<SharedList<'_>> = Vec::new();
     for r in results {
-        distinct
-            .entry(list_key(&r.attributes))
-            .or_insert(SharedList::Attributes(&r.attributes));
-        distinct
-            .entry(list_key(&r.indicators))
-            .or_insert(SharedList::Indicators(&r.indicators));
+        for list in [
+            SharedList::Attributes(&r.attributes),
+            SharedList::Indicators(&r.indicators),
+        ] {
+            position.entry(list.key()).or_insert_with(|| {
+                shared.push(list);
+                shared.len() - 1
+            });
+        }
     }
-    let distinct: Vec<(usize, SharedList<'_>)> = distinct.into_iter().collect();
-    let texts =
-        crate::parallel::map(
-            &distinct,
-            crate::parallel::PARALLEL_FROM,
-            |(_, list)| match list {
-                SharedList::Attributes(l) => serde_json::to_string(&l[..]),
-                SharedList::Indicators(l) => serde_json::to_string(&l[..]),
-            },
-        );
-    let mut lists: foldhash::HashMap<usize, String> =
-        foldhash::HashMap::with_capacity_and_hasher(distinct.len(), Default::default());
-    for ((key, _), text) in distinct.iter().zip(texts) {
-        lists.insert(*key, text.map_err(S::Error::custom)?);
-    }
+    let texts = crate::parallel::map(&shared, crate::parallel::PARALLEL_FROM, |list| match list {
+        SharedList::Attributes(l) => serde_json::to_string(&l[..]),
+        SharedList::Indicators(l) => serde_json::to_string(&l[..]),
+    })
+    .into_iter()
+    .collect::<serde_json::Result<Vec<String>>>()
+    .map_err(S::Error::custom)?;
+    let lists = Lists { position, texts };
 
     let mut seq = s.serialize_seq(Some(results.len()))?;
     for batch in results.chunks(BATCH) {
@@ -381,6 +378,27 @@ enum SharedList<'a> {
     Indicators(&'a Arc<[Indicator]>),
 }
 
+impl SharedList<'_> {
+    fn key(&self) -> usize {
+        match self {
+            SharedList::Attributes(l) => list_key(l),
+            SharedList::Indicators(l) => list_key(l),
+        }
+    }
+}
+
+/// The shared lists' JSON, by the key of each list.
+struct Lists {
+    position: foldhash::HashMap<usize, usize>,
+    texts: Vec<String>,
+}
+
+impl Lists {
+    fn get(&self, key: usize) -> Option<&str> {
+        self.position.get(&key).map(|&i| self.texts[i].as_str())
+    }
+}
+
 /// What tells shared lists apart: where they are (all alive while the response is written).
 fn list_key<T>(list: &Arc<[T]>) -> usize {
     Arc::as_ptr(list).cast::<T>() as usize
@@ -388,14 +406,10 @@ fn list_key<T>(list: &Arc<[T]>) -> usize {
 
 /// `results` as JSON, joined by commas, written into one buffer (a result's JSON is about
 /// 1.5 KB: one `String` per result grew through five sizes), their lists from `lists`.
-fn joined(
-    results: &[IpResult],
-    lists: &foldhash::HashMap<usize, String>,
-) -> serde_json::Result<RawJson> {
+fn joined(results: &[IpResult], lists: &Lists) -> serde_json::Result<RawJson> {
     let list = |key: usize| {
         lists
-            .get(&key)
-            .map(String::as_str)
+            .get(key)
             .ok_or_else(|| serde::ser::Error::custom("a result's list was not written"))
     };
     let mut text = Vec::with_capacity(results.len() * 2048);
