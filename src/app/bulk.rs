@@ -300,6 +300,8 @@ fn report(
 ) -> Report {
     let mut report = Report {
         map,
+        // Most addresses are located: one row each, not grown by doubling.
+        rows: Vec::with_capacity(displays.iter().flatten().count()),
         ..Report::default()
     };
     for (result, display) in response.results.iter().zip(displays) {
