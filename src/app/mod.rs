@@ -832,7 +832,7 @@ fn finish(
     let mut seen_errors: HashSet<(&str, &str)> = HashSet::new();
     let mut failed = 0;
     // The addresses of one record share its lists: each list is looked through once.
-    let mut seen_lists: HashSet<usize> = HashSet::new();
+    let mut seen_lists: HashSet<usize> = HashSet::with_capacity(2 * results.len());
     for result in &results {
         // An attachment's attributes are not those of any one of its IPs: only the indicators
         // (ASN, FQDN) go to the top of Lookup All Related IPs.
