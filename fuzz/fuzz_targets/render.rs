@@ -6,12 +6,12 @@ use libfuzzer_sys::fuzz_target;
 use maxmind_geolocate::mapping::Display;
 use maxmind_geolocate::render::{Report, TableRow, apply_section, render_section};
 
-fn report(parts: &[String]) -> Report {
+fn report(parts: &[String]) -> Report<'_> {
     let s = |i: usize| parts.get(i).cloned().unwrap_or_default();
     Report {
         attachment: Some(s(0)),
         rows: vec![TableRow {
-            ip: s(1),
+            ip: parts.get(1).map_or("", String::as_str),
             display: std::sync::Arc::new(Display {
                 country: Some(s(2)),
                 country_code: Some(s(3)),

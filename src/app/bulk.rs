@@ -305,11 +305,11 @@ fn summarize(results: &[IpResult], displays: &[Option<Arc<Display>>]) -> Summary
 }
 
 /// What the description shows, from the results.
-fn report(
-    response: &Response,
+fn report<'a>(
+    response: &'a Response,
     displays: Vec<Option<Arc<Display>>>,
     map: Option<render::MapImage>,
-) -> Report {
+) -> Report<'a> {
     let mut report = Report {
         map,
         // Most addresses are located: one row each, not grown by doubling.
@@ -319,7 +319,7 @@ fn report(
     for (result, display) in response.results.iter().zip(displays) {
         match (&result.error, display) {
             (None, Some(display)) => report.rows.push(TableRow {
-                ip: result.ip.clone(),
+                ip: &result.ip,
                 display,
             }),
             (Some(e), _) if e.code == "not_found" => report.not_found.push(result.ip.clone()),

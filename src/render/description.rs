@@ -15,20 +15,20 @@ pub const END: &str = "<!-- maxmind-geolocate:end -->";
 
 /// One located IP in the table.
 #[derive(Debug, Clone)]
-pub struct TableRow {
-    /// The address.
-    pub ip: String,
+pub struct TableRow<'a> {
+    /// The address (borrowed from its result: a bulk's report would otherwise copy each).
+    pub ip: &'a str,
     /// What the record says (shared by the addresses of one record).
     pub display: std::sync::Arc<Display>,
 }
 
 /// Everything the section shows.
 #[derive(Debug, Clone, Default)]
-pub struct Report {
+pub struct Report<'a> {
     /// The attachment's file name.
     pub attachment: Option<String>,
     /// Located IPs, in order of first appearance.
-    pub rows: Vec<TableRow>,
+    pub rows: Vec<TableRow<'a>>,
     /// IPs in no database.
     pub not_found: Vec<String>,
     /// Special-purpose IPs and why.
@@ -42,7 +42,7 @@ pub struct Report {
 }
 
 /// Renders the section, markers included.
-pub fn render_section(report: &Report) -> String {
+pub fn render_section(report: &Report<'_>) -> String {
     let total =
         report.rows.len() + report.not_found.len() + report.reserved.len() + report.failed.len();
     // Room for all but the table, whose rows are sized once they are rendered: the section of
@@ -115,7 +115,7 @@ pub fn render_section(report: &Report) -> String {
             .len()
             .div_ceil(crate::parallel::threads())
             .max(MIN_ROWS_PER_SHARE);
-        let shares: Vec<&[TableRow]> = report.rows.chunks(share).collect();
+        let shares: Vec<&[TableRow<'_>]> = report.rows.chunks(share).collect();
         let shares = crate::parallel::map(&shares, 2, |rows| render_rows(rows, flags));
         h.reserve_exact(shares.iter().map(String::len).sum::<usize>() + 64);
         for rows in shares {
@@ -178,12 +178,12 @@ const MIN_ROWS_PER_SHARE: usize = 4096;
 
 /// The rows of `rows`, as [`render_row`] renders each: the cells of a record, shared by its
 /// addresses (an `Arc` of [`Display`]), are rendered once and copied after.
-fn render_rows(rows: &[TableRow], flags: bool) -> String {
+fn render_rows(rows: &[TableRow<'_>], flags: bool) -> String {
     let mut h = String::with_capacity(rows.len() * 200);
     let mut cells: foldhash::HashMap<*const Display, String> = foldhash::HashMap::default();
     for row in rows {
         h.push_str("<tr><td>");
-        escape_into(&row.ip, &mut h);
+        escape_into(row.ip, &mut h);
         h.push_str("</td>");
         let record = cells
             .entry(std::sync::Arc::as_ptr(&row.display))
@@ -199,9 +199,9 @@ fn render_rows(rows: &[TableRow], flags: bool) -> String {
 }
 
 #[cfg(test)]
-fn render_row(row: &TableRow, flags: bool, h: &mut String) {
+fn render_row(row: &TableRow<'_>, flags: bool, h: &mut String) {
     h.push_str("<tr><td>");
-    escape_into(&row.ip, h);
+    escape_into(row.ip, h);
     h.push_str("</td>");
     record_cells(&row.display, flags, h);
     h.push_str("</tr>\n");
@@ -268,11 +268,11 @@ pub fn apply_section(existing: &str, section: String) -> String {
 mod tests {
     use super::*;
 
-    fn report() -> Report {
+    fn report() -> Report<'static> {
         Report {
             attachment: Some("<b>report</b>.txt".into()),
             rows: vec![TableRow {
-                ip: "81.2.69.142".into(),
+                ip: "81.2.69.142",
                 display: std::sync::Arc::new(Display {
                     country: Some("United Kingdom".into()),
                     country_code: Some("GB".into()),
@@ -304,9 +304,14 @@ mod tests {
         }));
         records.push(std::sync::Arc::new(Display::default()));
         // Shares for two threads and more, each record shared by many addresses.
-        let rows: Vec<TableRow> = (0..3 * MIN_ROWS_PER_SHARE + 7)
-            .map(|i| TableRow {
-                ip: format!("10.0.{}.{}", i / 256, i % 256),
+        let ips: Vec<String> = (0..3 * MIN_ROWS_PER_SHARE + 7)
+            .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+            .collect();
+        let rows: Vec<TableRow<'_>> = ips
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| TableRow {
+                ip,
                 display: records[i % 7 % 3].clone(),
             })
             .collect();
