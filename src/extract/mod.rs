@@ -669,8 +669,8 @@ const MAP_FROM: u64 = 1 << 20;
 const WINDOW: usize = 4 << 20;
 
 /// [`scan_reader`] for a file, from its start: a regular file of a megabyte or more, in bytes
-/// (not UTF-16) and within `limit`, is mapped a window at a time and scanned where it lies, so its bytes are not
-/// copied out of the page cache; anything else is read.
+/// (not UTF-16) and within `limit`, is mapped a window at a time and scanned where it lies, so
+/// its bytes are not copied out of the page cache; anything else is read.
 ///
 /// Like the databases (see `backend::mmdb`), a file truncated while it is scanned can end the
 /// process with SIGBUS: attachments are written before an action starts, not during it.
@@ -697,6 +697,7 @@ fn scan_file_in(
     }
     // A map starts at the file's start, wherever reading stood: so does reading.
     std::io::Seek::rewind(&mut &*file)?;
+    // (An empty file has nothing to map.)
     if len < map_from.max(1) || len > limit || usize::try_from(len).is_err() {
         return scan_reader(file, limit, emit);
     }
@@ -741,12 +742,10 @@ fn scan_file_in(
             scan_from(text, resume - skip, &mut found);
             return Ok(len as u64);
         }
-        match text[resume - skip..].iter().rposition(|&b| is_boundary(b)) {
-            Some(p) => {
-                let cut = resume - skip + p + 1;
+        match cut_at_boundary(text, resume - skip) {
+            Some((cut, keep_from)) => {
                 scan_from(&text[..cut], resume - skip, &mut found);
-                let keep_from = skip + cut.saturating_sub(LOOK_BEHIND);
-                let next = (start + keep_from) & !(PAGE - 1);
+                let next = (start + skip + keep_from) & !(PAGE - 1);
                 resume = start + skip + cut - next;
                 start = next;
                 size = window_size.min(len - start);
@@ -758,6 +757,15 @@ fn scan_file_in(
         window = map(start, size)?;
         let _ = window.advise(memmap2::Advice::Sequential);
     }
+}
+
+/// Where a text scanned in pieces is cut: after the last boundary at or after `from` (the
+/// bytes new to this piece), and from where its bytes are kept as the next piece's
+/// look-behind. None when there is no boundary there.
+fn cut_at_boundary(text: &[u8], from: usize) -> Option<(usize, usize)> {
+    let p = text[from..].iter().rposition(|&b| is_boundary(b))?;
+    let cut = from + p + 1;
+    Some((cut, cut.saturating_sub(LOOK_BEHIND)))
 }
 
 /// Map offsets are multiples of the page size (4 KiB on every platform this runs on; a larger
@@ -894,16 +902,13 @@ fn scan_stream(
             scan_from(text, resume, &mut |e| found(e, text, base));
             return Ok(total);
         }
-        // Cut after the last boundary of the new bytes; with none, carry everything (a run
-        // without any boundary is bounded by `limit`).
-        let Some(p) = text[search_from..].iter().rposition(|&b| is_boundary(b)) else {
+        // With no boundary in the new bytes, carry everything (a run without any boundary is
+        // bounded by `limit`).
+        let Some((cut, keep_from)) = cut_at_boundary(text, search_from) else {
             search_from = filled;
             continue;
         };
-        let cut = search_from + p + 1;
         scan_from(&text[..cut], resume, &mut |e| found(e, text, base));
-        // Keep a few bytes before the cut as look-behind context for the next chunk.
-        let keep_from = cut.saturating_sub(LOOK_BEHIND);
         dropping(&text[..keep_from], base);
         buf.copy_within(keep_from..filled, 0);
         filled -= keep_from;
