@@ -399,14 +399,16 @@ impl MmdbBackend {
         let Some(offset) = result.offset() else {
             return Ok(out);
         };
-        let data = &db.bytes.as_ref()[db.data.clone()];
-        if transcode::is_empty_map(data, offset) {
-            return Ok(out);
-        }
+        // A cached record is never empty: looked up first, the record's bytes are not read
+        // (a cache miss on a random place of the file) for an address whose record is known.
         let cached = self.cache.lock().ok().and_then(|c| c.get(&offset).cloned());
         let cached = match cached {
             Some(c) => c,
             None => {
+                let data = &db.bytes.as_ref()[db.data.clone()];
+                if transcode::is_empty_map(data, offset) {
+                    return Ok(out);
+                }
                 let inject = match db.kind.shape() {
                     Shape::Located => Inject::Traits,
                     _ => Inject::Top,

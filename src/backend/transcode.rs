@@ -120,6 +120,46 @@ impl Splice {
 pub struct Memo {
     owner: u64,
     entries: HashMap<(usize, u32), Fragment>,
+    /// Map keys behind pointers, by a hash of their place ([`KEY_SLOTS`] slots, empty until
+    /// the first key): a record's keys are a few dozen strings its maps point to over and over.
+    keys: Vec<Key>,
+}
+
+/// Slots of [`Memo`]'s map keys (a City database has about 30 distinct keys).
+const KEY_SLOTS: usize = 256;
+
+/// A map key behind a pointer, checked and written once.
+struct Key {
+    /// Where the key's string is in the data section (`usize::MAX`: an empty slot).
+    target: usize,
+    /// The key as written before its value: `"text":` (only plain keys are kept).
+    json: Box<str>,
+    /// The trie node the child below was found for (`u32::MAX`: none).
+    node: u32,
+    /// The key's trie child under `node` (`u32::MAX`: none).
+    child: u32,
+}
+
+impl Key {
+    /// An empty slot (it allocates nothing).
+    fn empty() -> Key {
+        Key {
+            target: usize::MAX,
+            json: Box::default(),
+            node: u32::MAX,
+            child: u32::MAX,
+        }
+    }
+
+    /// The key's text.
+    fn text(&self) -> &str {
+        &self.json[1..self.json.len() - 2]
+    }
+}
+
+/// The slot of the key at `target` among [`KEY_SLOTS`] (Fibonacci hashing).
+fn key_slot(target: usize) -> usize {
+    ((target as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize % KEY_SLOTS
 }
 
 /// Fragments a memo keeps at most (a City sub-map is a few hundred bytes).
@@ -152,6 +192,7 @@ impl Memo {
     pub fn for_owner(&mut self, owner: u64) -> &mut Self {
         if self.owner != owner {
             self.entries.clear();
+            self.keys.clear();
             self.owner = owner;
         }
         self
@@ -541,11 +582,8 @@ impl<'a> Walker<'a, '_, '_> {
             if i > 0 {
                 self.out.push(',');
             }
-            let (key, after_key) = self.key(next)?;
-            let key = write_json_bytes(self.out, key).ok_or("a map key is not UTF-8")?;
-            self.out.push(':');
-            let child = node.and_then(|n| self.trie.child(n, key));
-            if let (Some(Inject::Traits), "traits") = (inject, key) {
+            let (child, traits, after_key) = self.key(next, node)?;
+            if let (Some(Inject::Traits), true) = (inject, traits) {
                 // The record's traits, with ours added inside them.
                 let (kind, size, payload) = self.control(after_key)?;
                 let (size, payload, after_pointer) = if kind == 1 {
@@ -588,20 +626,58 @@ impl<'a> Walker<'a, '_, '_> {
         Ok(next)
     }
 
-    /// A map key's bytes (a string, perhaps behind a pointer) and the offset after it.
-    fn key(&self, at: usize) -> Walk<(&'a [u8], usize)> {
+    /// Writes the map key at `at` (a string, perhaps behind a pointer) and its colon; returns
+    /// its trie child under `node`, whether it is `traits`, and the offset after it. A key
+    /// behind a pointer is read, checked and looked up in the trie once per memo (then
+    /// `node`'s child is remembered with it).
+    fn key(&mut self, at: usize, node: Option<TrieNode>) -> Walk<(Option<TrieNode>, bool, usize)> {
         let (kind, size, payload) = self.control(at)?;
-        let (kind, size, payload, next) = if kind == 1 {
+        let (kind, size, payload, next, target) = if kind == 1 {
             let (target, next) = self.pointer(size, payload)?;
+            if let Some(memo) = self.memo.as_deref_mut() {
+                if let Some(key) = memo.keys.get_mut(key_slot(target)) {
+                    if key.target == target {
+                        self.out.push_str(&key.json);
+                        let node_id = node.map_or(u32::MAX, |n| n.0);
+                        if key.node != node_id {
+                            key.node = node_id;
+                            key.child = node
+                                .and_then(|n| self.trie.child(n, key.text()))
+                                .map_or(u32::MAX, |c| c.0);
+                        }
+                        let child = (key.child != u32::MAX).then_some(TrieNode(key.child));
+                        return Ok((child, &*key.json == "\"traits\":", next));
+                    }
+                }
+            }
             let (k, s, p) = self.control(target)?;
-            (k, s, p, next)
+            (k, s, p, next, Some(target))
         } else {
-            (kind, size, payload, payload + size)
+            (kind, size, payload, payload + size, None)
         };
         if kind != 2 {
             return Err("a map key is not a string".into());
         }
-        Ok((self.bytes(payload, size)?, next))
+        let bytes = self.bytes(payload, size)?;
+        let from = self.out.len();
+        let key = write_json_bytes(self.out, bytes).ok_or("a map key is not UTF-8")?;
+        self.out.push(':');
+        let child = node.and_then(|n| self.trie.child(n, key));
+        if let (Some(target), Some(memo)) = (target, self.memo.as_deref_mut()) {
+            // Only plain keys, whose text sits between the quotes as it is.
+            if self.out.len() - from == key.len() + 3 {
+                if memo.keys.is_empty() {
+                    memo.keys.resize_with(KEY_SLOTS, Key::empty);
+                }
+                memo.keys[key_slot(target)] = Key {
+                    target,
+                    json: self.out[from..].into(),
+                    node: node.map_or(u32::MAX, |n| n.0),
+                    child: child.map_or(u32::MAX, |c| c.0),
+                };
+            }
+        }
+        Ok((child, key == "traits", next))
     }
 }
 
