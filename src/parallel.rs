@@ -27,46 +27,74 @@ pub fn map<T: Sync, R: Send>(items: &[T], from: usize, f: impl Fn(&T) -> R + Syn
     map_indexed(items, from, |_, item| f(item))
 }
 
-/// [`map`] with each item's index: `items.iter().enumerate().map(f)`. Each thread writes its
-/// answers straight into their places in the one vector returned (collecting them per thread
-/// and then copying them into one on the caller's thread took a serial pass over all of them).
+/// [`map`] with each item's index: `items.iter().enumerate().map(f)`.
 pub fn map_indexed<T: Sync, R: Send>(
     items: &[T],
     from: usize,
     f: impl Fn(usize, &T) -> R + Sync,
 ) -> Vec<R> {
+    map_batched(items, from, 256, |first, batch, out| {
+        out.extend(batch.iter().enumerate().map(|(k, item)| f(first + k, item)));
+    })
+}
+
+/// [`map_indexed`] a batch of up to `batch_len` items at a time, for work that gains from
+/// seeing several items at once: `f(first, batch, out)` pushes one answer for each item of
+/// `batch` (the items from index `first` on) to `out`, in order.
+///
+/// Each thread writes its answers straight into their places in the one vector returned
+/// (collecting them per thread and then copying them into one on the caller's thread took a
+/// serial pass over all of them). A panic in a worker is resumed on the caller's thread; so is
+/// an `f` that answers a batch with the wrong number of answers.
+pub fn map_batched<T: Sync, R: Send>(
+    items: &[T],
+    from: usize,
+    batch_len: usize,
+    f: impl Fn(usize, &[T], &mut Vec<R>) + Sync,
+) -> Vec<R> {
     let n = items.len();
-    if n < from.max(2) || threads() == 1 {
-        return items
-            .iter()
+    let batch_len = batch_len.max(1);
+    // Answers one share of the items, which starts at index `first`, into `slots`.
+    let share = |first: usize, part: &[T], slots: &mut [std::mem::MaybeUninit<R>]| {
+        let mut answers = Vec::with_capacity(batch_len.min(part.len()));
+        for (b, (batch, slots)) in part
+            .chunks(batch_len)
+            .zip(slots.chunks_mut(batch_len))
             .enumerate()
-            .map(|(i, item)| f(i, item))
-            .collect();
-    }
-    let chunk = n.div_ceil(threads());
-    let f = &f;
+        {
+            f(first + b * batch_len, batch, &mut answers);
+            assert_eq!(answers.len(), batch.len(), "one answer for each item");
+            for (slot, answer) in slots.iter_mut().zip(answers.drain(..)) {
+                slot.write(answer);
+            }
+        }
+    };
+    let workers = if n < from.max(2) { 1 } else { threads() };
+    let chunk = n.div_ceil(workers).max(1);
+    let share = &share;
     let mut out = Vec::with_capacity(n);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = out.spare_capacity_mut()[..n]
+        let mut shares = out.spare_capacity_mut()[..n]
             .chunks_mut(chunk)
             .zip(items.chunks(chunk))
-            .enumerate()
-            .map(|(k, (slots, part))| {
-                scope.spawn(move || {
-                    for (i, (slot, item)) in slots.iter_mut().zip(part).enumerate() {
-                        slot.write(f(k * chunk + i, item));
-                    }
-                })
-            })
+            .enumerate();
+        // The caller's thread answers the first share itself.
+        let first = shares.next();
+        let others: Vec<_> = shares
+            .map(|(k, (slots, part))| scope.spawn(move || share(k * chunk, part, slots)))
             .collect();
-        for w in workers {
+        if let Some((_, (slots, part))) = first {
+            share(0, part, slots);
+        }
+        for w in others {
             w.join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
     });
-    // SAFETY: the shares cover the first `n` slots, and every worker wrote each slot of its
-    // share: it returned normally (a panic was resumed above, and the answers written so far
-    // are then leaked, never read).
+    // SAFETY: the shares cover the first `n` slots, and every share's batches wrote each of
+    // their slots (an `f` with too few answers panicked above). Every share returned normally:
+    // a panic on this thread unwinds past this line, a worker's was resumed above; the answers
+    // written so far are then leaked, never read.
     unsafe { out.set_len(n) };
     out
 }
@@ -93,6 +121,36 @@ mod tests {
                 "{n} items"
             );
         }
+    }
+
+    #[test]
+    fn batches_start_where_they_say_and_answers_keep_their_places() {
+        for n in [0, 1, 63, 64, 65, 4_095, 10_001] {
+            let items: Vec<usize> = (0..n).collect();
+            let answers = super::map_batched(&items, 2, 64, |first, batch, out| {
+                assert!(!batch.is_empty() && batch.len() <= 64, "{}", batch.len());
+                assert_eq!(batch[0], first, "the batch starts at its index");
+                out.extend(batch.iter().map(|i| i * 3));
+            });
+            assert_eq!(
+                answers,
+                (0..n).map(|i| i * 3).collect::<Vec<_>>(),
+                "{n} items"
+            );
+        }
+    }
+
+    #[test]
+    fn a_batch_answered_short_is_a_panic_not_a_hole() {
+        let items: Vec<u32> = (0..10_000).collect();
+        let caught = std::panic::catch_unwind(|| {
+            super::map_batched(&items, 2, 64, |first, batch, out| {
+                // The last batch, in whichever share it falls.
+                let short = usize::from(first + batch.len() == items.len());
+                out.extend(batch[short..].iter().map(|x| x.to_string()));
+            })
+        });
+        assert!(caught.is_err());
     }
 
     #[test]

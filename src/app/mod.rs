@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 pub use crate::backend::Progress;
 use crate::backend::mmdb::MmdbBackend;
 use crate::backend::web::WebBackend;
-use crate::backend::{Backend, Deadline, Found, Shape, Transcoded};
+use crate::backend::{BATCH, Backend, Deadline, Found, Shape, Transcoded};
 use crate::config::{self, Config, Context, DbFiles, Environment, RawConfig, Source};
 use crate::error::Error;
 use crate::ip;
@@ -589,30 +589,47 @@ fn lookup_in_parallel(
     let done = AtomicUsize::new(0);
     let single = targets.len() == 1;
     let networks_of_one = Mutex::new(Vec::new());
-    let results = parallel::map_indexed(targets, parallel::PARALLEL_FROM, |i, t| {
-        let Some(ip) = pending[i] else {
-            return answered_here(t);
-        };
-        if let Some(p) = progress {
-            if done.fetch_add(1, Ordering::Relaxed) % STEP == STEP - 1 {
-                p.advance(STEP);
+    let results = parallel::map_batched(
+        targets,
+        parallel::PARALLEL_FROM,
+        BATCH,
+        |first, batch, out| {
+            let pending = &pending[first..first + batch.len()];
+            // The batch's addresses go to the fast path together (its tree walks overlap).
+            let ips: Vec<IpAddr> = pending.iter().flatten().copied().collect();
+            let mut answers = deadline
+                .check()
+                .ok()
+                .and_then(|()| backend.lookup_transcoded_many(&ips))
+                .map(Vec::into_iter);
+            for (t, ip) in batch.iter().zip(pending) {
+                let Some(ip) = *ip else {
+                    out.push(answered_here(t));
+                    continue;
+                };
+                if let Some(p) = progress {
+                    if done.fetch_add(1, Ordering::Relaxed) % STEP == STEP - 1 {
+                        p.advance(STEP);
+                    }
+                }
+                let answer = answers.as_mut().and_then(Iterator::next);
+                let (result, networks) = if let Err(e) = deadline.check() {
+                    (failed_result(ip::text(ip), &e), Vec::new())
+                } else {
+                    match answer {
+                        Some(answer) => from_transcoded(backend, ip, answer),
+                        None => assemble(backend, ip, backend.lookup(ip), locale),
+                    }
+                };
+                if single {
+                    if let Ok(mut n) = networks_of_one.lock() {
+                        *n = networks;
+                    }
+                }
+                out.push(with_origin(result, t));
             }
-        }
-        let (result, networks) = if let Err(e) = deadline.check() {
-            (failed_result(ip::text(ip), &e), Vec::new())
-        } else {
-            match backend.lookup_transcoded(ip) {
-                Some(answer) => from_transcoded(backend, ip, answer),
-                None => assemble(backend, ip, backend.lookup(ip), locale),
-            }
-        };
-        if single {
-            if let Ok(mut n) = networks_of_one.lock() {
-                *n = networks;
-            }
-        }
-        with_origin(result, t)
-    });
+        },
+    );
     (results, networks_of_one.into_inner().unwrap_or_default())
 }
 

@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use maxminddb::{MaxMindDbError, Reader};
 
 use super::transcode::{self, Inject, Splice};
+use super::tree::{V4Tree, Walked};
 use super::{Answer, Backend, Found, Shape, SourceRecord, Transcoded};
 use crate::config::{Context, DbFiles};
 use crate::error::Error;
@@ -171,6 +172,9 @@ struct Database {
     rows: Option<RowFilter>,
     trie: Option<PathTrie>,
     ipv4_only: bool,
+    /// The IPv4 part of the search tree, for walking many addresses at once; `None` for an
+    /// unusual tree, whose addresses the reader walks one by one.
+    v4_tree: Option<V4Tree>,
     path: PathBuf,
     /// Unique in the process: what a thread's [`transcode::Memo`] belongs to.
     id: u64,
@@ -283,6 +287,12 @@ impl MmdbBackend {
             databases.push(Database {
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 ipv4_only: meta.ip_version == 4,
+                v4_tree: V4Tree::new(
+                    bytes.as_ref(),
+                    meta.ip_version,
+                    meta.node_count,
+                    meta.record_size,
+                ),
                 trie: rows.map(|r| PathTrie::new(r, locale)),
                 data,
                 bytes,
@@ -360,6 +370,20 @@ impl MmdbBackend {
         SCRATCH.with_borrow_mut(|(_, memo)| *memo = transcode::Memo::default());
     }
 
+    /// The one used database, when there is one (the fast path's source), with its index and
+    /// mapping trie.
+    fn fast_source(&self) -> Option<(usize, &Database, &PathTrie)> {
+        if self.used != 1 {
+            return None;
+        }
+        let (index, db) = self
+            .databases
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.rows.is_some())?;
+        Some((index, db, db.trie.as_ref()?))
+    }
+
     /// The network `result` reports, in IPv4 terms for IPv4 addresses.
     fn network_of<S: AsRef<[u8]>>(
         result: &maxminddb::LookupResult<'_, S>,
@@ -381,22 +405,58 @@ impl MmdbBackend {
         trie: &PathTrie,
         ip: IpAddr,
     ) -> Result<Transcoded, Error> {
+        if db.ipv4_only && ip.is_ipv6() {
+            return Ok(Transcoded {
+                source: index,
+                network: None,
+                answer: None,
+            });
+        }
+        let result = db
+            .reader
+            .lookup(ip)
+            .map_err(|e| corrupt(db, e.to_string()))?;
+        let network = Self::network_of(&result, db)?;
+        self.answer(index, db, trie, ip, network, result.offset())
+    }
+
+    /// [`MmdbBackend::transcoded`] for an IPv4 address whose walk down `tree` ended at
+    /// `walked`.
+    fn transcoded_walked(
+        &self,
+        index: usize,
+        db: &Database,
+        trie: &PathTrie,
+        tree: &V4Tree,
+        ip: std::net::Ipv4Addr,
+        walked: Walked,
+    ) -> Result<Transcoded, Error> {
+        let network = IpNet::new(ip.into(), walked.depth)
+            .map_err(|e| Error::Internal(format!("network of a walk: {e}")))?
+            .trunc();
+        let offset = tree
+            .data_offset(walked, db.data.len())
+            .map_err(|reason| corrupt(db, reason))?;
+        self.answer(index, db, trie, ip.into(), network, offset)
+    }
+
+    /// The answer for `ip`, stored under `network`, whose record (if any) is at `offset` of the
+    /// data section: cached, or transcoded and mapped (and then cached).
+    fn answer(
+        &self,
+        index: usize,
+        db: &Database,
+        trie: &PathTrie,
+        ip: IpAddr,
+        network: IpNet,
+        offset: Option<usize>,
+    ) -> Result<Transcoded, Error> {
         let mut out = Transcoded {
             source: index,
-            network: None,
+            network: Some(network),
             answer: None,
         };
-        if db.ipv4_only && ip.is_ipv6() {
-            return Ok(out);
-        }
-        let corrupt = |reason: String| Error::DbInvalid {
-            path: db.path.clone(),
-            reason,
-        };
-        let result = db.reader.lookup(ip).map_err(|e| corrupt(e.to_string()))?;
-        let network = Self::network_of(&result, db)?;
-        out.network = Some(network);
-        let Some(offset) = result.offset() else {
+        let Some(offset) = offset else {
             return Ok(out);
         };
         // A cached record is never empty: looked up first, the record's bytes are not read
@@ -428,7 +488,7 @@ impl MmdbBackend {
                     )
                     .map(|splice| (Arc::<str>::from(json.as_str()), splice))
                     .map_err(|reason| {
-                        corrupt(format!("the record at data offset {offset}: {reason}"))
+                        corrupt(db, format!("the record at data offset {offset}: {reason}"))
                     })
                 })?;
                 let (mapped, display) = trie.resolve(&captures);
@@ -460,16 +520,41 @@ impl MmdbBackend {
 
 impl Backend for MmdbBackend {
     fn lookup_transcoded(&self, ip: IpAddr) -> Option<Result<Transcoded, Error>> {
-        if self.used != 1 {
-            return None;
-        }
-        let (index, db) = self
-            .databases
-            .iter()
-            .enumerate()
-            .find(|(_, d)| d.rows.is_some())?;
-        let trie = db.trie.as_ref()?;
+        let (index, db, trie) = self.fast_source()?;
         Some(self.transcoded(index, db, trie, ip))
+    }
+
+    fn lookup_transcoded_many(&self, ips: &[IpAddr]) -> Option<Vec<Result<Transcoded, Error>>> {
+        let (index, db, trie) = self.fast_source()?;
+        let Some(tree) = &db.v4_tree else {
+            return Some(
+                ips.iter()
+                    .map(|&ip| self.transcoded(index, db, trie, ip))
+                    .collect(),
+            );
+        };
+        let v4: Vec<std::net::Ipv4Addr> = ips
+            .iter()
+            .filter_map(|ip| match ip {
+                IpAddr::V4(v4) => Some(*v4),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        let mut walked = Vec::with_capacity(v4.len());
+        tree.walk(db.bytes.as_ref(), &v4, &mut walked);
+        let mut walked = v4.into_iter().zip(walked);
+        Some(
+            ips.iter()
+                .map(
+                    |&ip| match (ip, ip.is_ipv4().then(|| walked.next()).flatten()) {
+                        (IpAddr::V4(_), Some((v4, w))) => {
+                            self.transcoded_walked(index, db, trie, tree, v4, w)
+                        }
+                        _ => self.transcoded(index, db, trie, ip),
+                    },
+                )
+                .collect(),
+        )
     }
 
     fn databases(&self) -> &[DatabaseInfo] {
@@ -529,6 +614,14 @@ impl Backend for MmdbBackend {
             found.network = Some(narrowest);
         }
         Ok(found)
+    }
+}
+
+/// `db` is corrupt: `reason` says where.
+fn corrupt(db: &Database, reason: String) -> Error {
+    Error::DbInvalid {
+        path: db.path.clone(),
+        reason,
     }
 }
 
@@ -822,5 +915,186 @@ mod tests {
         assert_eq!(DbKind::Asn.rows(Context::City), Some(RowFilter::ALL));
         assert!(!DbKind::Asn.answers(Context::City));
         assert!(DbKind::Isp.answers(Context::Asn));
+    }
+
+    /// Every database file at hand: the project's fixtures, and MaxMind's test and corrupt
+    /// databases when they are there (CI sets MAXMIND_TEST_DATA).
+    fn every_database() -> Vec<PathBuf> {
+        let mut dirs = vec![PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures"
+        ))];
+        if let Some(d) = std::env::var_os("MAXMIND_TEST_DATA").map(PathBuf::from) {
+            dirs.push(d.join("test-data"));
+            for sub in fs::read_dir(d.join("bad-data")).into_iter().flatten() {
+                dirs.push(sub.unwrap().path());
+            }
+        }
+        let mut files: Vec<PathBuf> = dirs
+            .iter()
+            .flat_map(|d| fs::read_dir(d).into_iter().flatten())
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "mmdb"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// IPv4 addresses that probe `reader`'s tree: the first and last address of each of its
+    /// first networks and the addresses just outside them, and a spread over the whole space.
+    fn probes(reader: &Reader<Vec<u8>>) -> Vec<std::net::Ipv4Addr> {
+        let mut ips = Vec::new();
+        let all = "0.0.0.0/0".parse().unwrap();
+        if let Ok(networks) = reader.within(all, maxminddb::WithinOptions::default()) {
+            for item in networks.take(5_000) {
+                let Ok(net) = item.and_then(|i| i.network()) else {
+                    break;
+                };
+                let Ok(IpNet::V4(net)) = IpNet::new(net.ip(), net.prefix()) else {
+                    continue;
+                };
+                let (first, last) = (u32::from(net.network()), u32::from(net.broadcast()));
+                ips.extend([first.wrapping_sub(1), first, last, last.wrapping_add(1)]);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        ips.extend((0..4_000).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u32
+        }));
+        ips.extend([0, u32::MAX]);
+        ips.into_iter().map(std::net::Ipv4Addr::from).collect()
+    }
+
+    #[test]
+    fn many_addresses_walk_the_tree_to_where_the_reader_walks_one() {
+        let (mut walked_files, mut probed) = (0, 0);
+        for path in every_database() {
+            let bytes = fs::read(&path).unwrap();
+            let Ok(reader) = Reader::from_source(bytes.clone()) else {
+                continue;
+            };
+            let meta = reader.metadata();
+            let Some(tree) =
+                V4Tree::new(&bytes, meta.ip_version, meta.node_count, meta.record_size)
+            else {
+                continue;
+            };
+            let Some(data) = data_section(&bytes, meta) else {
+                continue;
+            };
+            let ips = probes(&reader);
+            let mut walked = vec![Walked {
+                record: 7,
+                depth: 7,
+            }];
+            tree.walk(&bytes, &ips, &mut walked);
+            assert_eq!(walked.len(), ips.len() + 1, "appended after what was there");
+            for (ip, w) in ips.iter().zip(&walked[1..]) {
+                let one = reader.lookup(IpAddr::V4(*ip)).and_then(|r| {
+                    let net = r.network()?;
+                    Ok((
+                        r.offset(),
+                        IpNet::new(net.ip(), net.prefix()).unwrap().trunc(),
+                    ))
+                });
+                let many = tree.data_offset(*w, data.len()).map(|offset| {
+                    (
+                        offset,
+                        IpNet::new(IpAddr::V4(*ip), w.depth).unwrap().trunc(),
+                    )
+                });
+                let why = format!("{} {ip}: {one:?} / {many:?}", path.display());
+                match (one, many) {
+                    (Ok(one), Ok(many)) => assert_eq!(one, many, "{why}"),
+                    (Err(_), Err(_)) => {}
+                    _ => panic!("one answered, the other refused: {why}"),
+                }
+                probed += 1;
+            }
+            walked_files += 1;
+        }
+        // The fixtures alone hold 8 usual trees; MaxMind's test data adds every record size.
+        assert!(
+            walked_files >= 8 && probed > 30_000,
+            "{walked_files} files, {probed} probes"
+        );
+    }
+
+    #[test]
+    fn unusual_trees_are_left_to_the_reader() {
+        let Some(dir) = std::env::var_os("MAXMIND_TEST_DATA").map(PathBuf::from) else {
+            return;
+        };
+        let open = |name: &str| {
+            let bytes = fs::read(dir.join("test-data").join(name)).unwrap();
+            let reader = Reader::from_source(bytes.clone()).unwrap();
+            let meta = reader.metadata();
+            V4Tree::new(&bytes, meta.ip_version, meta.node_count, meta.record_size)
+        };
+        // IPv4 space answered above the IPv4 subtree: the reader names those networks in
+        // IPv6 terms.
+        assert_eq!(open("MaxMind-DB-no-ipv4-search-tree.mmdb"), None);
+        for name in [
+            "MaxMind-DB-test-ipv4-24.mmdb",
+            "MaxMind-DB-test-mixed-28.mmdb",
+            "MaxMind-DB-test-ipv6-32.mmdb",
+        ] {
+            assert!(open(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn answers_in_batches_are_the_answers_one_by_one() {
+        let mut checked = 0;
+        for path in every_database() {
+            let Ok((backend, _)) =
+                MmdbBackend::from_bytes("test", fs::read(&path).unwrap(), Context::Auto, "en")
+            else {
+                continue;
+            };
+            let Ok(reader) = Reader::from_source(fs::read(&path).unwrap()) else {
+                continue;
+            };
+            // IPv4 probes with IPv6 addresses between them, as an attachment mixes them.
+            let mut ips: Vec<IpAddr> = Vec::new();
+            for (i, v4) in probes(&reader).into_iter().enumerate() {
+                ips.push(v4.into());
+                if i % 5 == 0 {
+                    ips.push(IpAddr::V6(v4.to_ipv6_mapped()));
+                    ips.push(format!("2001:db8::{:x}", i).parse().unwrap());
+                }
+            }
+            let Some(many) = backend.lookup_transcoded_many(&ips) else {
+                continue;
+            };
+            assert_eq!(many.len(), ips.len());
+            for (ip, many) in ips.iter().zip(many) {
+                let one = backend.lookup_transcoded(*ip).unwrap();
+                let text = |t: Result<Transcoded, Error>| {
+                    t.map(|t| {
+                        let answer = t
+                            .answer
+                            .map(|a| (a.data.get().into_owned(), a.attributes.to_vec()));
+                        (t.source, t.network, answer)
+                    })
+                    .map_err(|e| e.to_string())
+                };
+                let (one, many) = (text(one), text(many));
+                assert_eq!(
+                    one.is_ok(),
+                    many.is_ok(),
+                    "{} {ip}: {one:?} / {many:?}",
+                    path.display()
+                );
+                if let (Ok(one), Ok(many)) = (one, many) {
+                    assert_eq!(one, many, "{} {ip}", path.display());
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
     }
 }

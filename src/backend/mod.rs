@@ -3,6 +3,7 @@
 
 pub mod mmdb;
 pub mod transcode;
+pub mod tree;
 pub mod web;
 
 use std::net::IpAddr;
@@ -94,6 +95,14 @@ pub trait Backend: Sync {
         None
     }
 
+    /// [`Backend::lookup_transcoded`] for each of `ips`, answers in the same order; `None`
+    /// when this backend has no fast path. A database walks its search tree for several
+    /// addresses at once ([`tree`]): callers with many addresses hand them over in batches
+    /// of about [`BATCH`].
+    fn lookup_transcoded_many(&self, ips: &[IpAddr]) -> Option<Vec<Result<Transcoded, Error>>> {
+        ips.iter().map(|ip| self.lookup_transcoded(*ip)).collect()
+    }
+
     /// Whether [`Backend::lookup_many`] should have every address at once (the web service,
     /// which overlaps its queries); otherwise the caller spreads [`Backend::lookup`] over threads.
     fn batches(&self) -> bool {
@@ -105,6 +114,10 @@ pub trait Backend: Sync {
         None
     }
 }
+
+/// Addresses a caller with many hands to [`Backend::lookup_transcoded_many`] at once: enough
+/// for the tree walk's lanes to stay busy, few enough that a batch's answers stay in cache.
+pub const BATCH: usize = 64;
 
 /// Hears how far a large action's lookups are (the analyst's progress bar).
 pub trait Progress: Sync {
