@@ -80,11 +80,14 @@ impl Session {
         Config::resolve(self.flags.clone().or(request), &self.env)
     }
 
-    /// The database files of `config`, opened on first use and shared by later actions.
+    /// The database files of `config`, opened on first use and shared by later actions. Each
+    /// action starts with no records cached: the cache holds one action's records (its
+    /// results hold them too), not a stream's.
     fn databases(&self, config: &Config) -> Result<(Arc<MmdbBackend>, Vec<String>), Error> {
         let key = (config.databases.clone(), config.context, config.locale);
         let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(open) = opened.iter().find(|o| o.key == key) {
+            open.backend.forget_records();
             return Ok((open.backend.clone(), open.warnings.clone()));
         }
         let (backend, warnings) =
@@ -895,5 +898,32 @@ fn finish(
         summary: None,
         description: None,
         map_url: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_action_of_a_session_starts_with_no_records_cached() {
+        let session = Session::new(Environment::default());
+        let request = format!(
+            r#"{{"action": "lookup",
+                "config": {{"db_dir": "{}/fixtures", "mmdb_filename": "GeoIP2-City-Fixture.mmdb"}},
+                "object": {{"type": "indicator", "indicator_type": "IP Address", "value": "81.2.69.142"}},
+                "params": {{}}}}"#,
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let response = run_request(request.as_bytes(), &session);
+        assert_eq!(response.status, Status::Success, "{:?}", response.errors);
+        let cached = || session.opened.lock().unwrap()[0].backend.cached_records();
+        assert_eq!(cached(), 1, "the action's record, cached while it ran");
+        // The next action of the stream asks for the same databases.
+        let (config, _) = session
+            .resolve(parse_request(request.as_bytes()).unwrap().config)
+            .unwrap();
+        session.databases(&config).unwrap();
+        assert_eq!(cached(), 0);
     }
 }
