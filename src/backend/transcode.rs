@@ -500,7 +500,7 @@ impl<'a> Walker<'a, '_, '_> {
                     if i > 0 {
                         self.out.push(',');
                     }
-                    let _ = write!(self.out, "{byte}");
+                    self.out.push_str(itoa::Buffer::new().format(*byte));
                 }
                 self.out.push(']');
                 Ok(at + size)
@@ -517,8 +517,12 @@ impl<'a> Walker<'a, '_, '_> {
                 }
                 let b = self.bytes(at, size)?;
                 let v = b.iter().fold(0u128, |acc, &x| acc << 8 | u128::from(x));
-                let _ = write!(self.out, "{v}");
                 let leaf = u64::try_from(v).map_or(Leaf::Uint128(v), Leaf::Uint);
+                let mut digits = itoa::Buffer::new();
+                self.out.push_str(match leaf {
+                    Leaf::Uint(small) => digits.format(small),
+                    _ => digits.format(v),
+                });
                 self.capture(node, leaf);
                 Ok(at + size)
             }
@@ -529,7 +533,7 @@ impl<'a> Walker<'a, '_, '_> {
                 let b = self.bytes(at, size)?;
                 let raw = b.iter().fold(0u32, |acc, &x| acc << 8 | u32::from(x));
                 let v = i64::from(raw as i32);
-                let _ = write!(self.out, "{v}");
+                self.out.push_str(itoa::Buffer::new().format(v));
                 self.capture(
                     node,
                     if v >= 0 {
