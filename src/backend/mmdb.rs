@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use maxminddb::{MaxMindDbError, Reader};
 
 use super::transcode::{self, Inject, Splice};
-use super::tree::{V4Tree, Walked};
+use super::tree::V4Tree;
 use super::{Answer, Backend, Found, Shape, SourceRecord, Transcoded};
 use crate::config::{Context, DbFiles};
 use crate::error::Error;
@@ -429,24 +429,32 @@ impl MmdbBackend {
         self.answer(index, db, trie, ip, network, result.offset())
     }
 
-    /// [`MmdbBackend::transcoded`] for an IPv4 address whose walk down `tree` ended at
-    /// `walked`.
-    fn transcoded_walked(
+    /// The cached records at each of `offsets` (`None` for an address without one), asked
+    /// for under one lock. The records are shared with the addresses that found them before
+    /// and lie apart in memory: their cache lines are fetched for the whole batch before any
+    /// is used, so that the waits on memory overlap (counting a reference to a record is an
+    /// atomic write, which waits for its line before anything after it goes on).
+    fn cached_many(
         &self,
-        index: usize,
-        db: &Database,
-        trie: &PathTrie,
-        tree: &V4Tree,
-        ip: std::net::Ipv4Addr,
-        walked: Walked,
-    ) -> Result<Transcoded, Error> {
-        let network = IpNet::new(ip.into(), walked.depth)
-            .map_err(|e| Error::Internal(format!("network of a walk: {e}")))?
-            .trunc();
-        let offset = tree
-            .data_offset(walked, db.data.len())
-            .map_err(|reason| corrupt(db, reason))?;
-        self.answer(index, db, trie, ip.into(), network, offset)
+        offsets: impl Iterator<Item = Option<usize>>,
+    ) -> Vec<Option<Arc<Cached>>> {
+        let Ok(cache) = self.cache.lock() else {
+            return offsets.map(|_| None).collect();
+        };
+        let found: Vec<Option<&Arc<Cached>>> =
+            offsets.map(|o| o.and_then(|o| cache.get(&o))).collect();
+        for c in found.iter().flatten() {
+            super::prefetch(Arc::as_ptr(c));
+        }
+        let cached: Vec<Option<Arc<Cached>>> = found.into_iter().map(|c| c.cloned()).collect();
+        drop(cache);
+        for c in cached.iter().flatten() {
+            super::prefetch(Arc::as_ptr(&c.json));
+            super::prefetch(Arc::as_ptr(&c.attributes));
+            super::prefetch(Arc::as_ptr(&c.indicators));
+            super::prefetch(Arc::as_ptr(&c.display));
+        }
+        cached
     }
 
     /// The answer for `ip`, stored under `network`, whose record (if any) is at `offset` of the
@@ -460,7 +468,7 @@ impl MmdbBackend {
         network: IpNet,
         offset: Option<usize>,
     ) -> Result<Transcoded, Error> {
-        let mut out = Transcoded {
+        let out = Transcoded {
             source: index,
             network: Some(network),
             answer: None,
@@ -471,6 +479,21 @@ impl MmdbBackend {
         // A cached record is never empty: looked up first, the record's bytes are not read
         // (a cache miss on a random place of the file) for an address whose record is known.
         let cached = self.cache.lock().ok().and_then(|c| c.get(&offset).cloned());
+        self.answer_from(out, db, trie, ip, offset, cached)
+    }
+
+    /// [`MmdbBackend::answer`] once the cache was asked for the record at `offset`: `cached`,
+    /// else it is transcoded, mapped and cached.
+    fn answer_from(
+        &self,
+        mut out: Transcoded,
+        db: &Database,
+        trie: &PathTrie,
+        ip: IpAddr,
+        offset: usize,
+        cached: Option<Arc<Cached>>,
+    ) -> Result<Transcoded, Error> {
+        let prefix_len = out.network.map_or(0, |n| n.prefix_len());
         let cached = match cached {
             Some(c) => c,
             None => {
@@ -516,7 +539,7 @@ impl MmdbBackend {
                 fresh
             }
         };
-        let insert = cached.splice.insert(ip, network.prefix_len());
+        let insert = cached.splice.insert(ip, prefix_len);
         out.answer = Some(Answer {
             data: RawJson::spliced(Arc::clone(&cached.json), cached.splice.at, insert),
             attributes: Arc::clone(&cached.attributes),
@@ -551,13 +574,41 @@ impl Backend for MmdbBackend {
             .collect();
         let mut walked = Vec::with_capacity(v4.len());
         tree.walk(db.bytes.as_ref(), &v4, &mut walked);
-        let mut walked = v4.into_iter().zip(walked);
+        let placed: Vec<Result<(IpNet, Option<usize>), Error>> = v4
+            .iter()
+            .zip(&walked)
+            .map(|(ip, w)| {
+                let network = IpNet::new(IpAddr::V4(*ip), w.depth)
+                    .map_err(|e| Error::Internal(format!("network of a walk: {e}")))?
+                    .trunc();
+                let offset = tree
+                    .data_offset(*w, db.data.len())
+                    .map_err(|reason| corrupt(db, reason))?;
+                Ok((network, offset))
+            })
+            .collect();
+        let mut cached = self
+            .cached_many(placed.iter().map(|p| p.as_ref().ok().and_then(|p| p.1)))
+            .into_iter();
+        let mut placed = v4.into_iter().zip(placed);
         Some(
             ips.iter()
                 .map(
-                    |&ip| match (ip, ip.is_ipv4().then(|| walked.next()).flatten()) {
-                        (IpAddr::V4(_), Some((v4, w))) => {
-                            self.transcoded_walked(index, db, trie, tree, v4, w)
+                    |&ip| match (ip, ip.is_ipv4().then(|| placed.next()).flatten()) {
+                        (IpAddr::V4(v4), Some((_, place))) => {
+                            let hit = cached.next().flatten();
+                            let (network, offset) = place?;
+                            let out = Transcoded {
+                                source: index,
+                                network: Some(network),
+                                answer: None,
+                            };
+                            match offset {
+                                Some(offset) => {
+                                    self.answer_from(out, db, trie, v4.into(), offset, hit)
+                                }
+                                None => Ok(out),
+                            }
                         }
                         _ => self.transcoded(index, db, trie, ip),
                     },
@@ -778,6 +829,7 @@ fn map(path: &Path) -> std::io::Result<maxminddb::Mmap> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::tree::Walked;
 
     /// Each answer's record JSON and attributes.
     fn answers(backend: &MmdbBackend, ips: &[IpAddr]) -> Vec<(String, Vec<Attribute>)> {
