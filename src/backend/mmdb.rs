@@ -207,7 +207,7 @@ struct Cached {
 
 /// Records kept per action at most. Every record cached is also held by the results of the
 /// addresses that share it, so the cache itself costs only its table; the bound is a
-/// safeguard. (At 20,000, a bulk of 1,000,000 addresses, about 150,000 records, wrote most of
+/// safeguard. (At 20,000, a bulk of 1,000,000 addresses, 125,000 records, wrote most of
 /// its records again for each of their addresses.)
 const CACHE_RECORDS: usize = 1 << 20;
 
