@@ -379,9 +379,8 @@ impl MmdbBackend {
         self.cache.lock().map_or(0, |c| c.len())
     }
 
-    /// The one used database, when there is one (the fast path's source), with its index and
-    /// mapping trie.
-    fn fast_source(&self) -> Option<(usize, &Database, &PathTrie)> {
+    /// The fast path's source, when exactly one database is used.
+    fn fast_source(&self) -> Option<Fast<'_>> {
         if self.used != 1 {
             return None;
         }
@@ -390,7 +389,11 @@ impl MmdbBackend {
             .iter()
             .enumerate()
             .find(|(_, d)| d.rows.is_some())?;
-        Some((index, db, db.trie.as_ref()?))
+        Some(Fast {
+            index,
+            db,
+            trie: db.trie.as_ref()?,
+        })
     }
 
     /// The network `result` reports, in IPv4 terms for IPv4 addresses.
@@ -407,13 +410,9 @@ impl MmdbBackend {
             .map_err(|e| Error::Internal(format!("network from the reader: {e}")))
     }
 
-    fn transcoded(
-        &self,
-        index: usize,
-        db: &Database,
-        trie: &PathTrie,
-        ip: IpAddr,
-    ) -> Result<Transcoded, Error> {
+    /// The fast-path answer for `ip`, whose walk down the tree the reader takes.
+    fn transcoded(&self, fast: Fast<'_>, ip: IpAddr) -> Result<Transcoded, Error> {
+        let Fast { index, db, .. } = fast;
         if db.ipv4_only && ip.is_ipv6() {
             return Ok(Transcoded {
                 source: index,
@@ -426,7 +425,9 @@ impl MmdbBackend {
             .lookup(ip)
             .map_err(|e| corrupt(db, e.to_string()))?;
         let network = Self::network_of(&result, db)?;
-        self.answer(index, db, trie, ip, network, result.offset())
+        let offset = result.offset();
+        let cached = offset.and_then(|o| self.cache.lock().ok()?.get(&o).cloned());
+        self.answer(fast, ip, network, offset, cached)
     }
 
     /// The cached records at each of `offsets` (`None` for an address without one), asked
@@ -458,17 +459,20 @@ impl MmdbBackend {
     }
 
     /// The answer for `ip`, stored under `network`, whose record (if any) is at `offset` of the
-    /// data section: cached, or transcoded and mapped (and then cached).
+    /// data section: `cached` when the cache had it, else transcoded and mapped (and then
+    /// cached). The cache is asked first: a cached record is never empty, and the record's
+    /// bytes (a cache miss on a random place of the file) are read only for a record not yet
+    /// known.
     fn answer(
         &self,
-        index: usize,
-        db: &Database,
-        trie: &PathTrie,
+        fast: Fast<'_>,
         ip: IpAddr,
         network: IpNet,
         offset: Option<usize>,
+        cached: Option<Arc<Cached>>,
     ) -> Result<Transcoded, Error> {
-        let out = Transcoded {
+        let Fast { index, db, trie } = fast;
+        let mut out = Transcoded {
             source: index,
             network: Some(network),
             answer: None,
@@ -476,24 +480,6 @@ impl MmdbBackend {
         let Some(offset) = offset else {
             return Ok(out);
         };
-        // A cached record is never empty: looked up first, the record's bytes are not read
-        // (a cache miss on a random place of the file) for an address whose record is known.
-        let cached = self.cache.lock().ok().and_then(|c| c.get(&offset).cloned());
-        self.answer_from(out, db, trie, ip, offset, cached)
-    }
-
-    /// [`MmdbBackend::answer`] once the cache was asked for the record at `offset`: `cached`,
-    /// else it is transcoded, mapped and cached.
-    fn answer_from(
-        &self,
-        mut out: Transcoded,
-        db: &Database,
-        trie: &PathTrie,
-        ip: IpAddr,
-        offset: usize,
-        cached: Option<Arc<Cached>>,
-    ) -> Result<Transcoded, Error> {
-        let prefix_len = out.network.map_or(0, |n| n.prefix_len());
         let cached = match cached {
             Some(c) => c,
             None => {
@@ -539,7 +525,7 @@ impl MmdbBackend {
                 fresh
             }
         };
-        let insert = cached.splice.insert(ip, prefix_len);
+        let insert = cached.splice.insert(ip, network.prefix_len());
         out.answer = Some(Answer {
             data: RawJson::spliced(Arc::clone(&cached.json), cached.splice.at, insert),
             attributes: Arc::clone(&cached.attributes),
@@ -552,18 +538,15 @@ impl MmdbBackend {
 
 impl Backend for MmdbBackend {
     fn lookup_transcoded(&self, ip: IpAddr) -> Option<Result<Transcoded, Error>> {
-        let (index, db, trie) = self.fast_source()?;
-        Some(self.transcoded(index, db, trie, ip))
+        let fast = self.fast_source()?;
+        Some(self.transcoded(fast, ip))
     }
 
     fn lookup_transcoded_many(&self, ips: &[IpAddr]) -> Option<Vec<Result<Transcoded, Error>>> {
-        let (index, db, trie) = self.fast_source()?;
+        let fast = self.fast_source()?;
+        let db = fast.db;
         let Some(tree) = &db.v4_tree else {
-            return Some(
-                ips.iter()
-                    .map(|&ip| self.transcoded(index, db, trie, ip))
-                    .collect(),
-            );
+            return Some(ips.iter().map(|&ip| self.transcoded(fast, ip)).collect());
         };
         let v4: Vec<std::net::Ipv4Addr> = ips
             .iter()
@@ -598,19 +581,9 @@ impl Backend for MmdbBackend {
                         (IpAddr::V4(v4), Some((_, place))) => {
                             let hit = cached.next().flatten();
                             let (network, offset) = place?;
-                            let out = Transcoded {
-                                source: index,
-                                network: Some(network),
-                                answer: None,
-                            };
-                            match offset {
-                                Some(offset) => {
-                                    self.answer_from(out, db, trie, v4.into(), offset, hit)
-                                }
-                                None => Ok(out),
-                            }
+                            self.answer(fast, v4.into(), network, offset, hit)
                         }
-                        _ => self.transcoded(index, db, trie, ip),
+                        _ => self.transcoded(fast, ip),
                     },
                 )
                 .collect(),
@@ -675,6 +648,15 @@ impl Backend for MmdbBackend {
         }
         Ok(found)
     }
+}
+
+/// The fast path's source: the one used database, its index among the databases and its
+/// mapping trie.
+#[derive(Clone, Copy)]
+struct Fast<'a> {
+    index: usize,
+    db: &'a Database,
+    trie: &'a PathTrie,
 }
 
 /// `db` is corrupt: `reason` says where.
