@@ -134,10 +134,10 @@ struct Key {
     target: usize,
     /// The key as written before its value: `"text":` (only plain keys are kept).
     json: Box<str>,
-    /// The trie node the child below was found for (`u32::MAX`: none).
-    node: u32,
-    /// The key's trie child under `node` (`u32::MAX`: none).
-    child: u32,
+    /// The trie node (if any) the child below was found under.
+    node: Option<TrieNode>,
+    /// The key's trie child under `node`, if it has one.
+    child: Option<TrieNode>,
 }
 
 impl Key {
@@ -146,8 +146,8 @@ impl Key {
         Key {
             target: usize::MAX,
             json: Box::default(),
-            node: u32::MAX,
-            child: u32::MAX,
+            node: None,
+            child: None,
         }
     }
 
@@ -642,15 +642,11 @@ impl<'a> Walker<'a, '_, '_> {
                 if let Some(key) = memo.keys.get_mut(key_slot(target)) {
                     if key.target == target {
                         self.out.push_str(&key.json);
-                        let node_id = node.map_or(u32::MAX, |n| n.0);
-                        if key.node != node_id {
-                            key.node = node_id;
-                            key.child = node
-                                .and_then(|n| self.trie.child(n, key.text()))
-                                .map_or(u32::MAX, |c| c.0);
+                        if key.node != node {
+                            key.node = node;
+                            key.child = node.and_then(|n| self.trie.child(n, key.text()));
                         }
-                        let child = (key.child != u32::MAX).then_some(TrieNode(key.child));
-                        return Ok((child, &*key.json == "\"traits\":", next));
+                        return Ok((key.child, &*key.json == "\"traits\":", next));
                     }
                 }
             }
@@ -676,8 +672,8 @@ impl<'a> Walker<'a, '_, '_> {
                 memo.keys[key_slot(target)] = Key {
                     target,
                     json: self.out[from..].into(),
-                    node: node.map_or(u32::MAX, |n| n.0),
-                    child: child.map_or(u32::MAX, |c| c.0),
+                    node,
+                    child,
                 };
             }
         }
