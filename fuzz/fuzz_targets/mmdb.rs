@@ -13,6 +13,21 @@ fuzz_target!(|data: &[u8]| {
     let Ok((backend, _)) = MmdbBackend::from_bytes("fuzz.mmdb", data.to_vec(), Context::Auto, "de") else {
         return;
     };
+    // The batch path walks the tree itself: it must answer as the one-by-one path does.
+    let ips: Vec<std::net::IpAddr> = PROBES.iter().map(|p| p.parse().unwrap()).collect();
+    if let Some(many) = backend.lookup_transcoded_many(&ips) {
+        for (ip, many) in ips.iter().zip(many) {
+            let one = backend.lookup_transcoded(*ip).expect("a fast path for one as for many");
+            let text = |t: &maxmind_geolocate::backend::Transcoded| {
+                (t.network, t.answer.as_ref().map(|a| a.data.get().into_owned()))
+            };
+            match (&one, &many) {
+                (Ok(one), Ok(many)) => assert_eq!(text(one), text(many), "{ip}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{ip}: one by one {one:?}, in a batch {many:?}"),
+            }
+        }
+    }
     for probe in PROBES {
         let ip = probe.parse().unwrap();
         // The fast path writes JSON itself: it must always be valid JSON.
