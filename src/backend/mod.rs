@@ -115,9 +115,9 @@ pub trait Backend: Sync {
     }
 }
 
-/// Asks the CPU to bring the cache lines around `value` closer: the value's own and the one
-/// just before it, where an `Arc` keeps its counts. A hint: it reads nothing, and does
-/// nothing on other architectures.
+/// Asks the CPU to bring the cache lines around `value` closer: the value's own, and the one
+/// 16 bytes before it, where an `Arc` keeps its counts (the same line unless the value starts
+/// one). A hint: it reads nothing, and does nothing on other architectures.
 #[inline(always)]
 pub(crate) fn prefetch<T: ?Sized>(value: *const T) {
     #[cfg(target_arch = "x86_64")]

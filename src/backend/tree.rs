@@ -73,9 +73,6 @@ impl V4Tree {
                     }
                     node = tree.read(bytes, node, 0);
                 }
-                if node >= node_count {
-                    return None;
-                }
                 tree.start = node;
             }
             _ => return None,
