@@ -7,9 +7,11 @@
 mod common;
 
 use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use maxmind_geolocate::backend::mmdb::MmdbBackend;
+use maxmind_geolocate::backend::tree::V4Tree;
 use maxmind_geolocate::backend::{BATCH, Backend};
 use maxmind_geolocate::config::{Context, DbFiles};
 use maxmind_geolocate::mapping;
@@ -77,6 +79,34 @@ fn lookups(c: &mut Criterion) {
             let mut n = 0usize;
             for &ip in &ips {
                 n += usize::from(reader.lookup(ip).is_ok_and(|r| r.has_data()));
+            }
+            black_box(n)
+        })
+    });
+    // The same walks, eight side by side as the batch path takes them (backend::tree).
+    let bytes = std::fs::read(&db).expect("the bench database reads");
+    let meta = reader.metadata();
+    let tree = V4Tree::new(&bytes, meta.ip_version, meta.node_count, meta.record_size)
+        .expect("GeoLite2-City's tree has the usual shape");
+    let v4: Vec<Ipv4Addr> = ips
+        .iter()
+        .filter_map(|ip| match ip {
+            IpAddr::V4(v4) => Some(*v4),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    let data_len = bytes.len();
+    group.bench_function("tree walk only, side by side in batches", |b| {
+        let mut walked = Vec::with_capacity(BATCH);
+        b.iter(|| {
+            let mut n = 0usize;
+            for batch in v4.chunks(BATCH) {
+                walked.clear();
+                tree.walk(&bytes, batch, &mut walked);
+                n += walked
+                    .iter()
+                    .filter(|w| tree.data_offset(**w, data_len).is_ok_and(|o| o.is_some()))
+                    .count();
             }
             black_box(n)
         })
