@@ -9,6 +9,7 @@ use std::borrow::Cow;
 // foldhash: the fast hasher hashbrown itself defaults to (still seeded per process); the
 // hashing of 100,000 addresses, attribute lists and attributes was SipHash's.
 use foldhash::{HashMap, HashSet, HashSetExt};
+use std::collections::hash_map::Entry;
 use std::io::Read;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -231,36 +232,49 @@ fn bool_param(params: &Map<String, Value>, key: &str, default: bool) -> Result<b
     }
 }
 
-/// One IP (or a value that is not one) an action answers.
+/// One IP (or a value that is not one) an action answers. Kept small: a bulk holds one for
+/// each of its addresses, written by one thread while the content is read.
 #[derive(Debug)]
 pub(crate) struct Target {
-    /// The value as received, trimmed, when it is not an address (an address is written
-    /// out where its result is made, on the thread that looks it up).
-    pub value: String,
-    /// The address, or why the value is not one.
-    pub ip: Result<IpAddr, Error>,
+    /// The address (written out where its result is made, on the thread that looks it up),
+    /// or the value that is not one.
+    pub ip: Result<IpAddr, Box<Invalid>>,
     /// Lookup All Related IPs: where it came from.
     pub origin: Option<Origin>,
     /// Lookup All Related IPs: the network the content wrote it as.
     pub written_as: Option<IpNet>,
 }
 
+/// A value that is not an address.
+#[derive(Debug)]
+pub(crate) struct Invalid {
+    /// The value as received, trimmed.
+    pub value: String,
+    /// Why it is not an address.
+    pub error: Error,
+}
+
 /// Distinct targets in order of first appearance.
+///
+/// The addresses are told apart by their bits: IPv4 in a table of 8-byte entries, so that
+/// the table of an attachment's hundred thousand addresses stays a few megabytes (its every
+/// insert is a cache miss and its every page a fault, on the one thread reading the content).
 #[derive(Debug, Default)]
 pub(crate) struct Targets {
     list: Vec<Target>,
-    index: HashMap<IpAddr, usize>,
-    invalid: HashMap<String, usize>,
+    v4: HashMap<u32, u32>,
+    v6: HashMap<u128, u32>,
+    invalid: HashMap<String, u32>,
 }
 
 impl Targets {
     /// Empty, with room for `n` addresses: a hundred thousand targets grown by doubling cost
-    /// their one thread a copy of each of them (112 bytes) and the fresh pages of every size.
+    /// their one thread a copy of each of them and the fresh pages of every size.
     pub fn with_capacity(n: usize) -> Self {
         Targets {
             list: Vec::with_capacity(n),
-            index: HashMap::with_capacity_and_hasher(n, Default::default()),
-            invalid: HashMap::default(),
+            v4: HashMap::with_capacity_and_hasher(n, Default::default()),
+            ..Targets::default()
         }
     }
 
@@ -268,38 +282,51 @@ impl Targets {
     pub fn add_value(&mut self, value: &str, origin: Option<Origin>) {
         match ip::parse_indicator(value) {
             Ok(ip) => self.add_ip(ip, origin, None),
-            Err(e) => {
+            Err(error) => {
                 let value = crate::error::shorten(value.trim());
-                if let Some(&i) = self.invalid.get(&value) {
-                    merge_origin(&mut self.list[i].origin, origin);
-                    return;
+                let next = self.next();
+                match self.invalid.entry(value) {
+                    Entry::Occupied(seen) => {
+                        merge_origin(&mut self.list[*seen.get() as usize].origin, origin);
+                    }
+                    Entry::Vacant(slot) => {
+                        let value = slot.key().clone();
+                        slot.insert(next);
+                        self.list.push(Target {
+                            ip: Err(Box::new(Invalid { value, error })),
+                            origin,
+                            written_as: None,
+                        });
+                    }
                 }
-                self.invalid.insert(value.clone(), self.list.len());
-                self.list.push(Target {
-                    value,
-                    ip: Err(e),
-                    origin,
-                    written_as: None,
-                });
             }
         }
     }
 
     /// Adds an address; a repeat only merges where it came from.
     pub fn add_ip(&mut self, ip: IpAddr, origin: Option<Origin>, written_as: Option<IpNet>) {
-        if let Some(&i) = self.index.get(&ip) {
-            let target = &mut self.list[i];
+        let next = self.next();
+        let seen = match ip {
+            IpAddr::V4(v4) => *self.v4.entry(v4.to_bits()).or_insert(next),
+            IpAddr::V6(v6) => *self.v6.entry(v6.to_bits()).or_insert(next),
+        };
+        if seen != next {
+            let target = &mut self.list[seen as usize];
             merge_origin(&mut target.origin, origin);
             target.written_as = target.written_as.or(written_as);
             return;
         }
-        self.index.insert(ip, self.list.len());
         self.list.push(Target {
-            value: String::new(),
             ip: Ok(ip),
             origin,
             written_as,
         });
+    }
+
+    /// The place of the next new target. (An action takes far fewer than 2^32 targets:
+    /// `max_ips` is checked only once they are all in, but the content is bounded in bytes.)
+    fn next(&self) -> u32 {
+        u32::try_from(self.list.len()).expect("fewer than 2^32 targets")
     }
 
     /// Adds `more`'s targets after these, as if each were added here.
@@ -311,7 +338,7 @@ impl Targets {
         for target in more.list {
             match target.ip {
                 Ok(ip) => self.add_ip(ip, target.origin, target.written_as),
-                Err(_) => self.add_value(&target.value, target.origin),
+                Err(invalid) => self.add_value(&invalid.value, target.origin),
             }
         }
     }
@@ -481,8 +508,8 @@ pub(crate) fn run_targets(
             // The IPs themselves may be wrong too: say so as well, nothing is lost.
             let mut response = Response::failed(name, &e, warnings);
             for target in &targets {
-                if let Err(e) = &target.ip {
-                    response.errors.push(e.into());
+                if let Err(invalid) = &target.ip {
+                    response.errors.push((&invalid.error).into());
                 }
             }
             return response;
@@ -646,7 +673,7 @@ fn answered_here(t: &Target) -> IpResult {
             });
             failed_result(ip::text(*ip), &e)
         }
-        Err(e) => failed_result(t.value.clone(), e),
+        Err(invalid) => failed_result(invalid.value.clone(), &invalid.error),
     };
     with_origin(result, t)
 }
@@ -925,5 +952,45 @@ mod tests {
             .unwrap();
         session.databases(&config).unwrap();
         assert_eq!(cached(), 0);
+    }
+
+    #[test]
+    fn targets_keep_each_address_once_in_order_of_first_appearance() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let net = |s: &str| Some(s.parse::<IpNet>().unwrap());
+        let mut targets = Targets::with_capacity(4);
+        targets.add_ip(ip("0.0.0.1"), Some(Origin::Content), None);
+        // The same bits in the other family are another address.
+        targets.add_ip(ip("::1"), Some(Origin::Content), None);
+        targets.add_value(" not an ip ", Some(Origin::Related));
+        targets.add_ip(ip("0.0.0.1"), Some(Origin::Related), net("0.0.0.0/24"));
+        targets.add_ip(ip("::1"), Some(Origin::Content), net("::/64"));
+        targets.add_ip(ip("::1"), None, net("::/96"));
+        targets.add_value("not an ip", Some(Origin::Content));
+        let mut more = Targets::default();
+        more.add_value("0.0.0.1", None);
+        more.add_ip(ip("2001:db8::1"), Some(Origin::Content), None);
+        targets.append(more);
+
+        let list = targets.into_vec();
+        let seen: Vec<(String, Option<Origin>, Option<IpNet>)> = list
+            .iter()
+            .map(|t| {
+                let value = match &t.ip {
+                    Ok(ip) => ip.to_string(),
+                    Err(invalid) => format!("invalid {:?}", invalid.value),
+                };
+                (value, t.origin, t.written_as)
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("0.0.0.1".into(), Some(Origin::Both), net("0.0.0.0/24")),
+                ("::1".into(), Some(Origin::Content), net("::/64")),
+                ("invalid \"not an ip\"".into(), Some(Origin::Both), None),
+                ("2001:db8::1".into(), Some(Origin::Content), None),
+            ]
+        );
     }
 }
