@@ -45,11 +45,10 @@ pub struct Report<'a> {
 pub fn render_section(report: &Report<'_>) -> String {
     let total =
         report.rows.len() + report.not_found.len() + report.reserved.len() + report.failed.len();
-    // Room for all but the table, whose rows are sized once they are rendered: the section of
-    // a large attachment is tens of megabytes, better not grown by doubling.
-    let mut h = String::with_capacity(
-        4096 + report.not_found.len() * 48 + report.reserved.len() * 80 + report.failed.len() * 160,
-    );
+    // The section of a large attachment is tens of megabytes, better not grown by doubling:
+    // room for all but the table here, and for the table too once its rows are rendered.
+    let tail = tail_room(report);
+    let mut h = String::with_capacity(4096 + tail);
     h.push_str(BEGIN);
     h.push_str("\n<div class=\"maxmind-geolocate\">\n");
     let _ = write!(
@@ -117,7 +116,9 @@ pub fn render_section(report: &Report<'_>) -> String {
             .max(MIN_ROWS_PER_SHARE);
         let shares: Vec<&[TableRow<'_>]> = report.rows.chunks(share).collect();
         let shares = crate::parallel::map(&shares, 2, |rows| render_rows(rows, flags));
-        h.reserve_exact(shares.iter().map(String::len).sum::<usize>() + 64);
+        // Room for the lists after the table as well: grown by them, the whole section would
+        // be copied again.
+        h.reserve_exact(shares.iter().map(String::len).sum::<usize>() + 64 + tail);
         for rows in shares {
             h.push_str(&rows);
         }
@@ -157,6 +158,16 @@ pub fn render_section(report: &Report<'_>) -> String {
     h.push_str("</div>\n");
     h.push_str(END);
     h
+}
+
+/// Room for what follows the table, escaped at worst: the addresses not located and why.
+fn tail_room(report: &Report<'_>) -> usize {
+    let texts = |texts: &mut dyn Iterator<Item = &String>| -> usize {
+        texts.map(|t| 6 * t.len() + 16).sum()
+    };
+    256 + texts(&mut report.not_found.iter())
+        + texts(&mut report.reserved.iter().flat_map(|(ip, why)| [ip, why]))
+        + texts(&mut report.failed.iter().flat_map(|(value, why)| [value, why]))
 }
 
 fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str>)>) {
