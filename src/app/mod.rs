@@ -708,8 +708,8 @@ fn failed_result(ip: String, error: &Error) -> IpResult {
         found_as_network: None,
         network: None,
         data: None,
-        attributes: Arc::from([]),
-        indicators: Arc::from([]),
+        attributes: Arc::default(),
+        indicators: Arc::default(),
         error: Some(error.into()),
         display: None,
     }
@@ -795,8 +795,8 @@ fn assemble(
         found_as_network: None,
         network: network.map(ip::net_text),
         data: Some(data),
-        attributes: mapped.attributes.into(),
-        indicators: mapped.indicators.into(),
+        attributes: Arc::new(mapped.attributes.into()),
+        indicators: Arc::new(mapped.indicators.into()),
         error: None,
         display: Some(Arc::new(display)),
     };
@@ -884,7 +884,7 @@ fn finish(
         // An attachment's attributes are not those of any one of its IPs: only the indicators
         // (ASN, FQDN) go to the top of Lookup All Related IPs.
         if action != Action::LookupAllRelatedIps
-            && seen_lists.insert(Arc::as_ptr(&result.attributes).cast::<Attribute>() as usize)
+            && seen_lists.insert(Arc::as_ptr(&result.attributes) as usize)
         {
             for a in result.attributes.iter() {
                 if seen_attributes.insert(a) {
@@ -892,7 +892,7 @@ fn finish(
                 }
             }
         }
-        if seen_lists.insert(Arc::as_ptr(&result.indicators).cast::<Indicator>() as usize) {
+        if seen_lists.insert(Arc::as_ptr(&result.indicators) as usize) {
             for i in result.indicators.iter() {
                 if seen_indicators.insert(i) {
                     indicators.push(i.clone());

@@ -17,7 +17,7 @@ use crate::config::{Context, DbFiles};
 use crate::error::Error;
 use crate::mapping::{Display, PathTrie, RowFilter};
 use crate::paths::{self, Confine, io_reason};
-use crate::protocol::{Attribute, DatabaseInfo, Indicator, RawJson};
+use crate::protocol::{Attribute, DatabaseInfo, Indicator, RawJson, SharedList};
 use crate::record::Record;
 
 /// What a database holds, read from its metadata `database_type`.
@@ -200,8 +200,8 @@ pub struct MmdbBackend {
 struct Cached {
     json: Arc<str>,
     splice: Splice,
-    attributes: Arc<[Attribute]>,
-    indicators: Arc<[Indicator]>,
+    attributes: Arc<SharedList<Attribute>>,
+    indicators: Arc<SharedList<Indicator>>,
     display: Arc<Display>,
 }
 
@@ -514,8 +514,8 @@ impl MmdbBackend {
                 let fresh = Arc::new(Cached {
                     json,
                     splice,
-                    attributes: Arc::from(mapped.attributes),
-                    indicators: Arc::from(mapped.indicators),
+                    attributes: Arc::new(mapped.attributes.into()),
+                    indicators: Arc::new(mapped.indicators.into()),
                     display: Arc::new(display),
                 });
                 if let Ok(mut cache) = self.cache.lock() {
@@ -863,8 +863,8 @@ mod tests {
                     let sources = found.records.iter().map(|r| (&r.record, r.rows));
                     let mapped = crate::mapping::map_records(sources, locale);
                     let why = format!("{} {ip} {locale}", path.display());
-                    assert_eq!(&*fast.attributes, &mapped.attributes[..], "{why}");
-                    assert_eq!(&*fast.indicators, &mapped.indicators[..], "{why}");
+                    assert_eq!(&fast.attributes[..], &mapped.attributes[..], "{why}");
+                    assert_eq!(&fast.indicators[..], &mapped.indicators[..], "{why}");
                     let record = &found.records[0].record;
                     assert_eq!(
                         *fast.display,

@@ -15,7 +15,7 @@ use crate::mapping::RowFilter;
 use std::sync::Arc;
 
 use crate::mapping::Display;
-use crate::protocol::{Attribute, DatabaseInfo, Indicator, RawJson};
+use crate::protocol::{Attribute, DatabaseInfo, Indicator, RawJson, SharedList};
 use crate::record::Record;
 
 /// How a source record is laid out, which decides how `data` is built from it.
@@ -165,9 +165,9 @@ pub struct Answer {
     /// The record as the response carries it.
     pub data: RawJson,
     /// Its attributes.
-    pub attributes: Arc<[Attribute]>,
+    pub attributes: Arc<SharedList<Attribute>>,
     /// Its indicators.
-    pub indicators: Arc<[Indicator]>,
+    pub indicators: Arc<SharedList<Indicator>>,
     /// Its fields for the results table.
     pub display: Arc<Display>,
 }

@@ -7,5 +7,5 @@ mod response;
 pub use request::{Action, Object, RelatedIndicator, Request, parse_request};
 pub use response::{
     AsnCount, Attribute, CountryCount, DatabaseInfo, ErrorBody, Indicator, IpResult, Meta, Origin,
-    RawJson, Response, Status, Summary,
+    RawJson, Response, SharedList, Status, Summary,
 };

@@ -1,6 +1,6 @@
 //! The response: one JSON document on stdout per action.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -155,6 +155,59 @@ pub struct Indicator {
     pub value: String,
 }
 
+/// A list the addresses of one record share (its attributes, its indicators), with its JSON
+/// written once: by the first thread that writes a result holding it.
+///
+/// A bulk's 100,000 results hold the lists of some 23,000 records; told apart by address in a
+/// table, they cost the thread writing the response more than all of its other work but
+/// the results themselves.
+#[derive(Debug)]
+pub struct SharedList<T> {
+    items: Box<[T]>,
+    json: OnceLock<Box<str>>,
+}
+
+impl<T: Serialize> SharedList<T> {
+    /// The list as JSON, written on the first call.
+    pub fn json(&self) -> serde_json::Result<&str> {
+        if let Some(json) = self.json.get() {
+            return Ok(json);
+        }
+        // Two threads may write it at once: both write the same text, one is kept.
+        let json = serde_json::to_string(&self.items[..])?;
+        Ok(self.json.get_or_init(|| json.into_boxed_str()))
+    }
+}
+
+impl<T> std::ops::Deref for SharedList<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T> From<Vec<T>> for SharedList<T> {
+    fn from(items: Vec<T>) -> Self {
+        SharedList {
+            items: items.into_boxed_slice(),
+            json: OnceLock::new(),
+        }
+    }
+}
+
+impl<T> Default for SharedList<T> {
+    fn default() -> Self {
+        Vec::new().into()
+    }
+}
+
+impl<T: Serialize> Serialize for SharedList<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.items.serialize(serializer)
+    }
+}
+
 /// Where an IP of Lookup All Related IPs came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -184,9 +237,9 @@ pub struct IpResult {
     /// The MaxMind record, as MaxMind's own readers give it (serialized once, when looked up).
     pub data: Option<RawJson>,
     /// Attributes for the platform (shared by the addresses of one record).
-    pub attributes: Arc<[Attribute]>,
+    pub attributes: Arc<SharedList<Attribute>>,
     /// Indicators for the platform.
-    pub indicators: Arc<[Indicator]>,
+    pub indicators: Arc<SharedList<Indicator>>,
     /// Why there is no record, if there is none.
     pub error: Option<ErrorBody>,
     /// The fields of the record a results table shows (not serialized).
@@ -331,33 +384,6 @@ fn results_on_every_core<S: serde::Serializer>(
     if results.len() < crate::parallel::PARALLEL_FROM {
         return results.serialize(s);
     }
-    // The attribute and indicator lists, each written once: the addresses of a record share
-    // them (100,000 addresses, 23,000 records). `position` tells where a list's text is in
-    // `texts`; it is sized for the worst case up front (grown by doubling, with fresh pages
-    // faulted in each time, it cost the one writing thread more than rendering the lists).
-    let mut position: foldhash::HashMap<usize, usize> =
-        foldhash::HashMap::with_capacity_and_hasher(2 * results.len(), Default::default());
-    let mut shared: Vec<SharedList<'_>> = Vec::new();
-    for r in results {
-        for list in [
-            SharedList::Attributes(&r.attributes),
-            SharedList::Indicators(&r.indicators),
-        ] {
-            position.entry(list.key()).or_insert_with(|| {
-                shared.push(list);
-                shared.len() - 1
-            });
-        }
-    }
-    let texts = crate::parallel::map(&shared, crate::parallel::PARALLEL_FROM, |list| match list {
-        SharedList::Attributes(l) => serde_json::to_string(&l[..]),
-        SharedList::Indicators(l) => serde_json::to_string(&l[..]),
-    })
-    .into_iter()
-    .collect::<serde_json::Result<Vec<String>>>()
-    .map_err(S::Error::custom)?;
-    let lists = Lists { position, texts };
-
     let mut seq = s.serialize_seq(Some(results.len()))?;
     for batch in results.chunks(BATCH) {
         // One text per thread: its results joined by commas, so that the sequence (which puts
@@ -365,61 +391,22 @@ fn results_on_every_core<S: serde::Serializer>(
         let parts: Vec<&[IpResult]> = batch
             .chunks(batch.len().div_ceil(crate::parallel::threads()))
             .collect();
-        for part in crate::parallel::map(&parts, 2, |part| joined(part, &lists)) {
+        for part in crate::parallel::map(&parts, 2, |part| joined(part)) {
             seq.serialize_element(&part.map_err(S::Error::custom)?)?;
         }
     }
     seq.end()
 }
 
-/// A list shared by the results of one record.
-enum SharedList<'a> {
-    Attributes(&'a Arc<[Attribute]>),
-    Indicators(&'a Arc<[Indicator]>),
-}
-
-impl SharedList<'_> {
-    fn key(&self) -> usize {
-        match self {
-            SharedList::Attributes(l) => list_key(l),
-            SharedList::Indicators(l) => list_key(l),
-        }
-    }
-}
-
-/// The shared lists' JSON, by the key of each list.
-struct Lists {
-    position: foldhash::HashMap<usize, usize>,
-    texts: Vec<String>,
-}
-
-impl Lists {
-    fn get(&self, key: usize) -> Option<&str> {
-        self.position.get(&key).map(|&i| self.texts[i].as_str())
-    }
-}
-
-/// What tells shared lists apart: where they are (all alive while the response is written).
-fn list_key<T>(list: &Arc<[T]>) -> usize {
-    Arc::as_ptr(list).cast::<T>() as usize
-}
-
 /// `results` as JSON, joined by commas, written into one buffer (a result's JSON is about
-/// 1.5 KB: one `String` per result grew through five sizes), their lists from `lists`.
-fn joined(results: &[IpResult], lists: &Lists) -> serde_json::Result<RawJson> {
-    let list = |key: usize| {
-        lists
-            .get(key)
-            .ok_or_else(|| serde::ser::Error::custom("a result's list was not written"))
-    };
+/// 1.5 KB: one `String` per result grew through five sizes).
+fn joined(results: &[IpResult]) -> serde_json::Result<RawJson> {
     let mut text = Vec::with_capacity(results.len() * 2048);
     for (i, result) in results.iter().enumerate() {
         if i > 0 {
             text.push(b',');
         }
-        let attributes = list(list_key(&result.attributes))?;
-        let indicators = list(list_key(&result.indicators))?;
-        write_result(&mut text, result, attributes, indicators)?;
+        write_result(&mut text, result)?;
     }
     // SAFETY: serde_json writes UTF-8 only (the strings it is given, and ASCII of its own),
     // and so does `write_result` (ASCII, and text from `str`s); serde_json's `to_string` makes
@@ -430,14 +417,10 @@ fn joined(results: &[IpResult], lists: &Lists) -> serde_json::Result<RawJson> {
 }
 
 /// Writes `result` as its derived `Serialize` writes it, compact, with its lists as JSON
-/// already written, and its record from its pieces (without [`RawJson::get`]'s copy). It must
-/// name IpResult's fields in IpResult's order: a test compares the two on every field.
-fn write_result(
-    out: &mut Vec<u8>,
-    result: &IpResult,
-    attributes: &str,
-    indicators: &str,
-) -> serde_json::Result<()> {
+/// written once for all the results that share them, and its record from its pieces (without
+/// [`RawJson::get`]'s copy). It must name IpResult's fields in IpResult's order: a test
+/// compares the two on every field.
+fn write_result(out: &mut Vec<u8>, result: &IpResult) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"ip\":");
     serde_json::to_writer(&mut *out, &result.ip)?;
     if let Some(source) = result.source {
@@ -456,9 +439,9 @@ fn write_result(
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"attributes\":");
-    out.extend_from_slice(attributes.as_bytes());
+    out.extend_from_slice(result.attributes.json()?.as_bytes());
     out.extend_from_slice(b",\"indicators\":");
-    out.extend_from_slice(indicators.as_bytes());
+    out.extend_from_slice(result.indicators.json()?.as_bytes());
     out.extend_from_slice(b",\"error\":");
     serde_json::to_writer(&mut *out, &result.error)?;
     out.push(b'}');
@@ -491,20 +474,21 @@ mod tests {
     #[test]
     fn many_results_are_written_whole_and_in_order() {
         // Every field in use, and lists shared by several results as a record's are.
-        let attributes: Vec<Arc<[Attribute]>> = (0..3)
+        let attributes: Vec<Arc<SharedList<Attribute>>> = (0..3)
             .map(|k| {
-                (0..k)
+                let list: Vec<Attribute> = (0..k)
                     .map(|j| Attribute {
                         name: "City",
                         value: format!("Town \"{j}\""),
                     })
-                    .collect()
+                    .collect();
+                Arc::new(list.into())
             })
             .collect();
-        let indicators: Arc<[Indicator]> = Arc::from([Indicator {
+        let indicators = Arc::new(SharedList::from(vec![Indicator {
             kind: "ASN",
             value: "20712".into(),
-        }]);
+        }]));
         let results: Vec<IpResult> = (0..10_000u32)
             .map(|i| IpResult {
                 ip: std::net::Ipv4Addr::from(i).to_string(),
@@ -516,7 +500,7 @@ mod tests {
                 indicators: if i % 4 == 0 {
                     Arc::clone(&indicators)
                 } else {
-                    Arc::from([])
+                    Arc::default()
                 },
                 error: (i % 7 == 0).then(|| ErrorBody::warning("not_found", "none")),
                 display: None,
@@ -537,6 +521,22 @@ mod tests {
         let pretty = serde_json::to_string_pretty(&response).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&pretty).unwrap();
         assert_eq!(parsed["results"][9_999]["data"]["n"], 9_999);
+    }
+
+    #[test]
+    fn a_shared_list_is_written_as_its_items_once() {
+        let list = SharedList::from(vec![Attribute {
+            name: "City",
+            value: "Town \"1\"".into(),
+        }]);
+        let first = list.json().unwrap();
+        assert_eq!(first, serde_json::to_string(&list[..]).unwrap());
+        assert_eq!(first, serde_json::to_string(&list).unwrap());
+        assert!(
+            std::ptr::eq(first, list.json().unwrap()),
+            "kept, not written again"
+        );
+        assert_eq!(SharedList::<Indicator>::default().json().unwrap(), "[]");
     }
 
     #[test]
