@@ -323,8 +323,8 @@ impl Targets {
         });
     }
 
-    /// The place of the next new target. (An action takes far fewer than 2^32 targets:
-    /// `max_ips` is checked only once they are all in, but the content is bounded in bytes.)
+    /// The place of the next new target. (`max_ips` is checked only once all are in, but 2^32
+    /// distinct targets would be 200 GB of them first: memory runs out long before.)
     fn next(&self) -> u32 {
         u32::try_from(self.list.len()).expect("fewer than 2^32 targets")
     }

@@ -158,9 +158,9 @@ pub struct Indicator {
 /// A list the addresses of one record share (its attributes, its indicators), with its JSON
 /// written once: by the first thread that writes a result holding it.
 ///
-/// A bulk's 100,000 results hold the lists of some 23,000 records; told apart by address in a
-/// table, they cost the thread writing the response more than all of its other work but
-/// the results themselves.
+/// A bulk's 100,000 results hold the lists of some 23,000 records. Written once each from a
+/// table of the lists by address instead, they took one thread 20 ms before the first result
+/// was written, and a table lookup per list after.
 #[derive(Debug)]
 pub struct SharedList<T> {
     items: Box<[T]>,
