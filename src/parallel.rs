@@ -99,6 +99,26 @@ pub fn map_batched<T: Sync, R: Send>(
     out
 }
 
+/// `side()` on a thread of its own while the caller's thread runs `main()`; with one thread,
+/// `side()` first, then `main()`. A panic in `side` is resumed on the caller's thread.
+///
+/// The caller's thread keeps the work whose memory matters: each thread allocates from a heap
+/// of its own, and a new thread's heap starts with no memory freed earlier to reuse.
+pub fn beside<S: Send, M>(side: impl FnOnce() -> S + Send, main: impl FnOnce() -> M) -> (S, M) {
+    if threads() < 2 {
+        let side = side();
+        return (side, main());
+    }
+    std::thread::scope(|scope| {
+        let side = scope.spawn(side);
+        let main = main();
+        let side = side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (side, main)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -162,6 +182,18 @@ mod tests {
                 String::from("answer")
             })
         });
+        assert!(caught.is_err());
+    }
+
+    #[test]
+    fn beside_answers_both_and_a_panic_beside_reaches_the_caller() {
+        let items: Vec<u64> = (0..1000).collect();
+        assert_eq!(
+            super::beside(|| items.iter().sum::<u64>(), || items.len()),
+            (499_500, 1000)
+        );
+        let caught =
+            std::panic::catch_unwind(|| super::beside(|| -> u32 { panic!("beside") }, || 1));
         assert!(caught.is_err());
     }
 }

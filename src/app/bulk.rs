@@ -94,45 +94,53 @@ pub(crate) fn lookup_all_related(
     if response.meta.is_none() {
         return response;
     }
-    let displays: Vec<Option<Arc<Display>>> = response
-        .results
-        .iter_mut()
-        .map(|r| r.display.take())
-        .collect();
-    response.summary = Some(summarize(&response.results, &displays));
-
-    let map = if config.use_mapbox {
-        let points: Vec<(f64, f64)> = displays
-            .iter()
-            .flatten()
-            .filter_map(|d| Some((d.latitude?, d.longitude?)))
-            .collect();
-        let map = render::map_image(&points, config.mapbox_api_key.expose());
-        if let Some(m) = map.as_ref().filter(|m| m.ips_left_off > 0) {
-            response.warnings.push(ErrorBody::warning(
-                "map_truncated",
-                format!(
-                    "the map shows the {} busiest locations ({} IPs); {} located IPs are left off to stay within Mapbox's limits",
-                    m.pins, m.ips_on_map, m.ips_left_off
-                ),
-            ));
-        }
-        response.map_url = map.as_ref().map(|m| m.url.clone());
-        map
-    } else {
-        None
-    };
-
-    if apply && !dry_run && response.status != Status::Error {
-        let mut report = report(&response, displays, map);
-        report.attachment = object.name.clone();
-        let existing = object.description.as_deref().unwrap_or("");
-        response.description = Some(render::apply_section(
-            existing,
-            render::render_section(&report),
-        ));
-    }
+    // The summary is counted on a thread of its own, beside the map, the report and the
+    // description: all of them only read the results, and the description's table is the one
+    // part spread over the cores.
+    let results = &response.results;
+    let (summary, (map_warning, map_url, description)) = crate::parallel::beside(
+        || summarize(results),
+        || {
+            let (map, map_warning) = if config.use_mapbox {
+                map_of(results, config)
+            } else {
+                (None, None)
+            };
+            let map_url = map.as_ref().map(|m| m.url.clone());
+            let description = (apply && !dry_run && response.status != Status::Error).then(|| {
+                let mut report = report(&response, map);
+                report.attachment = object.name.clone();
+                let existing = object.description.as_deref().unwrap_or("");
+                render::apply_section(existing, render::render_section(&report))
+            });
+            (map_warning, map_url, description)
+        },
+    );
+    response.summary = Some(summary);
+    response.warnings.extend(map_warning);
+    response.map_url = map_url;
+    response.description = description;
     response
+}
+
+/// The Mapbox map of the located addresses, and the warning when some are left off it.
+fn map_of(results: &[IpResult], config: &Config) -> (Option<render::MapImage>, Option<ErrorBody>) {
+    let points: Vec<(f64, f64)> = results
+        .iter()
+        .filter_map(|r| r.display.as_deref())
+        .filter_map(|d| Some((d.latitude?, d.longitude?)))
+        .collect();
+    let map = render::map_image(&points, config.mapbox_api_key.expose());
+    let warning = map.as_ref().filter(|m| m.ips_left_off > 0).map(|m| {
+        ErrorBody::warning(
+            "map_truncated",
+            format!(
+                "the map shows the {} busiest locations ({} IPs); {} located IPs are left off to stay within Mapbox's limits",
+                m.pins, m.ips_on_map, m.ips_left_off
+            ),
+        )
+    });
+    (map, warning)
 }
 
 /// Adds every IP of the attachment's content (`reader` when given, else the object's inline
@@ -245,7 +253,7 @@ fn open_attachment(dir: &Path, name: &str) -> Result<File, Error> {
 }
 
 /// Counts results by outcome, country and autonomous system.
-fn summarize(results: &[IpResult], displays: &[Option<Arc<Display>>]) -> Summary {
+fn summarize(results: &[IpResult]) -> Summary {
     let mut summary = Summary {
         found: results.len(),
         ..Summary::default()
@@ -261,9 +269,9 @@ fn summarize(results: &[IpResult], displays: &[Option<Arc<Display>>]) -> Summary
     // The addresses of a record share its display: each is counted by where it is first, and
     // its country and ASN looked up once (23,000 records for 100,000 addresses).
     let mut per_display: HashMap<*const Display, usize> =
-        HashMap::with_capacity(displays.len().min(1 << 16));
+        HashMap::with_capacity(results.len().min(1 << 16));
     let mut distinct: Vec<(&Display, usize)> = Vec::new();
-    for d in displays.iter().flatten() {
+    for d in results.iter().filter_map(|r| r.display.as_ref()) {
         let at = *per_display.entry(Arc::as_ptr(d)).or_insert_with(|| {
             distinct.push((d, 0));
             distinct.len() - 1
@@ -305,19 +313,21 @@ fn summarize(results: &[IpResult], displays: &[Option<Arc<Display>>]) -> Summary
 }
 
 /// What the description shows, from the results.
-fn report<'a>(
-    response: &'a Response,
-    displays: Vec<Option<Arc<Display>>>,
-    map: Option<render::MapImage>,
-) -> Report<'a> {
+fn report<'a>(response: &'a Response, map: Option<render::MapImage>) -> Report<'a> {
     let mut report = Report {
         map,
         // Most addresses are located: one row each, not grown by doubling.
-        rows: Vec::with_capacity(displays.iter().flatten().count()),
+        rows: Vec::with_capacity(
+            response
+                .results
+                .iter()
+                .filter(|r| r.display.is_some())
+                .count(),
+        ),
         ..Report::default()
     };
-    for (result, display) in response.results.iter().zip(displays) {
-        match (&result.error, display) {
+    for result in &response.results {
+        match (&result.error, result.display.as_deref()) {
             (None, Some(display)) => report.rows.push(TableRow {
                 ip: &result.ip,
                 display,
