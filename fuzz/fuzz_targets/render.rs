@@ -6,24 +6,29 @@ use libfuzzer_sys::fuzz_target;
 use maxmind_geolocate::mapping::Display;
 use maxmind_geolocate::render::{Report, TableRow, apply_section, render_section};
 
-fn report(parts: &[String]) -> Report<'_> {
+fn display(parts: &[String]) -> Display {
+    let s = |i: usize| parts.get(i).cloned().unwrap_or_default();
+    Display {
+        country: Some(s(2)),
+        country_code: Some(s(3)),
+        subdivisions: vec![s(4), s(5)],
+        city: Some(s(6)),
+        asn: Some(s(7)),
+        asn_organization: Some(s(8)),
+        isp: Some(s(9)),
+        latitude: Some(1.5),
+        longitude: Some(-2.5),
+        flags: vec!["Is Anonymous"],
+    }
+}
+
+fn report<'a>(parts: &'a [String], display: &'a Display) -> Report<'a> {
     let s = |i: usize| parts.get(i).cloned().unwrap_or_default();
     Report {
         attachment: Some(s(0)),
         rows: vec![TableRow {
             ip: parts.get(1).map_or("", String::as_str),
-            display: std::sync::Arc::new(Display {
-                country: Some(s(2)),
-                country_code: Some(s(3)),
-                subdivisions: vec![s(4), s(5)],
-                city: Some(s(6)),
-                asn: Some(s(7)),
-                asn_organization: Some(s(8)),
-                isp: Some(s(9)),
-                latitude: Some(1.5),
-                longitude: Some(-2.5),
-                flags: vec!["Is Anonymous"],
-            }),
+            display,
         }],
         not_found: vec![s(10)],
         reserved: vec![(s(11), s(12))],
@@ -36,8 +41,8 @@ fn report(parts: &[String]) -> Report<'_> {
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let parts: Vec<String> = text.split('\u{1}').map(str::to_owned).collect();
-    let html = render_section(&report(&parts));
-    let blank = render_section(&report(&[]));
+    let html = render_section(&report(&parts, &display(&parts)));
+    let blank = render_section(&report(&[], &display(&[])));
     let tags = |h: &str| h.matches(['<', '>', '"']).count();
     assert_eq!(tags(&html), tags(&blank), "input markup reached the HTML");
     let existing = parts.last().cloned().unwrap_or_default();
