@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Two builds of the binary side by side on the bulk action, runs interleaved:
+
+    benches/ab_bulk.py OLD_BINARY NEW_BINARY [RUNS]
+
+Each run is Lookup All Related IPs on 100,000 addresses with the description (the request
+`benches/compare.sh` writes to target/bench-work), with two threads and with one
+(MAXMIND_GEOLOCATE_THREADS), the builds and settings taking turns so that the machine's drift
+reaches them alike. Prints the minimum and the median wall time of each, and whether the two
+builds wrote the same response. A change to the bulk is measured this way before it is kept
+(the machine's noise is several milliseconds; one run of each says nothing).
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def main() -> None:
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    builds = {"old": sys.argv[1], "new": sys.argv[2]}
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 21
+    work = os.environ.get(
+        "BENCH_WORK", os.path.join(os.path.dirname(__file__), "..", "target", "bench-work")
+    )
+    request = os.path.join(work, "bulk-100000-True.json")
+    if not os.path.exists(request):
+        sys.exit(f"{request} is missing: run benches/compare.sh once first")
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(runs):
+        for name, binary in builds.items():
+            for threads in ("2", "1"):
+                env = dict(os.environ, MAXMIND_GEOLOCATE_THREADS=threads)
+                # Into /dev/null: a pipe read by this script would time the pipe.
+                with open(request, "rb") as stdin, open(os.devnull, "wb") as devnull:
+                    start = time.perf_counter()
+                    subprocess.run([binary], stdin=stdin, stdout=devnull, env=env, check=True)
+                    elapsed = time.perf_counter() - start
+                times.setdefault((name, threads), []).append(elapsed)
+    for (name, threads), values in sorted(times.items()):
+        print(
+            f"{name} {threads} thread(s): min {min(values):.4f} s, "
+            f"median {statistics.median(values):.4f} s ({len(values)} runs)"
+        )
+    for name in builds:
+        two = statistics.median(times[(name, "2")])
+        one = statistics.median(times[(name, "1")])
+        print(f"{name}: 1 thread / 2 threads = {one / two:.2f}x")
+    outputs = []
+    for binary in builds.values():
+        with open(request, "rb") as stdin:
+            outputs.append(subprocess.run([binary], stdin=stdin, capture_output=True).stdout)
+    print("responses:", "same" if outputs[0] == outputs[1] else "DIFFER")
+
+
+if __name__ == "__main__":
+    main()
