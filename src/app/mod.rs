@@ -642,14 +642,14 @@ fn lookup_in_parallel(
                         p.advance(STEP);
                     }
                 }
-                let answer = answers.as_mut().and_then(Iterator::next);
-                let (result, networks) = if let Err(e) = deadline.check() {
-                    (failed_result(ip::text(ip), &e), Vec::new())
-                } else {
-                    match answer {
-                        Some(answer) => from_transcoded(backend, ip, answer),
-                        None => assemble(backend, ip, backend.lookup(ip), locale),
-                    }
+                // An answer the batch has already made is kept, whatever the time; the
+                // deadline stops only the lookups still to make.
+                let (result, networks) = match answers.as_mut().and_then(Iterator::next) {
+                    Some(answer) => from_transcoded(backend, ip, answer),
+                    None => match deadline.check() {
+                        Err(e) => (failed_result(ip::text(ip), &e), Vec::new()),
+                        Ok(()) => assemble(backend, ip, backend.lookup(ip), locale),
+                    },
                 };
                 if single {
                     if let Ok(mut n) = networks_of_one.lock() {
