@@ -884,6 +884,7 @@ fn finish(
         // An attachment's attributes are not those of any one of its IPs: only the indicators
         // (ASN, FQDN) go to the top of Lookup All Related IPs.
         if action != Action::LookupAllRelatedIps
+            && !result.attributes.is_empty()
             && seen_lists.insert(Arc::as_ptr(&result.attributes) as usize)
         {
             for a in result.attributes.iter() {
@@ -892,7 +893,9 @@ fn finish(
                 }
             }
         }
-        if seen_lists.insert(Arc::as_ptr(&result.indicators) as usize) {
+        if !result.indicators.is_empty()
+            && seen_lists.insert(Arc::as_ptr(&result.indicators) as usize)
+        {
             for i in result.indicators.iter() {
                 if seen_indicators.insert(i) {
                     indicators.push(i.clone());
