@@ -109,17 +109,28 @@ pub fn render_section(report: &Report<'_>) -> String {
         h.push_str("</tr></thead>\n<tbody>\n");
         // One share of the rows per thread (a record's addresses are spread over the table:
         // the larger the share, the fewer times a record's cells are rendered), joined in order.
+        // The first share is rendered straight into the section, beside the others: only
+        // those are copied in after (joining every share was a serial copy of the whole table
+        // into fresh memory).
         let share = report
             .rows
             .len()
             .div_ceil(crate::parallel::threads())
             .max(MIN_ROWS_PER_SHARE);
         let shares: Vec<&[TableRow<'_>]> = report.rows.chunks(share).collect();
-        let shares = crate::parallel::map(&shares, 2, |rows| render_rows(rows, flags));
-        // Room for the lists after the table as well: grown by them, the whole section would
-        // be copied again.
-        h.reserve_exact(shares.iter().map(String::len).sum::<usize>() + 64 + tail);
-        for rows in shares {
+        let (first, others) = shares
+            .split_first()
+            .map_or((&[][..], &[][..]), |(f, o)| (*f, o));
+        // Room for every row as long as most rows are, and for the lists after the table: grown
+        // by them, the whole section would be copied again. (Room not written to costs no
+        // memory.)
+        h.reserve(report.rows.len() * ROW_ROOM + 64 + tail);
+        let (others, ()) = crate::parallel::beside(
+            || crate::parallel::map(others, 2, |rows| render_rows(rows, flags)),
+            || render_rows_into(first, flags, &mut h),
+        );
+        h.reserve(others.iter().map(String::len).sum::<usize>() + 64 + tail);
+        for rows in others {
             h.push_str(&rows);
         }
         h.push_str("</tbody>\n</table>\n");
@@ -187,14 +198,25 @@ fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str
 /// Fewer rows than this are rendered by one thread.
 const MIN_ROWS_PER_SHARE: usize = 4096;
 
+/// Bytes a table row takes at most, as a rule: its address, country, subdivision, city, AS
+/// and coordinates in their cells (about 120 with a City database; longer names only grow
+/// the section).
+const ROW_ROOM: usize = 200;
+
 /// The rows of `rows`, as [`render_row`] renders each: the cells of a record, shared by its
 /// addresses (an `Arc` of [`Display`]), are rendered once and copied after.
 fn render_rows(rows: &[TableRow<'_>], flags: bool) -> String {
-    let mut h = String::with_capacity(rows.len() * 200);
+    let mut h = String::with_capacity(rows.len() * ROW_ROOM);
+    render_rows_into(rows, flags, &mut h);
+    h
+}
+
+/// [`render_rows`], appended to `h`.
+fn render_rows_into(rows: &[TableRow<'_>], flags: bool, h: &mut String) {
     let mut cells: foldhash::HashMap<*const Display, String> = foldhash::HashMap::default();
     for row in rows {
         h.push_str("<tr><td>");
-        escape_into(row.ip, &mut h);
+        escape_into(row.ip, h);
         h.push_str("</td>");
         let record = cells
             .entry(std::ptr::from_ref(row.display))
@@ -206,7 +228,6 @@ fn render_rows(rows: &[TableRow<'_>], flags: bool) -> String {
         h.push_str(record);
         h.push_str("</tr>\n");
     }
-    h
 }
 
 #[cfg(test)]
