@@ -193,7 +193,7 @@ fn read_content(
         Input::Reader(reader) => extract::scan_reader(reader, limit, &mut add),
         Input::Text(text) => extract::scan_reader(text, limit, &mut add),
         Input::Decoded(bytes) => extract::scan_reader(bytes.as_slice(), limit, &mut add),
-        Input::File(file) => extract::scan_file(&file, limit, &mut add),
+        Input::File(file) => extract::scan_file_on_two_threads(&file, limit, &mut add),
     };
     scanned.map_err(|e| match e {
         ScanError::TooLarge { limit } => Error::AttachmentTooLarge {

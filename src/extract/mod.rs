@@ -679,16 +679,43 @@ pub fn scan_file(
     limit: u64,
     emit: &mut dyn FnMut(Extracted),
 ) -> Result<u64, ScanError> {
-    scan_file_in(file, limit, emit, MAP_FROM, WINDOW)
+    scan_file_in(file, limit, emit, MAP_FROM, WINDOW, usize::MAX)
 }
 
-/// [`scan_file`] with its sizes given (tests use small ones, to cross many windows).
+/// [`scan_file`] on two threads when there are two: the second half of each mapped window
+/// is scanned on another thread while the caller's thread scans (and `emit` takes) the first;
+/// its addresses are kept and handed to `emit` after the first half's, in order, as if the
+/// file had been scanned through. Memory stays bounded by the window: half a window's
+/// addresses at most are kept.
+///
+/// For the bulk action, where reading the attachment is the one stage before the lookups and
+/// the second core would otherwise wait for it.
+pub fn scan_file_on_two_threads(
+    file: &std::fs::File,
+    limit: u64,
+    emit: &mut dyn FnMut(Extracted),
+) -> Result<u64, ScanError> {
+    let split_from = if crate::parallel::threads() > 1 {
+        SPLIT_FROM
+    } else {
+        usize::MAX
+    };
+    scan_file_in(file, limit, emit, MAP_FROM, WINDOW, split_from)
+}
+
+/// Pieces of text shorter than this are scanned by one thread: half of it takes a thread
+/// about a millisecond.
+const SPLIT_FROM: usize = 512 * 1024;
+
+/// [`scan_file`] with its sizes given (tests use small ones, to cross many windows and
+/// halves).
 fn scan_file_in(
     file: &std::fs::File,
     limit: u64,
     emit: &mut dyn FnMut(Extracted),
     map_from: u64,
     window_size: usize,
+    split_from: usize,
 ) -> Result<u64, ScanError> {
     let meta = file.metadata()?;
     let len = meta.len();
@@ -739,12 +766,12 @@ fn scan_file_in(
             emit(e);
         };
         if at_end {
-            scan_from(text, resume - skip, &mut found);
+            scan_piece(text, resume - skip, split_from, &mut found);
             return Ok(len as u64);
         }
         match cut_at_boundary(text, resume - skip) {
             Some((cut, keep_from)) => {
-                scan_from(&text[..cut], resume - skip, &mut found);
+                scan_piece(&text[..cut], resume - skip, split_from, &mut found);
                 let next = (start + skip + keep_from) & !(PAGE - 1);
                 resume = start + skip + cut - next;
                 start = next;
@@ -756,6 +783,36 @@ fn scan_file_in(
         drop(window);
         window = map(start, size)?;
         let _ = window.advise(memmap2::Advice::Sequential);
+    }
+}
+
+/// `scan_from(text, resume, emit)`; when `split_from` bytes or more are new (past `resume`),
+/// in two halves cut at a boundary as windows are, the second scanned beside the first on
+/// another thread and its addresses emitted after the first's.
+fn scan_piece(text: &[u8], resume: usize, split_from: usize, emit: &mut dyn FnMut(Extracted)) {
+    let new = text.len() - resume;
+    let halves = if new >= split_from {
+        cut_at_boundary(&text[..resume + new / 2], resume)
+    } else {
+        None
+    };
+    let Some((cut, keep_from)) = halves else {
+        return scan_from(text, resume, emit);
+    };
+    let (second, ()) = crate::parallel::beside(
+        || {
+            let mut found = Vec::new();
+            scan_from(&text[keep_from..], cut - keep_from, &mut |mut e| {
+                e.start += keep_from;
+                e.end += keep_from;
+                found.push(e);
+            });
+            found
+        },
+        || scan_from(&text[..cut], resume, emit),
+    );
+    for e in second {
+        emit(e);
     }
 }
 
@@ -1292,10 +1349,42 @@ mod tests {
             // new, and runs of glue outgrow the smaller windows.
             for window in [4096, 3 * 4096, 1 << 20] {
                 let mut got = Vec::new();
-                let total = scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window).unwrap();
+                let total =
+                    scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window, usize::MAX)
+                        .unwrap();
                 assert_eq!(total, (bom.len() + text.len()) as u64);
                 assert!(got == expected, "window {window}, BOM {}", !bom.is_empty());
             }
+        }
+    }
+
+    #[test]
+    fn a_file_scanned_in_halves_at_once_is_found_as_the_whole_text_is() {
+        let text = varied_text(300_000);
+        let expected = all(&text);
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &text).unwrap();
+        // Halves of every window, of some, of the whole file only; windows of a few pages
+        // and of all of it.
+        for (window, split_from) in [
+            (3 * 4096, 1),
+            (3 * 4096, 8192),
+            (1 << 20, 1),
+            (1 << 20, 100_000),
+        ] {
+            let mut got = Vec::new();
+            scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window, split_from).unwrap();
+            assert!(got == expected, "window {window}, halves from {split_from}");
+        }
+        // A cut just before a number with "OID" before it: the second half still sees it.
+        for pad in 0..40 {
+            let mut text = vec![b'x'; pad];
+            text.extend_from_slice(b" 8.8.8.8 OID 2.5.29.17 and 8.8.4.4 ");
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, &text).unwrap();
+            let mut got = Vec::new();
+            scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, 1 << 20, 1).unwrap();
+            assert_eq!(got, all(&text), "pad {pad}");
         }
     }
 
@@ -1310,7 +1399,7 @@ mod tests {
             std::io::Write::write_all(&mut file, &text).unwrap();
             let mut got = Vec::new();
             let window = pad + 5 + 3;
-            scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window).unwrap();
+            scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window, usize::MAX).unwrap();
             assert_eq!(got, all(&text), "number at {}", pad + 5);
         }
     }
@@ -1328,7 +1417,8 @@ mod tests {
             let mut file = tempfile::tempfile().unwrap();
             std::io::Write::write_all(&mut file, &bytes).unwrap();
             let (mut mapped, mut read) = (Vec::new(), Vec::new());
-            let mapped_total = scan_file_in(&file, limit, &mut |e| mapped.push(e), 1, 4096);
+            let mapped_total =
+                scan_file_in(&file, limit, &mut |e| mapped.push(e), 1, 4096, usize::MAX);
             let read_total = scan_reader(bytes.as_slice(), limit, &mut |e| read.push(e));
             assert!(
                 mapped == read,
