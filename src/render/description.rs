@@ -125,10 +125,17 @@ pub fn render_section(report: &Report<'_>) -> String {
         // by them, the whole section would be copied again. (Room not written to costs no
         // memory.)
         h.reserve(report.rows.len() * ROW_ROOM + 64 + tail);
-        let (others, ()) = crate::parallel::beside(
-            || crate::parallel::map(others, 2, |rows| render_rows(rows, flags)),
-            || render_rows_into(first, flags, &mut h),
-        );
+        let others = if others.is_empty() {
+            // One share (few rows, or one thread): no thread to start.
+            render_rows_into(first, flags, &mut h);
+            Vec::new()
+        } else {
+            crate::parallel::beside(
+                || crate::parallel::map(others, 2, |rows| render_rows(rows, flags)),
+                || render_rows_into(first, flags, &mut h),
+            )
+            .0
+        };
         h.reserve(others.iter().map(String::len).sum::<usize>() + 64 + tail);
         for rows in others {
             h.push_str(&rows);
