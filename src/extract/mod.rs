@@ -1337,14 +1337,28 @@ mod tests {
         out
     }
 
+    /// A temporary file holding `bytes`.
+    fn file_of(bytes: &[u8]) -> std::fs::File {
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        file
+    }
+
+    /// What a scan of `file` finds, every file mapped, in windows of `window` bytes and halves
+    /// from `split_from`.
+    fn found_in(file: &std::fs::File, window: usize, split_from: usize) -> Vec<Extracted> {
+        let mut got = Vec::new();
+        scan_file_in(file, u64::MAX, &mut |e| got.push(e), 1, window, split_from).unwrap();
+        got
+    }
+
     #[test]
     fn a_mapped_file_is_found_as_the_whole_text_is() {
         let text = varied_text(300_000);
         let expected = all(&text);
         assert!(expected.len() > 5_000, "{}", expected.len());
         for bom in [&b""[..], b"\xef\xbb\xbf"] {
-            let mut file = tempfile::tempfile().unwrap();
-            std::io::Write::write_all(&mut file, &[bom, &text].concat()).unwrap();
+            let file = file_of(&[bom, &text].concat());
             // One page, a few pages, and more than the file: every window edge lands somewhere
             // new, and runs of glue outgrow the smaller windows.
             for window in [4096, 3 * 4096, 1 << 20] {
@@ -1362,8 +1376,7 @@ mod tests {
     fn a_file_scanned_in_halves_at_once_is_found_as_the_whole_text_is() {
         let text = varied_text(300_000);
         let expected = all(&text);
-        let mut file = tempfile::tempfile().unwrap();
-        std::io::Write::write_all(&mut file, &text).unwrap();
+        let file = file_of(&text);
         // Halves of every window, of some, of the whole file only; windows of a few pages
         // and of all of it.
         for (window, split_from) in [
@@ -1372,18 +1385,14 @@ mod tests {
             (1 << 20, 1),
             (1 << 20, 100_000),
         ] {
-            let mut got = Vec::new();
-            scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window, split_from).unwrap();
+            let got = found_in(&file, window, split_from);
             assert!(got == expected, "window {window}, halves from {split_from}");
         }
         // A cut just before a number with "OID" before it: the second half still sees it.
         for pad in 0..40 {
             let mut text = vec![b'x'; pad];
             text.extend_from_slice(b" 8.8.8.8 OID 2.5.29.17 and 8.8.4.4 ");
-            let mut file = tempfile::tempfile().unwrap();
-            std::io::Write::write_all(&mut file, &text).unwrap();
-            let mut got = Vec::new();
-            scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, 1 << 20, 1).unwrap();
+            let got = found_in(&file_of(&text), 1 << 20, 1);
             assert_eq!(got, all(&text), "pad {pad}");
         }
     }
@@ -1395,11 +1404,7 @@ mod tests {
         for pad in 4_070..4_120 {
             let mut text = vec![b'x'; pad];
             text.extend_from_slice(b" OID 2.5.29.17 and 8.8.4.4 ");
-            let mut file = tempfile::tempfile().unwrap();
-            std::io::Write::write_all(&mut file, &text).unwrap();
-            let mut got = Vec::new();
-            let window = pad + 5 + 3;
-            scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window, usize::MAX).unwrap();
+            let got = found_in(&file_of(&text), pad + 5 + 3, usize::MAX);
             assert_eq!(got, all(&text), "number at {}", pad + 5);
         }
     }
@@ -1414,8 +1419,7 @@ mod tests {
             .collect();
         let small = b"1.2.3.4 5.6.7.8".to_vec();
         for (bytes, limit) in [(utf16, u64::MAX), (small.clone(), u64::MAX), (small, 10)] {
-            let mut file = tempfile::tempfile().unwrap();
-            std::io::Write::write_all(&mut file, &bytes).unwrap();
+            let file = file_of(&bytes);
             let (mut mapped, mut read) = (Vec::new(), Vec::new());
             let mapped_total =
                 scan_file_in(&file, limit, &mut |e| mapped.push(e), 1, 4096, usize::MAX);

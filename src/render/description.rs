@@ -211,7 +211,7 @@ const MIN_ROWS_PER_SHARE: usize = 4096;
 const ROW_ROOM: usize = 200;
 
 /// The rows of `rows`, as [`render_row`] renders each: the cells of a record, shared by its
-/// addresses (an `Arc` of [`Display`]), are rendered once and copied after.
+/// addresses (one [`Display`]), are rendered once and copied after.
 fn render_rows(rows: &[TableRow<'_>], flags: bool) -> String {
     let mut h = String::with_capacity(rows.len() * ROW_ROOM);
     render_rows_into(rows, flags, &mut h);
