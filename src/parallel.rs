@@ -119,6 +119,26 @@ pub fn beside<S: Send, M>(side: impl FnOnce() -> S + Send, main: impl FnOnce() -
     })
 }
 
+/// `f(item)` for each of `items`, each on a thread of its own, the first on the caller's
+/// thread: for work the caller has already split into one piece per thread, each piece owning
+/// what it writes to (such as its own `&mut` part of one buffer). A panic in a worker is
+/// resumed on the caller's thread.
+pub fn each<T: Send>(items: Vec<T>, f: impl Fn(T) + Sync) {
+    let mut items = items.into_iter();
+    let Some(first) = items.next() else {
+        return;
+    };
+    let f = &f;
+    std::thread::scope(|scope| {
+        let others: Vec<_> = items.map(|item| scope.spawn(move || f(item))).collect();
+        f(first);
+        for w in others {
+            w.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -181,6 +201,19 @@ mod tests {
                 assert!(i != 9_999, "the last item");
                 String::from("answer")
             })
+        });
+        assert!(caught.is_err());
+    }
+
+    #[test]
+    fn each_piece_is_worked_once_and_a_panic_in_one_reaches_the_caller() {
+        let mut buffer = vec![0u32; 10];
+        let (left, right) = buffer.split_at_mut(4);
+        super::each(vec![(1, left), (2, right)], |(mark, part)| part.fill(mark));
+        assert_eq!(buffer, [1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+        super::each(Vec::<u32>::new(), |_| unreachable!("no pieces, no work"));
+        let caught = std::panic::catch_unwind(|| {
+            super::each(vec![1, 2, 3], |piece| assert!(piece != 3, "the last piece"));
         });
         assert!(caught.is_err());
     }

@@ -4,6 +4,7 @@
 //! instead of appending a second one, and the rest of the description is kept whole.
 
 use std::fmt::Write;
+use std::mem::MaybeUninit;
 
 use super::{MapImage, escape, escape_into};
 use crate::mapping::Display;
@@ -108,38 +109,15 @@ pub fn render_section(report: &Report<'_>) -> String {
         }
         h.push_str("</tr></thead>\n<tbody>\n");
         // One share of the rows per thread (a record's addresses are spread over the table:
-        // the larger the share, the fewer times a record's cells are rendered), joined in order.
-        // The first share is rendered straight into the section, beside the others: only
-        // those are copied in after (joining every share was a serial copy of the whole table
-        // into fresh memory).
+        // the larger the share, the fewer times a record's cells are rendered), each written
+        // straight into its place in the section.
         let share = report
             .rows
             .len()
             .div_ceil(crate::parallel::threads())
             .max(MIN_ROWS_PER_SHARE);
         let shares: Vec<&[TableRow<'_>]> = report.rows.chunks(share).collect();
-        let (first, others) = shares
-            .split_first()
-            .map_or((&[][..], &[][..]), |(f, o)| (*f, o));
-        // Room for every row as long as most rows are, and for the lists after the table: grown
-        // by them, the whole section would be copied again. (Room not written to costs no
-        // memory.)
-        h.reserve(report.rows.len() * ROW_ROOM + 64 + tail);
-        let others = if others.is_empty() {
-            // One share (few rows, or one thread): no thread to start.
-            render_rows_into(first, flags, &mut h);
-            Vec::new()
-        } else {
-            crate::parallel::beside(
-                || crate::parallel::map(others, 2, |rows| render_rows(rows, flags)),
-                || render_rows_into(first, flags, &mut h),
-            )
-            .0
-        };
-        h.reserve(others.iter().map(String::len).sum::<usize>() + 64 + tail);
-        for rows in others {
-            h.push_str(&rows);
-        }
+        render_shares_into(&shares, flags, &mut h, 64 + tail);
         h.push_str("</tbody>\n</table>\n");
     }
 
@@ -205,37 +183,109 @@ fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str
 /// Fewer rows than this are rendered by one thread.
 const MIN_ROWS_PER_SHARE: usize = 4096;
 
-/// Bytes a table row takes at most, as a rule: its address, country, subdivision, city, AS
-/// and coordinates in their cells (about 120 with a City database; longer names only grow
-/// the section).
-const ROW_ROOM: usize = 200;
-
-/// The rows of `rows`, as [`render_row`] renders each: the cells of a record, shared by its
-/// addresses (one [`Display`]), are rendered once and copied after.
-fn render_rows(rows: &[TableRow<'_>], flags: bool) -> String {
-    let mut h = String::with_capacity(rows.len() * ROW_ROOM);
-    render_rows_into(rows, flags, &mut h);
-    h
+/// Renders the rows of `shares`, in order, at the end of `h` (and makes room for `more` bytes
+/// after them), one thread per share.
+///
+/// Each share is laid out first, on its thread: its records' cells rendered and its length
+/// counted. Then `h` grows once, to its final size, and each thread writes its share's rows
+/// straight into their place. (Rendered into strings of their own, the other shares were then
+/// copied into the section on one thread: a serial copy of their rows, into memory touched
+/// for the first time, after the fresh memory of the strings themselves.)
+fn render_shares_into(shares: &[&[TableRow<'_>]], flags: bool, h: &mut String, more: usize) {
+    let laid: Vec<Layout> = crate::parallel::map(shares, 2, |rows| Layout::of(rows, flags));
+    let total: usize = laid.iter().map(|layout| layout.len).sum();
+    h.reserve(total + more);
+    // SAFETY: the bytes written below are whole `str`s, copied one after another (every share
+    // filled from its start to its laid-out end, or the write panicked and `h` keeps its
+    // length), so `h` stays UTF-8.
+    let bytes = unsafe { h.as_mut_vec() };
+    let start = bytes.len();
+    let mut room = &mut bytes.spare_capacity_mut()[..total];
+    let mut parts = Vec::with_capacity(laid.len());
+    for (layout, rows) in laid.into_iter().zip(shares) {
+        let (part, rest) = room.split_at_mut(layout.len);
+        parts.push((layout, *rows, part));
+        room = rest;
+    }
+    crate::parallel::each(parts, |(layout, rows, part)| layout.write(rows, part));
+    // SAFETY: every part was written whole (`Layout::write` checks it), and the parts cover
+    // the `total` bytes after `start`, within the room reserved.
+    unsafe { bytes.set_len(start + total) };
 }
 
-/// [`render_rows`], appended to `h`.
-fn render_rows_into(rows: &[TableRow<'_>], flags: bool, h: &mut String) {
-    let mut cells: foldhash::HashMap<*const Display, String> = foldhash::HashMap::default();
-    for row in rows {
-        h.push_str("<tr><td>");
-        escape_into(row.ip, h);
-        h.push_str("</td>");
-        let record = cells
-            .entry(std::ptr::from_ref(row.display))
-            .or_insert_with(|| {
-                let mut text = String::new();
-                record_cells(row.display, flags, &mut text);
-                text
-            });
-        h.push_str(record);
-        h.push_str("</tr>\n");
+/// One share of the table, laid out before it is written: the cells of each of its records,
+/// rendered once (a record's addresses share them), and the bytes its rows take.
+struct Layout {
+    /// The cells of each record of the share, in order of first use.
+    cells: Vec<String>,
+    /// For each row, its record's cells (an index into `cells`).
+    cells_of_row: Vec<u32>,
+    /// Bytes the share's rows take.
+    len: usize,
+}
+
+impl Layout {
+    /// Lays out `rows`.
+    fn of(rows: &[TableRow<'_>], flags: bool) -> Layout {
+        let mut seen: foldhash::HashMap<*const Display, u32> = foldhash::HashMap::default();
+        let mut layout = Layout {
+            cells: Vec::new(),
+            cells_of_row: Vec::with_capacity(rows.len()),
+            len: 0,
+        };
+        for row in rows {
+            let at = *seen
+                .entry(std::ptr::from_ref(row.display))
+                .or_insert_with(|| {
+                    let mut text = String::new();
+                    record_cells(row.display, flags, &mut text);
+                    layout.cells.push(text);
+                    u32::try_from(layout.cells.len() - 1).expect("fewer than 2^32 records")
+                });
+            layout.cells_of_row.push(at);
+            layout.len += ROW_START.len()
+                + super::escaped_len(row.ip)
+                + IP_END.len()
+                + layout.cells[at as usize].len()
+                + ROW_END.len();
+        }
+        layout
+    }
+
+    /// Writes `rows` (the rows laid out) into `out`, which is exactly as long as they are.
+    fn write(&self, rows: &[TableRow<'_>], out: &mut [MaybeUninit<u8>]) {
+        let mut at = 0;
+        let mut put = |piece: &str| {
+            let room = &mut out[at..at + piece.len()];
+            // SAFETY: `room` is exactly as long as `piece` (the slicing checked it is in
+            // `out`), and a `str` never overlaps the buffer being written. (The safe
+            // `write_copy_of_slice` is newer than the crate's minimum Rust.)
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    piece.as_ptr(),
+                    room.as_mut_ptr().cast::<u8>(),
+                    piece.len(),
+                );
+            }
+            at += piece.len();
+        };
+        for (row, &cells) in rows.iter().zip(&self.cells_of_row) {
+            put(ROW_START);
+            super::escape_pieces(row.ip, &mut put);
+            put(IP_END);
+            put(&self.cells[cells as usize]);
+            put(ROW_END);
+        }
+        assert_eq!(at, out.len(), "the rows fill the room laid out for them");
     }
 }
+
+/// How a table row starts, up to its address.
+const ROW_START: &str = "<tr><td>";
+/// What closes the address's cell.
+const IP_END: &str = "</td>";
+/// How a table row ends.
+const ROW_END: &str = "</tr>\n";
 
 #[cfg(test)]
 fn render_row(row: &TableRow<'_>, flags: bool, h: &mut String) {
@@ -344,9 +394,13 @@ mod tests {
         });
         records.push(Display::default());
         // Shares for two threads and more, each record shared by many addresses.
-        let ips: Vec<String> = (0..3 * MIN_ROWS_PER_SHARE + 7)
+        let mut ips: Vec<String> = (0..3 * MIN_ROWS_PER_SHARE + 7)
             .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
             .collect();
+        // Text that grows when escaped, in the first share and the last: each share's room is
+        // laid out from the escaped length.
+        ips[5] = "<10.0.0.5> & 'x'".into();
+        ips[3 * MIN_ROWS_PER_SHARE + 6] = "\"&\"".into();
         let rows: Vec<TableRow<'_>> = ips
             .iter()
             .enumerate()
@@ -367,6 +421,7 @@ mod tests {
             &section[section.find("<tbody>\n").unwrap() + 8..section.find("</tbody>").unwrap()];
         assert_eq!(body, expected);
         assert!(expected.contains("Linköping") && expected.contains("TOR Exit Node"));
+        assert!(expected.contains("&lt;10.0.0.5&gt; &amp; &#39;x&#39;"));
     }
 
     #[test]

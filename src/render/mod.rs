@@ -19,6 +19,19 @@ pub fn escape(text: &str) -> String {
 /// time (a character at a time, the table of a bulk's description spent a quarter of its time
 /// here, on addresses with nothing to escape).
 pub fn escape_into(text: &str, out: &mut String) {
+    escape_pieces(text, |piece| out.push_str(piece));
+}
+
+/// The length of [`escape`]`(text)`, without writing it.
+pub fn escaped_len(text: &str) -> usize {
+    let mut len = 0;
+    escape_pieces(text, |piece| len += piece.len());
+    len
+}
+
+/// [`escape`]`(text)` handed to `put` in pieces, in order: the runs between markup characters
+/// and the entities that stand for them.
+fn escape_pieces<'a>(text: &'a str, mut put: impl FnMut(&'a str)) {
     let mut rest = text;
     // The markup characters are ASCII: a byte of one is never inside a longer character, so
     // the text splits around it at character boundaries.
@@ -26,8 +39,8 @@ pub fn escape_into(text: &str, out: &mut String) {
         .bytes()
         .position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
     {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
+        put(&rest[..at]);
+        put(match rest.as_bytes()[at] {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
@@ -36,7 +49,7 @@ pub fn escape_into(text: &str, out: &mut String) {
         });
         rest = &rest[at + 1..];
     }
-    out.push_str(rest);
+    put(rest);
 }
 
 #[cfg(test)]
@@ -85,6 +98,7 @@ mod tests {
                 .collect();
             for text in &texts {
                 assert_eq!(escape(text), one_at_a_time(text), "{text:?}");
+                assert_eq!(escaped_len(text), escape(text).len(), "{text:?}");
             }
         }
     }
