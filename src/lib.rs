@@ -86,7 +86,7 @@ pub fn run() -> Exit {
         Ok(exit) => exit,
         Err(_) => {
             let e = Error::Internal("the operation panicked".into());
-            commands::write_response(&Response::failed(None, &e, Vec::new()), pretty)
+            commands::write_response(Response::failed(None, &e, Vec::new()), pretty)
         }
     }
 }

@@ -171,18 +171,31 @@ fn exit_code(response: &Response) -> Exit {
     }
 }
 
-/// Writes a response as one JSON document (plugin mode) and picks the exit code.
-pub fn write_response(response: &Response, pretty: bool) -> Exit {
+/// Writes a response as one JSON document (plugin mode) and picks the exit code; the response
+/// is then left to the process's exit.
+pub fn write_response(response: Response, pretty: bool) -> Exit {
     let mut out = stdout_buffered();
-    let written = output::write_json(response, pretty, &mut out).and_then(|()| out.flush());
-    if let Err(e) = written {
-        eprintln!("maxmind-geolocate: cannot write the response: {e}");
-        return Exit::Failure;
-    }
+    let written = if pretty {
+        output::write_json(&response, true, &mut out).map(|()| response)
+    } else {
+        response
+            .write_compact(&mut out)
+            .and_then(|response| out.write_all(b"\n").map(|()| response))
+    };
+    let written = written.and_then(|response| out.flush().map(|()| response));
+    let response = match written {
+        Ok(response) => response,
+        Err(e) => {
+            eprintln!("maxmind-geolocate: cannot write the response: {e}");
+            return Exit::Failure;
+        }
+    };
     if response.status == Status::Partial {
         eprintln!("maxmind-geolocate: warning: partial result; see errors in the response");
     }
-    exit_code(response)
+    let exit = exit_code(&response);
+    leave_to_exit(response);
+    exit
 }
 
 /// Standard output for large writes, buffered here and nowhere else: std's stdout is

@@ -26,8 +26,8 @@ fn request_limit_mib() -> u64 {
 pub fn run(source: &SourceArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     let session = super::session(super::flags(source), conf);
     let response = respond(&session);
-    let exit = super::write_response(&response, pretty);
-    super::leave_to_exit((response, session));
+    let exit = super::write_response(response, pretty);
+    super::leave_to_exit(session);
     exit
 }
 
