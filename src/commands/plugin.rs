@@ -62,7 +62,7 @@ pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
             Ok(0) => break,
             Err(e) => {
                 let e = Error::InvalidRequest(format!("stdin cannot be read: {e}"));
-                let _ = write_line(&mut out, &Response::failed(None, &e, Vec::new()));
+                let _ = write_line(&mut out, Response::failed(None, &e, Vec::new()));
                 any_failed = true;
                 break;
             }
@@ -71,7 +71,7 @@ pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
                 let skipped = skip_line(&mut input);
                 let r = Response::failed(None, &Error::RequestTooLarge { limit_mib }, Vec::new());
                 if skipped.is_err() {
-                    let _ = write_line(&mut out, &r);
+                    let _ = write_line(&mut out, r);
                     any_failed = true;
                     break;
                 }
@@ -81,7 +81,7 @@ pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
             Ok(_) => app::run_request(&line, &session),
         };
         any_failed |= response.status == Status::Error;
-        if let Err(e) = write_line(&mut out, &response) {
+        if let Err(e) = write_line(&mut out, response) {
             eprintln!("maxmind-geolocate: cannot write a response: {e}");
             return Exit::Failure;
         }
@@ -98,8 +98,8 @@ pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
 }
 
 /// Writes one response and a newline, and flushes so a pipeline sees each answer at once.
-fn write_line(out: &mut impl Write, response: &Response) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, response)?;
+fn write_line(out: &mut impl Write, response: Response) -> io::Result<()> {
+    response.write_compact(out)?;
     out.write_all(b"\n")?;
     out.flush()
 }
