@@ -23,7 +23,7 @@ pub fn escape_into(text: &str, out: &mut String) {
 }
 
 /// The length of [`escape`]`(text)`, without writing it.
-pub fn escaped_len(text: &str) -> usize {
+fn escaped_len(text: &str) -> usize {
     let mut len = 0;
     escape_pieces(text, |piece| len += piece.len());
     len
