@@ -477,7 +477,9 @@ impl Write for HoldLast<'_> {
 /// [`ESCAPE_PIECE`] bytes through one buffer (escaped whole, a large text took memory of its
 /// size, touched for the first time).
 fn write_escaped(text: &str, out: &mut dyn Write) -> io::Result<()> {
-    let mut escaped = Vec::with_capacity(ESCAPE_PIECE * 6 + 64);
+    // As large as the escaping asks for one piece (six bytes a byte at worst): a short text,
+    // the usual description of a few addresses, does not take the room of a whole piece.
+    let mut escaped = Vec::with_capacity(text.len().min(ESCAPE_PIECE) * 6 + 64);
     out.write_all(b"\"")?;
     let mut rest = text;
     while !rest.is_empty() {
