@@ -1,6 +1,8 @@
 //! Spreading work over the cores: the one place that decides how many threads a large action
 //! uses and how work is split among them.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 /// Below this many items, one thread does all the work: starting threads costs more.
 pub const PARALLEL_FROM: usize = 4096;
 
@@ -42,10 +44,13 @@ pub fn map_indexed<T: Sync, R: Send>(
 /// seeing several items at once: `f(first, batch, out)` pushes one answer for each item of
 /// `batch` (the items from index `first` on) to `out`, in order.
 ///
-/// Each thread writes its answers straight into their places in the one vector returned
-/// (collecting them per thread and then copying them into one on the caller's thread took a
-/// serial pass over all of them). A panic in a worker is resumed on the caller's thread; so is
-/// an `f` that answers a batch with the wrong number of answers.
+/// The threads take the items in runs, each claiming the next run when it is done with its
+/// last: a run is a share of what is left (half of it over the threads), so that the runs
+/// shrink to one batch towards the end and the threads finish together, even when one of them
+/// is slowed for a while (on a shared machine a vCPU can be, by tens of milliseconds; halves
+/// fixed up front then kept the other waiting). Each thread writes its answers straight into
+/// their places in the one vector returned. A panic in a worker is resumed on the caller's
+/// thread; so is an `f` that answers a batch with the wrong number of answers.
 pub fn map_batched<T: Sync, R: Send>(
     items: &[T],
     from: usize,
@@ -54,50 +59,66 @@ pub fn map_batched<T: Sync, R: Send>(
 ) -> Vec<R> {
     let n = items.len();
     let batch_len = batch_len.max(1);
-    // Answers one share of the items, which starts at index `first`, into `slots`.
-    let share = |first: usize, part: &[T], slots: &mut [std::mem::MaybeUninit<R>]| {
-        let mut answers = Vec::with_capacity(batch_len.min(part.len()));
-        for (b, (batch, slots)) in part
-            .chunks(batch_len)
-            .zip(slots.chunks_mut(batch_len))
-            .enumerate()
-        {
-            f(first + b * batch_len, batch, &mut answers);
-            assert_eq!(answers.len(), batch.len(), "one answer for each item");
-            for (slot, answer) in slots.iter_mut().zip(answers.drain(..)) {
-                slot.write(answer);
+    let workers = if n < from.max(2) { 1 } else { threads() };
+    let mut out: Vec<R> = Vec::with_capacity(n);
+    let slots = Slots(out.as_mut_ptr());
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let slots = &slots;
+        let mut answers = Vec::with_capacity(batch_len.min(n));
+        loop {
+            let left = n.saturating_sub(next.load(Ordering::Relaxed));
+            let run = match (left / (2 * workers)).max(1) {
+                // Whole batches while there are many items left.
+                run if run > batch_len => run.next_multiple_of(batch_len),
+                run => run,
+            };
+            let start = next.fetch_add(run, Ordering::Relaxed);
+            if start >= n {
+                return;
+            }
+            let end = n.min(start + run);
+            for first in (start..end).step_by(batch_len) {
+                let batch = &items[first..end.min(first + batch_len)];
+                f(first, batch, &mut answers);
+                assert_eq!(answers.len(), batch.len(), "one answer for each item");
+                for (k, answer) in answers.drain(..).enumerate() {
+                    // SAFETY: `start..end` was claimed by this thread alone (`fetch_add`
+                    // hands out each index once) and lies within the `n` slots reserved.
+                    unsafe { slots.0.add(first + k).write(answer) };
+                }
             }
         }
     };
-    let workers = if n < from.max(2) { 1 } else { threads() };
-    let chunk = n.div_ceil(workers).max(1);
-    let share = &share;
-    let mut out = Vec::with_capacity(n);
-    std::thread::scope(|scope| {
-        let mut shares = out.spare_capacity_mut()[..n]
-            .chunks_mut(chunk)
-            .zip(items.chunks(chunk))
-            .enumerate();
-        // The caller's thread answers the first share itself.
-        let first = shares.next();
-        let others: Vec<_> = shares
-            .map(|(k, (slots, part))| scope.spawn(move || share(k * chunk, part, slots)))
-            .collect();
-        if let Some((_, (slots, part))) = first {
-            share(0, part, slots);
-        }
-        for w in others {
-            w.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        }
-    });
-    // SAFETY: the shares cover the first `n` slots, and every share's batches wrote each of
-    // their slots (an `f` with too few answers panicked above). Every share returned normally:
-    // a panic on this thread unwinds past this line, a worker's was resumed above; the answers
-    // written so far are then leaked, never read.
+    if workers == 1 {
+        work();
+    } else {
+        let work = &work;
+        std::thread::scope(|scope| {
+            let others: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            // The caller's thread works too.
+            work();
+            for w in others {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            }
+        });
+    }
+    // SAFETY: the runs cover the first `n` slots, and every run's batches wrote each of
+    // their slots (an `f` with too few answers panicked above). Every thread returned
+    // normally: a panic on this thread unwinds past this line, a worker's was resumed above;
+    // the answers written so far are then leaked, never read.
     unsafe { out.set_len(n) };
     out
 }
+
+/// The slots of the vector [`map_batched`] fills, shared by its threads; each writes only the
+/// runs it claimed.
+struct Slots<R>(*mut R);
+
+// SAFETY: the threads write disjoint slots (see `map_batched`), and only answers that are
+// `Send` cross over.
+unsafe impl<R: Send> Sync for Slots<R> {}
 
 /// `side()` on a thread of its own while the caller's thread runs `main()`; with one thread,
 /// `side()` first, then `main()`. A panic in `side` is resumed on the caller's thread.
