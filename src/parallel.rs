@@ -201,6 +201,50 @@ mod tests {
         }
     }
 
+    /// The thread each item was answered on, the first batch taking `first_takes`.
+    fn answered_on(
+        n: usize,
+        batch_len: usize,
+        first_takes: std::time::Duration,
+    ) -> Vec<std::thread::ThreadId> {
+        let items: Vec<usize> = (0..n).collect();
+        super::map_batched(&items, 2, batch_len, |first, batch, out| {
+            if first == 0 {
+                std::thread::sleep(first_takes);
+            }
+            out.extend(batch.iter().map(|_| std::thread::current().id()));
+        })
+    }
+
+    #[test]
+    fn two_items_go_to_two_threads() {
+        if super::threads() < 2 {
+            return; // One core: nothing to share.
+        }
+        // The results writer hands over one part per thread, each a few milliseconds of work;
+        // a smallest run of a whole batch (256) once put both on one thread.
+        let on = answered_on(2, 256, std::time::Duration::from_millis(100));
+        assert_ne!(on[0], on[1], "each part on a thread of its own");
+    }
+
+    #[test]
+    fn a_slowed_thread_leaves_the_rest_to_the_others() {
+        if super::threads() < 2 {
+            return; // One core: nothing to share.
+        }
+        // The thread that answers the first batch sleeps on it, and answers no more than the
+        // run it had claimed (half of the items over the threads, in whole batches); with
+        // halves fixed up front it answered half of them.
+        let on = answered_on(20_000, 64, std::time::Duration::from_millis(300));
+        let slowed = on[0];
+        let its_share = on.iter().filter(|t| **t == slowed).count();
+        let first_run = (20_000 / (2 * super::threads())).next_multiple_of(64);
+        assert!(
+            its_share <= first_run,
+            "the slowed thread answered {its_share} of 20,000"
+        );
+    }
+
     #[test]
     fn a_batch_answered_short_is_a_panic_not_a_hole() {
         let items: Vec<u32> = (0..10_000).collect();
