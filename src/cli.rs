@@ -37,6 +37,27 @@ pub struct Cli {
     pub geoip_conf: Option<PathBuf>,
 }
 
+impl Cli {
+    /// The process's command line, parsed. The platform's call has no arguments at all: that
+    /// is plugin mode with every default, and clap's parser is not built for it (building it
+    /// took 0.4 ms, and 75 page faults, of a Lookup's 0.9 ms in the process).
+    pub fn from_args() -> Result<Cli, clap::Error> {
+        if std::env::args_os().len() == 1 {
+            return Ok(Cli::plugin_mode());
+        }
+        Cli::try_parse()
+    }
+
+    /// What clap makes of a command line with no arguments (a test holds the two alike).
+    fn plugin_mode() -> Cli {
+        Cli {
+            command: None,
+            pretty: false,
+            geoip_conf: None,
+        }
+    }
+}
+
 /// Examples at the end of `--help` (and in the man page).
 const EXAMPLES: &str = "\
 Examples:
@@ -289,4 +310,15 @@ pub enum EditionArg {
     Geoip2,
     /// GeoLite2 (free).
     Geolite2,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_arguments_is_what_clap_makes_of_none() {
+        let parsed = Cli::try_parse_from(["maxmind-geolocate"]).expect("no arguments parse");
+        assert_eq!(format!("{:?}", Cli::plugin_mode()), format!("{parsed:?}"));
+    }
 }

@@ -40,8 +40,6 @@ pub mod render;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::Cli;
 use crate::error::Error;
 use crate::protocol::Response;
@@ -66,7 +64,7 @@ impl From<Exit> for ExitCode {
 
 /// Runs the binary: parses the command line, runs the command, writes its output.
 pub fn run() -> Exit {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::from_args() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
