@@ -221,9 +221,23 @@ mod tests {
         if super::threads() < 2 {
             return; // One core: nothing to share.
         }
-        // The results writer hands over one part per thread, each a few milliseconds of work;
-        // a smallest run of a whole batch (256) once put both on one thread.
-        let on = answered_on(2, 256, std::time::Duration::from_millis(100));
+        // The results writer hands over one part per thread; a smallest run of a whole batch
+        // (256) once put both on one thread. The first item waits (5 s at most) for the second
+        // to be started, which only another thread can do.
+        let second_started = std::sync::atomic::AtomicBool::new(false);
+        let on = super::map_batched(&[0, 1], 2, 256, |first, batch, out| {
+            if first == 0 {
+                let waited = std::time::Instant::now();
+                while !second_started.load(std::sync::atomic::Ordering::Acquire)
+                    && waited.elapsed() < std::time::Duration::from_secs(5)
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            } else {
+                second_started.store(true, std::sync::atomic::Ordering::Release);
+            }
+            out.extend(batch.iter().map(|_| std::thread::current().id()));
+        });
         assert_ne!(on[0], on[1], "each part on a thread of its own");
     }
 
