@@ -23,8 +23,9 @@ fn count_threads() -> usize {
         .min(64)
 }
 
-/// `items.iter().map(f)`, in order, split into one contiguous chunk per thread when there are
-/// at least `from` items. A panic in a worker is resumed on the caller's thread.
+/// `items.iter().map(f)`, in order, on every thread when there are at least `from` items
+/// (shared out as [`map_batched`] shares them). A panic in a worker is resumed on the caller's
+/// thread.
 pub fn map<T: Sync, R: Send>(items: &[T], from: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     map_indexed(items, from, |_, item| f(item))
 }
@@ -45,10 +46,10 @@ pub fn map_indexed<T: Sync, R: Send>(
 /// `batch` (the items from index `first` on) to `out`, in order.
 ///
 /// The threads take the items in runs, each claiming the next run when it is done with its
-/// last: a run is a share of what is left (half of it over the threads), so that the runs
-/// shrink to one batch towards the end and the threads finish together, even when one of them
-/// is slowed for a while (on a shared machine a vCPU can be, by tens of milliseconds; halves
-/// fixed up front then kept the other waiting). Each thread writes its answers straight into
+/// last: a run is a share of what is left (half of it over the threads; whole batches while
+/// that is more than a batch, down to single items at the end), so that the threads finish
+/// together even when one of them is slowed for a while (on a shared machine a vCPU can be,
+/// by tens of milliseconds; halves fixed up front then kept the other waiting). Each thread writes its answers straight into
 /// their places in the one vector returned. A panic in a worker is resumed on the caller's
 /// thread; so is an `f` that answers a batch with the wrong number of answers.
 pub fn map_batched<T: Sync, R: Send>(
@@ -201,21 +202,6 @@ mod tests {
         }
     }
 
-    /// The thread each item was answered on, the first batch taking `first_takes`.
-    fn answered_on(
-        n: usize,
-        batch_len: usize,
-        first_takes: std::time::Duration,
-    ) -> Vec<std::thread::ThreadId> {
-        let items: Vec<usize> = (0..n).collect();
-        super::map_batched(&items, 2, batch_len, |first, batch, out| {
-            if first == 0 {
-                std::thread::sleep(first_takes);
-            }
-            out.extend(batch.iter().map(|_| std::thread::current().id()));
-        })
-    }
-
     #[test]
     fn two_items_go_to_two_threads() {
         if super::threads() < 2 {
@@ -249,7 +235,13 @@ mod tests {
         // The thread that answers the first batch sleeps on it, and answers no more than the
         // run it had claimed (half of the items over the threads, in whole batches); with
         // halves fixed up front it answered half of them.
-        let on = answered_on(20_000, 64, std::time::Duration::from_millis(300));
+        let items: Vec<usize> = (0..20_000).collect();
+        let on = super::map_batched(&items, 2, 64, |first, batch, out| {
+            if first == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+            out.extend(batch.iter().map(|_| std::thread::current().id()));
+        });
         let slowed = on[0];
         let its_share = on.iter().filter(|t| **t == slowed).count();
         let first_run = (20_000 / (2 * super::threads())).next_multiple_of(64);
