@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// The binary's allocator (src/main.rs), so that the figures are the binary's.
 #[global_allocator]
-static ALLOCATOR: maxmind_geolocate::allocator::Allocator = maxmind_geolocate::allocator::Allocator;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The City database to measure: env `MAXMIND_BENCH_DB` (benches/compare.sh fetches
 /// GeoLite2-City), else the project's fixture (tiny: figures from it are not representative).

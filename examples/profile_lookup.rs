@@ -1,17 +1,19 @@
-//! A loop of lookups for a profiler (`perf record`), not part of the product:
+//! A loop of lookups for a profiler (`perf record`, `valgrind --tool=callgrind`), not part of
+//! the product:
 //!
-//! `MAXMIND_BENCH_DB=GeoLite2-City.mmdb MAXMIND_BENCH_IPS=ips.txt cargo run --release --example profile_lookup -- 5 fast|tree`
+//! `MAXMIND_BENCH_DB=GeoLite2-City.mmdb MAXMIND_BENCH_IPS=ips.txt cargo run --release --example profile_lookup -- 5 [reference]`
 //!
-//! Each pass is one action (the record cache starts empty); `fast` is the one-database path
-//! (transcoded), `tree` the decode-to-tree path used when databases are merged.
+//! Each pass is one action (a backend of its own, as a process makes one), through the
+//! backend's seam; `reference` takes the reference path instead of the fast path.
 
-use maxmind_geolocate::backend::mmdb::MmdbBackend;
-use maxmind_geolocate::backend::{BATCH, Backend};
+use std::time::{Duration, Instant};
+
+use maxmind_geolocate::backend::{BATCH, Backend, Databases, Deadline, MmdbBackend};
 use maxmind_geolocate::config::{Context, DbFiles};
 
 /// The binary's allocator (src/main.rs), so that the profile is the binary's.
 #[global_allocator]
-static ALLOCATOR: maxmind_geolocate::allocator::Allocator = maxmind_geolocate::allocator::Allocator;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let db = std::env::var_os("MAXMIND_BENCH_DB").expect("MAXMIND_BENCH_DB");
@@ -25,37 +27,35 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(5);
-    let mode = std::env::args().nth(2).unwrap_or_default();
-    let tree = mode == "tree";
-    // `written`: also the record text copied as the response writer copies it.
-    let written = mode == "written";
+    let reference = std::env::args().nth(2).as_deref() == Some("reference");
     let files = DbFiles {
         in_memory: false,
         root: None,
         files: vec![db.into()],
     };
-    let (backend, _) = MmdbBackend::open(&files, Context::City, "en").expect("the database opens");
-    let started = std::time::Instant::now();
+    let open = Databases::default();
+    let deadline = Deadline {
+        at: Instant::now() + Duration::from_secs(86_400),
+        seconds: 86_400,
+    };
+    let started = Instant::now();
     let mut bytes = 0usize;
     let mut text = Vec::with_capacity(1 << 16);
     for _ in 0..passes {
-        backend.forget_records();
-        if tree {
-            for &ip in &ips {
-                bytes += backend.lookup(ip).map_or(0, |f| f.records.len());
-            }
-            continue;
-        }
-        // In batches, as the bulk action and the lookup bench hand them over.
+        let (backend, _) =
+            MmdbBackend::open(&files, Context::City, "en", &open).expect("the database opens");
+        let backend = if reference {
+            backend.reference_path()
+        } else {
+            backend
+        };
         for batch in ips.chunks(BATCH) {
-            let answers = backend.lookup_transcoded_many(batch).unwrap_or_default();
-            for a in answers.into_iter().filter_map(|t| t.ok()?.answer) {
-                if written {
-                    // Copied as the response writer copies it.
+            for answer in backend.lookup_many(batch, deadline, None) {
+                if let Some(record) = answer.ok().and_then(|a| a.record) {
                     text.clear();
-                    a.data.write_to(&mut text);
+                    record.data.write_to(&mut text);
+                    bytes += record.attributes.len() + text.len();
                 }
-                bytes += a.attributes.len() + text.len();
             }
         }
     }

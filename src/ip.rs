@@ -10,169 +10,75 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::error::{Error, MAX_ECHO, shorten};
 
-/// `ip` as text, as `Display` writes it, without the formatting machinery (which dominated
-/// when the results of 100,000 addresses were written).
+/// `ip` as text, as `Display` writes it (RFC 5952 for IPv6).
 pub fn text(ip: IpAddr) -> String {
-    Text::new(ip).as_str().to_owned()
-}
-
-/// A network as `IpNet`'s `Display` writes it (`81.2.69.0/24`), sized exactly and without
-/// the formatting machinery (which cost a bulk 1,600 instructions per result).
-pub fn net_text(net: ipnet::IpNet) -> String {
-    let addr = Text::new(net.addr());
-    let prefix = decimal(net.prefix_len());
-    let mut out = String::with_capacity(addr.as_str().len() + 1 + prefix.len());
-    out.push_str(addr.as_str());
-    out.push('/');
-    out.push_str(prefix);
+    let mut out = String::with_capacity(15);
+    push_text(&mut out, ip);
     out
 }
 
-/// Appends `ip` as text, as [`Text`] writes it.
-pub fn write_text(out: &mut String, ip: IpAddr) {
-    out.push_str(Text::new(ip).as_str());
+/// A network as text (`81.2.69.0/24`), as `Display` writes it.
+pub fn net_text(net: ipnet::IpNet) -> String {
+    let mut out = String::with_capacity(18);
+    push_text(&mut out, net.addr());
+    out.push('/');
+    out.push_str(itoa::Buffer::new().format(net.prefix_len()));
+    out
 }
 
-/// Every octet in decimal: its digits, then how many.
-const DECIMAL: [[u8; 4]; 256] = {
-    let mut table = [[0u8; 4]; 256];
-    let mut octet = 0;
-    while octet < 256 {
-        let (hundreds, tens, ones) = (
-            (octet / 100) as u8,
-            (octet / 10 % 10) as u8,
-            (octet % 10) as u8,
-        );
-        table[octet] = match octet {
-            0..=9 => [b'0' + ones, 0, 0, 1],
-            10..=99 => [b'0' + tens, b'0' + ones, 0, 2],
-            _ => [b'0' + hundreds, b'0' + tens, b'0' + ones, 3],
-        };
-        octet += 1;
-    }
-    table
-};
-
-/// `n` in decimal (a prefix length, an octet), without the formatting machinery.
-pub fn decimal(n: u8) -> &'static str {
-    let [digits @ .., len] = &DECIMAL[usize::from(n)];
-    let digits = &digits[..usize::from(*len)];
-    debug_assert!(digits.is_ascii());
-    // SAFETY: `DECIMAL` holds ASCII digits only, and ASCII is UTF-8.
-    unsafe { std::str::from_utf8_unchecked(digits) }
-}
-
-/// An address written out on the stack, exactly as `Display` writes it: IPv6 in the form of
-/// RFC 5952 (lower case, the first longest run of two or more zero groups as `::`),
-/// IPv4-mapped IPv6 as `::ffff:` and the dotted quad.
-///
-/// ```
-/// use maxmind_geolocate::ip::Text;
-///
-/// let ip = "2001:db8:0:0:1:0:0:1".parse().unwrap();
-/// assert_eq!(Text::new(ip).as_str(), "2001:db8::1:0:0:1");
-/// ```
-pub struct Text {
-    bytes: [u8; 45],
-    len: usize,
-}
-
-impl Text {
-    /// Writes `ip`.
-    #[inline]
-    pub fn new(ip: IpAddr) -> Text {
-        let mut text = Text {
-            bytes: [0; 45],
-            len: 0,
-        };
-        match ip {
-            IpAddr::V4(v4) => text.v4(v4),
-            IpAddr::V6(v6) => {
-                if let Some(v4) = v6.to_ipv4_mapped() {
-                    text.push_all(b"::ffff:");
-                    text.v4(v4);
-                    return text;
+/// Appends `ip` as text, as `Display` writes it, without the formatting machinery: a bulk
+/// writes three texts for each of its addresses and `extract` one, and `Display` took a tenth
+/// of their time. (`Display` is the reference: a test holds the two alike.)
+pub fn push_text(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => push_v4(out, v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                out.push_str("::ffff:");
+                push_v4(out, v4);
+                return;
+            }
+            let groups = v6.segments();
+            // The first longest run of zero groups, if it is at least two long (RFC 5952).
+            let (mut zeros_at, mut zeros_len, mut run_at) = (0, 0, 0);
+            for (i, &group) in groups.iter().enumerate() {
+                if group != 0 {
+                    run_at = i + 1;
+                } else if i + 1 - run_at > zeros_len {
+                    (zeros_at, zeros_len) = (run_at, i + 1 - run_at);
                 }
-                let groups = v6.segments();
-                // The first longest run of zero groups, if it is at least two long.
-                let (mut zeros_at, mut zeros_len) = (0, 0);
-                let mut run_at = 0;
-                for (i, &group) in groups.iter().enumerate() {
-                    if group != 0 {
-                        run_at = i + 1;
-                    } else if i + 1 - run_at > zeros_len {
-                        (zeros_at, zeros_len) = (run_at, i + 1 - run_at);
-                    }
-                }
-                if zeros_len < 2 {
-                    text.groups(&groups);
-                } else {
-                    text.groups(&groups[..zeros_at]);
-                    text.push_all(b"::");
-                    text.groups(&groups[zeros_at + zeros_len..]);
-                }
+            }
+            if zeros_len < 2 {
+                push_groups(out, &groups);
+            } else {
+                push_groups(out, &groups[..zeros_at]);
+                out.push_str("::");
+                push_groups(out, &groups[zeros_at + zeros_len..]);
             }
         }
-        text
     }
+}
 
-    /// The text, in ASCII.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        debug_assert!(self.as_bytes().is_ascii());
-        // SAFETY: only ASCII digits, hex letters, `.` and `:` are ever written (the methods
-        // below push nothing else), and ASCII is UTF-8.
-        unsafe { std::str::from_utf8_unchecked(self.as_bytes()) }
-    }
-
-    fn push(&mut self, byte: u8) {
-        self.bytes[self.len] = byte;
-        self.len += 1;
-    }
-
-    fn push_all(&mut self, bytes: &[u8]) {
-        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-
-    #[inline]
-    fn v4(&mut self, v4: Ipv4Addr) {
-        // At most 15 bytes, gathered in a register and stored at once: stored byte by byte,
-        // they made whoever read the text whole (16 bytes at a time) wait for the stores.
-        let mut text = 0u128;
-        let mut len = 0;
-        for (i, octet) in v4.octets().into_iter().enumerate() {
-            if i > 0 {
-                text |= u128::from(b'.') << (8 * len);
-                len += 1;
-            }
-            // The digits' zero padding leaves the bytes after them for the next ones.
-            let [a, b, c, digits] = DECIMAL[usize::from(octet)];
-            text |= u128::from(u32::from_le_bytes([a, b, c, 0])) << (8 * len);
-            len += usize::from(digits);
+fn push_v4(out: &mut String, v4: Ipv4Addr) {
+    let mut digits = itoa::Buffer::new();
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
         }
-        // There is room for all 16: an IPv4 text starts at byte 7 at most ("::ffff:").
-        self.bytes[self.len..self.len + 16].copy_from_slice(&text.to_le_bytes());
-        self.len += len;
+        out.push_str(digits.format(octet));
     }
+}
 
-    /// Groups in lower-case hex without leading zeros, joined by `:`.
-    fn groups(&mut self, groups: &[u16]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        for (i, &group) in groups.iter().enumerate() {
-            if i > 0 {
-                self.push(b':');
-            }
-            let digits = (16 - group.leading_zeros() as usize).div_ceil(4).max(1);
-            // Four digits copied from the first significant one: there is room, no branch.
-            let first = group << (4 * (4 - digits));
-            let hex = [12, 8, 4, 0].map(|shift| HEX[usize::from(first >> shift) & 0xf]);
-            self.bytes[self.len..self.len + 4].copy_from_slice(&hex);
-            self.len += digits;
+/// Groups in lower-case hex without leading zeros, joined by `:`.
+fn push_groups(out: &mut String, groups: &[u16]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, &group) in groups.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        let digits = (16 - group.leading_zeros() as usize).div_ceil(4).max(1);
+        for shift in (0..digits).rev() {
+            out.push(char::from(HEX[usize::from(group >> (4 * shift)) & 0xf]));
         }
     }
 }
@@ -505,36 +411,36 @@ mod tests {
 
     #[test]
     fn text_is_what_display_writes() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut cases: Vec<IpAddr> = [
             "0.0.0.0",
             "9.99.100.255",
-            "81.2.69.142",
+            "255.255.255.255",
             "::",
-            "::1",
-            "1::",
-            "2001:db8::1",
-            "2001:db8:0:1:1:1:1:1",
-            "2001:0:0:1:0:0:0:1",
-            "1:0:0:2:0:0:3:4",
             "::ffff:1.2.3.4",
-            "::1.2.3.4",
-            "64:ff9b::1.2.3.4",
-            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
         ]
         .iter()
         .map(|s| s.parse().unwrap())
         .collect();
-        // Every pattern of zero and non-zero groups, with values of every width.
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..10_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            cases.push(IpAddr::V4(Ipv4Addr::from(state as u32)));
+            cases.push(IpAddr::V6(Ipv6Addr::from(
+                u128::from(state) << (state % 64),
+            )));
+        }
+        // Every pattern of zero and non-zero groups (where `::` goes), groups of every width.
         for pattern in 0..256u32 {
             for _ in 0..4 {
                 let mut groups = [0u16; 8];
                 for (i, group) in groups.iter_mut().enumerate() {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
                     if pattern & (1 << i) != 0 {
-                        *group = ((seed as u16) >> ((seed >> 60) as u32 % 16)) | 1;
+                        *group = ((state as u16) >> ((state >> 60) as u32 % 16)) | 1;
                     }
                 }
                 cases.push(IpAddr::V6(Ipv6Addr::from(groups)));
@@ -543,11 +449,8 @@ mod tests {
         for ip in cases {
             assert_eq!(text(ip), ip.to_string());
             let longest = if ip.is_ipv4() { 32 } else { 128 };
-            for prefix in [0, 1, 8, 9, 10, 24, 99, 100, longest] {
-                let Ok(net) = ipnet::IpNet::new(ip, prefix) else {
-                    continue;
-                };
-                let net = net.trunc();
+            for prefix in [0, 8, 24, longest] {
+                let net = ipnet::IpNet::new(ip, prefix).unwrap().trunc();
                 assert_eq!(net_text(net), net.to_string());
             }
         }

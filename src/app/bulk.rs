@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 
-use super::{Session, Targets, describe, run_targets};
+use super::{Outcome, Session, Targets, describe, run_targets};
 use crate::config::Config;
 use crate::error::Error;
 use crate::extract::{self, ScanError};
@@ -32,7 +32,7 @@ pub(crate) fn lookup_all_related(
     config: &Config,
     request: &Request,
     mut warnings: Vec<ErrorBody>,
-    content: Option<&mut dyn Read>,
+    content: Option<&mut (dyn Read + Send)>,
 ) -> Response {
     let action = Action::LookupAllRelatedIps;
     let name = Some(action.as_str().to_owned());
@@ -79,7 +79,10 @@ pub(crate) fn lookup_all_related(
     }
     let content_error = read_content(config, object, content, &mut targets, &mut warnings).err();
 
-    let mut response = run_targets(
+    let Outcome {
+        mut response,
+        displays,
+    } = run_targets(
         session,
         config,
         action,
@@ -94,21 +97,20 @@ pub(crate) fn lookup_all_related(
     if response.meta.is_none() {
         return response;
     }
-    // The summary is counted on a thread of its own, beside the map, the report and the
-    // description: all of them only read the results, and the description's table is the one
-    // part spread over the cores.
+    // The summary is counted beside the map, the report and the description: all of them
+    // only read the results.
     let results = &response.results;
-    let (summary, (map_warning, map_url, description)) = crate::parallel::beside(
-        || summarize(results),
+    let (summary, (map_warning, map_url, description)) = rayon::join(
+        || summarize(results, &displays),
         || {
             let (map, map_warning) = if config.use_mapbox {
-                map_of(results, config)
+                map_of(&displays, config)
             } else {
                 (None, None)
             };
             let map_url = map.as_ref().map(|m| m.url.clone());
             let description = (apply && !dry_run && response.status != Status::Error).then(|| {
-                let mut report = report(&response, map);
+                let mut report = report(&response, &displays, map);
                 report.attachment = object.name.clone();
                 let existing = object.description.as_deref().unwrap_or("");
                 render::apply_section(existing, render::render_section(&report))
@@ -124,10 +126,13 @@ pub(crate) fn lookup_all_related(
 }
 
 /// The Mapbox map of the located addresses, and the warning when some are left off it.
-fn map_of(results: &[IpResult], config: &Config) -> (Option<render::MapImage>, Option<ErrorBody>) {
-    let points: Vec<(f64, f64)> = results
+fn map_of(
+    displays: &[Option<Arc<Display>>],
+    config: &Config,
+) -> (Option<render::MapImage>, Option<ErrorBody>) {
+    let points: Vec<(f64, f64)> = displays
         .iter()
-        .filter_map(|r| r.display.as_deref())
+        .filter_map(|d| d.as_deref())
         .filter_map(|d| Some((d.latitude?, d.longitude?)))
         .collect();
     let map = render::map_image(&points, config.mapbox_api_key.expose());
@@ -148,7 +153,7 @@ fn map_of(results: &[IpResult], config: &Config) -> (Option<render::MapImage>, O
 fn read_content(
     config: &Config,
     object: &Object,
-    reader: Option<&mut dyn Read>,
+    reader: Option<&mut (dyn Read + Send)>,
     targets: &mut Targets,
     warnings: &mut Vec<ErrorBody>,
 ) -> Result<(), Error> {
@@ -188,12 +193,14 @@ fn read_content(
     // Each address is kept once as it is found, so a log that repeats a few addresses a
     // million times takes the memory of a few.
     let mut found = Targets::with_capacity(room);
-    let mut add = |e: extract::Extracted| found.add_ip(e.ip, Some(Origin::Content), e.network);
+    let mut add = |e: extract::Extracted| {
+        found.add_ip(e.ip, Some(Origin::Content), e.network);
+    };
     let scanned = match input {
         Input::Reader(reader) => extract::scan_reader(reader, limit, &mut add),
         Input::Text(text) => extract::scan_reader(text, limit, &mut add),
         Input::Decoded(bytes) => extract::scan_reader(bytes.as_slice(), limit, &mut add),
-        Input::File(file) => extract::scan_file_on_two_threads(&file, limit, &mut add),
+        Input::File(file) => extract::scan_reader(file, limit, &mut add),
     };
     scanned.map_err(|e| match e {
         ScanError::TooLarge { limit } => Error::AttachmentTooLarge {
@@ -207,7 +214,7 @@ fn read_content(
 
 /// Where an attachment's content is read from.
 enum Input<'a> {
-    Reader(&'a mut dyn Read),
+    Reader(&'a mut (dyn Read + Send)),
     Text(&'a [u8]),
     Decoded(Vec<u8>),
     File(File),
@@ -253,7 +260,7 @@ fn open_attachment(dir: &Path, name: &str) -> Result<File, Error> {
 }
 
 /// Counts results by outcome, country and autonomous system.
-fn summarize(results: &[IpResult]) -> Summary {
+fn summarize(results: &[IpResult], displays: &[Option<Arc<Display>>]) -> Summary {
     let mut summary = Summary {
         found: results.len(),
         ..Summary::default()
@@ -271,7 +278,7 @@ fn summarize(results: &[IpResult]) -> Summary {
     let mut per_display: HashMap<*const Display, usize> =
         HashMap::with_capacity(results.len().min(1 << 16));
     let mut distinct: Vec<(&Display, usize)> = Vec::new();
-    for d in results.iter().filter_map(|r| r.display.as_ref()) {
+    for d in displays.iter().flatten() {
         let at = *per_display.entry(Arc::as_ptr(d)).or_insert_with(|| {
             distinct.push((d, 0));
             distinct.len() - 1
@@ -313,21 +320,18 @@ fn summarize(results: &[IpResult]) -> Summary {
 }
 
 /// What the description shows, from the results.
-fn report<'a>(response: &'a Response, map: Option<render::MapImage>) -> Report<'a> {
+fn report<'a>(
+    response: &'a Response,
+    displays: &'a [Option<Arc<Display>>],
+    map: Option<render::MapImage>,
+) -> Report<'a> {
     let mut report = Report {
         map,
-        // Most addresses are located: one row each, not grown by doubling.
-        rows: Vec::with_capacity(
-            response
-                .results
-                .iter()
-                .filter(|r| r.display.is_some())
-                .count(),
-        ),
+        rows: Vec::with_capacity(displays.iter().flatten().count()),
         ..Report::default()
     };
-    for result in &response.results {
-        match (&result.error, result.display.as_deref()) {
+    for (result, display) in response.results.iter().zip(displays) {
+        match (&result.error, display.as_deref()) {
             (None, Some(display)) => report.rows.push(TableRow {
                 ip: &result.ip,
                 display,
@@ -357,19 +361,12 @@ fn report<'a>(response: &'a Response, map: Option<render::MapImage>) -> Report<'
     report
 }
 
-/// `YYYY-MM-DD` of a Unix time (UTC), by the civil-from-days algorithm.
+/// `YYYY-MM-DD` of a Unix time (UTC).
 fn date(epoch: u64) -> String {
-    let days = (epoch / 86_400) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch);
+    let mut text = humantime::format_rfc3339_seconds(time).to_string();
+    text.truncate(10);
+    text
 }
 
 #[cfg(test)]

@@ -21,11 +21,11 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Backend, Deadline, Found, Progress, Shape, SourceRecord, Usage};
+use super::{Answer, Backend, DbKind, Deadline, Located, Progress, Usage};
 use crate::config::{Context, WebConfig};
 use crate::error::Error;
-use crate::mapping::RowFilter;
-use crate::protocol::{DatabaseInfo, RawJson};
+use crate::mapping::{self, RowFilter};
+use crate::protocol::{DatabaseInfo, Listed, RawJson};
 use crate::record::Record;
 
 /// The first backoff step; each retry doubles it, plus up to half again of jitter.
@@ -46,6 +46,7 @@ struct Shared {
     base: String,
     endpoint: &'static str,
     rows: RowFilter,
+    locale: &'static str,
     account_id: String,
     web: WebConfig,
     secrets: Vec<String>,
@@ -58,19 +59,21 @@ struct Shared {
     pause_until: Mutex<Option<Instant>>,
 }
 
-/// The endpoint and mapping rows for a context.
+/// The endpoint for a context, and the mapping rows its answers give: an answer maps as a
+/// database of the same kind would ([`DbKind::rows`]); the City and Insights answers carry
+/// the `traits` of an Enterprise record.
 fn endpoint(context: Context) -> (&'static str, RowFilter) {
-    match context {
-        Context::Country => ("country", RowFilter::COUNTRY),
-        Context::Asn => ("city", RowFilter::ASN),
-        Context::Insights => ("insights", RowFilter::ALL),
-        Context::City | Context::Auto => ("city", RowFilter::ALL),
-    }
+    let (endpoint, kind) = match context {
+        Context::Country => ("country", DbKind::Country),
+        Context::Insights => ("insights", DbKind::Enterprise),
+        Context::City | Context::Auto | Context::Asn => ("city", DbKind::Enterprise),
+    };
+    (endpoint, kind.rows(context).unwrap_or(RowFilter::ALL))
 }
 
 impl WebBackend {
-    /// Builds the client and runtime for `web` and `context`. Sends nothing.
-    pub fn open(web: &WebConfig, context: Context) -> Result<Self, Error> {
+    /// Builds the client and runtime for `web` and `context`; names in `locale`. Sends nothing.
+    pub fn open(web: &WebConfig, context: Context, locale: &'static str) -> Result<Self, Error> {
         let (endpoint, rows) = endpoint(context);
         let account_id = web.account_id.clone().unwrap_or_default();
         let mut builder = reqwest::Client::builder()
@@ -102,6 +105,7 @@ impl WebBackend {
                 base: web.base_url().to_owned(),
                 endpoint,
                 rows,
+                locale,
                 account_id,
                 web: web.clone(),
                 secrets,
@@ -112,11 +116,6 @@ impl WebBackend {
             }),
         })
     }
-
-    /// The endpoint URL queries go to, without the address.
-    pub fn service_url(&self) -> String {
-        format!("{}/geoip/v2.1/{}/", self.shared.base, self.shared.endpoint)
-    }
 }
 
 impl Backend for WebBackend {
@@ -124,26 +123,12 @@ impl Backend for WebBackend {
         &[]
     }
 
-    fn merges(&self) -> bool {
-        false
-    }
-
-    fn lookup(&self, ip: IpAddr) -> Result<Found<'_>, Error> {
-        let deadline = Deadline {
-            at: std::time::Instant::now() + self.shared.web.timeout * (self.shared.web.tries + 1),
-            seconds: 0,
-        };
-        self.lookup_many(&[ip], deadline, None)
-            .pop()
-            .unwrap_or_else(|| Err(Error::Internal("a web query was lost".into())))
-    }
-
     fn lookup_many(
         &self,
         ips: &[IpAddr],
         deadline: Deadline,
         progress: Option<&dyn Progress>,
-    ) -> Vec<Result<Found<'_>, Error>> {
+    ) -> Vec<Result<Answer, Error>> {
         let answered = |n: usize| {
             if let Some(p) = progress {
                 p.advance(n);
@@ -154,7 +139,7 @@ impl Backend for WebBackend {
         self.runtime.block_on(async move {
             let slots = Arc::new(Semaphore::new(parallel));
             let mut tasks = JoinSet::new();
-            let mut out: Vec<Option<Result<Found<'static>, Error>>> =
+            let mut out: Vec<Option<Result<Answer, Error>>> =
                 (0..ips.len()).map(|_| None).collect();
             for (i, &ip) in ips.iter().enumerate() {
                 let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
@@ -192,7 +177,7 @@ impl Backend for WebBackend {
         })
     }
 
-    fn batches(&self) -> bool {
+    fn wants_everything_at_once(&self) -> bool {
         true
     }
 
@@ -285,7 +270,7 @@ async fn send(shared: &Shared, url: &str) -> Attempt {
 }
 
 /// Queries one address, retrying what is worth retrying.
-async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Found<'static>, Error> {
+async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Answer, Error> {
     let url = format!("{}/geoip/v2.1/{}/{}", shared.base, shared.endpoint, ip);
     let mut last = Error::ServiceUnavailable("no query was sent".into());
     let (mut tries, mut rate_limited) = (0, 0);
@@ -326,8 +311,8 @@ async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Found<
     Err(last)
 }
 
-/// A 200 answer: the record, exactly as sent.
-fn found(shared: &Shared, ip: IpAddr, body: Vec<u8>) -> Result<Found<'static>, Error> {
+/// A 200 answer: the record, exactly as sent, mapped as a record of its endpoint's kind.
+fn found(shared: &Shared, ip: IpAddr, body: Vec<u8>) -> Result<Answer, Error> {
     let not_json = || Error::HttpError {
         status: 200,
         message: "the body is not a JSON object".into(),
@@ -351,16 +336,16 @@ fn found(shared: &Shared, ip: IpAddr, body: Vec<u8>) -> Result<Found<'static>, E
         _ => None,
     }
     .unwrap_or_else(|| IpNet::from(ip));
-    Ok(Found {
-        records: vec![SourceRecord {
-            source: 0,
-            network,
-            shape: Shape::Verbatim,
-            rows: shared.rows,
-            record,
-            raw: Some(raw),
-        }],
+    let mapped = mapping::map_records(std::iter::once((&record, shared.rows)), shared.locale);
+    Ok(Answer {
         network: Some(network),
+        record: Some(Located {
+            data: raw,
+            attributes: Listed::new(mapped.attributes),
+            indicators: Listed::new(mapped.indicators),
+            display: Arc::new(mapped.display),
+        }),
+        matched: vec![(0, network)],
     })
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::Exit;
+use super::Exit;
 use crate::app;
 use crate::cli::{BulkArgs, Format};
 use crate::error::Error;
@@ -35,8 +35,8 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
             return super::finish(&super::failed(ACTION, &e), &args.output, pretty);
         }
     };
-    let mut reader: Box<dyn Read> = if stdin {
-        Box::new(io::stdin().lock())
+    let mut reader: Box<dyn Read + Send> = if stdin {
+        Box::new(io::stdin())
     } else {
         match std::fs::File::open(&args.input) {
             Ok(f) => Box::new(f),

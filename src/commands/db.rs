@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::Exit;
+use super::Exit;
 use crate::backend::mmdb::{self, Facts};
 use crate::cli::{DbCommand, Format};
 use crate::protocol::ErrorBody;

@@ -3,7 +3,7 @@
 use std::io::{self, BufRead, IsTerminal};
 use std::path::Path;
 
-use crate::Exit;
+use super::Exit;
 use crate::app::{self, Query};
 use crate::cli::LookupArgs;
 use crate::config::RawConfig;

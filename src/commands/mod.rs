@@ -14,16 +14,67 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
-use crate::Exit;
-use crate::app::Session;
+use crate::app::{self, Session};
 use crate::cli::{Cli, Command, Format, OutputArgs, SourceArgs};
 use crate::config::{OneOrMany, RawConfig, Secret};
 use crate::error::Error;
 use crate::output;
 use crate::protocol::{Response, Status};
 
+/// The process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// The action ran (status `success` or `partial`).
+    Success = 0,
+    /// The action failed; the response says why.
+    Failure = 1,
+    /// The command line was wrong.
+    Usage = 2,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+/// Runs the binary: parses the command line, runs the command, writes its output.
+pub fn run() -> Exit {
+    let cli = match Cli::from_args() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Success
+            };
+        }
+    };
+    // Panics must never reach the platform as a backtrace: report them as a response instead.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("maxmind-geolocate: internal error: {info}");
+    }));
+    if let Some(threads) = std::env::var("MAXMIND_GEOLOCATE_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        app::use_threads(threads);
+    }
+    let pretty = cli.pretty;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli))) {
+        Ok(exit) => exit,
+        Err(_) => {
+            let e = Error::Internal("the operation panicked".into());
+            write_response(&Response::failed(None, &e, Vec::new()), pretty)
+        }
+    }
+}
+
 /// Runs the command `cli` names.
-pub fn dispatch(cli: Cli) -> Exit {
+fn dispatch(cli: Cli) -> Exit {
     let conf = cli.geoip_conf.as_deref();
     match cli.command {
         None => plugin::run(&SourceArgs::default(), conf, cli.pretty),
@@ -171,31 +222,20 @@ fn exit_code(response: &Response) -> Exit {
     }
 }
 
-/// Writes a response as one JSON document (plugin mode) and picks the exit code; the response
-/// is then left to the process's exit.
-pub fn write_response(response: Response, pretty: bool) -> Exit {
+/// Writes a response as one JSON document (plugin mode) and picks the exit code.
+pub fn write_response(response: &Response, pretty: bool) -> Exit {
     let mut out = stdout_buffered();
-    let written = if pretty {
-        output::write_json(&response, true, &mut out).map(|()| response)
-    } else {
-        response
-            .write_compact(&mut out)
-            .and_then(|response| out.write_all(b"\n").map(|()| response))
-    };
-    let written = written.and_then(|response| out.flush().map(|()| response));
-    let response = match written {
-        Ok(response) => response,
-        Err(e) => {
-            eprintln!("maxmind-geolocate: cannot write the response: {e}");
-            return Exit::Failure;
-        }
-    };
+    let written = app::write_response(response, &mut out, pretty)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        eprintln!("maxmind-geolocate: cannot write the response: {e}");
+        return Exit::Failure;
+    }
     if response.status == Status::Partial {
         eprintln!("maxmind-geolocate: warning: partial result; see errors in the response");
     }
-    let exit = exit_code(&response);
-    leave_to_exit(response);
-    exit
+    exit_code(response)
 }
 
 /// Standard output for large writes, buffered here and nowhere else: std's stdout is
@@ -211,9 +251,9 @@ fn stdout_buffered() -> io::BufWriter<Box<dyn Write>> {
     io::BufWriter::with_capacity(1 << 16, raw)
 }
 
-/// Leaves `value` to the end of the process instead of dropping it: the process exits as soon
-/// as its command returns, and freeing a large response (100,000 results, their records and
-/// the open databases' caches) one allocation at a time only delays that.
+/// Leaves `value` to the end of the process instead of dropping it: a command's process exits
+/// as soon as it returns, and freeing a large response (100,000 results and their records)
+/// one allocation at a time only delays that (see docs/performance.md).
 fn leave_to_exit<T>(value: T) {
     std::mem::forget(value);
 }

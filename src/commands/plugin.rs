@@ -4,7 +4,7 @@
 use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 
-use crate::Exit;
+use super::Exit;
 use crate::app::{self, Session};
 use crate::cli::SourceArgs;
 use crate::error::Error;
@@ -26,8 +26,8 @@ fn request_limit_mib() -> u64 {
 pub fn run(source: &SourceArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     let session = super::session(super::flags(source), conf);
     let response = respond(&session);
-    let exit = super::write_response(response, pretty);
-    super::leave_to_exit(session);
+    let exit = super::write_response(&response, pretty);
+    super::leave_to_exit((response, session));
     exit
 }
 
@@ -99,7 +99,7 @@ pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
 
 /// Writes one response and a newline, and flushes so a pipeline sees each answer at once.
 fn write_line(out: &mut impl Write, response: Response) -> io::Result<()> {
-    response.write_compact(out)?;
+    app::write_response(&response, out, false)?;
     out.write_all(b"\n")?;
     out.flush()
 }

@@ -661,161 +661,6 @@ pub fn scan_reader(
     )
 }
 
-/// Files smaller than this are read by [`scan_file`], not mapped: a map costs more than the copy
-/// it saves.
-const MAP_FROM: u64 = 1 << 20;
-/// How much of a file [`scan_file`] maps at once (address space, not memory: the pages are the
-/// page cache's, and are let go with each window).
-const WINDOW: usize = 4 << 20;
-
-/// [`scan_reader`] for a file, from its start: a regular file of a megabyte or more, in bytes
-/// (not UTF-16) and within `limit`, is mapped a window at a time and scanned where it lies, so
-/// its bytes are not copied out of the page cache; anything else is read.
-///
-/// Like the databases (see `backend::mmdb`), a file truncated while it is scanned can end the
-/// process with SIGBUS: attachments are written before an action starts, not during it.
-pub fn scan_file(
-    file: &std::fs::File,
-    limit: u64,
-    emit: &mut dyn FnMut(Extracted),
-) -> Result<u64, ScanError> {
-    scan_file_in(file, limit, emit, MAP_FROM, WINDOW, usize::MAX)
-}
-
-/// [`scan_file`] on two threads when there are two: the second half of each mapped window
-/// is scanned on another thread while the caller's thread scans (and `emit` takes) the first;
-/// its addresses are kept and handed to `emit` after the first half's, in order, as if the
-/// file had been scanned through. Memory stays bounded by the window: half a window's
-/// addresses at most are kept.
-///
-/// For the bulk action, where reading the attachment is the one stage before the lookups and
-/// the second core would otherwise wait for it.
-pub fn scan_file_on_two_threads(
-    file: &std::fs::File,
-    limit: u64,
-    emit: &mut dyn FnMut(Extracted),
-) -> Result<u64, ScanError> {
-    let split_from = if crate::parallel::threads() > 1 {
-        SPLIT_FROM
-    } else {
-        usize::MAX
-    };
-    scan_file_in(file, limit, emit, MAP_FROM, WINDOW, split_from)
-}
-
-/// Pieces of text shorter than this are scanned by one thread: half of it takes a thread
-/// about a millisecond.
-const SPLIT_FROM: usize = 512 * 1024;
-
-/// [`scan_file`] with its sizes given (tests use small ones, to cross many windows and
-/// halves).
-fn scan_file_in(
-    file: &std::fs::File,
-    limit: u64,
-    emit: &mut dyn FnMut(Extracted),
-    map_from: u64,
-    window_size: usize,
-    split_from: usize,
-) -> Result<u64, ScanError> {
-    let meta = file.metadata()?;
-    let len = meta.len();
-    if !meta.is_file() {
-        return scan_reader(file, limit, emit);
-    }
-    // A map starts at the file's start, wherever reading stood: so does reading.
-    std::io::Seek::rewind(&mut &*file)?;
-    // (An empty file has nothing to map.)
-    if len < map_from.max(1) || len > limit || usize::try_from(len).is_err() {
-        return scan_reader(file, limit, emit);
-    }
-    let len = len as usize;
-    let map = |start: usize, size: usize| {
-        // SAFETY: read-only, private, and only read while mapped; see the function's note on
-        // truncation.
-        unsafe {
-            memmap2::MmapOptions::new()
-                .offset(start as u64)
-                .len(size)
-                .map(file)
-        }
-    };
-    let mut size = window_size.min(len);
-    let Ok(first) = map(0, size) else {
-        return scan_reader(file, limit, emit);
-    };
-    let encoding = sniff(&first[..first.len().min(CHUNK)]);
-    if encoding != Encoding::Bytes {
-        drop(first);
-        return scan_reader(file, limit, emit);
-    }
-    let bom = first.len() - strip_bom(&first, encoding).len();
-    let _ = first.advise(memmap2::Advice::Sequential);
-    let mut window = first;
-    // The window maps `start..start + size` of the file; the scan goes on from `resume` in it.
-    let mut start = 0usize;
-    let mut resume = bom;
-    loop {
-        // The text starts after the byte order mark: offsets count from there, as when read.
-        let skip = if start == 0 { bom } else { 0 };
-        let at_end = start + size == len;
-        let text = &window[skip..];
-        let offset = start + skip - bom;
-        let mut found = |mut e: Extracted| {
-            e.start += offset;
-            e.end += offset;
-            emit(e);
-        };
-        if at_end {
-            scan_piece(text, resume - skip, split_from, &mut found);
-            return Ok(len as u64);
-        }
-        match cut_at_boundary(text, resume - skip) {
-            Some((cut, keep_from)) => {
-                scan_piece(&text[..cut], resume - skip, split_from, &mut found);
-                let next = (start + skip + keep_from) & !(PAGE - 1);
-                resume = start + skip + cut - next;
-                start = next;
-                size = window_size.min(len - start);
-            }
-            // No boundary in the whole window: a longer one from the same place.
-            None => size = (size * 2).min(len - start),
-        }
-        drop(window);
-        window = map(start, size)?;
-        let _ = window.advise(memmap2::Advice::Sequential);
-    }
-}
-
-/// `scan_from(text, resume, emit)`; when `split_from` bytes or more are new (past `resume`),
-/// in two halves cut at a boundary as windows are, the second scanned beside the first on
-/// another thread and its addresses emitted after the first's.
-fn scan_piece(text: &[u8], resume: usize, split_from: usize, emit: &mut dyn FnMut(Extracted)) {
-    let new = text.len() - resume;
-    let halves = if new >= split_from {
-        cut_at_boundary(&text[..resume + new / 2], resume)
-    } else {
-        None
-    };
-    let Some((cut, keep_from)) = halves else {
-        return scan_from(text, resume, emit);
-    };
-    let (second, ()) = crate::parallel::beside(
-        || {
-            let mut found = Vec::new();
-            scan_from(&text[keep_from..], cut - keep_from, &mut |mut e| {
-                e.start += keep_from;
-                e.end += keep_from;
-                found.push(e);
-            });
-            found
-        },
-        || scan_from(&text[..cut], resume, emit),
-    );
-    for e in second {
-        emit(e);
-    }
-}
-
 /// Where a text scanned in pieces is cut: after the last boundary at or after `from` (the
 /// bytes new to this piece), and from where its bytes are kept as the next piece's
 /// look-behind. None when there is no boundary there.
@@ -824,10 +669,6 @@ fn cut_at_boundary(text: &[u8], from: usize) -> Option<(usize, usize)> {
     let cut = from + p + 1;
     Some((cut, cut.saturating_sub(LOOK_BEHIND)))
 }
-
-/// Map offsets are multiples of the page size (4 KiB on every platform this runs on; a larger
-/// page size fails the map, which is then an I/O error).
-const PAGE: usize = 4096;
 
 /// Where an address was found, for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1337,106 +1178,25 @@ mod tests {
         out
     }
 
-    /// A temporary file holding `bytes`.
-    fn file_of(bytes: &[u8]) -> std::fs::File {
-        let mut file = tempfile::tempfile().unwrap();
-        std::io::Write::write_all(&mut file, bytes).unwrap();
-        file
-    }
-
-    /// What a scan of `file` finds, every file mapped, in windows of `window` bytes and halves
-    /// from `split_from`.
-    fn found_in(file: &std::fs::File, window: usize, split_from: usize) -> Vec<Extracted> {
+    fn streamed(text: &[u8]) -> Vec<Extracted> {
         let mut got = Vec::new();
-        scan_file_in(file, u64::MAX, &mut |e| got.push(e), 1, window, split_from).unwrap();
+        let total = scan_reader(text, u64::MAX, &mut |e| got.push(e)).unwrap();
+        assert_eq!(total, text.len() as u64);
         got
     }
 
     #[test]
-    fn a_mapped_file_is_found_as_the_whole_text_is() {
-        let text = varied_text(300_000);
+    fn a_stream_finds_what_the_whole_text_finds() {
+        let text = varied_text(3 * CHUNK + 1_000);
         let expected = all(&text);
         assert!(expected.len() > 5_000, "{}", expected.len());
-        for bom in [&b""[..], b"\xef\xbb\xbf"] {
-            let file = file_of(&[bom, &text].concat());
-            // One page, a few pages, and more than the file: every window edge lands somewhere
-            // new, and runs of glue outgrow the smaller windows.
-            for window in [4096, 3 * 4096, 1 << 20] {
-                let mut got = Vec::new();
-                let total =
-                    scan_file_in(&file, u64::MAX, &mut |e| got.push(e), 1, window, usize::MAX)
-                        .unwrap();
-                assert_eq!(total, (bom.len() + text.len()) as u64);
-                assert!(got == expected, "window {window}, BOM {}", !bom.is_empty());
-            }
-        }
-    }
-
-    #[test]
-    fn a_file_scanned_in_halves_at_once_is_found_as_the_whole_text_is() {
-        let text = varied_text(300_000);
-        let expected = all(&text);
-        let file = file_of(&text);
-        // Halves of every window, of some, of the whole file only; windows of a few pages
-        // and of all of it.
-        for (window, split_from) in [
-            (3 * 4096, 1),
-            (3 * 4096, 8192),
-            (1 << 20, 1),
-            (1 << 20, 100_000),
-        ] {
-            let got = found_in(&file, window, split_from);
-            assert!(got == expected, "window {window}, halves from {split_from}");
-        }
-        // A cut just before a number with "OID" before it: the second half still sees it.
-        for pad in 0..40 {
-            let mut text = vec![b'x'; pad];
-            text.extend_from_slice(b" 8.8.8.8 OID 2.5.29.17 and 8.8.4.4 ");
-            let got = found_in(&file_of(&text), 1 << 20, 1);
-            assert_eq!(got, all(&text), "pad {pad}");
-        }
-    }
-
-    #[test]
-    fn a_window_keeps_what_the_scan_looks_back_at() {
-        // A window that ends inside an OID's number, for numbers around a page's start: the next
-        // window must still see the "OID" before it.
-        for pad in 4_070..4_120 {
+        assert!(streamed(&text) == expected);
+        // A chunk cut just before a number with "OID" before it, or inside either: the next
+        // chunk still sees what the scan looks back at.
+        for pad in CHUNK - 40..CHUNK + 10 {
             let mut text = vec![b'x'; pad];
             text.extend_from_slice(b" OID 2.5.29.17 and 8.8.4.4 ");
-            let got = found_in(&file_of(&text), pad + 5 + 3, usize::MAX);
-            assert_eq!(got, all(&text), "number at {}", pad + 5);
-        }
-    }
-
-    #[test]
-    fn files_that_are_not_mapped_are_read_alike() {
-        // UTF-16, small, or over the limit: read as a stream, with the stream's answer.
-        let utf16: Vec<u8> = "addr 81.2.69.142 and 2001:db8::1 "
-            .repeat(2_000)
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        let small = b"1.2.3.4 5.6.7.8".to_vec();
-        for (bytes, limit) in [(utf16, u64::MAX), (small.clone(), u64::MAX), (small, 10)] {
-            let file = file_of(&bytes);
-            let (mut mapped, mut read) = (Vec::new(), Vec::new());
-            let mapped_total =
-                scan_file_in(&file, limit, &mut |e| mapped.push(e), 1, 4096, usize::MAX);
-            let read_total = scan_reader(bytes.as_slice(), limit, &mut |e| read.push(e));
-            assert!(
-                mapped == read,
-                "{} found, {} read",
-                mapped.len(),
-                read.len()
-            );
-            match (mapped_total, read_total) {
-                (Ok(a), Ok(b)) => assert_eq!(a, b),
-                (Err(ScanError::TooLarge { limit: a }), Err(ScanError::TooLarge { limit: b })) => {
-                    assert_eq!(a, b)
-                }
-                other => panic!("{other:?}"),
-            }
+            assert_eq!(streamed(&text), all(&text), "pad {pad}");
         }
     }
 

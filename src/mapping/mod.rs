@@ -7,12 +7,14 @@
 //! name/value pair is reported once.
 
 pub mod table;
+mod trie;
 
 use crate::record::Record;
 
 use crate::protocol::{Attribute, Indicator};
 
 pub use table::TABLE;
+pub use trie::{Capture, Leaf, PathTrie, TrieNode};
 
 /// One step of a record path.
 #[derive(Debug, Clone, Copy)]
@@ -139,20 +141,24 @@ impl RowFilter {
 }
 
 /// What the mapping found for one IP.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Mapped {
     /// Attributes, in table order, each name/value pair once.
     pub attributes: Vec<Attribute>,
     /// Indicators, in table order, each type/value pair once.
     pub indicators: Vec<Indicator>,
+    /// The fields a results table, the summary and the map show.
+    pub display: Display,
 }
 
-/// Maps source records, given in precedence order with the rows each may contribute.
+/// Maps source records, given in precedence order with the rows each may contribute: for
+/// every row, the first source that has a value for it gives it.
 pub fn map_records<'r, 'a: 'r>(
     sources: impl Iterator<Item = (&'r Record<'a>, RowFilter)> + Clone,
     locale: &str,
 ) -> Mapped {
     let mut out = Mapped::default();
+    let mut display = DisplayParts::default();
     let mut values = Vec::new();
     for row in TABLE {
         for (record, filter) in sources.clone() {
@@ -165,11 +171,13 @@ pub fn map_records<'r, 'a: 'r>(
                 continue;
             }
             for value in values.drain(..) {
+                display.add(row, &value, None);
                 out.push(row, value);
             }
             break;
         }
     }
+    out.display = display.finish();
     out
 }
 
@@ -317,224 +325,6 @@ impl DisplayParts {
             self.d.country_code = self.registered_code.take();
         }
         self.d
-    }
-}
-
-/// Reads the [`Display`] fields of a result's `data`, names in `locale` (else English).
-pub fn display(data: &Record<'_>, locale: &str) -> Display {
-    let mut d = DisplayParts::default();
-    let mut values = Vec::new();
-    for row in TABLE.iter().filter(|r| r.show.is_some()) {
-        values.clear();
-        collect_row(data, row, locale, &mut values);
-        for v in values.drain(..) {
-            d.add(row, &v, None);
-        }
-    }
-    d.finish()
-}
-
-/// A scalar taken from a record without copying it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Leaf<'a> {
-    /// A string.
-    Str(&'a str),
-    /// An unsigned integer.
-    Uint(u64),
-    /// A negative integer.
-    Int(i64),
-    /// A uint128 too large for 64 bits.
-    Uint128(u128),
-    /// A float or double.
-    Float(f64),
-    /// A boolean.
-    Bool(bool),
-}
-
-impl Leaf<'_> {
-    /// The platform's attribute value, as [`format_value`] gives it.
-    pub fn format(&self) -> String {
-        match *self {
-            Leaf::Str(s) => s.to_owned(),
-            Leaf::Uint(n) => n.to_string(),
-            Leaf::Int(n) => n.to_string(),
-            Leaf::Uint128(n) => n.to_string(),
-            Leaf::Float(f) => float_text(f).unwrap_or_default(),
-            Leaf::Bool(true) => "True".to_owned(),
-            Leaf::Bool(false) => "False".to_owned(),
-        }
-    }
-}
-
-/// A node of a [`PathTrie`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TrieNode(pub u32);
-
-/// How a terminal node's value is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    /// The value itself.
-    Value,
-    /// A name in the configured locale.
-    Locale,
-    /// The English name, used where the configured locale is missing.
-    English,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Node {
-    children: Vec<(&'static str, u32)>,
-    each: Option<u32>,
-    terminal: Option<(u16, Role)>,
-}
-
-/// The record paths a database's rows read, as a trie walked alongside the record (see
-/// `backend::transcode`), for one locale.
-#[derive(Debug, Clone)]
-pub struct PathTrie {
-    nodes: Vec<Node>,
-}
-
-impl PathTrie {
-    /// The trie of the rows `filter` allows, names in `locale` (one of the [`crate::config::LOCALES`]).
-    pub fn new(filter: RowFilter, locale: &'static str) -> Self {
-        let mut trie = PathTrie {
-            nodes: vec![Node::default()],
-        };
-        for (index, row) in TABLE.iter().enumerate() {
-            if !filter.allows(row.class) {
-                continue;
-            }
-            for prefix in row.scope.prefixes() {
-                let mut at = 0;
-                if let Some(key) = prefix {
-                    at = trie.child_or_insert(at, key);
-                }
-                for seg in row.path {
-                    match seg {
-                        Seg::Key(k) => at = trie.child_or_insert(at, k),
-                        Seg::Each => at = trie.each_or_insert(at),
-                        Seg::Names => {
-                            let names = trie.child_or_insert(at, "names");
-                            let own = trie.child_or_insert(names, locale);
-                            trie.nodes[own as usize].terminal = Some((index as u16, Role::Locale));
-                            if locale != "en" {
-                                let en = trie.child_or_insert(names, "en");
-                                trie.nodes[en as usize].terminal =
-                                    Some((index as u16, Role::English));
-                            }
-                            at = u32::MAX;
-                            break;
-                        }
-                    }
-                }
-                if at != u32::MAX {
-                    trie.nodes[at as usize].terminal = Some((index as u16, Role::Value));
-                }
-            }
-        }
-        trie
-    }
-
-    fn child_or_insert(&mut self, at: u32, key: &'static str) -> u32 {
-        if let Some(&(_, c)) = self.nodes[at as usize]
-            .children
-            .iter()
-            .find(|(k, _)| *k == key)
-        {
-            return c;
-        }
-        let c = self.nodes.len() as u32;
-        self.nodes.push(Node::default());
-        self.nodes[at as usize].children.push((key, c));
-        c
-    }
-
-    fn each_or_insert(&mut self, at: u32) -> u32 {
-        if let Some(c) = self.nodes[at as usize].each {
-            return c;
-        }
-        let c = self.nodes.len() as u32;
-        self.nodes.push(Node::default());
-        self.nodes[at as usize].each = Some(c);
-        c
-    }
-
-    /// A trie with no node at all, for walks that capture nothing and never descend (it
-    /// allocates nothing, so a hot path can make one).
-    pub const fn empty() -> Self {
-        PathTrie { nodes: Vec::new() }
-    }
-
-    /// The root (the record itself).
-    pub fn root(&self) -> TrieNode {
-        TrieNode(0)
-    }
-
-    /// The node under map key `key`.
-    pub fn child(&self, at: TrieNode, key: &str) -> Option<TrieNode> {
-        self.nodes[at.0 as usize]
-            .children
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|&(_, c)| TrieNode(c))
-    }
-
-    /// The node for the elements of an array.
-    pub fn each(&self, at: TrieNode) -> Option<TrieNode> {
-        self.nodes[at.0 as usize].each.map(TrieNode)
-    }
-
-    /// Whether a value at this node is captured.
-    pub fn is_terminal(&self, at: TrieNode) -> bool {
-        self.nodes[at.0 as usize].terminal.is_some()
-    }
-
-    /// Turns the values captured from one record into attributes, indicators and the table fields,
-    /// exactly as [`map_records`] and [`display`] do for the same record.
-    pub fn resolve(
-        &self,
-        captures: &[crate::backend::transcode::Capture<'_>],
-    ) -> (Mapped, Display) {
-        // (row, capture index) for every capture that is not an English name shadowed by a name
-        // in the locale of the same names map; sorted by row, stable in document order.
-        let mut localized: Vec<u32> = Vec::with_capacity(captures.len());
-        localized.extend(
-            captures
-                .iter()
-                .filter(|c| {
-                    matches!(
-                        self.nodes[c.node as usize].terminal,
-                        Some((_, Role::Locale))
-                    )
-                })
-                .map(|c| c.group),
-        );
-        let mut picked: Vec<(u16, usize)> = Vec::with_capacity(captures.len());
-        picked.extend(captures.iter().enumerate().filter_map(|(i, c)| {
-            let (row, role) = self.nodes[c.node as usize].terminal?;
-            let shadowed = role == Role::English && localized.contains(&c.group);
-            (!shadowed).then_some((row, i))
-        }));
-        picked.sort_by_key(|&(row, _)| row);
-        let mut out = Mapped {
-            attributes: Vec::with_capacity(picked.len()),
-            indicators: Vec::new(),
-        };
-        let mut display = DisplayParts::default();
-        for (row_index, i) in picked {
-            let row = &TABLE[row_index as usize];
-            let leaf = captures[i].value;
-            let value = leaf.format();
-            let number = match leaf {
-                // The text is the float's shortest round-trip form: the same number.
-                Leaf::Float(f) if f.is_finite() => Some(f),
-                _ => None,
-            };
-            display.add(row, &value, number);
-            out.push(row, value);
-        }
-        (out, display.finish())
     }
 }
 
@@ -722,7 +512,7 @@ mod tests {
                             "city": {"names": {"en": "London"}}, "location": {"latitude": 51.5, "longitude": -0.1},
                             "traits": {"autonomous_system_number": 20712, "is_anonymous": true, "is_tor_exit_node": true}}),
         );
-        let d = display(&merged, "de");
+        let d = map_records([(&merged, RowFilter::ALL)].into_iter(), "de").display;
         assert_eq!(d.country.as_deref(), Some("Vereinigtes Königreich"));
         assert_eq!(d.country_code.as_deref(), Some("GB"));
         assert_eq!(d.city.as_deref(), Some("London"));
@@ -734,10 +524,21 @@ mod tests {
             json!({"autonomous_system_number": 1221, "autonomous_system_organization": "Telstra",
                           "registered_country": {"iso_code": "AU", "names": {"en": "Australia"}}}),
         );
-        let d = display(&flat, "en");
+        let d = map_records([(&flat, RowFilter::ALL)].into_iter(), "en").display;
         assert_eq!(d.asn_organization.as_deref(), Some("Telstra"));
         assert_eq!(d.country.as_deref(), Some("Australia"));
         assert_eq!(d.latitude, None);
+    }
+
+    #[test]
+    fn display_shows_only_what_the_context_asks_for() {
+        let city = rec(
+            json!({"country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
+                   "city": {"names": {"en": "London"}}, "location": {"latitude": 51.5, "longitude": -0.1}}),
+        );
+        let d = map_records([(&city, RowFilter::COUNTRY)].into_iter(), "en").display;
+        assert_eq!(d.country_code.as_deref(), Some("GB"));
+        assert_eq!((d.city, d.latitude), (None, None));
     }
 
     #[test]

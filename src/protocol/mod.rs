@@ -6,6 +6,6 @@ mod response;
 
 pub use request::{Action, Object, RelatedIndicator, Request, parse_request};
 pub use response::{
-    AsnCount, Attribute, CountryCount, DatabaseInfo, ErrorBody, Indicator, IpResult, Meta, Origin,
-    RawJson, Response, SharedList, Status, Summary,
+    AsnCount, Attribute, CountryCount, DatabaseInfo, ErrorBody, Indicator, IpResult, Listed, Meta,
+    Origin, RawJson, Response, Status, Summary,
 };

@@ -3,8 +3,8 @@
 //! The section sits between two HTML comments; running the action again replaces the section
 //! instead of appending a second one, and the rest of the description is kept whole.
 
+use foldhash::{HashMap, HashMapExt};
 use std::fmt::Write;
-use std::mem::MaybeUninit;
 
 use super::{MapImage, escape, escape_into};
 use crate::mapping::Display;
@@ -48,8 +48,7 @@ pub fn render_section(report: &Report<'_>) -> String {
         report.rows.len() + report.not_found.len() + report.reserved.len() + report.failed.len();
     // The section of a large attachment is tens of megabytes, better not grown by doubling:
     // room for all but the table here, and for the table too once its rows are rendered.
-    let tail = tail_room(report);
-    let mut h = String::with_capacity(4096 + tail);
+    let mut h = String::with_capacity(4096);
     h.push_str(BEGIN);
     h.push_str("\n<div class=\"maxmind-geolocate\">\n");
     let _ = write!(
@@ -84,6 +83,7 @@ pub fn render_section(report: &Report<'_>) -> String {
     }
     h.push_str("</p>\n");
 
+    let mut table = None;
     if let Some(map) = &report.map {
         let _ = writeln!(
             h,
@@ -108,16 +108,12 @@ pub fn render_section(report: &Report<'_>) -> String {
             h.push_str("<th>Anonymizer</th>");
         }
         h.push_str("</tr></thead>\n<tbody>\n");
-        // One share of the rows per thread (a record's addresses are spread over the table:
-        // the larger the share, the fewer times a record's cells are rendered), each written
-        // straight into its place in the section.
-        let share = report
-            .rows
-            .len()
-            .div_ceil(crate::parallel::threads())
-            .max(MIN_ROWS_PER_SHARE);
-        let shares: Vec<&[TableRow<'_>]> = report.rows.chunks(share).collect();
-        render_shares_into(&shares, flags, &mut h, 64 + tail);
+        table = Some(flags);
+    }
+    // What follows the table's rows.
+    let head = h;
+    let mut h = String::new();
+    if table.is_some() {
         h.push_str("</tbody>\n</table>\n");
     }
 
@@ -153,17 +149,10 @@ pub fn render_section(report: &Report<'_>) -> String {
     }
     h.push_str("</div>\n");
     h.push_str(END);
-    h
-}
-
-/// Room for what follows the table, escaped at worst: the addresses not located and why.
-fn tail_room(report: &Report<'_>) -> usize {
-    let texts = |texts: &mut dyn Iterator<Item = &String>| -> usize {
-        texts.map(|t| 6 * t.len() + 16).sum()
-    };
-    256 + texts(&mut report.not_found.iter())
-        + texts(&mut report.reserved.iter().flat_map(|(ip, why)| [ip, why]))
-        + texts(&mut report.failed.iter().flat_map(|(value, why)| [value, why]))
+    match table {
+        Some(flags) => with_rows(&head, &report.rows, flags, &h),
+        None => head + &h,
+    }
 }
 
 fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str>)>) {
@@ -181,53 +170,63 @@ fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str
 }
 
 /// Fewer rows than this are rendered by one thread.
-const MIN_ROWS_PER_SHARE: usize = 4096;
+const ROWS_PER_SHARE: usize = 4096;
 
-/// Renders the rows of `shares`, in order, at the end of `h` (and makes room for `more` bytes
-/// after them), one thread per share.
-///
-/// Each share is laid out first, on its thread: its records' cells rendered and its length
-/// counted. Then `h` grows once, to its final size, and each thread writes its share's rows
-/// straight into their place. (Rendered into strings of their own, the other shares were then
-/// copied into the section on one thread: a serial copy of their rows, into memory touched
-/// for the first time, after the fresh memory of the strings themselves.)
-fn render_shares_into(shares: &[&[TableRow<'_>]], flags: bool, h: &mut String, more: usize) {
-    let laid: Vec<Layout> = crate::parallel::map(shares, 2, |rows| Layout::of(rows, flags));
-    let total: usize = laid.iter().map(|layout| layout.len).sum();
-    h.reserve(total + more);
-    // SAFETY: the bytes written below are whole `str`s, copied one after another (every share
-    // filled from its start to its laid-out end, or the write panicked and `h` keeps its
-    // length), so `h` stays UTF-8.
-    let bytes = unsafe { h.as_mut_vec() };
-    let start = bytes.len();
-    let mut room = &mut bytes.spare_capacity_mut()[..total];
-    let mut parts = Vec::with_capacity(laid.len());
-    for (layout, rows) in laid.into_iter().zip(shares) {
-        let (part, rest) = room.split_at_mut(layout.len);
+/// `head`, the table rows of `rows`, then `tail`, as one text. A share of the rows is
+/// rendered on each core straight into its place: each share is laid out first (its records'
+/// cells rendered once — a record's addresses share them — and its length counted), then the
+/// text is made at its final size and each share writes its rows into its own part of it.
+fn with_rows(head: &str, rows: &[TableRow<'_>], flags: bool, tail: &str) -> String {
+    use rayon::prelude::*;
+    let share = rows
+        .len()
+        .div_ceil(rayon::current_num_threads())
+        .max(ROWS_PER_SHARE);
+    let shares: Vec<&[TableRow<'_>]> = rows.chunks(share).collect();
+    let layouts: Vec<Layout> = shares
+        .par_iter()
+        .map(|rows| Layout::of(rows, flags))
+        .collect();
+    let total = head.len() + layouts.iter().map(|l| l.len).sum::<usize>() + tail.len();
+    // (Zeroed memory is handed out untouched: each part is touched first by its own thread.)
+    let mut text = vec![0u8; total];
+    let (start, mut rest) = text.split_at_mut(head.len());
+    start.copy_from_slice(head.as_bytes());
+    let mut parts = Vec::with_capacity(layouts.len());
+    for (layout, rows) in layouts.iter().zip(&shares) {
+        let (part, after) = rest.split_at_mut(layout.len);
         parts.push((layout, *rows, part));
-        room = rest;
+        rest = after;
     }
-    crate::parallel::each(parts, |(layout, rows, part)| layout.write(rows, part));
-    // SAFETY: every part was written whole (`Layout::write` checks it), and the parts cover
-    // the `total` bytes after `start`, within the room reserved.
-    unsafe { bytes.set_len(start + total) };
+    rest.copy_from_slice(tail.as_bytes());
+    parts
+        .into_par_iter()
+        .for_each(|(layout, rows, part)| layout.write(rows, part));
+    // Every part is whole `str`s one after another: the check cannot fail.
+    String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// One share of the table, laid out before it is written: the cells of each of its records,
-/// rendered once (a record's addresses share them), and the bytes its rows take.
+/// One share of the table, laid out before it is written.
 struct Layout {
     /// The cells of each record of the share, in order of first use.
     cells: Vec<String>,
     /// For each row, its record's cells (an index into `cells`).
-    cells_of_row: Vec<u32>,
+    cells_of_row: Vec<usize>,
     /// Bytes the share's rows take.
     len: usize,
 }
 
+/// How a table row starts, up to its address.
+const ROW_START: &str = "<tr><td>";
+/// What closes the address's cell.
+const IP_END: &str = "</td>";
+/// How a table row ends.
+const ROW_END: &str = "</tr>\n";
+
 impl Layout {
     /// Lays out `rows`.
     fn of(rows: &[TableRow<'_>], flags: bool) -> Layout {
-        let mut seen: foldhash::HashMap<*const Display, u32> = foldhash::HashMap::default();
+        let mut seen: HashMap<*const Display, usize> = HashMap::new();
         let mut layout = Layout {
             cells: Vec::new(),
             cells_of_row: Vec::with_capacity(rows.len()),
@@ -240,52 +239,33 @@ impl Layout {
                     let mut text = String::new();
                     record_cells(row.display, flags, &mut text);
                     layout.cells.push(text);
-                    u32::try_from(layout.cells.len() - 1).expect("fewer than 2^32 records")
+                    layout.cells.len() - 1
                 });
             layout.cells_of_row.push(at);
-            layout.len += ROW_START.len()
-                + super::escaped_len(row.ip)
-                + IP_END.len()
-                + layout.cells[at as usize].len()
-                + ROW_END.len();
+            let mut ip = 0;
+            super::escape_pieces(row.ip, |piece| ip += piece.len());
+            layout.len +=
+                ROW_START.len() + ip + IP_END.len() + layout.cells[at].len() + ROW_END.len();
         }
         layout
     }
 
     /// Writes `rows` (the rows laid out) into `out`, which is exactly as long as they are.
-    fn write(&self, rows: &[TableRow<'_>], out: &mut [MaybeUninit<u8>]) {
+    fn write(&self, rows: &[TableRow<'_>], out: &mut [u8]) {
         let mut at = 0;
         let mut put = |piece: &str| {
-            let room = &mut out[at..at + piece.len()];
-            // SAFETY: `room` is exactly as long as `piece` (the slicing checked it is in
-            // `out`), and a `str` never overlaps the buffer being written. (The safe
-            // `write_copy_of_slice` is newer than the crate's minimum Rust.)
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    piece.as_ptr(),
-                    room.as_mut_ptr().cast::<u8>(),
-                    piece.len(),
-                );
-            }
+            out[at..at + piece.len()].copy_from_slice(piece.as_bytes());
             at += piece.len();
         };
         for (row, &cells) in rows.iter().zip(&self.cells_of_row) {
             put(ROW_START);
             super::escape_pieces(row.ip, &mut put);
             put(IP_END);
-            put(&self.cells[cells as usize]);
+            put(&self.cells[cells]);
             put(ROW_END);
         }
-        assert_eq!(at, out.len(), "the rows fill the room laid out for them");
     }
 }
-
-/// How a table row starts, up to its address.
-const ROW_START: &str = "<tr><td>";
-/// What closes the address's cell.
-const IP_END: &str = "</td>";
-/// How a table row ends.
-const ROW_END: &str = "</tr>\n";
 
 #[cfg(test)]
 fn render_row(row: &TableRow<'_>, flags: bool, h: &mut String) {
@@ -394,13 +374,13 @@ mod tests {
         });
         records.push(Display::default());
         // Shares for two threads and more, each record shared by many addresses.
-        let mut ips: Vec<String> = (0..3 * MIN_ROWS_PER_SHARE + 7)
+        let mut ips: Vec<String> = (0..3 * ROWS_PER_SHARE + 7)
             .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
             .collect();
         // Text that grows when escaped, in the first share and the last: each share's room is
         // laid out from the escaped length.
         ips[5] = "<10.0.0.5> & 'x'".into();
-        ips[3 * MIN_ROWS_PER_SHARE + 6] = "\"&\"".into();
+        ips[3 * ROWS_PER_SHARE + 6] = "\"&\"".into();
         let rows: Vec<TableRow<'_>> = ips
             .iter()
             .enumerate()

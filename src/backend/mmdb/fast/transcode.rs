@@ -9,25 +9,13 @@
 //! yields an error, never a crash, a hang or a bomb.
 
 use foldhash::HashMap;
-use std::fmt::Write as _;
 
-use crate::mapping::{Leaf, PathTrie, TrieNode};
+use crate::mapping::{Capture, Leaf, PathTrie, TrieNode};
 
 /// Deepest nesting of maps and arrays followed.
 const MAX_DEPTH: usize = 64;
 /// Largest JSON written for one record.
 const MAX_OUTPUT: usize = 4 << 20;
-
-/// One value the mapping table asked for, with where it was found.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Capture<'a> {
-    /// The trie node (row and locale role) that matched.
-    pub node: u32,
-    /// Which `names`-like map (or array element) it sits in, to tell elements apart.
-    pub group: u32,
-    /// The value.
-    pub value: Leaf<'a>,
-}
 
 /// Whether the value at `offset` (after a pointer) is an empty map: MaxMind's "no data".
 pub fn is_empty_map(data: &[u8], offset: usize) -> bool {
@@ -79,30 +67,18 @@ pub struct Splice {
 impl Splice {
     /// The text that puts the fields of `ip` in place, to insert at [`Splice::at`].
     pub fn insert(&self, ip: std::net::IpAddr, prefix_len: u8) -> String {
-        const TRAITS: &str = "\"traits\":{";
-        // An address's text needs no escaping.
-        const IP: &str = "\"ip_address\":\"";
-        const PREFIX: &str = "\",\"prefix_len\":";
-        let ip = crate::ip::Text::new(ip);
-        let prefix = crate::ip::decimal(prefix_len);
-        // Sized exactly: the response keeps it as it is, without a copy to shrink it.
-        let len = usize::from(self.comma)
-            + if self.new_traits { TRAITS.len() + 1 } else { 0 }
-            + IP.len()
-            + ip.as_str().len()
-            + PREFIX.len()
-            + prefix.len();
-        let mut out = String::with_capacity(len);
+        let mut out = String::with_capacity(80);
         if self.comma {
             out.push(',');
         }
         if self.new_traits {
-            out.push_str(TRAITS);
+            out.push_str("\"traits\":{");
         }
-        out.push_str(IP);
-        out.push_str(ip.as_str());
-        out.push_str(PREFIX);
-        out.push_str(prefix);
+        // An address's text needs no escaping.
+        out.push_str("\"ip_address\":\"");
+        crate::ip::push_text(&mut out, ip);
+        out.push_str("\",\"prefix_len\":");
+        out.push_str(itoa::Buffer::new().format(prefix_len));
         if self.new_traits {
             out.push('}');
         }
@@ -394,7 +370,7 @@ impl<'a> Walker<'a, '_, '_> {
                     StoredLeaf::Other(leaf) => leaf,
                     StoredLeaf::Str { at, len } => {
                         let bytes = self.bytes(at, len)?;
-                        Leaf::Str(text(bytes).ok_or("a string is not UTF-8")?.0)
+                        Leaf::Str(text(bytes).ok_or("a string is not UTF-8")?)
                     }
                 };
                 self.captures.push(Capture {
@@ -691,98 +667,25 @@ fn write_float(out: &mut String, f: f64) {
     }
 }
 
-/// Which bytes a JSON string escapes: 0 = none, else the escape letter (`u` for `\u00XX`).
-static ESCAPE: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        table[i] = b'u';
-        i += 1;
-    }
-    table[0x08] = b'b';
-    table[0x09] = b't';
-    table[0x0a] = b'n';
-    table[0x0c] = b'f';
-    table[0x0d] = b'r';
-    table[b'"' as usize] = b'"';
-    table[b'\\' as usize] = b'\\';
-    table
-};
-
-/// Whether JSON writes `bytes` as they are and each is a character of its own: printable
-/// ASCII but `"` and `\` — nearly every key and value of a MaxMind record. Eight bytes at a
-/// time (the classic has-zero-byte and has-less-than word tests, exact for "any byte").
-fn is_plain(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    const BACKSLASHES: u64 = ONES * b'\\' as u64;
-    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        if (w & HIGH) | below_space | has_zero(w ^ QUOTES) | has_zero(w ^ BACKSLASHES) != 0 {
-            return false;
-        }
-    }
-    words
-        .remainder()
-        .iter()
-        .all(|&b| b < 0x80 && ESCAPE[usize::from(b)] == 0)
+/// `bytes` as text, when they are UTF-8.
+fn text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
 }
 
-/// `bytes` as text, when they are UTF-8, and whether they are plain ([`is_plain`], checked
-/// first: nearly always so).
-fn text(bytes: &[u8]) -> Option<(&str, bool)> {
-    if is_plain(bytes) {
-        // SAFETY: `is_plain` holds only when every byte is below 0x80, and ASCII is UTF-8.
-        return Some((unsafe { std::str::from_utf8_unchecked(bytes) }, true));
-    }
-    Some((std::str::from_utf8(bytes).ok()?, false))
-}
-
-/// Writes `bytes` as a JSON string, escaped as serde_json escapes, and gives them back as
-/// text; none (and nothing written) when they are not UTF-8. Plain text is copied as it is,
-/// without [`write_json_str`]'s scan.
+/// Writes `bytes` as a JSON string, escaped as serde_json escapes it (by serde_json, for any
+/// text that needs escaping), and gives them back as text; none (and nothing written) when
+/// they are not UTF-8.
 fn write_json_bytes<'b>(out: &mut String, bytes: &'b [u8]) -> Option<&'b str> {
-    let (s, plain) = text(bytes)?;
-    if plain {
+    let s = text(bytes)?;
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.reserve(s.len() + 2);
         out.push('"');
         out.push_str(s);
         out.push('"');
     } else {
-        write_json_str(out, s);
+        out.push_str(&serde_json::to_string(s).ok()?);
     }
     Some(s)
-}
-
-/// Writes `s` as a JSON string, escaped as serde_json escapes.
-pub fn write_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape = ESCAPE[b as usize];
-        if escape == 0 {
-            continue;
-        }
-        // Every escaped byte is ASCII, so these are character boundaries.
-        out.push_str(&s[start..i]);
-        match escape {
-            b'u' => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
-            letter => {
-                out.push('\\');
-                out.push(letter as char);
-            }
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
 }
 
 #[cfg(test)]
@@ -790,7 +693,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_address_fields_are_json_sized_exactly() {
+    fn the_address_fields_are_written_where_they_belong() {
         for (comma, new_traits) in [(false, false), (true, false), (false, true), (true, true)] {
             let splice = Splice {
                 at: 0,
@@ -799,7 +702,6 @@ mod tests {
             };
             for (ip, prefix) in [("1.2.3.4", 8u8), ("81.2.69.142", 24), ("2001:db8::1", 128)] {
                 let text = splice.insert(ip.parse().unwrap(), prefix);
-                assert_eq!(text.len(), text.capacity(), "{text}");
                 let fields = format!(r#""ip_address":"{ip}","prefix_len":{prefix}"#);
                 let expected = match (comma, new_traits) {
                     (false, false) => fields,
@@ -810,36 +712,6 @@ mod tests {
                 assert_eq!(text, expected);
             }
         }
-    }
-
-    #[test]
-    fn strings_escape_as_serde_json_does() {
-        for s in [
-            "plain",
-            "quote \" slash \\ nl \n tab \t",
-            "\u{1}\u{1f}",
-            "ünïcödé ロンドン",
-            "</script>",
-        ] {
-            let mut out = String::new();
-            write_json_str(&mut out, s);
-            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
-        }
-    }
-
-    #[test]
-    fn plain_means_printable_ascii_but_quote_and_backslash_at_any_place() {
-        let plain = |b: u8| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\';
-        for len in 1..=24 {
-            for at in 0..len {
-                for b in 0..=255u8 {
-                    let mut bytes = vec![b'a'; len];
-                    bytes[at] = b;
-                    assert_eq!(is_plain(&bytes), plain(b), "{b:#x} at {at} of {len}");
-                }
-            }
-        }
-        assert!(is_plain(b""));
     }
 
     #[test]
