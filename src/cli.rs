@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::settings::{Kind, SETTINGS};
+
 /// Geolocate IP indicators with MaxMind GeoIP2/GeoLite2 data — a threat-intelligence operation.
 ///
 /// Without a subcommand, reads one JSON action request on stdin and writes one JSON response on
@@ -100,53 +102,78 @@ pub struct RunArgs {
 
     /// Settings that win over the requests' own.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub settings: SettingFlags,
 }
 
-/// Where records come from, and what is asked of them (flags win over every other setting).
-#[derive(Debug, Default, Args)]
-pub struct SourceArgs {
-    /// A MaxMind DB file; repeat to merge several (the first listed wins on a shared key).
-    /// Default: the EditionIDs of GeoIP.conf, in its DatabaseDirectory.
-    #[arg(long = "db", value_name = "FILE", conflicts_with = "web")]
-    pub databases: Vec<PathBuf>,
+/// The settings given as flags: one for each setting of the settings table that has one
+/// (`config::settings`), with its help and, for a choice, its values. They win over every
+/// other source of settings.
+#[derive(Debug, Clone, Default)]
+pub struct SettingFlags(pub Vec<(&'static str, Vec<String>)>);
 
-    /// The folder database names are looked up in (plugin mode's db_dir).
-    #[arg(long, value_name = "DIR")]
-    pub db_dir: Option<PathBuf>,
+impl clap::FromArgMatches for SettingFlags {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut given = Vec::new();
+        for setting in SETTINGS {
+            let Some(flag) = setting.flag else { continue };
+            let values: Vec<String> = match flag.value_name {
+                None if matches.get_flag(setting.key) => vec![flag.sets.to_owned()],
+                None => continue,
+                Some(_) => match matches.get_raw(setting.key) {
+                    Some(raw) => raw.map(|v| v.to_string_lossy().into_owned()).collect(),
+                    None => continue,
+                },
+            };
+            given.push((setting.key, values));
+        }
+        Ok(SettingFlags(given))
+    }
 
-    /// Ask the MaxMind GeoIP2 web service instead of database files (each IP is a paid query).
-    #[arg(long)]
-    pub web: bool,
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
 
-    /// MaxMind account ID for --web [default: env MAXMIND_ACCOUNT_ID, else GeoIP.conf].
-    #[arg(long, value_name = "ID")]
-    pub account_id: Option<String>,
+impl clap::Args for SettingFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        use clap::builder::{PossibleValue, PossibleValuesParser};
+        use clap::{Arg, ArgAction};
+        SETTINGS
+            .iter()
+            .filter_map(|s| Some((s, s.flag?)))
+            .fold(cmd, |cmd, (setting, flag)| {
+                let mut arg = Arg::new(setting.key).long(flag.long).help(setting.help);
+                arg = match flag.value_name {
+                    None => arg.action(ArgAction::SetTrue),
+                    Some(name) if flag.repeat => arg.value_name(name).action(ArgAction::Append),
+                    Some(name) => arg.value_name(name).action(ArgAction::Set),
+                };
+                arg = match setting.kind {
+                    Kind::Select { options, .. } if flag.value_name.is_some() => arg
+                        .value_parser(PossibleValuesParser::new(
+                            options
+                                .iter()
+                                .map(|(v, label)| PossibleValue::new(*v).help(*label)),
+                        ))
+                        .ignore_case(true),
+                    Kind::Number { min, max } => {
+                        arg.value_parser(clap::value_parser!(u64).range(min..=max))
+                    }
+                    Kind::Text | Kind::List if flag.value_name == Some("DIR") => {
+                        arg.value_hint(clap::ValueHint::DirPath)
+                    }
+                    Kind::List => arg.value_hint(clap::ValueHint::FilePath),
+                    Kind::Text if flag.long == "web-url" => arg.value_hint(clap::ValueHint::Url),
+                    _ => arg,
+                };
+                cmd.arg(arg)
+            })
+    }
 
-    /// MaxMind license key for --web [default: env MAXMIND_LICENSE_KEY, else GeoIP.conf].
-    /// Prefer the environment: arguments are visible to other users of the machine.
-    #[arg(long, value_name = "KEY")]
-    pub license_key: Option<String>,
-
-    /// The web service's edition.
-    #[arg(long, value_enum)]
-    pub edition: Option<EditionArg>,
-
-    /// The web service's base URL (a test server on loopback may use plain http).
-    #[arg(long, value_name = "URL")]
-    pub web_url: Option<String>,
-
-    /// What to ask of the databases [default: city].
-    #[arg(long, value_enum)]
-    pub context: Option<ContextArg>,
-
-    /// Language of names (de, en, es, fr, ja, pt-BR, ru, zh-CN) [default: en].
-    #[arg(long)]
-    pub locale: Option<String>,
-
-    /// Warn when a database was built more than this many days ago; 0 never warns [default: 30].
-    #[arg(long, value_name = "DAYS")]
-    pub max_db_age: Option<u64>,
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 /// Arguments of `lookup`.
@@ -158,9 +185,9 @@ pub struct LookupArgs {
     #[arg(value_name = "IP|CIDR")]
     pub ips: Vec<String>,
 
-    /// Where records come from.
+    /// Where records come from, and what is asked of them.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub settings: SettingFlags,
 
     /// How to print the results.
     #[command(flatten)]
@@ -182,13 +209,9 @@ pub struct BulkArgs {
     #[arg(long, value_name = "OUT")]
     pub description: Option<PathBuf>,
 
-    /// Refuse inputs larger than this many MiB [default: 100].
-    #[arg(long, value_name = "MIB")]
-    pub max_mib: Option<u64>,
-
-    /// Where records come from.
+    /// Where records come from, and what is asked of them.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub settings: SettingFlags,
 
     /// How to print the results.
     #[command(flatten)]
@@ -233,7 +256,7 @@ pub struct ExtractArgs {
     pub with_source: bool,
 
     /// Refuse inputs larger than this many MiB.
-    #[arg(long, default_value_t = crate::config::DEFAULT_MAX_ATTACHMENT_MIB, value_name = "MIB")]
+    #[arg(long, default_value_t = 100, value_name = "MIB")]
     pub max_mib: u64,
 }
 
@@ -273,43 +296,6 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
-}
-
-/// `--context` values.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ContextArg {
-    /// City-level location; all mapping rows.
-    City,
-    /// Country and continent rows.
-    Country,
-    /// ASN rows.
-    Asn,
-    /// Each database as its type says.
-    Auto,
-    /// The web service's Insights endpoint (GeoIP2 only).
-    Insights,
-}
-
-impl ContextArg {
-    /// The configuration's name for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContextArg::City => "city",
-            ContextArg::Country => "country",
-            ContextArg::Asn => "asn",
-            ContextArg::Auto => "auto",
-            ContextArg::Insights => "insights",
-        }
-    }
-}
-
-/// `--edition` values.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum EditionArg {
-    /// GeoIP2 (paid).
-    Geoip2,
-    /// GeoLite2 (free).
-    Geolite2,
 }
 
 #[cfg(test)]

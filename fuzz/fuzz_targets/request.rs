@@ -10,11 +10,11 @@ fuzz_target!(|data: &[u8]| {
     if data.windows(3).any(|w| w.eq_ignore_ascii_case(b"web")) {
         return;
     }
-    let env = Environment {
-        db_dir: Some("../fixtures".into()),
-        attachment_dir: Some("../fixtures/attachments".into()),
-        ..Environment::default()
-    };
+    let env = Environment::from_vars(Some(std::path::Path::new("")), |name| match name {
+        "MAXMIND_DB_DIR" => Some("../fixtures".into()),
+        "MAXMIND_ATTACHMENT_DIR" => Some("../fixtures/attachments".into()),
+        _ => None,
+    });
     let response = run_request(data, &Session::new(env));
     let json = serde_json::to_vec(&response).expect("every response serializes");
     assert!(!json.is_empty());

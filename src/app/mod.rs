@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 pub use crate::backend::Progress;
 use crate::backend::{Answer, BATCH, Backend, Databases, Deadline, MmdbBackend, WebBackend};
-use crate::config::{self, Config, Environment, RawConfig, Source};
+use crate::config::{self, Audience, Config, Environment, Layer, Source};
 use crate::error::Error;
 use crate::ip;
 use crate::mapping::Display;
@@ -50,7 +50,8 @@ pub fn use_threads(threads: usize) {
 /// files opened so far (a stream of requests opens each once) and who hears of progress.
 pub struct Session {
     env: Environment,
-    flags: RawConfig,
+    flags: Layer,
+    audience: Audience,
     databases: Databases,
     progress: Option<Box<dyn Progress>>,
 }
@@ -60,15 +61,22 @@ impl Session {
     pub fn new(env: Environment) -> Self {
         Session {
             env,
-            flags: RawConfig::default(),
+            flags: Layer::default(),
+            audience: Audience::Platform,
             databases: Databases::default(),
             progress: None,
         }
     }
 
     /// Settings from the command line: they win over the request's own.
-    pub fn with_flags(mut self, flags: RawConfig) -> Self {
+    pub fn with_flags(mut self, flags: Layer) -> Self {
         self.flags = flags;
+        self
+    }
+
+    /// An analyst's session: messages name flags where they help.
+    pub fn on_command_line(mut self) -> Self {
+        self.audience = Audience::CommandLine;
         self
     }
 
@@ -78,9 +86,20 @@ impl Session {
         self
     }
 
-    /// Resolves a request's configuration: flags, then the request, then the environment.
-    pub fn resolve(&self, request: RawConfig) -> Result<(Config, Vec<ErrorBody>), Error> {
-        Config::resolve(self.flags.clone().or(request), &self.env)
+    /// Resolves a request's configuration (flags, then the request, then the environment),
+    /// with the warnings about it (kept when it fails: an unknown key is reported either way).
+    pub fn resolve(&self, request: &Map<String, Value>) -> (Result<Config, Error>, Vec<ErrorBody>) {
+        let (layer, warnings) = config::read_request(request);
+        let mut warnings: Vec<ErrorBody> = warnings.into_iter().map(warning).collect();
+        let resolved =
+            layer.and_then(|layer| Config::resolve(&self.flags, &layer, &self.env, self.audience));
+        match resolved {
+            Ok((config, more)) => {
+                warnings.extend(more.into_iter().map(warning));
+                (Ok(config), warnings)
+            }
+            Err(e) => (Err(e), warnings),
+        }
     }
 
     /// The database files of `config`, for one action; files opened earlier in the process are
@@ -122,12 +141,9 @@ pub fn run_parsed(
         }
     };
     let name = Some(action.as_str().to_owned());
-    let mut warnings = Vec::new();
-    let config = match session.resolve(request.config.clone()) {
-        Ok((config, config_warnings)) => {
-            warnings.extend(config_warnings);
-            config
-        }
+    let (config, warnings) = session.resolve(&request.config);
+    let config = match config {
+        Ok(config) => config,
         Err(e) => return Response::failed(name, &e, warnings),
     };
     match action {
@@ -139,6 +155,11 @@ pub fn run_parsed(
             rayon::scope(|_| bulk::lookup_all_related(session, &config, request, warnings, content))
         }
     }
+}
+
+/// A configuration warning as the response carries it.
+fn warning(w: config::Warning) -> ErrorBody {
+    ErrorBody::warning(w.code, w.message)
 }
 
 /// What the request's object is, for messages.

@@ -15,9 +15,10 @@ const ACTION: &str = "lookup_all_related_ips";
 
 /// Runs `bulk`.
 pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
-    let mut flags = super::flags(&args.source);
-    flags.max_attachment_mib = args.max_mib.map(|m| m.to_string());
-    let session = super::analyst_session(flags, conf);
+    let session = match super::analyst_session(&args.settings, conf) {
+        Ok(session) => session,
+        Err(e) => return super::finish(&super::failed(ACTION, &e), &args.output, pretty),
+    };
     let stdin = args.input.as_os_str() == "-";
     // The attachment's name, as the platform gives it: the file's name, not its path.
     let name = match args.input.file_name() {

@@ -6,12 +6,15 @@ use std::path::Path;
 use super::Exit;
 use crate::app::{self, Query};
 use crate::cli::LookupArgs;
-use crate::config::RawConfig;
 use crate::error::Error;
+use crate::protocol::Response;
 
 /// Runs `lookup`.
 pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
-    let session = super::analyst_session(super::flags(&args.source), conf);
+    let session = match super::analyst_session(&args.settings, conf) {
+        Ok(session) => session,
+        Err(e) => return super::finish(&super::failed("lookup", &e), &args.output, pretty),
+    };
     let mut queries = Vec::new();
     // No argument: the list comes on stdin, as from a pipe.
     let from_stdin = ["-".to_owned()];
@@ -42,9 +45,13 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
         );
         return Exit::Usage;
     }
-    let (config, warnings) = match session.resolve(RawConfig::default()) {
-        Ok(resolved) => resolved,
-        Err(e) => return super::finish(&super::failed("lookup", &e), &args.output, pretty),
+    let (config, warnings) = session.resolve(&serde_json::Map::new());
+    let config = match config {
+        Ok(config) => config,
+        Err(e) => {
+            let response = Response::failed(Some("lookup".into()), &e, warnings);
+            return super::finish(&response, &args.output, pretty);
+        }
     };
     let response = app::lookup_queries(&session, &config, &queries, args.max_networks, warnings);
     let exit = super::finish(&response, &args.output, pretty);

@@ -15,8 +15,8 @@ use std::path::Path;
 use clap::CommandFactory;
 
 use crate::app::{self, Session};
-use crate::cli::{Cli, Command, Format, OutputArgs, SourceArgs};
-use crate::config::{OneOrMany, RawConfig, Secret};
+use crate::cli::{Cli, Command, Format, OutputArgs, SettingFlags};
+use crate::config::Layer;
 use crate::error::Error;
 use crate::output;
 use crate::protocol::{Response, Status};
@@ -77,9 +77,9 @@ pub fn run() -> Exit {
 fn dispatch(cli: Cli) -> Exit {
     let conf = cli.geoip_conf.as_deref();
     match cli.command {
-        None => plugin::run(&SourceArgs::default(), conf, cli.pretty),
-        Some(Command::Run(args)) if args.ndjson => plugin::run_ndjson(&args.source, conf),
-        Some(Command::Run(args)) => plugin::run(&args.source, conf, cli.pretty),
+        None => plugin::run(&SettingFlags::default(), conf, cli.pretty),
+        Some(Command::Run(args)) if args.ndjson => plugin::run_ndjson(&args.settings, conf),
+        Some(Command::Run(args)) => plugin::run(&args.settings, conf, cli.pretty),
         Some(Command::Lookup(args)) => lookup::run(args, conf, cli.pretty),
         Some(Command::Bulk(args)) => bulk::run(args, conf, cli.pretty),
         Some(Command::Extract(args)) => extract::run(&args),
@@ -109,44 +109,25 @@ fn flushed(written: io::Result<()>) -> Exit {
     }
 }
 
-/// The session of a command: the environment and `GeoIP.conf` under `flags`.
-fn session(flags: RawConfig, conf: Option<&Path>) -> Session {
-    Session::new(crate::config::Environment::from_process(conf)).with_flags(flags)
+/// The session of a command: the environment and `GeoIP.conf` under `flags` (none for the
+/// platform's call: its messages then name configuration keys only).
+fn session(flags: &SettingFlags, conf: Option<&Path>) -> Result<Session, Error> {
+    let session = Session::new(crate::config::Environment::from_process(conf));
+    if flags.0.is_empty() {
+        return Ok(session);
+    }
+    let layer: Layer = crate::config::read_flags(&flags.0)?;
+    Ok(session.with_flags(layer))
 }
 
 /// [`session`] for an analyst: with a progress bar when stderr is a terminal.
-fn analyst_session(flags: RawConfig, conf: Option<&Path>) -> Session {
-    let session = session(flags, conf);
-    if io::stderr().is_terminal() {
+fn analyst_session(flags: &SettingFlags, conf: Option<&Path>) -> Result<Session, Error> {
+    let session = session(flags, conf)?.on_command_line();
+    Ok(if io::stderr().is_terminal() {
         session.with_progress(Box::new(progress::Bar::default()))
     } else {
         session
-    }
-}
-
-/// The flags as the top layer of the configuration.
-fn flags(source: &SourceArgs) -> RawConfig {
-    let text = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    RawConfig {
-        source: source.web.then(|| "web_api".to_owned()),
-        db_paths: source.databases.clone(),
-        db_dir: text(&source.db_dir),
-        account_id: source.account_id.clone(),
-        license_key: Secret::new(source.license_key.clone().unwrap_or_default()),
-        edition: source.edition.map(|e| {
-            match e {
-                crate::cli::EditionArg::Geoip2 => "geoip2",
-                crate::cli::EditionArg::Geolite2 => "geolite2",
-            }
-            .to_owned()
-        }),
-        web_api_url: source.web_url.clone(),
-        context_type: source.context.map(|c| c.as_str().to_owned()),
-        locale: source.locale.clone(),
-        max_database_age_days: source.max_db_age.map(|d| d.to_string()),
-        mmdb_filename: OneOrMany::None,
-        ..RawConfig::default()
-    }
+    })
 }
 
 /// Most errors listed on stderr; the response has them all.

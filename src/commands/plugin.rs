@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::Exit;
 use crate::app::{self, Session};
-use crate::cli::SourceArgs;
+use crate::cli::SettingFlags;
 use crate::error::Error;
 use crate::protocol::{Response, Status};
 
@@ -23,8 +23,11 @@ fn request_limit_mib() -> u64 {
 }
 
 /// One request on stdin, one response on stdout.
-pub fn run(source: &SourceArgs, conf: Option<&Path>, pretty: bool) -> Exit {
-    let session = super::session(super::flags(source), conf);
+pub fn run(flags: &SettingFlags, conf: Option<&Path>, pretty: bool) -> Exit {
+    let session = match super::session(flags, conf) {
+        Ok(session) => session,
+        Err(e) => return super::write_response(&Response::failed(None, &e, Vec::new()), pretty),
+    };
     let response = respond(&session);
     let exit = super::write_response(&response, pretty);
     super::leave_to_exit((response, session));
@@ -47,8 +50,11 @@ fn respond(session: &Session) -> Response {
 
 /// One request per stdin line, one compact response per stdout line, in order; blank lines are
 /// skipped. Database files are opened once for the whole stream. Exit 1 when any action failed.
-pub fn run_ndjson(source: &SourceArgs, conf: Option<&Path>) -> Exit {
-    let session = super::session(super::flags(source), conf);
+pub fn run_ndjson(flags: &SettingFlags, conf: Option<&Path>) -> Exit {
+    let session = match super::session(flags, conf) {
+        Ok(session) => session,
+        Err(e) => return super::write_response(&Response::failed(None, &e, Vec::new()), false),
+    };
     let limit_mib = request_limit_mib();
     let limit = limit_mib.saturating_mul(1 << 20);
     let mut input = io::stdin().lock();

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Secret;
+use super::settings::ConfField;
 
 /// Where `geoipupdate` looks when no file is named, in order.
 pub const DEFAULT_PATHS: [&str; 2] = ["/etc/GeoIP.conf", "/usr/local/etc/GeoIP.conf"];
@@ -126,6 +127,28 @@ impl GeoIpConf {
             .iter()
             .map(|id| format!("{id}.mmdb"))
             .collect()
+    }
+
+    /// What the file says of `field`, as a raw setting value.
+    pub fn value(&self, field: ConfField) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        match field {
+            ConfField::AccountId => self.account_id.clone().map(Value::String),
+            ConfField::LicenseKey => (!self.license_key.is_empty())
+                .then(|| Value::String(self.license_key.expose().to_owned())),
+            ConfField::DatabaseDirectory => self
+                .database_directory
+                .as_ref()
+                .map(|d| Value::String(d.to_string_lossy().into_owned())),
+            ConfField::EditionIds => (!self.edition_ids.is_empty()).then(|| {
+                Value::Array(
+                    self.database_files()
+                        .into_iter()
+                        .map(Value::String)
+                        .collect(),
+                )
+            }),
+        }
     }
 }
 

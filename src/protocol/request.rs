@@ -3,7 +3,6 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::config::RawConfig;
 use crate::error::Error;
 
 /// The operation's actions.
@@ -40,9 +39,9 @@ impl Action {
 pub struct Request {
     /// The action's wire or display name; see [`Action::parse`].
     pub action: String,
-    /// The operation's configuration page.
+    /// The operation's configuration page, as sent (read by [`crate::config::read_request`]).
     #[serde(default, deserialize_with = "null_as_default")]
-    pub config: RawConfig,
+    pub config: Map<String, Value>,
     /// The object the action runs on.
     #[serde(default)]
     pub object: Option<Object>,

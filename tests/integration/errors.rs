@@ -54,11 +54,19 @@ fn malformed_requests_are_invalid_request() {
 }
 
 #[test]
-fn wrong_types_are_named_by_path() {
-    let run = plugin_bytes(br#"{"action":"lookup","config":{"use_mapbox":"maybe"}}"#);
-    assert_fails(&run, "invalid_request", "bad boolean");
-    let message = run.json["errors"][0]["message"].as_str().unwrap();
-    assert!(message.contains("config"), "{message}");
+fn a_config_value_of_the_wrong_type_names_its_key() {
+    for config in [
+        r#"{"use_mapbox":"maybe"}"#,
+        r#"{"use_mapbox":[true]}"#,
+        r#"{"timeout_s":{"s":1}}"#,
+    ] {
+        let request = format!(r#"{{"action":"lookup","config":{config}}}"#);
+        let run = plugin_bytes(request.as_bytes());
+        assert_fails(&run, "config_invalid", config);
+        let message = run.json["errors"][0]["message"].as_str().unwrap();
+        let key = config.split('"').nth(1).unwrap();
+        assert!(message.contains(key), "{message}");
+    }
 }
 
 #[test]

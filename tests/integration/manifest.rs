@@ -26,16 +26,58 @@ fn the_manifest_names_the_operation_and_its_version() {
     assert_eq!(m["executable"], env!("CARGO_PKG_NAME"));
 }
 
+/// The `user_fields` section, each field's keys in the order a reader expects.
+fn user_fields_yaml(fields: &Value) -> String {
+    let scalar = |v: &Value| serde_yaml_ng::to_string(v).unwrap().trim_end().to_owned();
+    let mut out = String::from("user_fields:\n");
+    for field in fields.as_array().unwrap() {
+        let mut first = true;
+        for key in ["name", "label", "description", "type", "default"] {
+            let lead = if std::mem::take(&mut first) {
+                "  - "
+            } else {
+                "    "
+            };
+            out.push_str(&format!("{lead}{key}: {}\n", scalar(&field[key])));
+        }
+        if let Some(options) = field["options"].as_array() {
+            out.push_str("    options:\n");
+            for o in options {
+                out.push_str(&format!(
+                    "      - {{value: {}, label: {}}}\n",
+                    scalar(&o["value"]),
+                    scalar(&o["label"])
+                ));
+            }
+        }
+        if let Some(when) = field["show_when"].as_object() {
+            for (k, v) in when {
+                out.push_str(&format!("    show_when: {{{k}: {}}}\n", scalar(v)));
+            }
+        }
+    }
+    out
+}
+
 #[test]
-fn every_config_key_is_a_user_field_and_every_user_field_a_config_key() {
-    let mut fields: Vec<String> = user_fields()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap().to_owned())
-        .collect();
-    fields.sort();
-    let mut keys = maxmind_geolocate::config::RawConfig::keys();
-    keys.sort();
-    assert_eq!(fields, keys);
+fn the_user_fields_are_the_settings_table() {
+    // The table in src/config/settings.rs is the one place a setting is declared; the page's
+    // fields follow it. `UPDATE_MANIFEST=1 cargo test manifest` rewrites them from it.
+    let expected = maxmind_geolocate::config::settings::manifest_fields();
+    if std::env::var_os("UPDATE_MANIFEST").is_some() {
+        let text = std::fs::read_to_string(root().join("manifest.yaml")).unwrap();
+        let head = &text[..text.find("user_fields:").expect("a user_fields section")];
+        std::fs::write(
+            root().join("manifest.yaml"),
+            format!("{head}{}", user_fields_yaml(&expected)),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        Value::Array(user_fields()),
+        expected,
+        "manifest.yaml's user_fields differ from the settings table; run UPDATE_MANIFEST=1 cargo test manifest"
+    );
 }
 
 #[test]

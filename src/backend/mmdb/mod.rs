@@ -168,7 +168,7 @@ impl MmdbBackend {
                 ));
                 continue;
             }
-            let real = resolve(files.root.as_deref(), file)?;
+            let real = resolve(files, file)?;
             databases.push(open.get(file, &real, files.in_memory)?);
         }
         let (backend, more) = Self::from_databases(databases, context, locale)?;
@@ -403,11 +403,15 @@ fn corrupt(db: &Database, reason: String) -> Error {
     }
 }
 
-/// Resolves a configured database file, confined to `root` when there is one.
-fn resolve(root: Option<&Path>, file: &Path) -> Result<PathBuf, Error> {
-    let Some(root) = root else {
+/// Where a configured database file is: in `files.root` when there is one (confined to it when
+/// the name came from the platform), else the name is the path.
+fn resolve(files: &DbFiles, file: &Path) -> Result<PathBuf, Error> {
+    let Some(root) = &files.root else {
         return Ok(file.to_path_buf());
     };
+    if !files.confine {
+        return Ok(root.join(file));
+    }
     paths::confine(root, file).map_err(|e| match e {
         Confine::Missing(reason) => Error::DbNotFound {
             path: file.to_path_buf(),
