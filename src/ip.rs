@@ -83,102 +83,67 @@ fn push_groups(out: &mut String, groups: &[u16]) {
     }
 }
 
-/// Parses one indicator value into the address to look up.
-///
-/// Accepts surrounding whitespace and the defanged forms of threat reports (`1.2.3[.]4`,
-/// `1[.]2(.)3{.}4`, `1[dot]2[dot]3[dot]4`, `2001:db8[:]:1`). An IPv4-mapped IPv6 address
-/// (`::ffff:1.2.3.4`) becomes the IPv4 address. A network (`/n`), a port, a zone id or anything
-/// else that is not exactly one address is [`Error::InvalidIp`].
+/// What one indicator value (a Lookup's, an argument of `lookup`, a related indicator) holds:
+/// read as `extract` reads text, so that a value is one address exactly when `extract` finds
+/// one address in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// One address.
+    Address(IpAddr),
+    /// One network, written as a CIDR.
+    Network(ipnet::IpNet),
+}
+
+/// Reads one indicator value: surrounding whitespace, every defanged form of threat reports
+/// (`1.2.3[.]4`, `1[.]2(.)3{.}4`, `1[dot]2[DOT]3[dot]4`, `2001:db8[:]:1`), brackets, a port,
+/// a URL around it (`hxxp://1.2.3[.]4/gate`), a zone id. An IPv4-mapped IPv6 address
+/// (`::ffff:1.2.3.4`) is the IPv4 address. Anything that is not exactly one address or network
+/// is [`Error::InvalidIp`], saying why.
+pub fn parse_value(value: &str) -> Result<Value, Error> {
+    let trimmed = value.trim();
+    let invalid = |reason: String| Error::InvalidIp {
+        value: shorten(trimmed),
+        reason,
+    };
+    if trimmed.len() > MAX_ECHO {
+        return Err(invalid("far too long to be an IP address".into()));
+    }
+    if trimmed.is_empty() {
+        return Err(invalid("the value is empty".into()));
+    }
+    let mut found = Vec::new();
+    crate::extract::scan(trimmed.as_bytes(), &mut |e| found.push(e));
+    match found.as_slice() {
+        [one] => Ok(match one.network {
+            Some(net) => Value::Network(net),
+            None => Value::Address(one.ip),
+        }),
+        [] => Err(invalid("expected an IPv4 or IPv6 address".into())),
+        many => Err(invalid(format!(
+            "it holds {} addresses; give one at a time",
+            many.len()
+        ))),
+    }
+}
+
+/// Reads one indicator value as the one address to look up ([`parse_value`]); a network is
+/// [`Error::InvalidIp`].
 ///
 /// ```
 /// use maxmind_geolocate::ip::parse_indicator;
 ///
 /// assert_eq!(parse_indicator(" 81.2.69[.]142 ").unwrap().to_string(), "81.2.69.142");
+/// assert_eq!(parse_indicator("hxxp://81[.]2.69.142:8080/gate").unwrap().to_string(), "81.2.69.142");
 /// assert_eq!(parse_indicator("::ffff:81.2.69.142").unwrap().to_string(), "81.2.69.142");
 /// assert_eq!(parse_indicator("81.2.69.0/24").unwrap_err().code(), "invalid_ip");
 /// ```
 pub fn parse_indicator(value: &str) -> Result<IpAddr, Error> {
-    let trimmed = value.trim();
-    let invalid = |reason: &str| Error::InvalidIp {
-        value: shorten(trimmed),
-        reason: reason.to_owned(),
-    };
-    if trimmed.len() > MAX_ECHO {
-        return Err(invalid("far too long to be an IP address"));
-    }
-    if trimmed.is_empty() {
-        return Err(invalid("the value is empty"));
-    }
-    let refanged = refang(trimmed);
-    if refanged.contains('/') {
-        return Err(invalid(
-            "a network (CIDR) is not one address; give a single IP",
-        ));
-    }
-    if refanged.contains('%') {
-        return Err(invalid(
-            "a zone id (%…) only has meaning on one host; give the address without it",
-        ));
-    }
-    match refanged.parse::<IpAddr>() {
-        Ok(ip) => Ok(canonical(ip)),
-        Err(_) if looks_like_host_port(&refanged) => Err(invalid(
-            "an address with a port is not one address; give the IP without the port",
-        )),
-        Err(_) => Err(invalid("expected an IPv4 or IPv6 address")),
-    }
-}
-
-/// Undoes the defanging conventions of threat reports in one value.
-///
-/// Only bracketed forms are rewritten (`[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `{dot}`, `[:]`),
-/// so a clean value comes back unchanged.
-pub fn refang(value: &str) -> String {
-    if !value.contains(['[', '(', '{']) {
-        return value.to_owned();
-    }
-    const FORMS: [(&str, &str); 7] = [
-        ("[.]", "."),
-        ("(.)", "."),
-        ("{.}", "."),
-        ("[dot]", "."),
-        ("(dot)", "."),
-        ("{dot}", "."),
-        ("[:]", ":"),
-    ];
-    let mut out = value.to_owned();
-    for (from, to) in FORMS {
-        if out.contains(from) {
-            out = out.replace(from, to);
-        }
-        let upper = from.to_ascii_uppercase();
-        if upper != from && out.contains(&upper) {
-            out = out.replace(&upper, to);
-        }
-    }
-    out
-}
-
-/// An IPv4-mapped IPv6 address is the IPv4 address; everything else is itself.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(v6),
-        },
-        v4 => v4,
-    }
-}
-
-fn looks_like_host_port(s: &str) -> bool {
-    if let Some(rest) = s.strip_prefix('[') {
-        return rest.contains("]:");
-    }
-    match s.rsplit_once(':') {
-        Some((host, port)) => {
-            host.parse::<Ipv4Addr>().is_ok() && port.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
+    match parse_value(value)? {
+        Value::Address(ip) => Ok(ip),
+        Value::Network(_) => Err(Error::InvalidIp {
+            value: shorten(value.trim()),
+            reason: "a network (CIDR) is not one address; give a single IP".into(),
+        }),
     }
 }
 
@@ -357,7 +322,7 @@ fn in_v6(addr: u128, base: u128, len: u8) -> bool {
 ///
 /// IPv4-mapped IPv6 addresses are judged as their IPv4 address.
 pub fn special_purpose(ip: IpAddr) -> Option<SpecialRange> {
-    match canonical(ip) {
+    match crate::extract::canonical(ip) {
         IpAddr::V4(addr) => special_v4(addr),
         IpAddr::V6(addr) => special_v6(addr),
     }
@@ -487,13 +452,32 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_value_as_extract_reads_text() {
+        // Every form extract finds in text is one address in a value too.
+        for (value, ip) in [
+            ("81.2.69.142:443", "81.2.69.142"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("hxxp://81.2.69[.]142/gate", "81.2.69.142"),
+            ("hxxps[:]//81.2.69.142/", "81.2.69.142"),
+            ("81[Dot]2[Dot]69[Dot]142", "81.2.69.142"),
+            ("[81.2.69.142]", "81.2.69.142"),
+            ("fe80::1%eth0", "fe80::1"),
+            ("src=81.2.69.142", "81.2.69.142"),
+        ] {
+            assert_eq!(ok(value), ip, "{value}");
+            let mut found = Vec::new();
+            crate::extract::scan(value.as_bytes(), &mut |e| found.push(e.ip.to_string()));
+            assert_eq!(found, [ip], "extract finds the same in {value:?}");
+        }
+    }
+
+    #[test]
     fn refuses_anything_but_one_address() {
         assert!(err("10.0.0.0/8").contains("CIDR"));
         assert!(err("2001:db8::/32").contains("CIDR"));
-        assert!(err("81.2.69.142:443").contains("port"));
-        assert!(err("[2001:db8::1]:443").contains("port"));
-        assert!(err("fe80::1%eth0").contains("zone"));
+        assert!(err("1.2.3.4 and 5.6.7.8").contains("2 addresses"));
         assert!(err("").contains("empty"));
+
         for junk in [
             "example.com",
             "1.2.3",

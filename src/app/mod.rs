@@ -265,11 +265,11 @@ pub enum Query {
 }
 
 impl Query {
-    /// A command-line argument: a network when it is written as a CIDR, else a value.
+    /// A command-line argument: a network when it is written as a CIDR, else a value (read
+    /// as a Lookup reads its indicator: [`ip::parse_value`]).
     pub fn parse(arg: &str) -> Query {
-        let refanged = ip::refang(arg.trim());
-        match refanged.parse::<IpNet>() {
-            Ok(net) if refanged.contains('/') => Query::Within(net.trunc()),
+        match ip::parse_value(arg) {
+            Ok(ip::Value::Network(net)) => Query::Within(net.trunc()),
             _ => Query::Value(arg.to_owned()),
         }
     }

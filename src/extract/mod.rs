@@ -20,8 +20,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use crate::ip::canonical;
-
 /// One address found in text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extracted {
@@ -35,6 +33,17 @@ pub struct Extracted {
     pub start: usize,
     /// See `start`.
     pub end: usize,
+}
+
+/// An IPv4-mapped IPv6 address is the IPv4 address; everything else is itself.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
 }
 
 /// The longest token that can still be an address (a fully written IPv6 address with an

@@ -93,13 +93,12 @@ fn lookup_runs_only_on_ip_indicators() {
 fn anything_but_one_address_is_invalid_ip() {
     for value in [
         "81.2.69.0/24",
-        "81.2.69.142:443",
-        "[2001:db8::1]:443",
+        "81.2.69.142 and 81.2.69.160",
         "example.com",
         "1.2.3.4.5",
         "999.1.1.1",
         "",
-        "fe80::1%eth0",
+        "81.2.69.142x",
     ] {
         let run = plugin(&lookup_request(&[CITY], value, json!({})));
         assert_fails(&run, "invalid_ip", value);
@@ -107,6 +106,23 @@ fn anything_but_one_address_is_invalid_ip() {
             run.json["results"][0]["error"]["code"], "invalid_ip",
             "{value:?}: the result says so too"
         );
+    }
+}
+
+#[test]
+fn an_address_is_read_in_every_form_extract_finds() {
+    // One reading of an address: what `extract` finds in text, a Lookup finds in its value.
+    for value in [
+        "81.2.69.142:443",
+        "[81.2.69.142]:443",
+        "hxxp://81.2.69[.]142/gate",
+        "81[Dot]2[Dot]69[Dot]142",
+        "81.2.69(.)142",
+        "::ffff:81.2.69.142",
+    ] {
+        let run = plugin(&lookup_request(&[CITY], value, json!({})));
+        assert_eq!(run.json["status"], "success", "{value}: {}", run.json);
+        assert_eq!(run.result()["ip"], "81.2.69.142", "{value}");
     }
 }
 
