@@ -56,7 +56,7 @@ pub fn public_ips(n: usize, seed: u64) -> Vec<IpAddr> {
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let ip = IpAddr::V4(Ipv4Addr::from(rng.next_u64() as u32));
-        if maxmind_geolocate::ip::special_purpose(ip).is_none() {
+        if maxmind_geolocate::special_purpose(ip).is_none() {
             out.push(ip);
         }
     }

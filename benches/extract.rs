@@ -6,7 +6,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use maxmind_geolocate::extract::{scan, scan_reader};
+use maxmind_geolocate::{scan, scan_reader};
 
 fn corpus() -> Vec<u8> {
     if let Some(path) = std::env::var_os("MAXMIND_BENCH_CORPUS") {

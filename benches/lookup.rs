@@ -13,14 +13,15 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use maxmind_geolocate::backend::{BATCH, Backend, Databases, Deadline, MmdbBackend};
-use maxmind_geolocate::config::{Context, DbFiles};
+use maxmind_geolocate::{BATCH, Backend, Databases, Deadline, MmdbBackend};
+use maxmind_geolocate::{Context, DbFiles};
 
 fn lookups(c: &mut Criterion) {
     let db = common::city_db();
     let files = DbFiles {
         in_memory: false,
         root: None,
+        confine: false,
         files: vec![db.clone()],
     };
     let open = Databases::default();

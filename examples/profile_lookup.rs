@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use maxmind_geolocate::backend::{BATCH, Backend, Databases, Deadline, MmdbBackend};
-use maxmind_geolocate::config::{Context, DbFiles};
+use maxmind_geolocate::{BATCH, Backend, Databases, Deadline, MmdbBackend};
+use maxmind_geolocate::{Context, DbFiles};
 
 /// The binary's allocator (src/main.rs), so that the profile is the binary's.
 #[global_allocator]
@@ -31,6 +31,7 @@ fn main() {
     let files = DbFiles {
         in_memory: false,
         root: None,
+        confine: false,
         files: vec![db.into()],
     };
     let open = Databases::default();

@@ -253,9 +253,6 @@ pub fn shorten(value: &str) -> String {
     format!("{}…", &value[..end])
 }
 
-/// Shorthand for results whose error is [`Error`].
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,7 +130,7 @@ pub fn parse_value(value: &str) -> Result<Value, Error> {
 /// [`Error::InvalidIp`].
 ///
 /// ```
-/// use maxmind_geolocate::ip::parse_indicator;
+/// use maxmind_geolocate::parse_indicator;
 ///
 /// assert_eq!(parse_indicator(" 81.2.69[.]142 ").unwrap().to_string(), "81.2.69.142");
 /// assert_eq!(parse_indicator("hxxp://81[.]2.69.142:8080/gate").unwrap().to_string(), "81.2.69.142");

@@ -85,16 +85,6 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// The number, as a float.
-    pub fn as_f64(&self) -> Option<f64> {
-        match *self {
-            Record::Float(f) => Some(f),
-            Record::Uint(u) => Some(u as f64),
-            Record::Int(i) => Some(i as f64),
-            _ => None,
-        }
-    }
-
     /// Whether this is a map with no entries (MaxMind's "no data" record).
     pub fn is_empty_map(&self) -> bool {
         matches!(self, Record::Map(entries) if entries.is_empty())

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maxmind_geolocate::extract::{Extracted, scan, scan_reader};
+use maxmind_geolocate::{Extracted, scan, scan_reader};
 
 fuzz_target!(|data: &[u8]| {
     let mut found: Vec<Extracted> = Vec::new();
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     // (after the sniffed encoding, which only differs for UTF-16-looking input).
     let mut streamed = Vec::new();
     let _ = scan_reader(data, u64::MAX, &mut |e| streamed.push((e.ip, e.start, e.end)));
-    if maxmind_geolocate::extract::sniff(data) == maxmind_geolocate::extract::Encoding::Bytes
+    if maxmind_geolocate::sniff(data) == maxmind_geolocate::Encoding::Bytes
         && !data.starts_with(&[0xef, 0xbb, 0xbf])
     {
         let direct: Vec<_> = found.iter().map(|e| (e.ip, e.start, e.end)).collect();

@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use maxmind_geolocate::backend::{Answer, Backend, Deadline, MmdbBackend};
-use maxmind_geolocate::config::Context;
-use maxmind_geolocate::error::Error;
+use maxmind_geolocate::{Answer, Backend, Deadline, MmdbBackend};
+use maxmind_geolocate::Context;
+use maxmind_geolocate::Error;
 
 const PROBES: [&str; 8] = [
     "81.2.69.142", "2.125.160.216", "1.128.0.1", "2a02:ff80::1", "::1.2.3.4", "255.255.255.254",

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maxmind_geolocate::mapping::Display;
-use maxmind_geolocate::render::{Report, TableRow, apply_section, render_section};
+use maxmind_geolocate::Display;
+use maxmind_geolocate::{Report, TableRow, apply_section, render_section};
 
 fn display(parts: &[String]) -> Display {
     let s = |i: usize| parts.get(i).cloned().unwrap_or_default();

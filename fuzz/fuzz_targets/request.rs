@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maxmind_geolocate::app::{Session, run_request};
-use maxmind_geolocate::config::Environment;
+use maxmind_geolocate::{Session, run_request};
+use maxmind_geolocate::Environment;
 
 fuzz_target!(|data: &[u8]| {
     // The web source would try to reach MaxMind; this machine must not send traffic out.

@@ -113,7 +113,7 @@ pub(crate) fn lookup_all_related(
                 let mut report = report(&response, &displays, map);
                 report.attachment = object.name.clone();
                 let existing = object.description.as_deref().unwrap_or("");
-                render::apply_section(existing, render::render_section(&report))
+                render::apply_section(existing, render::render_section_with(&report, &table_rows))
             });
             (map_warning, map_url, description)
         },
@@ -123,6 +123,22 @@ pub(crate) fn lookup_all_related(
     response.map_url = map_url;
     response.description = description;
     response
+}
+
+/// The results table's rows, shares of them rendered on every core for a large attachment
+/// (each share renders a record's cells once: the shares are as large as they can be).
+fn table_rows(rows: &[TableRow<'_>], flags: bool) -> String {
+    use rayon::prelude::*;
+    const ALONE: usize = 4096;
+    if rows.len() < 2 * ALONE {
+        return render::table_rows(rows, flags);
+    }
+    let share = rows.len().div_ceil(rayon::current_num_threads()).max(ALONE);
+    let shares: Vec<String> = rows
+        .par_chunks(share)
+        .map(|share| render::table_rows(share, flags))
+        .collect();
+    shares.concat()
 }
 
 /// The Mapbox map of the located addresses, and the warning when some are left off it.

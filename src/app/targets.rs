@@ -75,11 +75,6 @@ impl Seen {
     pub fn len(&self) -> usize {
         self.v4.len + usize::from(self.v4.broadcast.is_some()) + self.v6.len()
     }
-
-    /// Whether none was.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// IPv4 addresses and their places: open addressing with linear probing over one array, so
@@ -249,11 +244,6 @@ impl Targets {
                 Err(invalid) => self.add_value(&invalid.value, target.origin),
             }
         }
-    }
-
-    /// Looks `ips` up ahead of adding them (see [`Seen::look_ahead`]).
-    pub fn look_ahead(&self, ips: &[IpAddr]) {
-        self.seen.look_ahead(ips);
     }
 
     /// The targets, in order.

@@ -22,7 +22,7 @@ use crate::mapping::{self, Display, RowFilter};
 use crate::protocol::{Attribute, DatabaseInfo, Indicator, Listed, RawJson};
 use crate::record::Record;
 
-pub use mmdb::{Databases, Facts, MmdbBackend};
+pub use mmdb::{Databases, MmdbBackend};
 pub use web::WebBackend;
 
 /// A source of MaxMind records for one action, shared by the threads that ask it.

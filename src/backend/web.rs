@@ -84,9 +84,9 @@ impl WebBackend {
         if web.bypass_proxy {
             builder = builder.no_proxy();
         }
-        let mut secrets = vec![web.license_key.expose().to_owned()];
+        let mut secrets = credential_forms(&account_id, web.license_key.expose());
         secrets.extend(proxy_secrets());
-        secrets.retain(|s| !s.is_empty());
+        secrets.retain(|s| s.len() >= MIN_SECRET);
         let client = builder.build().map_err(|e| {
             Error::Internal(scrub(
                 &format!("the HTTP client cannot start: {}", chain(&e)),
@@ -223,6 +223,18 @@ impl Shared {
     fn scrub(&self, message: &str) -> String {
         scrub(message, &self.secrets)
     }
+
+    /// A body with every secret in it replaced (a service or proxy that echoes the request);
+    /// a body that is not text is left as it is (it is refused as not JSON).
+    fn scrub_body(&self, body: Vec<u8>) -> Vec<u8> {
+        match String::from_utf8(body) {
+            Ok(text) if self.secrets.iter().any(|s| text.contains(s.as_str())) => {
+                self.scrub(&text).into_bytes()
+            }
+            Ok(text) => text.into_bytes(),
+            Err(e) => e.into_bytes(),
+        }
+    }
 }
 
 /// One answer from the service, or why there is none.
@@ -281,7 +293,7 @@ async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Answer
         }
         deadline.check()?;
         match send(shared, &url).await {
-            Attempt::Answer(200, _, body) => return found(shared, ip, body),
+            Attempt::Answer(200, _, body) => return found(shared, ip, shared.scrub_body(body)),
             Attempt::Answer(429, retry_after, _) if rate_limited < MAX_RATE_LIMITED => {
                 rate_limited += 1;
                 let wait =
@@ -290,8 +302,9 @@ async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Answer
                 continue;
             }
             Attempt::Answer(status @ 500..=599, _, body) => {
-                last =
-                    Error::ServiceUnavailable(format!("HTTP {status}{}", service_message(&body)));
+                last = Error::ServiceUnavailable(
+                    shared.scrub(&format!("HTTP {status}{}", service_message(&body))),
+                );
             }
             Attempt::Answer(status, _, body) => {
                 let e = refusal(shared, ip, status, &body);
@@ -432,6 +445,30 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Secrets shorter than this are not looked for in what the service sends (a license key is
+/// 16 characters or more; a one-letter "secret" would mangle every text).
+const MIN_SECRET: usize = 4;
+
+/// Every form the credentials travel or may be echoed in: the key, `account:key`, and the
+/// Basic authorization value (its base64, padded and not, and the whole header value).
+fn credential_forms(account_id: &str, key: &str) -> Vec<String> {
+    use base64::Engine as _;
+    if key.is_empty() {
+        return Vec::new();
+    }
+    let pair = format!("{account_id}:{key}");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&pair);
+    let unpadded = encoded.trim_end_matches('=').to_owned();
+    // Longest first, so that a longer form is scrubbed whole before a shorter one inside it.
+    vec![
+        format!("Basic {encoded}"),
+        encoded,
+        unpadded,
+        pair,
+        key.to_owned(),
+    ]
+}
+
 /// The credentials of proxy URLs in the environment, to keep out of messages.
 fn proxy_secrets() -> Vec<String> {
     let mut out = Vec::new();
@@ -478,6 +515,25 @@ mod tests {
             let step = BACKOFF * 2u32.pow(n - 1);
             let d = backoff(ip, n);
             assert!(d >= step && d <= step + step / 2, "{n}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn every_form_of_the_credentials_is_scrubbed() {
+        let secrets = credential_forms("42", "LK-TEST-KEY");
+        let pair_b64 = "NDI6TEstVEVTVC1LRVk=";
+        for echoed in [
+            "LK-TEST-KEY".to_owned(),
+            "42:LK-TEST-KEY".to_owned(),
+            format!("Authorization: Basic {pair_b64}"),
+            pair_b64.trim_end_matches('=').to_owned(),
+        ] {
+            let scrubbed = scrub(&format!("said: {echoed}."), &secrets);
+            assert!(
+                !scrubbed.contains("LK-TEST") && !scrubbed.contains("NDI6TEst"),
+                "{scrubbed}"
+            );
+            assert!(scrubbed.contains("[redacted]"), "{scrubbed}");
         }
     }
 

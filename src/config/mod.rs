@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-pub use geoip_conf::{ConfError, GeoIpConf};
+pub use geoip_conf::GeoIpConf;
 pub use settings::{From, LOCALES, Layer, Parsed, lenient_bool};
 
 use crate::error::Error;

@@ -331,15 +331,6 @@ impl DisplayParts {
 /// Formats a record value as the platform's attribute value: text as stored, integers plain,
 /// floats as the shortest decimal that round-trips (`51.5142`, `37.0`), booleans `True`/`False`.
 /// Maps, arrays and nulls make no value.
-///
-/// ```
-/// use maxmind_geolocate::mapping::format_value;
-/// use maxmind_geolocate::record::Record;
-///
-/// assert_eq!(format_value(&Record::Float(37.0)).as_deref(), Some("37.0"));
-/// assert_eq!(format_value(&Record::Uint(20712)).as_deref(), Some("20712"));
-/// assert_eq!(format_value(&Record::Bool(true)).as_deref(), Some("True"));
-/// ```
 pub fn format_value(value: &Record<'_>) -> Option<String> {
     match value {
         Record::String(s) => Some(s.as_ref().to_owned()),
@@ -363,6 +354,19 @@ fn float_text(f: f64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_read_as_the_platform_shows_them() {
+        assert_eq!(format_value(&Record::Float(37.0)).as_deref(), Some("37.0"));
+        assert_eq!(
+            format_value(&Record::Float(51.5142)).as_deref(),
+            Some("51.5142")
+        );
+        assert_eq!(format_value(&Record::Uint(20712)).as_deref(), Some("20712"));
+        assert_eq!(format_value(&Record::Int(-3)).as_deref(), Some("-3"));
+        assert_eq!(format_value(&Record::Bool(true)).as_deref(), Some("True"));
+        assert_eq!(format_value(&Record::Null), None);
+    }
     use serde_json::{Value, json};
 
     /// A record from JSON (leaked: tests only).

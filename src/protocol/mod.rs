@@ -4,7 +4,7 @@
 mod request;
 mod response;
 
-pub use request::{Action, Object, RelatedIndicator, Request, parse_request};
+pub use request::{Action, Object, Request, parse_request};
 pub use response::{
     AsnCount, Attribute, CountryCount, DatabaseInfo, ErrorBody, Indicator, IpResult, Listed, Meta,
     Origin, RawJson, Response, Status, Summary,

@@ -72,9 +72,6 @@ pub struct Object {
     /// For indicators: the indicator's value.
     #[serde(default)]
     pub value: Option<String>,
-    /// The platform's id of the object, echoed in nothing but logs.
-    #[serde(default)]
-    pub id: Option<Value>,
     /// For attachments: the file name.
     #[serde(default)]
     pub name: Option<String>,

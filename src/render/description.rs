@@ -44,6 +44,15 @@ pub struct Report<'a> {
 
 /// Renders the section, markers included.
 pub fn render_section(report: &Report<'_>) -> String {
+    render_section_with(report, &table_rows)
+}
+
+/// [`render_section`], with the table's rows rendered by `rows` (which must give what
+/// [`table_rows`] gives: a caller may render shares of them on several threads and join them).
+pub fn render_section_with(
+    report: &Report<'_>,
+    rows: &(dyn Fn(&[TableRow<'_>], bool) -> String + Sync),
+) -> String {
     let total =
         report.rows.len() + report.not_found.len() + report.reserved.len() + report.failed.len();
     // The section of a large attachment is tens of megabytes, better not grown by doubling:
@@ -150,7 +159,14 @@ pub fn render_section(report: &Report<'_>) -> String {
     h.push_str("</div>\n");
     h.push_str(END);
     match table {
-        Some(flags) => with_rows(&head, &report.rows, flags, &h),
+        Some(flags) => {
+            let table = rows(&report.rows, flags);
+            let mut section = String::with_capacity(head.len() + table.len() + h.len());
+            for part in [head.as_str(), &table, &h] {
+                section.push_str(part);
+            }
+            section
+        }
         None => head + &h,
     }
 }
@@ -169,102 +185,26 @@ fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str
     }
 }
 
-/// Fewer rows than this are rendered by one thread.
-const ROWS_PER_SHARE: usize = 4096;
-
-/// `head`, the table rows of `rows`, then `tail`, as one text. A share of the rows is
-/// rendered on each core straight into its place: each share is laid out first (its records'
-/// cells rendered once — a record's addresses share them — and its length counted), then the
-/// text is made at its final size and each share writes its rows into its own part of it.
-fn with_rows(head: &str, rows: &[TableRow<'_>], flags: bool, tail: &str) -> String {
-    use rayon::prelude::*;
-    let share = rows
-        .len()
-        .div_ceil(rayon::current_num_threads())
-        .max(ROWS_PER_SHARE);
-    let shares: Vec<&[TableRow<'_>]> = rows.chunks(share).collect();
-    let layouts: Vec<Layout> = shares
-        .par_iter()
-        .map(|rows| Layout::of(rows, flags))
-        .collect();
-    let total = head.len() + layouts.iter().map(|l| l.len).sum::<usize>() + tail.len();
-    // (Zeroed memory is handed out untouched: each part is touched first by its own thread.)
-    let mut text = vec![0u8; total];
-    let (start, mut rest) = text.split_at_mut(head.len());
-    start.copy_from_slice(head.as_bytes());
-    let mut parts = Vec::with_capacity(layouts.len());
-    for (layout, rows) in layouts.iter().zip(&shares) {
-        let (part, after) = rest.split_at_mut(layout.len);
-        parts.push((layout, *rows, part));
-        rest = after;
+/// The rows of the results table for `rows` (with the anonymizer column when `flags`). A
+/// record's addresses share its cells: each record's are rendered once.
+pub fn table_rows(rows: &[TableRow<'_>], flags: bool) -> String {
+    let mut cells: HashMap<*const Display, String> = HashMap::new();
+    let mut h = String::with_capacity(rows.len() * 160);
+    for row in rows {
+        h.push_str("<tr><td>");
+        escape_into(row.ip, &mut h);
+        h.push_str("</td>");
+        let text = cells
+            .entry(std::ptr::from_ref(row.display))
+            .or_insert_with(|| {
+                let mut text = String::new();
+                record_cells(row.display, flags, &mut text);
+                text
+            });
+        h.push_str(text);
+        h.push_str("</tr>\n");
     }
-    rest.copy_from_slice(tail.as_bytes());
-    parts
-        .into_par_iter()
-        .for_each(|(layout, rows, part)| layout.write(rows, part));
-    // Every part is whole `str`s one after another: the check cannot fail.
-    String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-/// One share of the table, laid out before it is written.
-struct Layout {
-    /// The cells of each record of the share, in order of first use.
-    cells: Vec<String>,
-    /// For each row, its record's cells (an index into `cells`).
-    cells_of_row: Vec<usize>,
-    /// Bytes the share's rows take.
-    len: usize,
-}
-
-/// How a table row starts, up to its address.
-const ROW_START: &str = "<tr><td>";
-/// What closes the address's cell.
-const IP_END: &str = "</td>";
-/// How a table row ends.
-const ROW_END: &str = "</tr>\n";
-
-impl Layout {
-    /// Lays out `rows`.
-    fn of(rows: &[TableRow<'_>], flags: bool) -> Layout {
-        let mut seen: HashMap<*const Display, usize> = HashMap::new();
-        let mut layout = Layout {
-            cells: Vec::new(),
-            cells_of_row: Vec::with_capacity(rows.len()),
-            len: 0,
-        };
-        for row in rows {
-            let at = *seen
-                .entry(std::ptr::from_ref(row.display))
-                .or_insert_with(|| {
-                    let mut text = String::new();
-                    record_cells(row.display, flags, &mut text);
-                    layout.cells.push(text);
-                    layout.cells.len() - 1
-                });
-            layout.cells_of_row.push(at);
-            let mut ip = 0;
-            super::escape_pieces(row.ip, |piece| ip += piece.len());
-            layout.len +=
-                ROW_START.len() + ip + IP_END.len() + layout.cells[at].len() + ROW_END.len();
-        }
-        layout
-    }
-
-    /// Writes `rows` (the rows laid out) into `out`, which is exactly as long as they are.
-    fn write(&self, rows: &[TableRow<'_>], out: &mut [u8]) {
-        let mut at = 0;
-        let mut put = |piece: &str| {
-            out[at..at + piece.len()].copy_from_slice(piece.as_bytes());
-            at += piece.len();
-        };
-        for (row, &cells) in rows.iter().zip(&self.cells_of_row) {
-            put(ROW_START);
-            super::escape_pieces(row.ip, &mut put);
-            put(IP_END);
-            put(&self.cells[cells]);
-            put(ROW_END);
-        }
-    }
+    h
 }
 
 #[cfg(test)]
@@ -365,7 +305,7 @@ mod tests {
     }
 
     #[test]
-    fn many_rows_render_in_shares_as_one_by_one() {
+    fn rows_sharing_a_record_render_as_each_alone() {
         let mut records = vec![report().rows[0].display.clone()];
         records.push(Display {
             city: Some("Linköping".into()),
@@ -373,14 +313,13 @@ mod tests {
             ..records[0].clone()
         });
         records.push(Display::default());
-        // Shares for two threads and more, each record shared by many addresses.
-        let mut ips: Vec<String> = (0..3 * ROWS_PER_SHARE + 7)
+        // Each record shared by many addresses, its cells rendered once.
+        let mut ips: Vec<String> = (0..10_007)
             .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
             .collect();
-        // Text that grows when escaped, in the first share and the last: each share's room is
-        // laid out from the escaped length.
+        // Text that grows when escaped.
         ips[5] = "<10.0.0.5> & 'x'".into();
-        ips[3 * ROWS_PER_SHARE + 6] = "\"&\"".into();
+        ips[10_006] = "\"&\"".into();
         let rows: Vec<TableRow<'_>> = ips
             .iter()
             .enumerate()

@@ -5,7 +5,9 @@
 pub mod description;
 pub mod map;
 
-pub use description::{Report, TableRow, apply_section, render_section};
+pub use description::{
+    Report, TableRow, apply_section, render_section, render_section_with, table_rows,
+};
 pub use map::{MapImage, map_image};
 
 /// Escapes text for HTML element content and attribute values.
@@ -24,7 +26,7 @@ pub fn escape_into(text: &str, out: &mut String) {
 
 /// [`escape`]`(text)` handed to `put` in pieces, in order: the runs between markup characters
 /// and the entities that stand for them.
-pub(crate) fn escape_pieces<'a>(text: &'a str, mut put: impl FnMut(&'a str)) {
+fn escape_pieces<'a>(text: &'a str, mut put: impl FnMut(&'a str)) {
     let mut rest = text;
     // The markup characters are ASCII: a byte of one is never inside a longer character, so
     // the text splits around it at character boundaries.

@@ -57,9 +57,7 @@ fn lookup_reads_a_piped_list_without_arguments_skipping_comments() {
 
 #[test]
 fn a_cidr_lists_every_network_with_a_record_inside_it() {
-    let Some(data) = maxmind_test_data() else {
-        return;
-    };
+    let data = maxmind_test_data();
     let db = data.join("test-data/GeoIP2-City-Test.mmdb");
     let db = db.to_str().unwrap();
     // The oracle: the networks MaxMind built the test database from (IPv4 written as ::a.b.c.d).
@@ -486,10 +484,8 @@ fn on_a_terminal(
     args: &[&str],
     env: &[(&str, &str)],
     stdout_to: Option<&std::path::Path>,
-) -> Option<String> {
-    if !crate::shapes::have("script") {
-        return None;
-    }
+) -> String {
+    crate::shapes::need("script");
     let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
     let mut command = format!(
         "{} {}",
@@ -508,7 +504,7 @@ fn on_a_terminal(
         .unwrap();
     let shown = String::from_utf8_lossy(&tty.stdout).into_owned();
     assert!(tty.status.success(), "{shown}");
-    Some(shown)
+    shown
 }
 
 /// A file of `n` distinct public IPv4 addresses, one a line.
@@ -541,9 +537,7 @@ fn a_progress_bar_shows_only_on_a_terminal() {
         piped.stderr
     );
     let out = dir.path().join("stdout");
-    let Some(terminal) = on_a_terminal(&args, &[], Some(&out)) else {
-        return;
-    };
+    let terminal = on_a_terminal(&args, &[], Some(&out));
     let stdout = std::fs::read_to_string(out).unwrap();
     assert!(
         terminal.contains("looking up"),
@@ -558,9 +552,7 @@ fn json_is_indented_for_a_terminal_and_compact_into_a_pipe() {
     let args = ["lookup", "81.2.69.142", "--db", CITY];
     let piped = cli(&args, b"", &[]);
     assert_eq!(piped.stdout.lines().count(), 1, "one line into a pipe");
-    let Some(shown) = on_a_terminal(&args, &[], None) else {
-        return;
-    };
+    let shown = on_a_terminal(&args, &[], None);
     assert!(shown.contains("\n  \"status\": \"success\""), "{shown}");
 }
 
@@ -584,9 +576,7 @@ fn a_web_bulk_shows_its_progress_too() {
         "ip",
     ];
     let out = dir.path().join("stdout");
-    let Some(terminal) = on_a_terminal(&args, &[("MAXMIND_LICENSE_KEY", KEY)], Some(&out)) else {
-        return;
-    };
+    let terminal = on_a_terminal(&args, &[("MAXMIND_LICENSE_KEY", KEY)], Some(&out));
     let stdout = std::fs::read_to_string(out).unwrap();
     assert!(terminal.contains("/2500 IPs"), "{terminal:?}");
     assert_eq!(stdout.lines().count(), 2_501);
@@ -649,9 +639,7 @@ fn extract_with_source_counts_lines_across_read_chunks() {
 
 #[test]
 fn db_info_tells_what_each_file_is() {
-    let Some(data) = maxmind_test_data() else {
-        return;
-    };
+    let data = maxmind_test_data();
     let city = data.join("test-data/GeoIP2-City-Test.mmdb");
     let out = cli(&["db", "info", city.to_str().unwrap(), ASN], b"", &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -695,9 +683,7 @@ fn db_info_tells_what_each_file_is() {
 
 #[test]
 fn db_verify_passes_every_good_database_and_fails_corrupt_ones() {
-    let Some(data) = maxmind_test_data() else {
-        return;
-    };
+    let data = maxmind_test_data();
     let good: Vec<String> = std::fs::read_dir(data.join("test-data"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -791,9 +777,7 @@ fn run_ndjson_answers_an_overlong_line_and_goes_on() {
 
 #[test]
 fn run_ndjson_answers_10000_requests_and_opens_each_database_once() {
-    if !crate::shapes::have("strace") {
-        return;
-    }
+    crate::shapes::need("strace");
     let config = json!({"db_dir": fixtures(), "mmdb_filename": ["GeoIP2-City-Fixture.mmdb", "GeoLite2-ASN-Fixture.mmdb"]});
     let ips: Vec<String> = (0..10_000u32)
         .map(|i| std::net::Ipv4Addr::from(0x5100_0000 + i * 101).to_string())

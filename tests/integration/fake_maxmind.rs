@@ -359,6 +359,34 @@ fn answer(
             ),
         );
     }
+    // A service (or a proxy before it) that echoes the request's credentials, in every kind of
+    // answer: the binary must keep them out of everything it writes.
+    let authorization = headers.get("authorization").cloned().unwrap_or_default();
+    let decoded = format!("{ACCOUNT}:{KEY}");
+    match ip.as_str() {
+        "1.1.2.1" => {
+            let page =
+                format!("<html>proxy error for GET {path}; Authorization: {authorization}</html>");
+            return (502, "", page);
+        }
+        "1.1.2.2" => {
+            let message = format!("key {KEY} of {decoded} is odd ({authorization})");
+            return (400, "", error_body("SOMETHING_NEW", &message));
+        }
+        "1.1.2.3" => {
+            let message =
+                format!("The license key {KEY} ({authorization}) could not be authenticated.");
+            return (500, "", error_body("SERVER_ERROR", &message));
+        }
+        "1.1.2.4" => {
+            let mut body: Value =
+                serde_json::from_str(&record_body(records, "81.2.69.142", &endpoint, remaining))
+                    .unwrap();
+            body["echo"] = json!({"authorization": authorization, "pair": decoded, "key": KEY});
+            return (200, "", body.to_string());
+        }
+        _ => {}
+    }
     match behaviour(&ip, attempt) {
         Behaviour::Refuse(status, code, message) => (status, "", error_body(code, message)),
         Behaviour::Raw(status, body) => (status, "", body.to_owned()),

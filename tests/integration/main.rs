@@ -10,6 +10,7 @@ mod fake_maxmind;
 mod fixtures;
 mod harness;
 mod hostile;
+mod layout;
 mod lookup;
 mod manifest;
 mod shapes;

@@ -63,7 +63,7 @@ fn user_fields_yaml(fields: &Value) -> String {
 fn the_user_fields_are_the_settings_table() {
     // The table in src/config/settings.rs is the one place a setting is declared; the page's
     // fields follow it. `UPDATE_MANIFEST=1 cargo test manifest` rewrites them from it.
-    let expected = maxmind_geolocate::config::settings::manifest_fields();
+    let expected = maxmind_geolocate::manifest_fields();
     if std::env::var_os("UPDATE_MANIFEST").is_some() {
         let text = std::fs::read_to_string(root().join("manifest.yaml")).unwrap();
         let head = &text[..text.find("user_fields:").expect("a user_fields section")];

@@ -356,3 +356,36 @@ fn an_unreachable_service_is_service_unavailable_without_secrets() {
     assert_eq!(run.error_codes(), ["service_unavailable"]);
     assert_eq!(run.json["meta"]["queries_sent"], 0);
 }
+
+#[test]
+fn a_service_that_echoes_the_credentials_never_gets_them_into_the_output() {
+    // The fake echoes the license key, the account:key pair and its Basic base64 form, in a
+    // proxy's 502 page, a 4xx error message, a 5xx error message and a 200 body. The harness
+    // fails the run when any of them reaches stdout or stderr.
+    let fake = FakeMaxMind::start(Options::default());
+    let content = "1.1.2.1 1.1.2.2 1.1.2.3 1.1.2.4 81.2.69.142";
+    for env in [&[][..], &[("MAXMIND_LICENSE_KEY", KEY)][..]] {
+        let run = bulk(&fake, content, json!({"retries": 1}), json!({}), env);
+        let results = run.json["results"].as_array().unwrap();
+        assert_eq!(results.len(), 5, "{}", run.json);
+        // What the service said is kept, scrubbed: its messages, and the echoing record.
+        let codes: Vec<&str> = results
+            .iter()
+            .map(|r| r["error"]["code"].as_str().unwrap_or("located"))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "service_unavailable",
+                "http_error",
+                "service_unavailable",
+                "located",
+                "located"
+            ]
+        );
+        let text = run.json.to_string();
+        assert!(text.contains("[redacted]"), "{text}");
+        assert!(text.contains("could not be authenticated"), "{text}");
+        assert_eq!(results[3]["data"]["echo"]["key"], "[redacted]");
+    }
+}
