@@ -290,14 +290,24 @@ def web():
 
 
 def main():
-    say(f"machine: {os.cpu_count()} cores; {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
+    machine = f"{os.cpu_count()} cores; {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}"
+    say(f"machine: {machine}")
     for step in (one_action, lookups, bulk, extraction, web):
         step()
+    table = ["| target | ours | peer | ratio | goal | holds |", "|---|---|---|---|---|---|"]
+    table += ["| " + " | ".join(row) + " |" for row in rows]
     say("")
-    say("| target | ours | peer | ratio | goal | holds |")
-    say("|---|---|---|---|---|---|")
-    for row in rows:
-        say("| " + " | ".join(row) + " |")
+    for line in table:
+        say(line)
+    # The latest run, for the README's summary: written here, never kept by hand.
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    with open(os.path.join(ROOT, "docs", "performance-latest.md"), "w") as f:
+        f.write("# The latest run of benches/compare.sh\n\n")
+        f.write(f"Written by `benches/compare.sh` on {when}, commit {commit}, on {machine}"
+                f"{' (BENCH_QUICK)' if QUICK else ''}. Each ratio compares figures measured in this run.\n\n")
+        f.write("\n".join(table) + "\n")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -153,40 +153,47 @@ pub struct Indicator {
     pub value: String,
 }
 
-/// A list of attributes or indicators with its JSON text, written once when the list is made:
-/// the addresses of one record share the list (a bulk's 100,000 results hold the lists of
-/// some 23,000 records), and the response writer copies the text instead of writing the list
-/// again for each of them. Serialized, it is its items.
+/// A list of attributes or indicators, shared by the addresses of one record (a bulk's 100,000
+/// results hold the lists of some 23,000 records), with its JSON text written once, the first
+/// time the response writer asks for it; the writer copies the text for the other addresses.
+/// Serialized, it is its items.
 #[derive(Debug, Clone)]
 pub struct Listed<T>(Option<Arc<ListedItems<T>>>);
 
 #[derive(Debug)]
 struct ListedItems<T> {
     items: Box<[T]>,
-    json: Box<str>,
+    json: std::sync::OnceLock<Box<str>>,
 }
 
 impl<T: Serialize> Listed<T> {
-    /// The list of `items`, its JSON text written now.
+    /// The list of `items`.
     pub fn new(items: Vec<T>) -> Self {
         if items.is_empty() {
             return Listed(None);
         }
-        // Attributes and indicators are strings and names: they always serialize.
-        let json = serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_owned());
         Listed(Some(Arc::new(ListedItems {
             items: items.into_boxed_slice(),
-            json: json.into_boxed_str(),
+            json: std::sync::OnceLock::new(),
         })))
+    }
+
+    /// The list as JSON, written on the first call. (Two threads may write it at once: both
+    /// write the same text, and one is kept.)
+    pub fn json(&self) -> &str {
+        let Some(list) = &self.0 else {
+            return "[]";
+        };
+        list.json.get_or_init(|| {
+            // Attributes and indicators are names and text: they always serialize.
+            serde_json::to_string(&list.items[..])
+                .unwrap_or_else(|_| "[]".to_owned())
+                .into_boxed_str()
+        })
     }
 }
 
 impl<T> Listed<T> {
-    /// The list as JSON.
-    pub fn json(&self) -> &str {
-        self.0.as_ref().map_or("[]", |l| &l.json)
-    }
-
     /// The list shared by `self` and `other`, not only equal.
     pub fn is_shared_with(&self, other: &Listed<T>) -> bool {
         match (&self.0, &other.0) {
