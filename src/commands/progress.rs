@@ -1,7 +1,7 @@
 //! The progress bar on stderr for large bulk work (made only when stderr is a terminal).
 //!
 //! Hand-written rather than indicatif: that crate's rate estimate calls `powf`, which links
-//! `libm.so` into the binary, and loading it cost every plugin action about 0.2 ms at start-up.
+//! `libm.so` into the binary, and every plugin action would load it at start-up.
 
 use std::io::Write;
 use std::sync::Mutex;

@@ -16,9 +16,8 @@
 
 use std::net::Ipv4Addr;
 
-/// How many addresses walk side by side. On GeoLite2-City, eight walk 100,000 random
-/// addresses in about 75 % of the time the reader's one-by-one walks take (`cargo bench
-/// --bench lookup -- "tree walk"`); sixteen made the lookup bench no faster.
+/// How many addresses walk side by side: enough for their waits on memory to overlap (more
+/// lanes made the lookup bench no faster; see docs/performance.md).
 const LANES: usize = 8;
 
 /// Where IPv4 addresses start in a database's search tree, and how its nodes are laid out.
