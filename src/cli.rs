@@ -90,6 +90,31 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `maxmind-geolocate man > maxmind-geolocate.1`.
     Man,
+    /// (Internal) Decode a document read on stdin and report the addresses in it: the bulk
+    /// action runs this in a child process, so that a hostile document cannot take the
+    /// response with it.
+    #[command(hide = true, name = "decode-document")]
+    DecodeDocument(DecodeArgs),
+}
+
+/// Arguments of the hidden `decode-document`.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The attachment's name (the label of its parts).
+    #[arg(long)]
+    pub name: String,
+    /// The largest attachment read, in bytes.
+    #[arg(long)]
+    pub max_bytes: u64,
+    /// The most bytes decoded from it.
+    #[arg(long)]
+    pub max_decoded_bytes: u64,
+    /// The most CPU seconds the process may take.
+    #[arg(long)]
+    pub cpu_seconds: u64,
+    /// Report every occurrence, with where it is written.
+    #[arg(long)]
+    pub every: bool,
 }
 
 /// Arguments of `run`.

@@ -122,11 +122,9 @@ pub enum Error {
 
     /// The action names more IPs than it may look up.
     #[error(
-        "the action names {count} distinct IPs, more than the limit of {limit} (config max_ips); nothing was looked up"
+        "the action names more than {limit} distinct IPs, the limit (config max_ips); nothing was looked up"
     )]
     TooManyIps {
-        /// Distinct IPs (and invalid values) the action named.
-        count: usize,
         /// The limit.
         limit: usize,
     },
@@ -299,7 +297,7 @@ mod tests {
             Error::AttachmentTooLarge { limit_mib: 1 },
             Error::AttachmentUnreadable(String::new()),
             Error::RequestTooLarge { limit_mib: 1 },
-            Error::TooManyIps { count: 2, limit: 1 },
+            Error::TooManyIps { limit: 1 },
             Error::ActionTimeout { seconds: 1 },
             Error::AuthInvalid(String::new()),
             Error::OutOfQueries(String::new()),

@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 
-use super::{Outcome, Session, Targets, describe, run_targets};
+use super::{Outcome, Session, Targets, attachment, describe, run_targets};
 use crate::config::Config;
 use crate::error::Error;
-use crate::extract::{self, ScanError};
+use crate::extract::ScanError;
 use crate::ip;
 use crate::mapping::Display;
 use crate::paths::{self, Confine};
@@ -77,7 +77,15 @@ pub(crate) fn lookup_all_related(
             targets.add_value(&related.value, Some(Origin::Related));
         }
     }
-    let content_error = read_content(config, object, content, &mut targets, &mut warnings).err();
+    let content_error = read_content(
+        session,
+        config,
+        object,
+        content,
+        &mut targets,
+        &mut warnings,
+    )
+    .err();
 
     let Outcome {
         mut response,
@@ -127,16 +135,16 @@ pub(crate) fn lookup_all_related(
 
 /// The results table's rows, shares of them rendered on every core for a large attachment
 /// (each share renders a record's cells once: the shares are as large as they can be).
-fn table_rows(rows: &[TableRow<'_>], flags: bool) -> String {
+fn table_rows(rows: &[TableRow<'_>], columns: render::Columns) -> String {
     use rayon::prelude::*;
     const ALONE: usize = 4096;
     if rows.len() < 2 * ALONE {
-        return render::table_rows(rows, flags);
+        return render::table_rows(rows, columns);
     }
     let share = rows.len().div_ceil(rayon::current_num_threads()).max(ALONE);
     let shares: Vec<String> = rows
         .par_chunks(share)
-        .map(|share| render::table_rows(share, flags))
+        .map(|share| render::table_rows(share, columns))
         .collect();
     shares.concat()
 }
@@ -167,6 +175,7 @@ fn map_of(
 /// Adds every IP of the attachment's content (`reader` when given, else the object's inline
 /// text, base64 bytes, or file inside `attachment_dir`) to `targets`.
 fn read_content(
+    session: &Session,
     config: &Config,
     object: &Object,
     reader: Option<&mut (dyn Read + Send)>,
@@ -185,55 +194,52 @@ fn read_content(
         ));
     }
     let limit = config.max_attachment_bytes;
-    let input = if let Some(reader) = reader {
-        Input::Reader(reader)
+    let input: Box<dyn Read + Send + '_> = if let Some(reader) = reader {
+        Box::new(reader)
     } else if let Some(text) = &object.content {
-        Input::Text(text.as_bytes())
+        Box::new(text.as_bytes())
     } else if let Some(encoded) = &object.content_base64 {
-        Input::Decoded(decode_base64(encoded, limit)?)
+        Box::new(std::io::Cursor::new(decode_base64(encoded, limit)?))
     } else if let Some(path) = &object.path {
-        Input::File(open_attachment(&config.attachment_dir, path)?)
+        Box::new(open_attachment(&config.attachment_dir, path)?)
     } else {
         return Ok(());
     };
-    // Room for as many addresses as a content of its size can hold (an address and its
-    // separator take 8 bytes at least), up to a bound.
-    let size = match &input {
-        Input::Reader(_) => 0,
-        Input::Text(text) => text.len() as u64,
-        Input::Decoded(bytes) => bytes.len() as u64,
-        Input::File(file) => file.metadata().map_or(0, |m| m.len()),
+    let reading = attachment::Reading {
+        name: object.name.as_deref().unwrap_or("attachment"),
+        limit,
+        max_decoded: config.max_decoded_bytes,
+        decoder: &session.decoder,
+        every: false,
+        deadline: config.deadline,
     };
-    let room = (size / 8).min(config.max_ips as u64 + 1).min(1 << 18) as usize;
     // Collected apart and added only once the whole content was read: never half an answer.
     // Each address is kept once as it is found, so a log that repeats a few addresses a
-    // million times takes the memory of a few.
-    let mut found = Targets::with_capacity(room);
-    let mut add = |e: extract::Extracted| {
-        found.add_ip(e.ip, Some(Origin::Content), e.network);
-    };
-    let scanned = match input {
-        Input::Reader(reader) => extract::scan_reader(reader, limit, &mut add),
-        Input::Text(text) => extract::scan_reader(text, limit, &mut add),
-        Input::Decoded(bytes) => extract::scan_reader(bytes.as_slice(), limit, &mut add),
-        Input::File(file) => extract::scan_reader(file, limit, &mut add),
-    };
-    scanned.map_err(|e| match e {
+    // million times takes the memory of a few; reading stops as soon as there are more than
+    // the action may look up.
+    let mut found = Targets::with_capacity(1024);
+    let max_ips = config.max_ips;
+    let read = attachment::read(input, &reading, &mut |f| {
+        found.add_found(f.ip, Some(Origin::Content), f.network, Some(f.found_in));
+        found.len() <= max_ips
+    });
+    let read = read.map_err(|e| match e {
         ScanError::TooLarge { limit } => Error::AttachmentTooLarge {
             limit_mib: limit >> 20,
         },
         ScanError::Io(e) => Error::AttachmentUnreadable(paths::io_reason(&e)),
+        ScanError::Stopped => Error::TooManyIps { limit: max_ips },
     })?;
+    if found.len() > max_ips {
+        return Err(Error::TooManyIps { limit: max_ips });
+    }
+    warnings.extend(
+        read.warnings
+            .into_iter()
+            .map(|w| ErrorBody::warning(&w.code, w.message)),
+    );
     targets.append(found);
     Ok(())
-}
-
-/// Where an attachment's content is read from.
-enum Input<'a> {
-    Reader(&'a mut (dyn Read + Send)),
-    Text(&'a [u8]),
-    Decoded(Vec<u8>),
-    File(File),
 }
 
 fn decode_base64(encoded: &str, limit: u64) -> Result<Vec<u8>, Error> {
@@ -350,6 +356,7 @@ fn report<'a>(
         match (&result.error, display.as_deref()) {
             (None, Some(display)) => report.rows.push(TableRow {
                 ip: &result.ip,
+                found_in: result.found_in.as_deref(),
                 display,
             }),
             (Some(e), _) if e.code == "not_found" => report.not_found.push(result.ip.clone()),

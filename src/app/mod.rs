@@ -4,6 +4,7 @@
 //! to the caller ([`crate::commands`]), so tests and the analyst's commands share one path.
 //! The lookups of a large action are spread over the cores here, and nowhere else.
 
+mod attachment;
 mod bulk;
 mod targets;
 mod write;
@@ -27,6 +28,9 @@ use crate::mapping::Display;
 use crate::protocol::{
     Action, Attribute, DatabaseInfo, ErrorBody, Indicator, IpResult, Listed, Meta, Object, Request,
     Response, Status, parse_request,
+};
+pub use attachment::{
+    CHILD_MEMORY_BYTES, Decoder, Reading, read as read_attachment, serve as serve_decoder,
 };
 pub use targets::{Seen, Target, Targets};
 pub use write::write_response;
@@ -54,6 +58,7 @@ pub struct Session {
     audience: Audience,
     databases: Databases,
     progress: Option<Box<dyn Progress>>,
+    decoder: Decoder,
 }
 
 impl Session {
@@ -65,7 +70,14 @@ impl Session {
             audience: Audience::Platform,
             databases: Databases::default(),
             progress: None,
+            decoder: Decoder::InProcess,
         }
+    }
+
+    /// Decodes documents with `decoder` (the binary: in a child process of its own).
+    pub fn with_decoder(mut self, decoder: Decoder) -> Self {
+        self.decoder = decoder;
+        self
     }
 
     /// Settings from the command line: they win over the request's own.
@@ -368,7 +380,6 @@ pub(crate) fn run_targets(
     };
     if targets.len() > config.max_ips {
         let e = Error::TooManyIps {
-            count: targets.len(),
             limit: config.max_ips,
         };
         return failed(&e, warnings);
@@ -592,6 +603,7 @@ fn assemble(
     let result = IpResult {
         ip: ip::text(ip),
         source: None,
+        found_in: None,
         found_as_network: None,
         network,
         data: Some(record.data),
@@ -634,6 +646,7 @@ fn answered_here(t: &Target) -> IpResult {
 /// `result` with what its target knew of where the address came from.
 fn with_origin(mut result: IpResult, t: &Target) -> IpResult {
     result.source = t.origin;
+    result.found_in = t.found_in.clone();
     result.found_as_network = t.written_as.map(ip::net_text);
     result
 }
@@ -662,6 +675,7 @@ fn failed_result(ip: String, error: &Error) -> IpResult {
     IpResult {
         ip,
         source: None,
+        found_in: None,
         found_as_network: None,
         network: None,
         data: None,

@@ -4,6 +4,7 @@
 use foldhash::HashMap;
 use std::collections::hash_map::Entry;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 
@@ -22,6 +23,8 @@ pub struct Target {
     pub origin: Option<Origin>,
     /// Lookup All Related IPs: the network the content wrote it as.
     pub written_as: Option<IpNet>,
+    /// Lookup All Related IPs: the part of the attachment it was first found in.
+    pub found_in: Option<Arc<str>>,
 }
 
 /// A value that is not an address.
@@ -196,6 +199,7 @@ impl Targets {
                             ip: Err(Box::new(Invalid { value, error })),
                             origin,
                             written_as: None,
+                            found_in: None,
                         });
                     }
                 }
@@ -210,16 +214,31 @@ impl Targets {
         origin: Option<Origin>,
         written_as: Option<IpNet>,
     ) -> bool {
+        self.add_found(ip, origin, written_as, None)
+    }
+
+    /// [`Targets::add_ip`], with the part of an attachment it was found in (the first is kept).
+    pub fn add_found(
+        &mut self,
+        ip: IpAddr,
+        origin: Option<Origin>,
+        written_as: Option<IpNet>,
+        found_in: Option<Arc<str>>,
+    ) -> bool {
         if let Err(seen) = self.seen.place(ip, self.next()) {
             let target = &mut self.list[seen as usize];
             merge_origin(&mut target.origin, origin);
             target.written_as = target.written_as.or(written_as);
+            if target.found_in.is_none() {
+                target.found_in = found_in;
+            }
             return false;
         }
         self.list.push(Target {
             ip: Ok(ip),
             origin,
             written_as,
+            found_in,
         });
         true
     }
@@ -239,11 +258,16 @@ impl Targets {
         for target in more.list {
             match target.ip {
                 Ok(ip) => {
-                    self.add_ip(ip, target.origin, target.written_as);
+                    self.add_found(ip, target.origin, target.written_as, target.found_in);
                 }
                 Err(invalid) => self.add_value(&invalid.value, target.origin),
             }
         }
+    }
+
+    /// How many targets there are.
+    pub fn len(&self) -> usize {
+        self.list.len()
     }
 
     /// The targets, in order.

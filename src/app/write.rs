@@ -146,6 +146,10 @@ fn write_result(out: &mut Vec<u8>, result: &IpResult) -> io::Result<()> {
         out.extend_from_slice(b",\"source\":");
         serde_json::to_writer(&mut *out, &source)?;
     }
+    if let Some(found_in) = &result.found_in {
+        out.extend_from_slice(b",\"found_in\":");
+        serde_json::to_writer(&mut *out, found_in)?;
+    }
     if let Some(network) = &result.found_as_network {
         out.extend_from_slice(b",\"found_as_network\":");
         serde_json::to_writer(&mut *out, network)?;
@@ -197,6 +201,7 @@ mod tests {
             .map(|i| IpResult {
                 ip: std::net::Ipv4Addr::from(i).to_string(),
                 source: [None, Some(Origin::Content), Some(Origin::Both)][i as usize % 3],
+                found_in: (i % 3 == 0).then(|| Arc::from("logs.zip/a \"b\".log")),
                 found_as_network: (i % 5 == 0).then(|| format!("0.0.{}.0/24", i % 256)),
                 network: (i % 2 == 0).then(|| "0.0.0.0/8".to_owned()),
                 data: Some(RawJson::spliced(Arc::from("{\"n\":}"), 5, i.to_string())),

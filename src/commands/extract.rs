@@ -1,91 +1,108 @@
-//! `extract FILE|-`: the addresses a file holds, as Lookup All Related IPs finds them.
+//! `extract FILE|-`: the addresses a file holds, as Lookup All Related IPs finds them —
+//! documents (PDF, Office, e-mail, HTML, archives) read as their reader sees them.
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use super::Exit;
-use std::net::IpAddr;
-
-use crate::app::Seen;
+use crate::app::{self, Reading, Seen};
 use crate::cli::ExtractArgs;
-use crate::extract::{self, Extracted, Location, ScanError};
-use std::io::{self, Read, Write};
+use crate::extract::ScanError;
 
 /// Runs `extract`: each distinct address once, in order of first appearance; with
-/// `--with-source` every occurrence as `IP<TAB>LINE:COLUMN<TAB>as written`.
+/// `--with-source` every occurrence as `IP<TAB>FOUND IN<TAB>LINE:COLUMN<TAB>as written`.
 pub fn run(args: &ExtractArgs) -> Exit {
-    let file = if args.input == "-" {
-        None
+    let input: Box<dyn io::Read + Send> = if args.input == "-" {
+        Box::new(io::stdin())
     } else {
         match std::fs::File::open(&args.input) {
-            Ok(file) => Some(file),
+            Ok(file) => Box::new(file),
             Err(e) => return failed(args, &ScanError::Io(e)),
         }
     };
-    let reader: Box<dyn Read + '_> = match &file {
-        Some(file) => Box::new(file),
-        None => Box::new(io::stdin().lock()),
+    let name = match std::path::Path::new(&args.input).file_name() {
+        Some(n) if args.input != "-" => n.to_string_lossy().into_owned(),
+        _ => "stdin".to_owned(),
     };
-    let limit = args.max_mib.saturating_mul(1 << 20);
+    let decoder = super::document_decoder();
+    let reading = Reading {
+        name: &name,
+        limit: args.max_mib.saturating_mul(1 << 20),
+        max_decoded: 1 << 30,
+        decoder: &decoder,
+        every: args.with_source,
+        deadline: Instant::now() + Duration::from_secs(24 * 3600),
+    };
     let mut out = super::stdout_buffered();
     let mut write_error = None;
-    let mut write = |line: &[u8]| {
-        if write_error.is_none() {
-            if let Err(e) = out.write_all(line) {
-                write_error = Some(e);
+    let mut line = String::with_capacity(96);
+    // Each address once, in order: looked up in the set of those seen in batches (see
+    // `Seen::look_ahead`).
+    let mut seen = Seen::default();
+    let mut batch: Vec<IpAddr> = Vec::with_capacity(BATCH);
+    let mut distinct = |batch: &mut Vec<IpAddr>, line: &mut String, out: &mut dyn Write| {
+        seen.look_ahead(batch);
+        for ip in batch.drain(..) {
+            let place = u32::try_from(seen.len()).unwrap_or(u32::MAX);
+            if seen.place(ip, place).is_ok() {
+                line.clear();
+                crate::ip::push_text(line, ip);
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
             }
         }
+        Ok::<(), io::Error>(())
     };
-    let scanned = if args.with_source {
-        use std::fmt::Write as _;
-        let mut line = String::with_capacity(96);
-        extract::scan_reader_located(reader, limit, &mut |found: Extracted, at: Location| {
-            line.clear();
-            let _ = write!(line, "{}", found.ip);
-            let written = at.written.replace(['\t', '\n', '\r'], " ");
-            let _ = writeln!(line, "\t{}:{}\t{written}", at.line, at.column);
-            write(line.as_bytes());
-        })
-    } else {
-        // Each address once, in order: the addresses are looked up in the set of those seen
-        // in batches (see `Seen::look_ahead`).
-        // Room for as many addresses as a file of its size holds as a rule (a distinct one
-        // every 64 bytes), up to a million: a set grown by doubling places every address again
-        // at each size.
-        let room = file
-            .as_ref()
-            .and_then(|f| f.metadata().ok())
-            .map_or(0, |m| m.len() / 64)
-            .min(1 << 20);
-        let mut seen = Seen::with_capacity(room as usize);
-        let mut batch: Vec<IpAddr> = Vec::with_capacity(BATCH);
-        let mut line = String::with_capacity(64);
-        let mut distinct = |batch: &mut Vec<IpAddr>| {
-            seen.look_ahead(batch);
-            for ip in batch.drain(..) {
-                let place = u32::try_from(seen.len()).unwrap_or(u32::MAX);
-                if seen.place(ip, place).is_ok() {
-                    line.clear();
-                    crate::ip::push_text(&mut line, ip);
-                    line.push('\n');
-                    write(line.as_bytes());
+    let read = app::read_attachment(input, &reading, &mut |found| {
+        let written = match &found.at {
+            Some(at) => {
+                use std::fmt::Write as _;
+                line.clear();
+                crate::ip::push_text(&mut line, found.ip);
+                let written = at.written.replace(['\t', '\n', '\r'], " ");
+                let _ = writeln!(
+                    line,
+                    "\t{}\t{}:{}\t{written}",
+                    found.found_in, at.line, at.column
+                );
+                out.write_all(line.as_bytes())
+            }
+            None => {
+                batch.push(found.ip);
+                if batch.len() < BATCH {
+                    return true;
                 }
+                distinct(&mut batch, &mut line, &mut out)
             }
         };
-        let scanned = extract::scan_reader(reader, limit, &mut |found: Extracted| {
-            batch.push(found.ip);
-            if batch.len() == BATCH {
-                distinct(&mut batch);
+        match written {
+            Ok(()) => true,
+            Err(e) => {
+                write_error = Some(e);
+                false
             }
-        });
-        distinct(&mut batch);
-        scanned
-    };
+        }
+    });
+    if write_error.is_none() {
+        if let Err(e) = distinct(&mut batch, &mut line, &mut out) {
+            write_error = Some(e);
+        }
+    }
     let flushed = out.flush();
-    match (scanned, write_error.or(flushed.err())) {
-        (Ok(_), None) => Exit::Success,
-        (Err(e), _) => failed(args, &e),
+    if let Ok(report) = &read {
+        for w in &report.warnings {
+            eprintln!("maxmind-geolocate: warning: {} [{}]", w.message, w.code);
+        }
+    }
+    match (read, write_error.or(flushed.err())) {
+        (_, Some(e)) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
         (_, Some(e)) => {
             eprintln!("maxmind-geolocate: cannot write the addresses: {e}");
             Exit::Failure
         }
+        (Ok(_), None) => Exit::Success,
+        (Err(e), None) => failed(args, &e),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod bulk;
 mod db;
+mod decode;
 mod extract;
 mod lookup;
 mod plugin;
@@ -90,6 +91,7 @@ fn dispatch(cli: Cli) -> Exit {
             clap_complete::generate(args.shell, &mut cmd, "maxmind-geolocate", &mut out);
             flushed(out.flush())
         }
+        Some(Command::DecodeDocument(args)) => decode::run(&args),
         Some(Command::Man) => {
             let mut out = io::stdout().lock();
             let written = clap_mangen::Man::new(Cli::command()).render(&mut out);
@@ -112,12 +114,21 @@ fn flushed(written: io::Result<()>) -> Exit {
 /// The session of a command: the environment and `GeoIP.conf` under `flags` (none for the
 /// platform's call: its messages then name configuration keys only).
 fn session(flags: &SettingFlags, conf: Option<&Path>) -> Result<Session, Error> {
-    let session = Session::new(crate::config::Environment::from_process(conf));
+    let session = Session::new(crate::config::Environment::from_process(conf))
+        .with_decoder(document_decoder());
     if flags.0.is_empty() {
         return Ok(session);
     }
     let layer: Layer = crate::config::read_flags(&flags.0)?;
     Ok(session.with_flags(layer))
+}
+
+/// Documents are decoded in a child process: this binary, run with `decode-document`.
+fn document_decoder() -> crate::app::Decoder {
+    match std::env::current_exe() {
+        Ok(binary) => crate::app::Decoder::Child(binary),
+        Err(_) => crate::app::Decoder::InProcess,
+    }
 }
 
 /// [`session`] for an analyst: with a progress bar when stderr is a terminal.

@@ -200,6 +200,8 @@ pub struct Config {
     pub attachment_dir: PathBuf,
     /// The largest attachment content read.
     pub max_attachment_bytes: u64,
+    /// The most bytes the document layer decodes from one attachment.
+    pub max_decoded_bytes: u64,
     /// The most distinct IPs one action looks up.
     pub max_ips: usize,
     /// When the action must end.
@@ -465,6 +467,7 @@ impl Config {
             mapbox_api_key,
             attachment_dir: PathBuf::from(text("attachment_dir").unwrap_or_else(|| ".".into())),
             max_attachment_bytes: number("max_attachment_mib") << 20,
+            max_decoded_bytes: number("max_decoded_mib") << 20,
             max_ips: usize::try_from(number("max_ips")).unwrap_or(usize::MAX),
             deadline: Instant::now() + Duration::from_secs(action_timeout_s),
             action_timeout_s,

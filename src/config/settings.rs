@@ -359,6 +359,18 @@ pub static SETTINGS: &[Setting] = &[
         ..NO
     },
     Setting {
+        key: "max_decoded_mib",
+        kind: Kind::Number {
+            min: 1,
+            max: 1 << 20,
+        },
+        default: "1024",
+        flag: flag("max-decoded-mib", "MIB"),
+        label: "Most text decoded from one attachment (MiB)",
+        help: "The most bytes the document layer decodes from one attachment (PDF streams, Office and archive members, e-mail parts, all together); what is past it is skipped with a document_limit warning.",
+        ..NO
+    },
+    Setting {
         key: "max_database_age_days",
         kind: Kind::Number {
             min: 0,

@@ -644,6 +644,9 @@ pub enum ScanError {
     /// Reading failed.
     #[error("the content cannot be read: {0}")]
     Io(#[from] std::io::Error),
+    /// The caller asked the scan to stop (it has all it can take).
+    #[error("the scan was stopped")]
+    Stopped,
 }
 
 const CHUNK: usize = 256 * 1024;
@@ -658,6 +661,17 @@ pub fn scan_reader(
     limit: u64,
     emit: &mut dyn FnMut(Extracted),
 ) -> Result<u64, ScanError> {
+    scan_reader_until(reader, limit, emit, &mut || true)
+}
+
+/// [`scan_reader`], asking `keep_going` after each chunk whether to go on: when it says no, the
+/// scan ends with [`ScanError::Stopped`] (what was found so far was emitted).
+pub fn scan_reader_until(
+    reader: impl Read,
+    limit: u64,
+    emit: &mut dyn FnMut(Extracted),
+    keep_going: &mut dyn FnMut() -> bool,
+) -> Result<u64, ScanError> {
     scan_stream(
         reader,
         limit,
@@ -667,6 +681,7 @@ pub fn scan_reader(
             emit(found);
         },
         &mut |_, _| {},
+        keep_going,
     )
 }
 
@@ -717,6 +732,7 @@ pub fn scan_reader_located(
             emit(found, location);
         },
         &mut |text, base| lines.borrow_mut().advance(text, base, base + text.len()),
+        &mut || true,
     )
 }
 
@@ -756,6 +772,7 @@ fn scan_stream(
     limit: u64,
     found: &mut dyn FnMut(Extracted, &[u8], usize),
     dropping: &mut dyn FnMut(&[u8], usize),
+    keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<u64, ScanError> {
     // `buf[..filled]` is the text being scanned: bytes are read straight into it; UTF-16 is
     // read into `raw` and decoded into it.
@@ -816,6 +833,9 @@ fn scan_stream(
             continue;
         };
         scan_from(&text[..cut], resume, &mut |e| found(e, text, base));
+        if !keep_going() {
+            return Err(ScanError::Stopped);
+        }
         dropping(&text[..keep_from], base);
         buf.copy_within(keep_from..filled, 0);
         filled -= keep_from;

@@ -246,6 +246,10 @@ pub struct IpResult {
     /// Lookup All Related IPs: where the IP came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Origin>,
+    /// Lookup All Related IPs: the part of the attachment the IP was first found in
+    /// (`report.pdf p. 3`, `logs.zip/fw/deny.log`; the attachment's name for plain text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<Arc<str>>,
     /// Lookup All Related IPs: the network the content wrote, when it wrote a CIDR.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found_as_network: Option<String>,

@@ -21,6 +21,17 @@ pub struct TableRow<'a> {
     pub ip: &'a str,
     /// What the record says (shared by the addresses of one record).
     pub display: &'a Display,
+    /// The part of the attachment it was first found in.
+    pub found_in: Option<&'a str>,
+}
+
+/// Which columns the results table has beside the record's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Columns {
+    /// "Found in": the part of the attachment (shown when the attachment has parts).
+    pub found_in: bool,
+    /// "Anonymizer": the flags (shown when any row has one).
+    pub flags: bool,
 }
 
 /// Everything the section shows.
@@ -51,7 +62,7 @@ pub fn render_section(report: &Report<'_>) -> String {
 /// [`table_rows`] gives: a caller may render shares of them on several threads and join them).
 pub fn render_section_with(
     report: &Report<'_>,
-    rows: &(dyn Fn(&[TableRow<'_>], bool) -> String + Sync),
+    rows: &(dyn Fn(&[TableRow<'_>], Columns) -> String + Sync),
 ) -> String {
     let total =
         report.rows.len() + report.not_found.len() + report.reserved.len() + report.failed.len();
@@ -111,13 +122,25 @@ pub fn render_section_with(
     }
 
     if !report.rows.is_empty() {
-        let flags = report.rows.iter().any(|r| !r.display.flags.is_empty());
-        h.push_str("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<thead><tr><th>IP</th><th>Country</th><th>Subdivision</th><th>City</th><th>ASN</th><th>ASN Organization / ISP</th><th>Latitude, Longitude</th>");
-        if flags {
+        let columns = Columns {
+            found_in: report.rows.iter().any(|r| {
+                r.found_in
+                    .is_some_and(|f| Some(f) != report.attachment.as_deref())
+            }),
+            flags: report.rows.iter().any(|r| !r.display.flags.is_empty()),
+        };
+        h.push_str(
+            "<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<thead><tr><th>IP</th>",
+        );
+        if columns.found_in {
+            h.push_str("<th>Found in</th>");
+        }
+        h.push_str("<th>Country</th><th>Subdivision</th><th>City</th><th>ASN</th><th>ASN Organization / ISP</th><th>Latitude, Longitude</th>");
+        if columns.flags {
             h.push_str("<th>Anonymizer</th>");
         }
         h.push_str("</tr></thead>\n<tbody>\n");
-        table = Some(flags);
+        table = Some(columns);
     }
     // What follows the table's rows.
     let head = h;
@@ -159,8 +182,8 @@ pub fn render_section_with(
     h.push_str("</div>\n");
     h.push_str(END);
     match table {
-        Some(flags) => {
-            let table = rows(&report.rows, flags);
+        Some(columns) => {
+            let table = rows(&report.rows, columns);
             let mut section = String::with_capacity(head.len() + table.len() + h.len());
             for part in [head.as_str(), &table, &h] {
                 section.push_str(part);
@@ -185,20 +208,25 @@ fn list<'a>(h: &mut String, items: impl Iterator<Item = (&'a str, Option<&'a str
     }
 }
 
-/// The rows of the results table for `rows` (with the anonymizer column when `flags`). A
+/// The rows of the results table for `rows`, with the `columns` asked for. A
 /// record's addresses share its cells: each record's are rendered once.
-pub fn table_rows(rows: &[TableRow<'_>], flags: bool) -> String {
+pub fn table_rows(rows: &[TableRow<'_>], columns: Columns) -> String {
     let mut cells: HashMap<*const Display, String> = HashMap::new();
     let mut h = String::with_capacity(rows.len() * 160);
     for row in rows {
         h.push_str("<tr><td>");
         escape_into(row.ip, &mut h);
         h.push_str("</td>");
+        if columns.found_in {
+            h.push_str("<td>");
+            escape_into(row.found_in.unwrap_or(""), &mut h);
+            h.push_str("</td>");
+        }
         let text = cells
             .entry(std::ptr::from_ref(row.display))
             .or_insert_with(|| {
                 let mut text = String::new();
-                record_cells(row.display, flags, &mut text);
+                record_cells(row.display, columns.flags, &mut text);
                 text
             });
         h.push_str(text);
@@ -207,12 +235,18 @@ pub fn table_rows(rows: &[TableRow<'_>], flags: bool) -> String {
     h
 }
 
+/// One row rendered alone: the plain path [`table_rows`] must agree with.
 #[cfg(test)]
-fn render_row(row: &TableRow<'_>, flags: bool, h: &mut String) {
+fn render_row(row: &TableRow<'_>, columns: Columns, h: &mut String) {
     h.push_str("<tr><td>");
     escape_into(row.ip, h);
     h.push_str("</td>");
-    record_cells(row.display, flags, h);
+    if columns.found_in {
+        h.push_str("<td>");
+        escape_into(row.found_in.unwrap_or(""), h);
+        h.push_str("</td>");
+    }
+    record_cells(row.display, columns.flags, h);
     h.push_str("</tr>\n");
 }
 
@@ -282,6 +316,7 @@ mod tests {
             attachment: Some("<b>report</b>.txt".into()),
             rows: vec![TableRow {
                 ip: "81.2.69.142",
+                found_in: None,
                 // A test's record, alive to the end of the tests.
                 display: Box::leak(Box::new(Display {
                     country: Some("United Kingdom".into()),
@@ -325,12 +360,18 @@ mod tests {
             .enumerate()
             .map(|(i, ip)| TableRow {
                 ip,
+                // Parts of an archive, one of them a name that needs escaping.
+                found_in: [Some("a.zip/x.pdf"), None, Some("a.zip/<y>.eml")][i % 5 % 3],
                 display: &records[i % 7 % 3],
             })
             .collect();
+        let columns = Columns {
+            found_in: true,
+            flags: true,
+        };
         let mut expected = String::new();
         for row in &rows {
-            render_row(row, true, &mut expected);
+            render_row(row, columns, &mut expected);
         }
         let section = render_section(&Report {
             rows,
@@ -341,6 +382,19 @@ mod tests {
         assert_eq!(body, expected);
         assert!(expected.contains("Linköping") && expected.contains("TOR Exit Node"));
         assert!(expected.contains("&lt;10.0.0.5&gt; &amp; &#39;x&#39;"));
+        assert!(expected.contains("<td>a.zip/&lt;y&gt;.eml</td>"));
+        assert!(section.contains("<th>IP</th><th>Found in</th><th>Country</th>"));
+    }
+
+    #[test]
+    fn found_in_is_shown_only_when_some_address_came_from_a_part() {
+        let mut whole = report();
+        whole.rows[0].found_in = Some("<b>report</b>.txt");
+        assert!(!render_section(&whole).contains("Found in"));
+        whole.rows[0].found_in = Some("<b>report</b>.txt/page.html");
+        let html = render_section(&whole);
+        assert!(html.contains("<th>Found in</th>"));
+        assert!(html.contains("<td>&lt;b&gt;report&lt;/b&gt;.txt/page.html</td>"));
     }
 
     #[test]

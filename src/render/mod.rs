@@ -6,7 +6,7 @@ pub mod description;
 pub mod map;
 
 pub use description::{
-    Report, TableRow, apply_section, render_section, render_section_with, table_rows,
+    Columns, Report, TableRow, apply_section, render_section, render_section_with, table_rows,
 };
 pub use map::{MapImage, map_image};
 

@@ -593,22 +593,22 @@ fn extract_with_source_tells_line_column_and_the_text_as_written() {
     assert_eq!(
         lines(&out),
         [
-            "1.2.3.4\t1:6\t1.2.3[.]4",
-            "10.0.0.0\t2:6\t10.0.0.0/8",
-            "5.6.7.8\t2:18\t5.6.7.8",
-            "2001:db8::1\t3:3\t2001:db8::1",
-            "8.8.8.8\t3:22\t8(.)8(.)8(.)8",
-            "1.2.3.4\t3:38\t1.2.3.4",
+            "1.2.3.4\tstdin\t1:6\t1.2.3[.]4",
+            "10.0.0.0\tstdin\t2:6\t10.0.0.0/8",
+            "5.6.7.8\tstdin\t2:18\t5.6.7.8",
+            "2001:db8::1\tstdin\t3:3\t2001:db8::1",
+            "8.8.8.8\tstdin\t3:22\t8(.)8(.)8(.)8",
+            "1.2.3.4\tstdin\t3:38\t1.2.3.4",
         ]
     );
     // Every location points at the text as written.
     let text_lines: Vec<&str> = text.lines().collect();
     for row in lines(&out) {
         let cells: Vec<&str> = row.split('\t').collect();
-        let (line, column) = cells[1].split_once(':').unwrap();
+        let (line, column) = cells[2].split_once(':').unwrap();
         let at =
             &text_lines[line.parse::<usize>().unwrap() - 1][column.parse::<usize>().unwrap() - 1..];
-        assert!(at.starts_with(cells[2]), "{row}");
+        assert!(at.starts_with(cells[3]), "{row}");
     }
     let plain = cli(&["extract", "-"], text.as_bytes(), &[]);
     assert_eq!(
@@ -626,7 +626,7 @@ fn extract_with_source_counts_lines_across_read_chunks() {
         if line % 997 == 0 {
             let ip = std::net::Ipv4Addr::from(0x0b00_0000 + line);
             text.push_str(&format!("padding words {ip} end\n"));
-            expected.push(format!("{ip}\t{line}:15\t{ip}"));
+            expected.push(format!("{ip}\tstdin\t{line}:15\t{ip}"));
         } else {
             text.push_str("nothing to see on this line at all\n");
         }

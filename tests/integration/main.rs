@@ -5,6 +5,7 @@
 mod bulk;
 mod cli;
 mod conformance;
+mod documents;
 mod errors;
 mod fake_maxmind;
 mod fixtures;

@@ -20,6 +20,8 @@ pub fn need(tool: &str) {
         "this test needs {tool}, which is not installed; .ci/run installs it (Debian: apt-get install {})",
         match tool {
             "script" => "bsdutils",
+            "/usr/bin/time" => "time",
+            "pdftotext" => "poppler-utils",
             "ldd" => "libc-bin",
             other => other,
         }

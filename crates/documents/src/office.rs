@@ -1,0 +1,494 @@
+//! Office documents inside a ZIP: DOCX (body, headers, footers, footnotes, endnotes, comments),
+//! XLSX (every sheet, shared and inline strings, numbers), PPTX (slides and their notes),
+//! ODT/ODS/ODP (`content.xml`, ODT headers and footers), plus external link targets of OOXML
+//! relationships. Runs of a paragraph are joined; paragraphs, cells, tabs and breaks separate.
+
+use crate::limits::Capped;
+use crate::text::{Sep, TextOut, clean_name};
+use crate::xml::{XEv, attr, local, walk};
+use crate::{Ctx, DOCUMENT_LIMIT, DOCUMENT_PARTIAL, Format};
+use std::collections::HashMap;
+use std::io::{self, BufReader, Read, Seek};
+use zip::ZipArchive;
+
+/// Recognises an Office document from the entry names (and the ODF `mimetype` entry).
+pub(crate) fn kind<R: Read + Seek>(a: &mut ZipArchive<R>) -> Option<Format> {
+    let has = |a: &ZipArchive<R>, n: &str| a.index_for_name(n).is_some();
+    if has(a, "word/document.xml") {
+        return Some(Format::Docx);
+    }
+    if has(a, "xl/workbook.xml") {
+        return Some(Format::Xlsx);
+    }
+    if has(a, "ppt/presentation.xml") {
+        return Some(Format::Pptx);
+    }
+    if has(a, "content.xml") {
+        let mut mime = String::new();
+        if let Ok(f) = a.by_name("mimetype") {
+            let _ = f.take(200).read_to_string(&mut mime);
+        }
+        let mime = mime.trim();
+        if mime.starts_with("application/vnd.oasis.opendocument.text") {
+            return Some(Format::Odt);
+        }
+        if mime.starts_with("application/vnd.oasis.opendocument.spreadsheet") {
+            return Some(Format::Ods);
+        }
+        if mime.starts_with("application/vnd.oasis.opendocument.presentation") {
+            return Some(Format::Odp);
+        }
+    }
+    None
+}
+
+/// Decodes an Office document of the given kind.
+pub(crate) fn decode<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    a: &mut ZipArchive<R>,
+    kind: Format,
+) -> io::Result<()> {
+    match kind {
+        Format::Docx => docx(ctx, label, a)?,
+        Format::Xlsx => xlsx(ctx, label, a)?,
+        Format::Pptx => pptx(ctx, label, a)?,
+        _ => odf(ctx, label, a, kind)?,
+    }
+    if matches!(kind, Format::Docx | Format::Xlsx | Format::Pptx) {
+        links(ctx, label, a)?;
+    }
+    Ok(())
+}
+
+/// Walks one entry of the archive (if present) with `f`.
+fn walk_entry<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    a: &mut ZipArchive<R>,
+    entry: &str,
+    f: impl FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>,
+) -> io::Result<()> {
+    let file = match a.by_name(entry) {
+        Ok(f) => f,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(()),
+        Err(e) => {
+            ctx.warn(
+                DOCUMENT_PARTIAL,
+                format!("{label}: cannot read {entry}: {e}"),
+            );
+            return Ok(());
+        }
+    };
+    let capped = Capped::new(file, &ctx.budget);
+    walk(ctx, label, BufReader::with_capacity(64 << 10, capped), f)?;
+    ctx.note_budget(label);
+    Ok(())
+}
+
+/// Entry names matching `prefix<number>.xml`, in numeric order.
+fn numbered<R: Read + Seek>(a: &ZipArchive<R>, prefix: &str) -> Vec<String> {
+    let mut v: Vec<(u64, String)> = a
+        .file_names()
+        .filter_map(|n| {
+            let num = n.strip_prefix(prefix)?.strip_suffix(".xml")?;
+            Some((num.parse().ok()?, n.to_string()))
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, n)| n).collect()
+}
+
+/// WordprocessingML and DrawingML text: `t` runs joined, paragraphs, cells, tabs and breaks
+/// separate; field instructions (`instrText`) are kept as separate tokens.
+fn ooxml_text(out: &mut TextOut, in_text: &mut bool, ev: XEv<'_>) {
+    match ev {
+        XEv::Start(e) => match local(e) {
+            b"t" => *in_text = true,
+            b"instrText" => {
+                *in_text = true;
+                out.sep(Sep::Space);
+            }
+            b"tab" => out.sep(Sep::Tab),
+            b"br" | b"cr" => out.sep(Sep::Line),
+            b"noBreakHyphen" => out.push("-"),
+            _ => {}
+        },
+        XEv::End(name) => match name {
+            b"t" => *in_text = false,
+            b"instrText" => {
+                *in_text = false;
+                out.sep(Sep::Space);
+            }
+            b"p" | b"tr" => out.sep(Sep::Line),
+            b"tc" => out.sep(Sep::Tab),
+            _ => {}
+        },
+        XEv::Text(t) => {
+            if *in_text {
+                out.push(t)
+            }
+        }
+    }
+}
+
+fn docx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -> io::Result<()> {
+    let mut parts: Vec<(String, String)> = vec![("word/document.xml".into(), label.to_string())];
+    for h in numbered(a, "word/header") {
+        parts.push((h, format!("{label} header")));
+    }
+    for h in numbered(a, "word/footer") {
+        parts.push((h, format!("{label} footer")));
+    }
+    for (entry, suffix) in [
+        ("word/footnotes.xml", "footnotes"),
+        ("word/endnotes.xml", "endnotes"),
+        ("word/comments.xml", "comments"),
+    ] {
+        parts.push((entry.into(), format!("{label} {suffix}")));
+    }
+    for (entry, part_label) in parts {
+        let mut out = TextOut::new(part_label.clone());
+        let mut in_text = false;
+        walk_entry(ctx, &part_label, a, &entry, |ctx, ev| {
+            ooxml_text(&mut out, &mut in_text, ev);
+            out.maybe_flush(ctx)
+        })?;
+        out.flush(ctx)?;
+    }
+    core_properties(ctx, label, a)
+}
+
+/// `docProps/core.xml`: title, subject, author, keywords, description.
+fn core_properties<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    a: &mut ZipArchive<R>,
+) -> io::Result<()> {
+    let part_label = format!("{label} properties");
+    let mut out = TextOut::new(part_label.clone());
+    walk_entry(ctx, &part_label, a, "docProps/core.xml", |ctx, ev| {
+        match ev {
+            XEv::Text(t) => out.push(t),
+            _ => out.sep(Sep::Line),
+        }
+        out.maybe_flush(ctx)
+    })?;
+    out.flush(ctx)
+}
+
+/// Relationship targets of a `.rels` entry: Id → (Target, external).
+fn rels<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    a: &mut ZipArchive<R>,
+    entry: &str,
+) -> io::Result<HashMap<String, (String, bool)>> {
+    let mut map = HashMap::new();
+    walk_entry(ctx, label, a, entry, |_, ev| {
+        if let XEv::Start(e) = ev {
+            if local(e) == b"Relationship" {
+                if let (Some(id), Some(target)) = (attr(e, b"Id"), attr(e, b"Target")) {
+                    let external =
+                        attr(e, b"TargetMode").is_some_and(|m| m.eq_ignore_ascii_case("External"));
+                    map.insert(id, (target, external));
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(map)
+}
+
+/// The `r:id` attribute (relationship id) of an element: local name `id` with a prefix.
+fn rel_id(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+    let mut attrs = e.attributes();
+    attrs.with_checks(false);
+    attrs
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == b"id" && a.key.prefix().is_some())
+        .map(|a| crate::text::bytes_to_string(&a.value))
+}
+
+/// Resolves a relationship target against the folder of the part that owns it.
+fn resolve(base_dir: &str, target: &str) -> String {
+    if let Some(abs) = target.strip_prefix('/') {
+        return abs.to_string();
+    }
+    let mut segs: Vec<&str> = base_dir.split('/').filter(|s| !s.is_empty()).collect();
+    for s in target.split('/') {
+        match s {
+            ".." => {
+                segs.pop();
+            }
+            "." | "" => {}
+            s => segs.push(s),
+        }
+    }
+    segs.join("/")
+}
+
+/// External targets (hyperlinks) of every relationship part, as one `links` part.
+fn links<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -> io::Result<()> {
+    let part_label = format!("{label} links");
+    let names: Vec<String> = a
+        .file_names()
+        .filter(|n| n.ends_with(".rels"))
+        .map(str::to_string)
+        .collect();
+    let mut out = TextOut::new(part_label.clone());
+    for n in names {
+        let mut targets: Vec<String> = rels(ctx, &part_label, a, &n)?
+            .into_values()
+            .filter(|(_, ext)| *ext)
+            .map(|(t, _)| t)
+            .collect();
+        targets.sort();
+        for t in targets {
+            out.push(&t);
+            out.sep(Sep::Line);
+        }
+    }
+    out.flush(ctx)
+}
+
+fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -> io::Result<()> {
+    // Shared strings: each `si` is one string (rich runs joined, phonetic runs left out).
+    let mut shared: Vec<String> = Vec::new();
+    let mut total = 0u64;
+    let cap = ctx.limits.max_buffer_bytes;
+    let mut cur = String::new();
+    let (mut in_t, mut in_rph, mut full) = (false, false, false);
+    walk_entry(ctx, label, a, "xl/sharedStrings.xml", |ctx, ev| {
+        match ev {
+            XEv::Start(e) => match local(e) {
+                b"t" => in_t = true,
+                b"rPh" => in_rph = true,
+                _ => {}
+            },
+            XEv::End(b"t") => in_t = false,
+            XEv::End(b"rPh") => in_rph = false,
+            XEv::End(b"si") => {
+                total += cur.len() as u64;
+                if total > cap && !full {
+                    full = true;
+                    ctx.warn(DOCUMENT_LIMIT, format!("{label}: shared strings exceed max_buffer_bytes ({cap}); later ones are missing"));
+                }
+                shared.push(if full {
+                    String::new()
+                } else {
+                    std::mem::take(&mut cur)
+                });
+                cur.clear();
+            }
+            XEv::Text(t) if in_t && !in_rph => cur.push_str(t),
+            _ => {}
+        }
+        Ok(())
+    })?;
+
+    // Sheets in workbook order, with their names.
+    let mut sheets: Vec<(String, String)> = Vec::new();
+    walk_entry(ctx, label, a, "xl/workbook.xml", |_, ev| {
+        if let XEv::Start(e) = ev {
+            if local(e) == b"sheet" {
+                if let (Some(name), Some(id)) = (attr(e, b"name"), rel_id(e)) {
+                    sheets.push((name, id));
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let rel = rels(ctx, label, a, "xl/_rels/workbook.xml.rels")?;
+    let mut entries: Vec<(String, String)> = sheets
+        .into_iter()
+        .filter_map(|(name, id)| rel.get(&id).map(|(t, _)| (resolve("xl", t), name)))
+        .collect();
+    if entries.is_empty() {
+        entries = numbered(a, "xl/worksheets/sheet")
+            .into_iter()
+            .map(|n| (n.clone(), n))
+            .collect();
+    }
+    for (entry, name) in entries {
+        let part_label = format!("{label} sheet \"{}\"", clean_name(&name));
+        let mut out = TextOut::new(part_label.clone());
+        let (mut cell_type, mut value, mut in_v, mut in_t) =
+            (String::new(), String::new(), false, false);
+        walk_entry(ctx, &part_label, a, &entry, |ctx, ev| {
+            match ev {
+                XEv::Start(e) => match local(e) {
+                    b"c" => {
+                        cell_type = attr(e, b"t").unwrap_or_default();
+                        value.clear();
+                    }
+                    b"v" => in_v = true,
+                    b"t" => in_t = true,
+                    _ => {}
+                },
+                XEv::End(name) => match name {
+                    b"v" => in_v = false,
+                    b"t" => in_t = false,
+                    b"c" => {
+                        out.sep(Sep::Tab);
+                        if cell_type == "s" {
+                            if let Some(s) = value
+                                .trim()
+                                .parse::<usize>()
+                                .ok()
+                                .and_then(|i| shared.get(i))
+                            {
+                                out.push(s);
+                            }
+                        } else {
+                            out.push(&value);
+                        }
+                        out.sep(Sep::Tab);
+                    }
+                    b"row" => out.sep(Sep::Line),
+                    _ => {}
+                },
+                XEv::Text(t) => {
+                    if in_v || in_t {
+                        value.push_str(t);
+                    }
+                }
+            }
+            out.maybe_flush(ctx)
+        })?;
+        out.flush(ctx)?;
+    }
+    Ok(())
+}
+
+fn pptx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -> io::Result<()> {
+    let mut ids: Vec<String> = Vec::new();
+    walk_entry(ctx, label, a, "ppt/presentation.xml", |_, ev| {
+        if let XEv::Start(e) = ev {
+            if local(e) == b"sldId" {
+                if let Some(id) = rel_id(e) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let rel = rels(ctx, label, a, "ppt/_rels/presentation.xml.rels")?;
+    let mut slides: Vec<String> = ids
+        .iter()
+        .filter_map(|id| rel.get(id).map(|(t, _)| resolve("ppt", t)))
+        .collect();
+    if slides.is_empty() {
+        slides = numbered(a, "ppt/slides/slide");
+    }
+    for (i, slide) in slides.iter().enumerate() {
+        let slide_label = format!("{label} slide {}", i + 1);
+        drawing_text(ctx, &slide_label, a, slide)?;
+        let (dir, file) = slide.rsplit_once('/').unwrap_or(("", slide));
+        let slide_rels = rels(ctx, &slide_label, a, &format!("{dir}/_rels/{file}.rels"))?;
+        let mut notes: Vec<String> = slide_rels
+            .values()
+            .filter(|(t, ext)| !ext && t.contains("notesSlide"))
+            .map(|(t, _)| resolve(dir, t))
+            .collect();
+        notes.sort();
+        for n in notes {
+            drawing_text(ctx, &format!("{slide_label} notes"), a, &n)?;
+        }
+    }
+    Ok(())
+}
+
+fn drawing_text<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    part_label: &str,
+    a: &mut ZipArchive<R>,
+    entry: &str,
+) -> io::Result<()> {
+    let mut out = TextOut::new(part_label.to_string());
+    let mut in_text = false;
+    walk_entry(ctx, part_label, a, entry, |ctx, ev| {
+        ooxml_text(&mut out, &mut in_text, ev);
+        out.maybe_flush(ctx)
+    })?;
+    out.flush(ctx)
+}
+
+fn odf<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    a: &mut ZipArchive<R>,
+    kind: Format,
+) -> io::Result<()> {
+    let mut out = TextOut::new(label.to_string());
+    let mut links: Vec<String> = Vec::new();
+    let mut pages = 0usize;
+    walk_entry(ctx, label, a, "content.xml", |ctx, ev| {
+        match ev {
+            XEv::Start(e) => {
+                let name = local(e);
+                match name {
+                    b"tab" => out.sep(Sep::Tab),
+                    b"line-break" => out.sep(Sep::Line),
+                    b"s" => out.sep(Sep::Space),
+                    b"table" if kind == Format::Ods => {
+                        let sheet = attr(e, b"name").unwrap_or_default();
+                        out.relabel(ctx, format!("{label} sheet \"{}\"", clean_name(&sheet)))?;
+                    }
+                    b"page" if kind == Format::Odp => {
+                        pages += 1;
+                        out.relabel(ctx, format!("{label} slide {pages}"))?;
+                    }
+                    b"a" => {
+                        if let Some(h) = attr(e, b"href") {
+                            links.push(h);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            XEv::End(name) => match name {
+                b"p" | b"h" | b"list-item" | b"table-row" | b"frame" => out.sep(Sep::Line),
+                b"table-cell" => out.sep(Sep::Tab),
+                _ => {}
+            },
+            XEv::Text(t) => out.push(t),
+        }
+        out.maybe_flush(ctx)
+    })?;
+    out.flush(ctx)?;
+    if kind == Format::Odt {
+        // Page headers and footers live in the master pages of styles.xml.
+        let part_label = format!("{label} header");
+        let mut out = TextOut::new(part_label.clone());
+        let mut inside = 0usize;
+        walk_entry(ctx, &part_label, a, "styles.xml", |ctx, ev| {
+            match ev {
+                XEv::Start(e) => match local(e) {
+                    b"header" | b"footer" | b"header-left" | b"footer-left" | b"header-first"
+                    | b"footer-first" => inside += 1,
+                    b"tab" if inside > 0 => out.sep(Sep::Tab),
+                    b"s" if inside > 0 => out.sep(Sep::Space),
+                    _ => {}
+                },
+                XEv::End(name) => match name {
+                    b"header" | b"footer" | b"header-left" | b"footer-left" | b"header-first"
+                    | b"footer-first" => {
+                        inside = inside.saturating_sub(1);
+                        out.sep(Sep::Line);
+                    }
+                    b"p" | b"h" => out.sep(Sep::Line),
+                    _ => {}
+                },
+                XEv::Text(t) if inside > 0 => out.push(t),
+                _ => {}
+            }
+            out.maybe_flush(ctx)
+        })?;
+        out.flush(ctx)?;
+    }
+    if !links.is_empty() {
+        ctx.emit_text(&format!("{label} links"), &links.join("\n"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Recognises a file by its content (magic bytes and structure). Names are never consulted:
+//! they come from attackers and lie. ZIP-based formats are told apart later, from the
+//! archive's entry names (see `archive`).
+
+use crate::Format;
+
+/// Recognises the format from the first bytes (up to 4 KiB) of a file.
+pub(crate) fn sniff(head: &[u8]) -> Format {
+    if head.starts_with(b"PK\x03\x04")
+        || head.starts_with(b"PK\x05\x06")
+        || head.starts_with(b"PK\x07\x08")
+    {
+        return Format::Zip;
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Format::Gzip;
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Format::Msg;
+    }
+    if find(&head[..head.len().min(1024)], b"%PDF-").is_some() {
+        return Format::Pdf;
+    }
+    if is_tar(head) {
+        return Format::Tar;
+    }
+    // Text formats: skip a UTF-8 BOM and leading blank lines.
+    let mut t = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    while let Some((&c, rest)) = t.split_first() {
+        if c.is_ascii_whitespace() {
+            t = rest
+        } else {
+            break;
+        }
+    }
+    if t.starts_with(b"From ")
+        && is_mail_headers(t.splitn(2, |&c| c == b'\n').nth(1).unwrap_or(b""))
+    {
+        return Format::Mbox;
+    }
+    if is_mail_headers(t) {
+        return Format::Eml;
+    }
+    if t.first() == Some(&b'<') {
+        let lower: Vec<u8> = t[..t.len().min(1024)].to_ascii_lowercase();
+        const HTML: [&[u8]; 12] = [
+            b"<!doctype html",
+            b"<html",
+            b"<head",
+            b"<body",
+            b"<title",
+            b"<meta",
+            b"<div",
+            b"<table",
+            b"<p>",
+            b"<p ",
+            b"<br",
+            b"<a href",
+        ];
+        if HTML.iter().any(|tag| find(&lower, tag).is_some()) {
+            return Format::Html;
+        }
+        if lower.starts_with(b"<?xml")
+            || lower
+                .get(1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'!')
+        {
+            return Format::Xml;
+        }
+    }
+    Format::Other
+}
+
+/// Position of `needle` in `hay`.
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A POSIX/GNU tar header: `ustar` magic at 257 and a valid header checksum.
+fn is_tar(head: &[u8]) -> bool {
+    if head.len() < 512 || &head[257..262] != b"ustar" {
+        return false;
+    }
+    tar_checksum_ok(&head[..512])
+}
+
+/// Checks the checksum of a 512-byte tar header block.
+pub(crate) fn tar_checksum_ok(block: &[u8]) -> bool {
+    let stored = parse_octal(&block[148..156]);
+    let sum: u64 = block
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                b as u64
+            }
+        })
+        .sum();
+    stored == Some(sum)
+}
+
+/// Parses a NUL/space-terminated octal field of a tar header.
+pub(crate) fn parse_octal(field: &[u8]) -> Option<u64> {
+    let s: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|&c| c == b' ')
+        .take_while(|&c| (b'0'..=b'7').contains(&c))
+        .collect();
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for c in s {
+        v = v.checked_mul(8)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(v)
+}
+
+/// Header names that mark the start of an e-mail.
+const MAIL_HEADERS: [&str; 16] = [
+    "received",
+    "from",
+    "to",
+    "subject",
+    "message-id",
+    "mime-version",
+    "date",
+    "return-path",
+    "delivered-to",
+    "content-type",
+    "reply-to",
+    "x-originating-ip",
+    "dkim-signature",
+    "authentication-results",
+    "x-mailer",
+    "sender",
+];
+
+/// A mail header block at the top: every line up to the first blank one (or the end of what
+/// we have) is a `Name: value` header or a folded continuation, with at least two headers and
+/// one well-known name among them.
+fn is_mail_headers(t: &[u8]) -> bool {
+    let mut headers = 0;
+    let mut known = false;
+    let mut lines = t.split(|&c| c == b'\n').peekable();
+    let mut first = true;
+    while let Some(line) = lines.next() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if lines.peek().is_none() && headers >= 2 {
+            break; // the last line of the head may be cut short
+        }
+        if !first && (line[0] == b' ' || line[0] == b'\t') {
+            continue;
+        }
+        first = false;
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            return false;
+        };
+        let name = &line[..colon];
+        if name.is_empty() || !name.iter().all(|&c| c.is_ascii_graphic()) {
+            return false;
+        }
+        headers += 1;
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        if MAIL_HEADERS.contains(&name.as_str())
+            || name.starts_with("x-")
+            || name.starts_with("arc-")
+        {
+            known = true;
+        }
+    }
+    headers >= 2 && known
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_by_content() {
+        assert_eq!(sniff(b"%PDF-1.7\n"), Format::Pdf);
+        assert_eq!(sniff(b"junk\n%PDF-1.4\n"), Format::Pdf);
+        assert_eq!(sniff(b"PK\x03\x04rest"), Format::Zip);
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Format::Gzip);
+        assert_eq!(
+            sniff(b"Received: from x\r\nFrom: a@b\r\n\r\nbody"),
+            Format::Eml
+        );
+        assert_eq!(
+            sniff(b"From a@b Mon Jan  1 00:00:00 2024\nFrom: a@b\nSubject: x\n\n"),
+            Format::Mbox
+        );
+        assert_eq!(sniff(b"\n<!DOCTYPE html><html>"), Format::Html);
+        assert_eq!(sniff(b"<?xml version=\"1.0\"?><root/>"), Format::Xml);
+        assert_eq!(sniff(b"2024-01-01 deny 81.2.69.142\n"), Format::Other);
+        assert_eq!(sniff(b"ip,country\n81.2.69.142,GB\n"), Format::Other);
+        assert_eq!(sniff(b"{\"ip\": \"81.2.69.142\"}"), Format::Other);
+        assert_eq!(sniff(b"Note: one line\nno header\n"), Format::Other);
+    }
+}

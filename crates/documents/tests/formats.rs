@@ -1,0 +1,254 @@
+//! Behaviour that the fixtures do not show: Outlook `.msg` (built here with the `cfb` crate, as
+//! no tool on this machine writes one), labels from hostile names, encrypted ZIP entries,
+//! entry caps, sink failures, and a mutation loop over every fixture that must never panic.
+
+mod common;
+
+use common::{Collect, decode_bytes, find_ips, fixtures, part_text};
+use documents::{Limits, PartKind, Sink, decode, fuzz_one};
+use std::io::{Cursor, Read, Write};
+use zip::write::SimpleFileOptions;
+
+fn utf16(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+fn msg_file() -> Vec<u8> {
+    let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+    let put = |cf: &mut cfb::CompoundFile<Cursor<Vec<u8>>>, path: &str, data: &[u8]| {
+        cf.create_stream(path).unwrap().write_all(data).unwrap();
+    };
+    put(&mut cf, "/__properties_version1.0", &[0u8; 32]);
+    put(
+        &mut cf,
+        "/__substg1.0_0037001F",
+        &utf16("Blocked login from 89.160.20.115"),
+    );
+    put(
+        &mut cf,
+        "/__substg1.0_007D001F",
+        &utf16("Received: from relay ([37.221.113.45])\r\n\tby mx; Fri, 17 May 2024\r\n"),
+    );
+    put(
+        &mut cf,
+        "/__substg1.0_1000001F",
+        &utf16("Body text: the source was 81.2.69.142."),
+    );
+    put(
+        &mut cf,
+        "/__substg1.0_10130102",
+        b"<p>html body 216.160.<b>83</b>.60</p>",
+    );
+    cf.create_storage("/__recip_version1.0_#00000000").unwrap();
+    put(
+        &mut cf,
+        "/__recip_version1.0_#00000000/__substg1.0_39FE001F",
+        &utf16("soc@example.org"),
+    );
+    cf.create_storage("/__attach_version1.0_#00000000").unwrap();
+    put(
+        &mut cf,
+        "/__attach_version1.0_#00000000/__substg1.0_3707001F",
+        &utf16("iocs.csv"),
+    );
+    put(
+        &mut cf,
+        "/__attach_version1.0_#00000000/__substg1.0_37010102",
+        b"ip\n2a02:ff80::1\n",
+    );
+    cf.flush().unwrap();
+    cf.into_inner().into_inner()
+}
+
+#[test]
+fn outlook_msg_headers_bodies_and_attachments() {
+    let (o, parts) = decode_bytes("alert.msg", &msg_file());
+    assert_eq!(format!("{:?}", o.format), "Msg", "{:?}", o.warnings);
+    let mut first = std::collections::BTreeMap::new();
+    for p in &parts {
+        for ip in find_ips(&part_text(p)) {
+            first.entry(ip).or_insert(p.found_in.clone());
+        }
+    }
+    let expect: Vec<(&str, &str)> = vec![
+        ("216.160.83.60", "alert.msg body text/html"),
+        ("2a02:ff80::1", "alert.msg attachment 1 iocs.csv"),
+        ("37.221.113.45", "alert.msg headers"),
+        ("81.2.69.142", "alert.msg body"),
+        ("89.160.20.115", "alert.msg headers"),
+    ];
+    let got: Vec<(&str, &str)> = first
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(got, expect);
+    assert!(
+        parts
+            .iter()
+            .any(|p| p.found_in == "alert.msg attachment 1 iocs.csv" && p.kind == PartKind::Raw)
+    );
+}
+
+#[test]
+fn labels_from_hostile_names_are_clean_and_short() {
+    let long = format!("evil\u{1b}[31m\r\n{}.txt", "x".repeat(500));
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    z.start_file(long.as_str(), SimpleFileOptions::default())
+        .unwrap();
+    z.write_all(b"1.2.3.4").unwrap();
+    let zip = z.finish().unwrap().into_inner();
+    let (_, parts) = decode_bytes("a\u{0}b.zip", &zip);
+    let label = &parts[0].found_in;
+    assert!(label.len() <= 203, "{} bytes", label.len());
+    assert!(!label.chars().any(char::is_control), "{label:?}");
+    assert!(label.starts_with("ab.zip/evil[31m"), "{label:?}");
+    assert!(label.ends_with("xxx.txt"), "{label:?}");
+}
+
+#[test]
+fn an_encrypted_zip_entry_is_reported_and_the_rest_kept() {
+    // The zip crate writes no encrypted entries: mark the first entry encrypted (general
+    // purpose flag bit 0, in its local and central headers), as ZipCrypto would.
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    z.start_file("secret.txt", stored).unwrap();
+    z.write_all(b"hidden 81.2.69.142").unwrap();
+    z.start_file("open.txt", stored).unwrap();
+    z.write_all(b"open 89.160.20.115").unwrap();
+    let mut zip = z.finish().unwrap().into_inner();
+    zip[6] |= 1;
+    let central = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    zip[central + 8] |= 1;
+    let (o, parts) = decode_bytes("mixed.zip", &zip);
+    assert!(
+        o.warnings
+            .iter()
+            .any(|w| w.code == "document_encrypted" && w.message.contains("secret.txt")),
+        "{:?}",
+        o.warnings
+    );
+    let text: String = parts.iter().map(part_text).collect();
+    assert_eq!(find_ips(&text), vec!["89.160.20.115"]);
+}
+
+#[test]
+fn max_entries_caps_archive_members() {
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..50 {
+        z.start_file(format!("f{i}.txt"), SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(b"x").unwrap();
+    }
+    let zip = z.finish().unwrap().into_inner();
+    let mut sink = Collect::default();
+    let limits = Limits {
+        max_entries: 10,
+        ..Limits::default()
+    };
+    let o = decode("many.zip", Cursor::new(zip), &limits, &mut sink);
+    assert_eq!(sink.parts.len(), 10);
+    assert!(
+        o.warnings
+            .iter()
+            .any(|w| w.code == "document_limit" && w.message.contains("max_entries"))
+    );
+}
+
+#[test]
+fn a_failing_sink_stops_decoding_and_its_error_is_returned() {
+    struct Fail(usize);
+    impl Sink for Fail {
+        fn part(&mut self, _: &str, _: PartKind, _: &mut dyn Read) -> std::io::Result<()> {
+            self.0 += 1;
+            Err(std::io::Error::other("disk full"))
+        }
+    }
+    let bytes = std::fs::read(fixtures().join("logs.zip")).unwrap();
+    let mut sink = Fail(0);
+    let o = decode(
+        "logs.zip",
+        Cursor::new(bytes),
+        &Limits::default(),
+        &mut sink,
+    );
+    assert_eq!(sink.0, 1);
+    assert_eq!(o.error.map(|e| e.to_string()).as_deref(), Some("disk full"));
+}
+
+#[test]
+fn quoted_printable_soft_breaks_never_yield_a_wrong_address() {
+    let mail = b"From: a@b\r\nSubject: x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nsource 37.221.113.4=\r\n5 and 81.2.69=\r\n.142\r\n";
+    let (_, parts) = decode_bytes("qp.eml", mail);
+    let ips: Vec<String> = parts.iter().flat_map(|p| find_ips(&part_text(p))).collect();
+    assert_eq!(ips, vec!["37.221.113.45", "81.2.69.142"]);
+}
+
+/// A small xorshift generator: deterministic mutations without a dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[test]
+fn mutated_fixtures_never_panic() {
+    let dir = fixtures();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let rounds: usize = std::env::var("DOCUMENTS_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let mut files: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? != "py" && p.extension()? != "json")
+                .then(|| std::fs::read(p).ok())
+                .flatten()
+        })
+        .collect();
+    files.push(msg_file());
+    let hook = std::panic::take_hook();
+    for f in &files {
+        for _ in 0..rounds {
+            let mut m = f.clone();
+            match rng.below(4) {
+                0 => {
+                    for _ in 0..1 + rng.below(16) {
+                        let i = rng.below(m.len());
+                        m[i] = rng.next() as u8;
+                    }
+                }
+                1 => m.truncate(rng.below(m.len())),
+                2 => {
+                    let i = rng.below(m.len());
+                    let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+                    m.splice(i..i, junk);
+                }
+                _ => {
+                    let (a, b) = (rng.below(m.len()), rng.below(m.len()));
+                    let (a, b) = (a.min(b), a.max(b));
+                    let chunk = m[a..b].to_vec();
+                    let i = rng.below(m.len());
+                    m.splice(i..i, chunk);
+                }
+            }
+            // A panic in a dependency is caught inside decode() and turned into a warning; this
+            // hook makes any such panic fail the test loudly instead.
+            std::panic::set_hook(Box::new(|info| {
+                eprintln!("PANIC inside decode: {info}");
+                std::process::abort();
+            }));
+            fuzz_one(&m);
+            let _ = std::panic::take_hook();
+        }
+    }
+    std::panic::set_hook(hook);
+}

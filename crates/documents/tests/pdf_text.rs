@@ -1,0 +1,190 @@
+//! PDF text semantics on hand-made files: how kerning, line moves, encodings, CID fonts,
+//! inline images, form XObjects, annotations and filter chains become text.
+
+mod common;
+
+use common::{decode_bytes, find_ips, part_text};
+use documents::samples::{pdf, stream};
+
+/// A one-page PDF whose content stream is `content`, with font /F1 (Helvetica, WinAnsi) and
+/// any extra objects (numbered from 6) and resources (`/F2 6 0 R` in `extra_fonts`, other
+/// resource entries in `extra_res`).
+fn page_with(content: &[u8], extra_fonts: &str, extra_res: &str, extra: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut objs = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R {extra_fonts} >> {extra_res} >> /Contents 5 0 R >>").into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
+        stream("", content),
+    ];
+    objs.extend(extra);
+    pdf(&objs)
+}
+
+fn page(content: &[u8], extra_res: &str, extra: Vec<Vec<u8>>) -> Vec<u8> {
+    page_with(content, "", extra_res, extra)
+}
+
+fn text_of(file: &[u8]) -> String {
+    let (o, parts) = decode_bytes("t.pdf", file);
+    assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+    parts
+        .iter()
+        .filter(|p| p.found_in.starts_with("t.pdf p. "))
+        .map(part_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn small_kerning_joins_large_kerning_splits() {
+    let t = text_of(&page(
+        b"BT /F1 10 Tf 72 700 Td [(81.2.69) -12 (.142) -900 (89.160.20.115)] TJ ET",
+        "",
+        vec![],
+    ));
+    assert_eq!(find_ips(&t), vec!["81.2.69.142", "89.160.20.115"], "{t:?}");
+}
+
+#[test]
+fn line_moves_separate_lines() {
+    let t = text_of(&page(
+        b"BT /F1 10 Tf 12 TL 72 700 Td (81.2.69.142) Tj T* (89.160.20.115) Tj (216.160.83.60) ' 0 -12 Td (67.43.156.9) Tj \
+          1 0 0 1 72 600 Tm (202.196.224.5) Tj ET BT /F1 10 Tf 72 500 Td (175.16.199.0) Tj ET",
+        "",
+        vec![],
+    ));
+    assert_eq!(
+        find_ips(&t),
+        vec![
+            "81.2.69.142",
+            "89.160.20.115",
+            "216.160.83.60",
+            "67.43.156.9",
+            "202.196.224.5",
+            "175.16.199.0"
+        ],
+        "{t:?}"
+    );
+}
+
+#[test]
+fn glyph_by_glyph_positioning_joins_and_gaps_split() {
+    // Each piece placed where the previous one ended (Helvetica digits are 556/1000 wide).
+    let t = text_of(&page(
+        b"BT /F1 10 Tf 72 700 Td (81) Tj 11.12 0 Td (.2) Tj 50 0 Td (next) Tj ET",
+        "",
+        vec![],
+    ));
+    assert!(t.contains("81.2 next"), "{t:?}");
+}
+
+#[test]
+fn differences_encoding_maps_glyph_names() {
+    let font =
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Custom /Encoding << /Differences [65 /eight /one /period /two /six /nine /four] >> >>";
+    let file = page_with(
+        b"BT /F2 10 Tf 72 700 Td (ABCDCEFCBGD) Tj ET",
+        "/F2 6 0 R",
+        "",
+        vec![font.to_vec()],
+    );
+    let t = text_of(&file);
+    assert_eq!(find_ips(&t), vec!["81.2.69.142"], "{t:?}");
+}
+
+#[test]
+fn cid_font_with_identity_h_and_to_unicode() {
+    let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange \
+        2 beginbfrange <0010> <0019> <0030> <001A> <001A> <002E> endbfrange endcmap CMapName currentdict /CMap defineresource pop end end";
+    let font = b"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+Noto /Encoding /Identity-H /DescendantFonts [7 0 R] /ToUnicode 8 0 R >>";
+    let desc = b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+Noto /DW 550 >>";
+    // "81.2.69.142" as 2-byte codes: digit d -> 0x0010 + d, '.' -> 0x001A.
+    let file = page_with(
+        b"BT /F2 10 Tf 72 700 Td <00180011001A0012001A00160019001A001100140012> Tj ET",
+        "/F2 6 0 R",
+        "",
+        vec![font.to_vec(), desc.to_vec(), stream("", cmap)],
+    );
+    let t = text_of(&file);
+    assert_eq!(find_ips(&t), vec!["81.2.69.142"], "{t:?}");
+}
+
+#[test]
+fn inline_images_and_image_xobjects_never_leak_text_but_forms_do_count() {
+    let form = stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 100 100] /Resources << /Font << /F1 4 0 R >> >>",
+        b"BT /F1 9 Tf 0 0 Td (form 67.43.156.9) Tj ET",
+    );
+    let image = stream(
+        "/Type /XObject /Subtype /Image /Width 1 /Height 1 /BitsPerComponent 8 /ColorSpace /DeviceGray",
+        b"(1.2.3.4) Tj",
+    );
+    let content = b"BI /W 4 /H 1 /BPC 8 /CS /G ID (9.9.9.9) Tj EI q /Fm1 Do Q /Im1 Do BT /F1 10 Tf 72 700 Td (after 81.2.69.142) Tj ET";
+    let t = text_of(&page(
+        content,
+        "/XObject << /Fm1 6 0 R /Im1 7 0 R >>",
+        vec![form, image],
+    ));
+    assert_eq!(find_ips(&t), vec!["67.43.156.9", "81.2.69.142"], "{t:?}");
+}
+
+#[test]
+fn link_uris_and_filter_chains() {
+    let hex: String = b"BT /F1 10 Tf 72 700 Td (chain 216.160.83.60) Tj ET"
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let objs = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R /Annots [6 0 R] >>".to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        stream("/Filter [/ASCII85Decode /ASCIIHexDecode]", &ascii85(format!("{hex}>").as_bytes())),
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (http://89.160.20.115/x) >> >>".to_vec(),
+    ];
+    let t = text_of(&pdf(&objs));
+    assert_eq!(
+        find_ips(&t),
+        vec!["216.160.83.60", "89.160.20.115"],
+        "{t:?}"
+    );
+}
+
+/// ASCII85-encodes bytes (test helper).
+fn ascii85(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in data.chunks(4) {
+        let mut b = [0u8; 4];
+        b[..chunk.len()].copy_from_slice(chunk);
+        let mut v = u32::from_be_bytes(b) as u64;
+        let mut digits = [0u8; 5];
+        for d in digits.iter_mut().rev() {
+            *d = (v % 85) as u8 + b'!';
+            v /= 85;
+        }
+        out.extend_from_slice(&digits[..chunk.len() + 1]);
+    }
+    out.extend_from_slice(b"~>");
+    out
+}
+
+#[test]
+fn a_file_with_a_broken_xref_is_recovered_by_scanning() {
+    let mut file = page(
+        b"BT /F1 10 Tf 72 700 Td (recovered 81.2.69.142) Tj ET",
+        "",
+        vec![],
+    );
+    let at = file.windows(9).rposition(|w| w == b"startxref").unwrap();
+    file.truncate(at);
+    file.extend_from_slice(b"startxref\n999999\n%%EOF\n");
+    let (o, parts) = decode_bytes("t.pdf", &file);
+    assert!(
+        o.warnings.iter().any(|w| w.code == "document_partial"),
+        "{:?}",
+        o.warnings
+    );
+    let t: String = parts.iter().map(part_text).collect();
+    assert_eq!(find_ips(&t), vec!["81.2.69.142"]);
+}

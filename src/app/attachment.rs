@@ -1,0 +1,616 @@
+//! Reading an attachment's content for the addresses in it.
+//!
+//! Plain text, logs, CSV, JSON and binaries are scanned here, streamed (`extract`). Documents —
+//! PDF, Office, e-mail, HTML/XML, archives, recognised by their content — are first turned into
+//! the text a reader sees by the document layer (the `documents` crate), part by part, each
+//! part labelled with where it is (`report.pdf p. 3`, `logs.zip/fw/deny.log`); every address
+//! found keeps the label of the part it was first found in.
+//!
+//! Documents come from attackers, and a decoder of a complex format may still blow its memory
+//! or stack on some input. So the binary decodes them in a child process of its own (the hidden
+//! `decode-document` command), with limits on its memory and CPU time; the parent reads the
+//! addresses the child reports as it finds them. When the child dies, the addresses it
+//! reported are kept and a `document_partial` warning says what happened.
+
+use std::io::{self, BufRead, BufReader, Cursor, Read, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use ipnet::IpNet;
+
+use crate::extract::{self, Extracted, Location, ScanError};
+
+/// One address found in an attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The address.
+    pub ip: IpAddr,
+    /// The network, when the text wrote the address as a CIDR.
+    pub network: Option<IpNet>,
+    /// The part it was found in (`report.pdf p. 3`; the attachment's name for plain text).
+    pub found_in: Arc<str>,
+    /// Where in the part, as written (only when every occurrence is asked for).
+    pub at: Option<Location>,
+}
+
+/// Where documents are decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoder {
+    /// In this process (the library's default: tests, fuzzing).
+    InProcess,
+    /// In a child process: this binary, run with the hidden `decode-document` command.
+    Child(PathBuf),
+}
+
+/// How an attachment is read.
+#[derive(Debug, Clone)]
+pub struct Reading<'a> {
+    /// The attachment's name: the label of its parts (and of the whole, for plain text).
+    pub name: &'a str,
+    /// The largest attachment read, in bytes.
+    pub limit: u64,
+    /// The most bytes the document layer may decode from it, all parts together.
+    pub max_decoded: u64,
+    /// Where documents are decoded.
+    pub decoder: &'a Decoder,
+    /// Every occurrence of every address, with where it is written (`extract --with-source`),
+    /// rather than each address once.
+    pub every: bool,
+    /// When the reading must end.
+    pub deadline: Instant,
+}
+
+/// A warning about the attachment (`document_partial`, `document_limit`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Stable snake_case code.
+    pub code: String,
+    /// What was skipped and why.
+    pub message: String,
+}
+
+/// What a reading found, beside the addresses.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// What the attachment was recognised as (`pdf`, `docx`, …, `other` for plain content).
+    pub format: &'static str,
+    /// Everything that could not be read whole.
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads `input` for its addresses, handing each to `found`, which says whether to go on (an
+/// action stops reading once it has more addresses than it may look up).
+pub fn read(
+    mut input: impl Read + Send,
+    reading: &Reading<'_>,
+    found: &mut dyn FnMut(Found) -> bool,
+) -> Result<Report, ScanError> {
+    let mut head = Vec::with_capacity(documents::HEAD_BYTES);
+    (&mut input)
+        .take(documents::HEAD_BYTES as u64)
+        .read_to_end(&mut head)?;
+    let format = documents::recognise(&head);
+    let whole = Cursor::new(head).chain(input);
+    if format == documents::Format::Other {
+        let name: Arc<str> = Arc::from(reading.name);
+        scan_part(whole, reading.limit, &name, reading.every, found)?;
+        return Ok(Report {
+            format: format.name(),
+            warnings: Vec::new(),
+        });
+    }
+    match reading.decoder {
+        Decoder::InProcess => {
+            let bytes = read_capped(whole, reading.limit)?;
+            Ok(decode_here(reading, bytes, found))
+        }
+        Decoder::Child(binary) => decode_in_child(binary, whole, reading, found),
+    }
+}
+
+/// Scans one part (or a whole plain attachment) for addresses.
+fn scan_part(
+    text: impl Read,
+    limit: u64,
+    found_in: &Arc<str>,
+    every: bool,
+    found: &mut dyn FnMut(Found) -> bool,
+) -> Result<u64, ScanError> {
+    let going = std::cell::Cell::new(true);
+    if every {
+        return extract::scan_reader_located(text, limit, &mut |e: Extracted, at: Location| {
+            if going.get() {
+                going.set(found(Found {
+                    ip: e.ip,
+                    network: e.network,
+                    found_in: Arc::clone(found_in),
+                    at: Some(at),
+                }));
+            }
+        });
+    }
+    let mut emit = |e: Extracted| {
+        if going.get() {
+            going.set(found(Found {
+                ip: e.ip,
+                network: e.network,
+                found_in: Arc::clone(found_in),
+                at: None,
+            }));
+        }
+    };
+    let scanned = extract::scan_reader_until(text, limit, &mut emit, &mut || going.get());
+    match scanned {
+        Err(ScanError::Stopped) => Ok(0),
+        other => other,
+    }
+}
+
+/// Reads all of `input`, refusing more than `limit` bytes.
+fn read_capped(input: impl Read, limit: u64) -> Result<Vec<u8>, ScanError> {
+    let mut bytes = Vec::new();
+    input
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ScanError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// Caps of the document layer that have no setting (see the `documents` crate's `Limits`).
+fn limits(max_decoded: u64) -> documents::Limits {
+    documents::Limits {
+        max_decoded_bytes: max_decoded,
+        ..documents::Limits::default()
+    }
+}
+
+/// Decodes a document in this process, handing each address to `found` (each once, unless
+/// every occurrence is asked for).
+fn decode_here(
+    reading: &Reading<'_>,
+    bytes: Vec<u8>,
+    found: &mut dyn FnMut(Found) -> bool,
+) -> Report {
+    struct Parts<'f> {
+        every: bool,
+        /// The addresses passed on.
+        seen: crate::app::Seen,
+        /// The addresses passed on with a network.
+        with_network: crate::app::Seen,
+        found: &'f mut dyn FnMut(Found) -> bool,
+    }
+    impl documents::Sink for Parts<'_> {
+        fn part(
+            &mut self,
+            found_in: &str,
+            _: documents::PartKind,
+            text: &mut dyn Read,
+        ) -> io::Result<()> {
+            let label: Arc<str> = Arc::from(found_in);
+            let (every, found) = (self.every, &mut *self.found);
+            let (seen, with_network) = (&mut self.seen, &mut self.with_network);
+            let mut going = true;
+            let mut each = |f: Found| {
+                // Each address once, with the first part it is in; and once more when a
+                // network is first written for it (it says how the content wrote it).
+                let new = first(seen, f.ip);
+                let new_network = f.network.is_some() && first(with_network, f.ip);
+                if every || new || new_network {
+                    going = found(f);
+                }
+                going
+            };
+            match scan_part(text, u64::MAX, &label, every, &mut each) {
+                Ok(_) if going => Ok(()),
+                Ok(_) => Err(io::Error::other(STOPPED)),
+                Err(ScanError::Io(e)) => Err(e),
+                Err(e) => Err(io::Error::other(e.to_string())),
+            }
+        }
+    }
+    let mut parts = Parts {
+        every: reading.every,
+        seen: crate::app::Seen::default(),
+        with_network: crate::app::Seen::default(),
+        found,
+    };
+    let outcome = documents::decode(
+        reading.name,
+        Cursor::new(bytes),
+        &limits(reading.max_decoded),
+        &mut parts,
+    );
+    Report {
+        format: outcome.format.name(),
+        warnings: outcome
+            .warnings
+            .into_iter()
+            .map(|w| Warning {
+                code: w.code.to_owned(),
+                message: w.message,
+            })
+            .collect(),
+    }
+}
+
+/// Whether `ip` is new to `seen` (it is added).
+fn first(seen: &mut crate::app::Seen, ip: IpAddr) -> bool {
+    let place = u32::try_from(seen.len()).unwrap_or(u32::MAX);
+    seen.place(ip, place).is_ok()
+}
+
+/// What the sink says when the reader wants no more addresses.
+const STOPPED: &str = "enough addresses";
+
+/// Decodes a document in a child process running `binary decode-document`: the attachment is
+/// written to its stdin, and the addresses it finds come back on its stdout, one line each.
+fn decode_in_child(
+    binary: &std::path::Path,
+    input: impl Read + Send,
+    reading: &Reading<'_>,
+    found: &mut dyn FnMut(Found) -> bool,
+) -> Result<Report, ScanError> {
+    let seconds = reading
+        .deadline
+        .saturating_duration_since(Instant::now())
+        .as_secs()
+        .clamp(1, CHILD_CPU_SECONDS);
+    let mut command = Command::new(binary);
+    command
+        .arg("decode-document")
+        .arg("--name")
+        .arg(reading.name)
+        .arg("--max-bytes")
+        .arg(reading.limit.to_string())
+        .arg("--max-decoded-bytes")
+        .arg(reading.max_decoded.to_string())
+        .arg("--cpu-seconds")
+        .arg(seconds.to_string())
+        // The allocator reserves a gigabyte of address space up front unless told otherwise;
+        // the child's address-space limit is meant for what the decoder takes.
+        .env("MIMALLOC_ARENA_RESERVE", "64MiB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if reading.every {
+        command.arg("--every");
+    }
+    let mut child = command.spawn()?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        let _ = child.kill();
+        return Err(ScanError::Io(io::Error::other("the decoder's pipes")));
+    };
+    let child = Mutex::new(child);
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let mut result = Report::default();
+    let mut too_large = false;
+    let mut complete = false;
+    std::thread::scope(|threads| {
+        // The attachment goes to the child while its answers are read (a pipe holds little).
+        threads.spawn(move || {
+            let _ = io::copy(&mut { input }, &mut stdin);
+        });
+        // The action's deadline ends the child too.
+        let deadline = reading.deadline;
+        let child = &child;
+        threads.spawn(move || {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            if finished.recv_timeout(wait).is_err() {
+                if let Ok(mut c) = child.lock() {
+                    let _ = c.kill();
+                }
+            }
+        });
+        let mut going = true;
+        let mut lines = BufReader::new(stdout);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            // Only whole lines count: a child killed while writing leaves its last one cut.
+            match lines.read_line(&mut line) {
+                Ok(n) if n > 0 && line.ends_with('\n') => line.pop(),
+                _ => break,
+            };
+            match parse_line(&line) {
+                Some(ChildLine::Found(f)) if going => going = found(f),
+                Some(ChildLine::Found(_)) => {}
+                Some(ChildLine::Warning(w)) => result.warnings.push(w),
+                Some(ChildLine::Format(f)) => result.format = f,
+                Some(ChildLine::TooLarge) => too_large = true,
+                Some(ChildLine::Done) => complete = true,
+                None => {}
+            }
+            if !going {
+                if let Ok(mut c) = child.lock() {
+                    let _ = c.kill();
+                }
+                break;
+            }
+        }
+        let _ = done.send(());
+    });
+    let status = child.into_inner().map(|mut c| c.wait()).ok();
+    if too_large {
+        return Err(ScanError::TooLarge {
+            limit: reading.limit,
+        });
+    }
+    if !complete && result.format.is_empty() {
+        result.format = "document";
+    }
+    if !complete && reading.deadline <= Instant::now() {
+        result.warnings.push(Warning {
+            code: "document_partial".into(),
+            message: format!(
+                "{}: the action's time ran out while the document was read; the addresses found before are kept",
+                reading.name
+            ),
+        });
+    } else if !complete {
+        result.warnings.push(Warning {
+            code: "document_partial".into(),
+            message: format!(
+                "{}: the document decoder stopped early ({}); the addresses found before are kept",
+                reading.name,
+                describe_exit(status.and_then(Result::ok))
+            ),
+        });
+    }
+    Ok(result)
+}
+
+/// The most CPU time the child decoder may take.
+const CHILD_CPU_SECONDS: u64 = 50;
+
+/// The most memory (address space) the child decoder may take.
+pub const CHILD_MEMORY_BYTES: u64 = 1 << 30;
+
+fn describe_exit(status: Option<std::process::ExitStatus>) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Some(s) if s.signal() == Some(9) => {
+            "it was stopped: its memory or time ran out, or it was killed".into()
+        }
+        Some(s) if s.signal() == Some(24) => "its CPU time ran out".into(),
+        Some(s) if s.signal() == Some(6) => "its memory ran out".into(),
+        Some(s) if s.signal().is_some() => {
+            format!("it crashed with signal {}", s.signal().unwrap_or_default())
+        }
+        Some(s) => format!("it exited with {s}"),
+        None => "it could not be waited for".into(),
+    }
+}
+
+/// The child's side of [`Decoder::Child`] (the `decode-document` command): reads the
+/// attachment from `input` (at most `reading.limit` bytes), decodes it in this process and
+/// reports to `out` what it finds, each address as it is found. What is reported reaches the
+/// parent within [`FLUSH_EVERY`], however long the decoder then reads without finding more:
+/// if this process dies, it is kept.
+pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) -> io::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let out = Mutex::new(out);
+    let bytes = match read_capped(input, reading.limit) {
+        Ok(bytes) => bytes,
+        Err(ScanError::TooLarge { .. }) => {
+            let mut out = lock(&out);
+            return write_too_large(&mut *out).and_then(|()| out.flush());
+        }
+        Err(ScanError::Io(e)) => return Err(e),
+        Err(e) => return Err(io::Error::other(e.to_string())),
+    };
+    let reading = Reading {
+        decoder: &Decoder::InProcess,
+        ..*reading
+    };
+    let done = AtomicBool::new(false);
+    std::thread::scope(|threads| {
+        threads.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(FLUSH_EVERY);
+                let _ = lock(&out).flush();
+            }
+        });
+        let report = read(Cursor::new(bytes), &reading, &mut |found| {
+            write_found(&mut *lock(&out), &found).is_ok()
+        });
+        let mut out = lock(&out);
+        let finished = match report {
+            Ok(report) => write_end(&mut *out, &report),
+            // Nothing more to say: the parent sees no end and says the decoder stopped early.
+            Err(_) => Ok(()),
+        }
+        .and_then(|()| out.flush());
+        done.store(true, Ordering::Relaxed);
+        finished
+    })
+}
+
+/// How long a found address may wait in the child's output buffer.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The child's output, whoever held it before (a panic while writing leaves nothing half-done
+/// that matters: the parent reads whole lines only).
+fn lock<T>(out: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    out.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One line the child writes.
+enum ChildLine {
+    Found(Found),
+    Warning(Warning),
+    Format(&'static str),
+    TooLarge,
+    Done,
+}
+
+/// Writes what a child decoder found to `out`, one line each (see [`parse_line`]).
+fn write_found(out: &mut impl Write, f: &Found) -> io::Result<()> {
+    let net = f.network.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    let found_in = clean(&f.found_in);
+    match &f.at {
+        None => writeln!(out, "A\t{}\t{net}\t{found_in}", f.ip),
+        Some(at) => writeln!(
+            out,
+            "O\t{}\t{net}\t{found_in}\t{}\t{}\t{}",
+            f.ip,
+            at.line,
+            at.column,
+            clean(&at.written)
+        ),
+    }
+}
+
+/// Writes the end of a child decoder's report: its format, warnings and completion.
+fn write_end(out: &mut impl Write, read: &Report) -> io::Result<()> {
+    writeln!(out, "F\t{}", read.format)?;
+    for w in &read.warnings {
+        writeln!(out, "W\t{}\t{}", clean(&w.code), clean(&w.message))?;
+    }
+    writeln!(out, "D")
+}
+
+/// Writes that the attachment is over the size limit.
+fn write_too_large(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "T")
+}
+
+/// Text with the line format's separators (tabs, line ends) as spaces.
+fn clean(text: &str) -> String {
+    text.replace(['\t', '\n', '\r'], " ")
+}
+
+fn parse_line(line: &str) -> Option<ChildLine> {
+    let mut fields = line.split('\t');
+    Some(match fields.next()? {
+        kind @ ("A" | "O") => {
+            let ip: IpAddr = fields.next()?.parse().ok()?;
+            let network = match fields.next()? {
+                "-" => None,
+                n => Some(n.parse().ok()?),
+            };
+            let found_in: Arc<str> = Arc::from(fields.next()?);
+            let at = if kind == "O" {
+                Some(Location {
+                    line: fields.next()?.parse().ok()?,
+                    column: fields.next()?.parse().ok()?,
+                    written: fields.next()?.to_owned(),
+                })
+            } else {
+                None
+            };
+            ChildLine::Found(Found {
+                ip,
+                network,
+                found_in,
+                at,
+            })
+        }
+        "W" => ChildLine::Warning(Warning {
+            code: fields.next()?.to_owned(),
+            message: fields.next()?.to_owned(),
+        }),
+        "F" => ChildLine::Format(format_name(fields.next()?)),
+        "T" => ChildLine::TooLarge,
+        "D" => ChildLine::Done,
+        _ => return None,
+    })
+}
+
+/// The `&'static` name of a format a child reported.
+fn format_name(name: &str) -> &'static str {
+    use documents::Format::*;
+    [
+        Pdf, Docx, Xlsx, Pptx, Odt, Ods, Odp, Eml, Mbox, Msg, Html, Xml, Zip, Gzip, Tar, Other,
+    ]
+    .into_iter()
+    .map(documents::Format::name)
+    .find(|n| *n == name)
+    .unwrap_or("other")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn reading(decoder: &Decoder) -> Reading<'_> {
+        Reading {
+            name: "doc",
+            limit: 1 << 30,
+            max_decoded: 1 << 30,
+            decoder,
+            every: false,
+            deadline: Instant::now() + Duration::from_secs(60),
+        }
+    }
+
+    fn found_in(bytes: &[u8]) -> Vec<(String, String)> {
+        let decoder = Decoder::InProcess;
+        let mut out = Vec::new();
+        read(bytes, &reading(&decoder), &mut |f| {
+            out.push((f.ip.to_string(), f.found_in.to_string()));
+            true
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn plain_text_is_scanned_as_it_is_and_labelled_with_the_name() {
+        assert_eq!(
+            found_in(b"hello 81.2.69.142 and 81.2.69.142 again"),
+            [
+                ("81.2.69.142".to_owned(), "doc".to_owned()),
+                ("81.2.69.142".to_owned(), "doc".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_document_is_read_as_its_reader_sees_it_each_address_once() {
+        let html = b"<!doctype html><p>C2 at 81.2.<b>69</b>&#46;142 and <a href=\"http://89.160.20.115/x\">here</a>, 81.2.69.142</p>";
+        assert_eq!(
+            found_in(html),
+            [
+                ("81.2.69.142".to_owned(), "doc".to_owned()),
+                ("89.160.20.115".to_owned(), "doc".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_child_protocol_reads_back_what_it_writes() {
+        let f = Found {
+            ip: "2a02:ff80::1".parse().unwrap(),
+            network: Some("2a02:ff80::/32".parse().unwrap()),
+            found_in: Arc::from("logs.zip/a\tb"),
+            at: Some(Location {
+                line: 3,
+                column: 9,
+                written: "2a02:ff80[:]:1/32".into(),
+            }),
+        };
+        let mut text = Vec::new();
+        write_found(&mut text, &f).unwrap();
+        let line = String::from_utf8(text).unwrap();
+        match parse_line(line.trim_end()) {
+            Some(ChildLine::Found(back)) => {
+                assert_eq!(
+                    &*back.found_in, "logs.zip/a b",
+                    "separators never reach a line"
+                );
+                assert_eq!(back.ip, f.ip);
+                assert_eq!(back.network, f.network);
+                assert_eq!(back.at, f.at);
+            }
+            _ => panic!("{line}"),
+        }
+    }
+}

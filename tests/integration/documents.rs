@@ -1,0 +1,255 @@
+//! Lookup All Related IPs on the attachments analysts upload — PDF, Office, e-mail, HTML,
+//! archives — through the binary: every address a reader sees is found, each with the part it
+//! was first found in, and hostile documents end in one JSON response, in time, in bounded
+//! memory, with a warning.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::harness::{Run, cli, fixtures, plugin, root};
+
+fn documents() -> std::path::PathBuf {
+    root().join("fixtures/documents")
+}
+
+/// A bulk on the attachment file `name` of `fixtures/documents`.
+fn bulk_on_document(name: &str) -> Run {
+    plugin(&json!({
+        "action": "lookup_all_related_ips",
+        "config": {"db_dir": fixtures(), "mmdb_filename": "GeoIP2-City-Fixture.mmdb",
+                   "attachment_dir": documents(), "max_database_age_days": 0},
+        "object": {"type": "attachment", "name": name, "path": name},
+        "params": {"apply_results_to_description": true}
+    }))
+}
+
+#[test]
+fn every_address_a_reader_sees_in_a_document_is_found_where_it_is() {
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(documents().join("truth.json")).unwrap())
+            .unwrap();
+    let mut checked = 0;
+    for (file, expected) in truth.as_object().unwrap() {
+        if file.starts_with('_') {
+            continue;
+        }
+        let run = bulk_on_document(file);
+        assert_ne!(run.json["status"], "error", "{file}: {}", run.json);
+        let found: BTreeMap<String, String> = run.json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let found_in = r["found_in"].as_str().unwrap_or_default().to_owned();
+                (r["ip"].as_str().unwrap().to_owned(), found_in)
+            })
+            .collect();
+        let expected: BTreeMap<String, String> = expected["ips"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(ip, at)| (ip.clone(), at.as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(found, expected, "{file}");
+        // The description shows where each located address was found, in a document.
+        let description = run.json["description"].as_str().unwrap_or_default();
+        let in_parts = found.values().any(|at| at != file);
+        if run.json["summary"]["located"].as_u64() > Some(0) {
+            assert_eq!(
+                description.contains("<th>Found in</th>"),
+                in_parts,
+                "{file}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked} documents");
+}
+
+#[test]
+fn a_wrapped_quoted_printable_address_is_never_read_wrong() {
+    let run = bulk_on_document("phish.eml");
+    let ips: Vec<&str> = run.json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ip"].as_str().unwrap())
+        .collect();
+    assert!(ips.contains(&"37.221.113.45"), "{ips:?}");
+    assert!(!ips.contains(&"37.221.113.4"), "{ips:?}");
+}
+
+#[test]
+fn extract_reads_documents_and_says_where_each_address_is() {
+    let pdf = documents().join("report.pdf");
+    let out = cli(
+        &["extract", pdf.to_str().unwrap(), "--with-source"],
+        b"",
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let first = out.stdout.lines().next().unwrap();
+    assert_eq!(first, "81.2.69.142\treport.pdf p. 1\t2:29\t81.2.69[.]142");
+    let zip = documents().join("logs.zip");
+    let plain = cli(&["extract", zip.to_str().unwrap()], b"", &[]);
+    assert!(
+        plain.stdout.lines().any(|l| l == "89.160.20.115"),
+        "{}",
+        plain.stdout
+    );
+}
+
+/// Runs a bulk on `bytes` (as the attachment `name`) under GNU time: the response, the peak
+/// resident memory of the process and its children (KiB) and the time it took.
+fn bulk_measured(name: &str, bytes: &[u8]) -> (Value, u64, Duration) {
+    crate::shapes::need("/usr/bin/time");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), bytes).unwrap();
+    let request = json!({
+        "action": "lookup_all_related_ips",
+        "config": {"db_dir": fixtures(), "mmdb_filename": "GeoIP2-City-Fixture.mmdb",
+                   "attachment_dir": dir.path(), "max_database_age_days": 0},
+        "object": {"type": "attachment", "name": name, "path": name}
+    });
+    let rss = dir.path().join("rss");
+    let started = Instant::now();
+    let mut child = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(&rss)
+        .arg(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{name}: not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let kib = std::fs::read_to_string(&rss)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    (json, kib, took)
+}
+
+#[test]
+fn hostile_documents_end_in_one_response_in_time_and_in_bounded_memory() {
+    use documents::samples::*;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("bomb.zip", zip_bomb(1), "max_decoded_bytes"),
+        ("nest.zip", nested_zip(30), "max_depth"),
+        ("nest.gz", nested_gzip(40), "max_depth"),
+        ("bomb.pdf", pdf_bomb(), "max_pdf_stream_bytes"),
+        ("loop.pdf", pdf_page_tree_loop(), "page tree"),
+        ("deep.docx", deep_docx(100_000), "max_xml_depth"),
+    ];
+    for (name, bytes, says) in cases {
+        let (json, kib, took) = bulk_measured(name, &bytes);
+        assert_ne!(json["status"], "error", "{name}: {json}");
+        assert!(took < Duration::from_secs(60), "{name}: {took:?}");
+        assert!(kib <= 512 * 1024, "{name}: {kib} KiB resident");
+        let warnings = json["warnings"].to_string();
+        assert!(warnings.contains(says), "{name}: {warnings}");
+    }
+}
+
+#[test]
+fn when_the_decoder_dies_the_addresses_it_found_are_kept() {
+    // A gzipped log: the addresses first, then gigabytes of text the decoder reads for a
+    // while. The decoder (a child process of the binary) is killed while it reads.
+    let mut log = String::new();
+    for i in 0..200 {
+        log.push_str(&format!(
+            "deny src=81.2.{}.{} dst=10.0.0.5\n",
+            i / 250,
+            i % 250 + 1
+        ));
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(log.as_bytes()).unwrap();
+    let filler = "nothing but words in this line of the log, on and on\n".repeat(20_000);
+    for _ in 0..900 {
+        encoder.write_all(filler.as_bytes()).unwrap();
+    }
+    let gz = encoder.finish().unwrap();
+    let request = json!({
+        "action": "lookup_all_related_ips",
+        "config": {"db_dir": fixtures(), "mmdb_filename": "GeoIP2-City-Fixture.mmdb",
+                   "max_database_age_days": 0},
+        "object": {"type": "attachment", "name": "fw.log.gz",
+                   "content_base64": base64::engine::general_purpose::STANDARD.encode(&gz)}
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(request.to_string().as_bytes()).unwrap();
+    drop(stdin);
+    // The decoder's process, once it has run a little.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let decoder = loop {
+        assert!(Instant::now() < deadline, "no decoder process appeared");
+        if let Some(pid) = child_decoder(child.id()) {
+            std::thread::sleep(Duration::from_millis(300));
+            break pid;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let killed = Command::new("kill")
+        .args(["-9", &decoder.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["results"].as_array().unwrap().len(),
+        201,
+        "{}",
+        json["warnings"]
+    );
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings.contains("document_partial") && warnings.contains("stopped early"),
+        "{warnings}"
+    );
+}
+
+/// The pid of the `decode-document` child of process `parent`, if it runs.
+fn child_decoder(parent: u32) -> Option<u32> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let ppid = stat.rsplit(')').next()?.split_whitespace().nth(1)?;
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if ppid == parent.to_string() && cmdline.windows(15).any(|w| w == b"decode-document") {
+            return Some(pid);
+        }
+    }
+    None
+}
