@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(request extract mmdb render)
+[ ${#targets[@]} -gt 0 ] || targets=(request extract mmdb render documents)
 cargo +nightly fuzz build
 run() {
   mkdir -p "corpus-work/$1"

@@ -112,7 +112,7 @@ pub fn parse_value(value: &str) -> Result<Value, Error> {
         return Err(invalid("the value is empty".into()));
     }
     let mut found = Vec::new();
-    crate::extract::scan(trimmed.as_bytes(), &mut |e| found.push(e));
+    crate::extract::scan_value(trimmed.as_bytes(), &mut |e| found.push(e));
     match found.as_slice() {
         [one] => Ok(match one.network {
             Some(net) => Value::Network(net),
@@ -463,11 +463,24 @@ mod tests {
             ("[81.2.69.142]", "81.2.69.142"),
             ("fe80::1%eth0", "fe80::1"),
             ("src=81.2.69.142", "81.2.69.142"),
+            (r"151\.106\.171\.63", "151.106.171.63"),
         ] {
             assert_eq!(ok(value), ip, "{value}");
             let mut found = Vec::new();
             crate::extract::scan(value.as_bytes(), &mut |e| found.push(e.ip.to_string()));
             assert_eq!(found, [ip], "extract finds the same in {value:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_may_be_any_address_text_would_leave_out() {
+        // Text leaves out IPv6 space nothing is assigned in (binaries are full of `1::`); a
+        // value is an address because someone said so (MaxMind's test data has `::2:0:0`).
+        for value in ["::", "1::", "::2:0:0", "4000::1"] {
+            assert_eq!(ok(value), value);
+            let mut found = 0;
+            crate::extract::scan(value.as_bytes(), &mut |_| found += 1);
+            assert_eq!(found, 0, "{value}");
         }
     }
 

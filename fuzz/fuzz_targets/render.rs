@@ -29,6 +29,7 @@ fn report<'a>(parts: &'a [String], display: &'a Display) -> Report<'a> {
         rows: vec![TableRow {
             ip: parts.get(1).map_or("", String::as_str),
             display,
+            found_in: parts.get(17).map(String::as_str),
         }],
         not_found: vec![s(10)],
         reserved: vec![(s(11), s(12))],

@@ -7,13 +7,18 @@
 //! What counts as an address:
 //! - IPv4 dotted quads, and IPv6 in every textual form (compressed, full, embedded IPv4, with a
 //!   zone id, in brackets), in canonical form (RFC 5952); IPv4-mapped IPv6 is the IPv4 address.
-//! - Defanged forms: `[.]`, `(.)`, `{.}`, `[dot]` (any case) for dots and `[:]` for colons.
+//! - Defanged forms: `[.]`, `(.)`, `{.}`, `[dot]` (any case) for dots and `[:]` for colons;
+//!   regex-escaped dots (`151\.106\.171\.63`, and `\\.` as JSON writes a regex) unless the
+//!   regex goes on to match more than the address (`10\.0\.0\.1[0-9]`).
 //! - An address in a URL, a header (`[1.2.3.4]`), a CSV cell, a JSON string, `ip:port`,
 //!   `src=ip`; a CIDR gives its address (noted as a network); `ip/port` gives the IP.
 //!
 //! What does not: spaced-out digits, dotted numbers of more than four parts, octets over 255 or
-//! with leading zeros, addresses glued to letters or digits on either side, and OIDs (a dotted
-//! number right after `oid`).
+//! with leading zeros, addresses glued to letters or digits on either side (an escape such as
+//! `\n` in JSON text is no glue), OIDs (a dotted number right after the word `OID`),
+//! colon-separated runs longer than any IPv6 address (fingerprints, hex dumps), and IPv6
+//! text outside the space IANA has assigned (what `::`, `1::` or `d::d` in a binary and
+//! `Dead::Beef` in a C++ name decode to; see `worth_reporting`).
 
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -57,9 +62,28 @@ pub fn scan(text: &[u8], emit: &mut dyn FnMut(Extracted)) {
     scan_from(text, 0, emit);
 }
 
+/// [`scan`] for a value given as an address (an indicator): every address written in it,
+/// unassigned IPv6 space included (`::`, `1::`: [`scan`] leaves those out of text).
+pub fn scan_value(value: &[u8], emit: &mut dyn FnMut(Extracted)) {
+    scan_shapes(value, 0, emit);
+}
+
 /// [`scan`] from `text[start..]`; the bytes before `start` are only looked back at (the left
 /// neighbour of a token, an `oid` before a dotted number).
 fn scan_from(text: &[u8], start: usize, emit: &mut dyn FnMut(Extracted)) {
+    scan_shapes(text, start, &mut |found| {
+        let reported = match found.ip {
+            IpAddr::V6(v6) => worth_reporting(v6, &text[found.start..found.end]),
+            IpAddr::V4(_) => true,
+        };
+        if reported {
+            emit(found);
+        }
+    });
+}
+
+/// Every address written in `text[start..]`, worth reporting or not.
+fn scan_shapes(text: &[u8], start: usize, emit: &mut dyn FnMut(Extracted)) {
     let mut token = [0u8; MAX_TOKEN];
     let mut i = start;
     // Every address has a separator (`.`, `:`, or a defanged one opening with `[`, `(`, `{`),
@@ -89,14 +113,21 @@ fn step(
     let class = class(b);
     if class & HEX == 0 {
         if class & GLUE != 0 {
+            if is_escape_letter(text, i) || is_loose_dot(text, i) {
+                // `\n` in JSON text: a line break, not glue; so is a dot after no word.
+                return i + 1;
+            }
             // A letter past `f` or a dot: the rest of this word can't start an address.
             skip_glue(text, i + 1)
-        } else if b == b':' && text.get(i + 1) == Some(&b':') && !(i > 0 && is_glue(text[i - 1])) {
+        } else if b == b':' && text.get(i + 1) == Some(&b':') && !glued_left(text, i) {
             candidate(text, i, token, emit)
         } else {
             i + 1
         }
-    } else if i > 0 && is_glue(text[i - 1]) {
+    } else if i > 0 && text[i - 1] == b'%' && after_percent_escape(text, i + 2) {
+        // A URL's `%2F`: what follows it may be an address.
+        i + 2
+    } else if glued_left(text, i) {
         // Inside a word or a longer dotted number: nothing can start before its end.
         skip_glue(text, i + 1)
     } else {
@@ -135,9 +166,9 @@ fn next_separator(text: &[u8], from: usize) -> Option<usize> {
         .map(|p| from + tail + p)
 }
 
-/// Where the run of glue bytes from `from` ends.
+/// Where the run of glue bytes from `from` ends (a loose dot ends it: "wait...10.0.0.1").
 fn skip_glue(text: &[u8], mut from: usize) -> usize {
-    while from < text.len() && is_glue(text[from]) {
+    while from < text.len() && is_glue(text[from]) && !is_loose_dot(text, from) {
         from += 1;
     }
     from
@@ -150,7 +181,7 @@ const HEX: u8 = 1;
 const GLUE: u8 = 2;
 /// Class: hex digits, `.` and `:`, what an address is written with.
 const TOKEN: u8 = 4;
-/// Class: `[`, `(` and `{`, which may open a defanged separator.
+/// Class: `[`, `(`, `{` and `\`, which may open a defanged separator.
 const OPEN: u8 = 8;
 /// Class: bytes that are part of a token, its glue or its suffix (not a boundary).
 const KEEP: u8 = 16;
@@ -177,12 +208,12 @@ static CLASSES: [u8; 256] = {
         if c == b':' {
             class |= TOKEN | COLON;
         }
-        if c == b'[' || c == b'(' || c == b'{' {
+        if c == b'[' || c == b'(' || c == b'{' || c == b'\\' {
             class |= OPEN;
         }
         if matches!(
             c,
-            b':' | b'[' | b']' | b'(' | b')' | b'{' | b'}' | b'%' | b'/' | b'_' | b'-'
+            b':' | b'[' | b']' | b'(' | b')' | b'{' | b'}' | b'%' | b'/' | b'_' | b'-' | b'\\'
         ) {
             class |= KEEP;
         }
@@ -203,6 +234,36 @@ fn is_glue(b: u8) -> bool {
     class(b) & GLUE != 0
 }
 
+/// Whether the token at `text[i]` touches glue on its left (an escape such as `\n` or a URL's
+/// `%2F` is none).
+fn glued_left(text: &[u8], i: usize) -> bool {
+    i > 0
+        && is_glue(text[i - 1])
+        && !is_escape_letter(text, i - 1)
+        && !is_loose_dot(text, i - 1)
+        && !after_percent_escape(text, i)
+}
+
+/// Whether `text[i]` is a dot after no letter or digit (an ellipsis, a hex dump's ASCII column
+/// `.194.165.16.79..`): it makes no dotted number longer.
+fn is_loose_dot(text: &[u8], i: usize) -> bool {
+    text[i] == b'.' && (i == 0 || !text[i - 1].is_ascii_alphanumeric())
+}
+
+/// Whether `text[..i]` ends with a URL's percent escape (`%2F`, `%3A`, `%20`).
+fn after_percent_escape(text: &[u8], i: usize) -> bool {
+    i >= 3
+        && text[i - 3] == b'%'
+        && text[i - 2].is_ascii_hexdigit()
+        && text[i - 1].is_ascii_hexdigit()
+}
+
+/// Whether `text[i]` is the letter of a `\n`, `\r` or `\t` escape (JSON, C and log exports
+/// write line breaks and tabs so).
+fn is_escape_letter(text: &[u8], i: usize) -> bool {
+    matches!(text[i], b'n' | b'r' | b't') && i > 0 && text[i - 1] == b'\\'
+}
+
 /// The defanged separator at `text[at..]`, if any: its length and the character it stands for.
 fn defang_at(text: &[u8], at: usize) -> Option<(usize, u8)> {
     let rest = &text[at..];
@@ -210,6 +271,14 @@ fn defang_at(text: &[u8], at: usize) -> Option<(usize, u8)> {
         b'[' => b']',
         b'(' => b')',
         b'{' => b'}',
+        b'\\' => {
+            // A regex's escaped dot, as written (`\.`) or as a JSON string holds it (`\\.`).
+            return match &rest[1..] {
+                [b'.', ..] => Some((2, b'.')),
+                [b'\\', b'.', ..] => Some((3, b'.')),
+                _ => None,
+            };
+        }
         _ => return None,
     };
     match rest.get(1..3)? {
@@ -241,6 +310,8 @@ struct Token<'a> {
     end: usize,
     /// Whether it is longer than any address (`text` is then cut short).
     overflow: bool,
+    /// Whether a dot in it is regex-escaped (`\.`).
+    regex: bool,
 }
 
 /// Reads the token at `text[start..]`: borrowed from `text` when it has no defanged separator
@@ -269,12 +340,14 @@ fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN])
             dot: seen & DOT != 0,
             end: j,
             overflow: false,
+            regex: false,
         };
     }
     let mut len = 0;
     let mut overflow = false;
     let mut j = start;
     let mut first_colon: Option<usize> = None;
+    let mut regex = false;
     while j < text.len() {
         let c = text[j];
         let class = class(c);
@@ -283,6 +356,7 @@ fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN])
         } else if class & OPEN == 0 {
             break;
         } else if let Some(d) = defang_at(text, j) {
+            regex |= c == b'\\';
             d
         } else {
             break;
@@ -304,6 +378,7 @@ fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN])
         dot: buffer[..len].contains(&b'.'),
         end: j,
         overflow,
+        regex,
     }
 }
 
@@ -322,7 +397,14 @@ fn candidate(
         dot,
         mut end,
         overflow,
+        regex,
     } = read_token(text, start, token);
+    if first_colon.is_some() && !dot {
+        if let Some(run_end) = colon_run_too_long(text, start) {
+            // A fingerprint or a hex dump: no part of it is an address.
+            return run_end;
+        }
+    }
     if overflow {
         // Too long for an address; one may still start after a colon ("hexword:1.2.3.4").
         return first_colon.map_or(end, |c| c + 1);
@@ -340,10 +422,14 @@ fn candidate(
     }
     let (parsed, tok) = match parse_token(whole, colons) {
         Some(found) => (Some(found), whole),
-        None if stripped.len() < len => (parse_token(stripped, colons), stripped),
+        None if stripped.len() < len => (parse_token(stripped, stripped.contains(&b':')), stripped),
         None => (None, whole),
     };
     let Some(mut found) = parsed else {
+        if let Some((found, written_end)) = tcpdump_address(text, start, whole, end) {
+            emit_checked(text, start, written_end, found, emit);
+            return end;
+        }
         // "word:1.2.3.4" where the word is all hex digits: try again after the colon, if what
         // follows it can still hold an address.
         let Some(colon) = first_colon else {
@@ -355,6 +441,16 @@ fn candidate(
         let may_hold = after.contains(&b'.') || colons >= 6 || gap;
         return if may_hold { colon + 1 } else { end };
     };
+    let goes_on = match whole.last() {
+        // `10\.0\.0\.1[0-9]` matches ten addresses, none of them 10.0.0.1 for sure.
+        _ if tok.len() == len => regex_goes_on(text, end),
+        // `1\.2\.3\.4\.\d+`: a fifth part; `1\.2\.3\.4:\d+`: a port.
+        Some(b'.') => matches!(text.get(end), Some(b'\\' | b'[' | b'(')),
+        _ => false,
+    };
+    if regex && goes_on {
+        return end;
+    }
     // Right-hand context: a zone id, a CIDR or port after `/`, or glue.
     if found.ip.is_ipv6() && text.get(end) == Some(&b'%') && tok.len() == len {
         end += 1;
@@ -394,6 +490,84 @@ fn candidate(
     finish(text, start, end, found, emit)
 }
 
+/// The address of `ADDRESS.PORT`, as tcpdump writes both ends of a packet
+/// (`IP 185.224.128.17.52311 > 10.20.0.4.23: Flags [S]`), and where it ends in the text: only
+/// for a token `whole` (at `text[start..end]`) written right before ` > `, or right after `> `
+/// and before `:`.
+fn tcpdump_address(
+    text: &[u8],
+    start: usize,
+    whole: &[u8],
+    end: usize,
+) -> Option<(Extracted, usize)> {
+    if whole.len() != end - start {
+        return None;
+    }
+    let whole = if text[end..].starts_with(b" > ") {
+        whole
+    } else if let (true, Some((b':', written))) =
+        (text[..start].ends_with(b"> "), whole.split_last())
+    {
+        written
+    } else {
+        return None;
+    };
+    let dot = whole.iter().rposition(|&b| b == b'.')?;
+    let (address, port) = (&whole[..dot], &whole[dot + 1..]);
+    if !(1..=5).contains(&port.len()) || !port.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let found = parse_token(address, address.contains(&b':'))?;
+    Some((found, start + dot))
+}
+
+/// Where the colon-separated run of hex groups at `text[start..]` ends, when it has more groups
+/// than an IPv6 address can (`1:2:3:4:5:6:7:8:9`, a fingerprint of 16 hex pairs). None for
+/// anything else, and for runs with a dot (an embedded IPv4 address, `host:port` lists).
+fn colon_run_too_long(text: &[u8], start: usize) -> Option<usize> {
+    let mut end = start;
+    let (mut colons, mut gap) = (0usize, false);
+    while let Some(&b) = text.get(end) {
+        match b {
+            b':' => {
+                colons += 1;
+                gap |= end > start && text[end - 1] == b':';
+            }
+            b'.' => return None,
+            b if b.is_ascii_hexdigit() => {}
+            _ => break,
+        }
+        end += 1;
+    }
+    // Eight groups have seven colons; a `::` may stand for the first or last group.
+    (colons > 8 || (colons == 8 && !gap)).then_some(end)
+}
+
+/// Whether a regex goes on after a literal address at `text[end..]` to match more than it: a
+/// quantifier of its last digit, or a digit class or a group that may add digits (`[0-9]`,
+/// `\d`, `(0|1)`). A port or path after it (`(:[0-9]+)?`, `:\d+`, `[/:]`) leaves it whole.
+fn regex_goes_on(text: &[u8], end: usize) -> bool {
+    let adds_digits = |at: usize| match text.get(at) {
+        Some(b) if b.is_ascii_digit() || *b == b'|' => true,
+        Some(b'\\') => text.get(at + 1).is_some_and(|c| b"dwS".contains(c)),
+        _ => false,
+    };
+    match text.get(end) {
+        Some(b'{' | b'?' | b'*' | b'+') => true,
+        Some(b'[') => adds_digits(end + 1),
+        Some(b'(') => {
+            let inside = if text[end + 1..].starts_with(b"?:") {
+                end + 3
+            } else {
+                end + 1
+            };
+            adds_digits(inside) || text.get(inside) == Some(&b'[') && adds_digits(inside + 1)
+        }
+        Some(b'\\') => adds_digits(end),
+        _ => false,
+    }
+}
+
 /// Whether the number ending at `end` continues into a word or a longer dotted number (a final
 /// `.` before a space is the end of a sentence).
 fn glued_after_number(text: &[u8], end: usize) -> bool {
@@ -418,10 +592,13 @@ fn finish(
 }
 
 /// Where the token character that ends at `end` starts: one byte back, or back over a
-/// defanged separator (`[.]`, `(dot)`).
+/// defanged separator (`[.]`, `(dot)`, `\.`).
 fn before_char(text: &[u8], start: usize, end: usize) -> usize {
-    if matches!(text.get(end.wrapping_sub(1)), Some(b']' | b')' | b'}')) {
-        for len in [3, 5] {
+    if matches!(
+        text.get(end.wrapping_sub(1)),
+        Some(b']' | b')' | b'}' | b'.')
+    ) {
+        for len in [3, 5, 2] {
             if end >= start + len && defang_at(text, end - len).is_some_and(|(l, _)| l == len) {
                 return end - len;
             }
@@ -438,16 +615,97 @@ fn emit_checked(
     mut found: Extracted,
     emit: &mut dyn FnMut(Extracted),
 ) {
-    if found.ip.is_ipv4() {
-        let before = &text[start.saturating_sub(LOOK_BEHIND - 4)..start];
-        let oid = |w: &[u8]| w[0] | 0x20 == b'o' && w[1] | 0x20 == b'i' && w[2] | 0x20 == b'd';
-        if before.windows(3).any(oid) {
+    if let IpAddr::V4(v4) = found.ip {
+        if named_otherwise(v4, &text[start.saturating_sub(LOOK_BEHIND)..start]) {
             return;
         }
     }
     found.start = start;
     found.end = end;
     emit(found);
+}
+
+/// Whether the dotted quad `v4`, written right after `before`, is named something else than
+/// an address by what is written before it, or is an X.509 object identifier:
+/// - after a word that names it (and at most four spaces, colons, `=`, `(` or quotes):
+///   `OID 2.5.29.17`, `urn:oid:…`, `Oid("…")`, `Object Identifier: …`, `Extension Id: …`,
+///   `version 1.7.0.3`, `Version=4.0.0.0`, `section 4.2.1.6` — the word whole, not inside
+///   another (`Android`, `avoid`, `void*`, `OIDC`, `server` do not count);
+/// - a product's version in a user agent, ending in `.0` (`Chrome/120.0.0.0`,
+///   `+Edg/119.0.0.0+`), not a URL's path (`ipinfo.io/8.8.8.0`, `/check/1.2.3.0`);
+/// - in `2.5.4.0/24` or `2.5.29.0/24`: the X.500 attribute types and certificate extensions
+///   every certificate dump prints (`2.5.29.17: Flags = 0`).
+fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
+    let [a, b, c, d] = v4.octets();
+    if a == 2 && b == 5 && (c == 4 || c == 29) {
+        return true;
+    }
+    const WORDS: [&[u8]; 10] = [
+        b"oid",
+        b"oids",
+        b"object identifier",
+        b"objectidentifier",
+        b"extension id",
+        b"version",
+        b"ver",
+        b"section",
+        b"sec",
+        "\u{a7}".as_bytes(),
+    ];
+    let mut rest = before;
+    for _ in 0..4 {
+        match rest {
+            [head @ .., b' ' | b'\t' | b':' | b'=' | b'(' | b'"' | b'\''] => rest = head,
+            _ => break,
+        }
+    }
+    let named = WORDS.iter().any(|word| {
+        rest.len() >= word.len() && {
+            let (head, tail) = rest.split_at(rest.len() - word.len());
+            tail.eq_ignore_ascii_case(word) && !head.last().is_some_and(u8::is_ascii_alphanumeric)
+        }
+    });
+    named || (d == 0 && after_product(before))
+}
+
+/// Whether `before` ends with a user agent's product token and its `/` (`Chrome/`): letters,
+/// digits, `-` and `_` after a space, `(`, `+`, `"`, `;` or `,` — not after a `/` or `.`,
+/// as a URL's path is.
+fn after_product(before: &[u8]) -> bool {
+    let Some((b'/', head)) = before.split_last() else {
+        return false;
+    };
+    let word = head
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
+        .count();
+    if word == 0 || !head[head.len() - word].is_ascii_alphabetic() {
+        return false;
+    }
+    match head.len().checked_sub(word + 1) {
+        Some(i) => matches!(head[i], b' ' | b'\t' | b'(' | b'+' | b'"' | b';' | b','),
+        // The word starts the text (a look-behind shorter than the window began there).
+        None => before.len() < LOOK_BEHIND,
+    }
+}
+
+/// Whether an IPv6 address read from text is worth reporting: in space IANA has assigned
+/// (global unicast `2000::/3`, unique local `fc00::/7`, link- and site-local `fe80::/9`,
+/// multicast `ff00::/8`, discard `100::/64`), or in `0::/8` written on purpose (the loopback
+/// address, an embedded dotted quad, NAT64 `64:ff9b::/32`). What text that is no address
+/// decodes to lies elsewhere: `::`, `1::` and `d::d` in a binary, `Dead::Beef` in a C++ name, a
+/// run of eight hex pairs (EUI-64).
+fn worth_reporting(v6: Ipv6Addr, written: &[u8]) -> bool {
+    let segments = v6.segments();
+    match segments[0] {
+        0x2000..=0x3fff | 0xfc00..=0xfdff | 0xfe80..=0xffff => true,
+        0x100 => segments[1..4] == [0, 0, 0],
+        0..0x100 => {
+            v6 == Ipv6Addr::LOCALHOST || written.contains(&b'.') || segments[..2] == [0x64, 0xff9b]
+        }
+        _ => false,
+    }
 }
 
 /// Parses a refanged token: IPv6 if it has colons (or IPv4 `host:port`), else a dotted quad.
@@ -650,8 +908,9 @@ pub enum ScanError {
 }
 
 const CHUNK: usize = 256 * 1024;
-/// How far back [`scan`] looks before a token (the `oid` check).
-const LOOK_BEHIND: usize = 16;
+/// How far back [`scan`] looks before a token (the words that name a dotted number otherwise,
+/// see `named_otherwise`).
+const LOOK_BEHIND: usize = 32;
 
 /// Streams `reader` through [`scan`] in chunks; refuses more than `limit` bytes.
 ///
@@ -973,6 +1232,229 @@ mod tests {
         one("77.91.124.55/50122", "77.91.124.55");
         one("host:1.2.3.4", "1.2.3.4");
         one("feed:1.2.3.4", "1.2.3.4");
+    }
+
+    #[test]
+    fn colon_runs_longer_than_an_address_give_none() {
+        // Fingerprints (MD5, SHA-1, SHA-256; either case), hex dumps, counted runs.
+        none("1:2:3:4:5:6:7:8:9");
+        none("1::2:3:4:5:6:7:8:9");
+        none("A2:74:E1:D5:C5:38:2B:18:D4:C7:A6:AC:ED:FC:93:E3");
+        none("fingerprint a2:74:e1:d5:c5:38:2b:18:d4:c7:a6:ac:ed:fc:93:e3.");
+        none("SHA1 Fingerprint=3B:9A:2C:41:7D:19:0E:5F:AA:C2:11:90:4D:6E:77:88:99:AB:CD:EF");
+        none(
+            "SHA256:5E:FF:56:A2:AF:15:88:25:35:D6:43:8C:E2:3F:A8:37:\
+             1B:4C:5E:9A:2F:73:0C:11:42:A6:16:55:D3:8E:EF:2B",
+        );
+        none("de:ad:be:ef:00:11:22:33:44");
+        none("a274:e1d5:c538:2b18:d4c7:a6ac:edfc:93e3:1234");
+        none("2001:db8:1:2:3:4:5:6:443");
+        // An address next to one is still found; so are the longest forms.
+        assert_eq!(
+            found("a2:74:e1:d5:c5:38:2b:18:d4:c7 from 2001:db8::7"),
+            ["2001:db8::7"]
+        );
+        one("2001:db8:0:0:0:0:0:1", "2001:db8::1");
+        one("2001:db8:1:2:3:4:5::", "2001:db8:1:2:3:4:5:0");
+    }
+
+    #[test]
+    fn ipv6_text_that_binaries_and_code_are_full_of_gives_none() {
+        for junk in [
+            "::",
+            "1::",
+            "d::d",
+            "e::",
+            "ab::cd",
+            "::f",
+            "[::]:80",
+            "ff::",
+            // C++ names of hex letters, unassigned space.
+            "Bad::Cafe",
+            "Dead::Beef",
+            "Face::Add",
+            "4000::1",
+            // A MAC-like run of eight hex pairs (EUI-64) decodes into 0::/8 too.
+            "02:00:5e:10:00:00:00:01",
+            "1:2:3:4:5:6:7:8",
+        ] {
+            none(junk);
+        }
+        // What in 0::/8 is written on purpose is kept.
+        one("::1", "::1");
+        one("::ffff:81.2.69.142", "81.2.69.142");
+        one("::ffff:5102:458e", "81.2.69.142");
+        one("::1.2.3.4", "::102:304");
+        one("64:ff9b::81.2.69.142", "64:ff9b::5102:458e");
+        one("64:ff9b::5102:458e", "64:ff9b::5102:458e");
+        one("100::1", "100::1");
+        // Every assigned kind of address.
+        for (text, ip) in [
+            ("fd12:3456::1", "fd12:3456::1"),
+            ("fe80::1%eth0", "fe80::1"),
+            ("fec0:0:0:ffff::1", "fec0:0:0:ffff::1"),
+            ("ff02::1", "ff02::1"),
+            ("3fff::1", "3fff::1"),
+        ] {
+            one(text, ip);
+        }
+    }
+
+    #[test]
+    fn regex_escaped_dots_are_a_defanged_form() {
+        one(r"151\.106\.171\.63", "151.106.171.63");
+        one(r#"pcre:"/^151\.106\.171\.63$/""#, "151.106.171.63");
+        one(r"$c2 = /151\.106\.171\.63\b/", "151.106.171.63");
+        one(r"151\.106\.171\.63|", "151.106.171.63");
+        // A JSON string holds a regex's backslash doubled (a Sigma rule as JSON).
+        one(r#"{"re": "151\\.106\\.171\\.63"}"#, "151.106.171.63");
+        // The escapes are in what was written, not after it.
+        let mut written = Vec::new();
+        scan_reader_located(
+            &b"seen at 1\\.2\\.3\\.4\\. Then"[..],
+            u64::MAX,
+            &mut |_, at| written.push(at.written),
+        )
+        .unwrap();
+        assert_eq!(written, [r"1\.2\.3\.4"]);
+        // A port or a path after the address leaves it whole.
+        one(
+            r#""^https?://151\.106\.171\.63(:[0-9]+)?/""#,
+            "151.106.171.63",
+        );
+        one(r"151\.106\.171\.63(?::\d+)?", "151.106.171.63");
+        one(r"ldap:\/\/45\.155\.205\.233:\d+\/", "45.155.205.233");
+        one(r"151\.106\.171\.63[/:]", "151.106.171.63");
+        one(r"151\.106\.171\.63", "151.106.171.63");
+        one(r"151\.106\.171\.63\D", "151.106.171.63");
+        // A regex that matches more than the address names none of them.
+        for regex in [
+            r"10\.0\.0\.1[0-9]",
+            r"10\.0\.0\.1(0|1)",
+            r"10\.0\.0\.1{2}",
+            r"10\.0\.0\.1?",
+            r"10\.0\.0\.1*",
+            r"10\.0\.0\.1+",
+            r"10\.0\.0\.1\d",
+            r"192\.168\.\d+\.\d+",
+            r"(10|192)\.168\.1\.1",
+            r"10\.0\.0\.[0-9]{1,3}",
+            r"10\.0\.0\.1(?:[0-9])",
+            r"10\.0\.0\.1\w",
+            r"1\.2\.3\.4\.\d+",
+        ] {
+            none(regex);
+        }
+        // Other backslashes are what they were.
+        one(r"\\10.0.0.5\share", "10.0.0.5");
+        one(r"C:\logs\81.2.69.142\x", "81.2.69.142");
+    }
+
+    #[test]
+    fn escaped_line_breaks_are_not_glue() {
+        assert_eq!(
+            found(r#"{"msg":"conn\n10.1.2.3 - x\t81.2.69.143\r\n2001:db8::2"}"#),
+            ["10.1.2.3", "81.2.69.143", "2001:db8::2"]
+        );
+        // Letters that only look like an escape still glue.
+        none(r"x\a10.1.2.3");
+        none("n10.1.2.3");
+    }
+
+    #[test]
+    fn a_word_before_a_dotted_number_may_name_it_something_else() {
+        for named in [
+            "OID 2.6.29.17",
+            "oid: 1.3.6.1",
+            "OID=1.3.6.1",
+            "urn:oid:1.3.6.1",
+            "(OID 1.3.6.1)",
+            "OIDs 1.3.6.1",
+            "oid\t1.3.6.1",
+            r#"new Oid("1.3.6.1")"#,
+            r#"x509.ObjectIdentifier("1.3.6.1")"#,
+            "Object Identifier: 1.3.6.1",
+            "Extension Id: 1.3.6.1 (id-ce-x)",
+            "internal version 1.7.0.3, compiled",
+            "System.Runtime, Version=4.0.0.0, Culture=neutral",
+            "ver 1.2.3.4",
+            "see RFC 5280 section 4.2.1.6",
+            "§ 4.2.1.6",
+        ] {
+            none(named);
+        }
+        // The word whole, not inside another one.
+        for (text, ip) in [
+            ("Android C2 81.2.69.142", "81.2.69.142"),
+            ("avoid 89.160.20.115", "89.160.20.115"),
+            ("void* at 216.160.83.56", "216.160.83.56"),
+            ("paranoid 2.125.160.216", "2.125.160.216"),
+            ("steroid:2.125.160.217", "2.125.160.217"),
+            ("OIDC issuer 175.16.199.5", "175.16.199.5"),
+            ("oidc=175.16.199.6", "175.16.199.6"),
+            ("OID is 81.2.69.142", "81.2.69.142"),
+            ("server 81.2.69.143", "81.2.69.143"),
+            ("intersection 81.2.69.144", "81.2.69.144"),
+        ] {
+            one(text, ip);
+        }
+    }
+
+    #[test]
+    fn object_identifiers_of_certificates_are_not_addresses() {
+        // What certutil, openssl and Wireshark print for extensions and attribute types.
+        none("    2.5.29.17: Flags = 0, Length = 1a");
+        none("2.5.4.3 = www.example.com");
+        one("2.5.30.17", "2.5.30.17");
+        one("2.4.29.17", "2.4.29.17");
+    }
+
+    #[test]
+    fn a_user_agents_product_version_is_not_an_address() {
+        for ua in [
+            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36",
+            "+Chrome/119.0.0.0+Safari/537.36",
+            "Edg/120.0.0.0",
+            "(OPR/105.0.0.0)",
+        ] {
+            none(ua);
+        }
+        // A URL's path holds addresses; so does a product's token ending in a host's digit.
+        one("https://ipinfo.io/8.8.8.0", "8.8.8.0");
+        one("https://www.abuseipdb.com/check/81.2.69.0", "81.2.69.0");
+        one("host/81.2.69.142", "81.2.69.142");
+        one("see /8.8.4.0 here", "8.8.4.0");
+    }
+
+    #[test]
+    fn tcpdump_writes_an_address_with_its_port() {
+        assert_eq!(
+            found("12:01:02.3 IP 185.224.128.17.52311 > 10.20.0.4.23: Flags [S], seq 1"),
+            ["185.224.128.17", "10.20.0.4"]
+        );
+        assert_eq!(
+            found("IP6 2001:db8::1.443 > 2001:db8::2.51000: Flags [P.]"),
+            ["2001:db8::1", "2001:db8::2"]
+        );
+        // Without tcpdump's arrow a fifth part is a longer dotted number.
+        none("1.2.3.4.5 and 1.2.3.4.52311");
+    }
+
+    #[test]
+    fn escapes_and_loose_dots_are_not_glue() {
+        assert_eq!(
+            found("wget%20http%3A%2F%2F45.128.232.15%2Fbins%2Fmips"),
+            ["45.128.232.15"]
+        );
+        one("q=%2281.2.69.142%22", "81.2.69.142");
+        one(
+            "00002e50: 0031 3934 2e31  .194.165.16.79..",
+            "194.165.16.79",
+        );
+        one("wait...10.0.0.1", "10.0.0.1");
+        // A dot after a word still makes a longer dotted number.
+        none("v.1.2.3.4");
+        none("a1.2.3.4");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cli;
 mod conformance;
 mod documents;
 mod errors;
+mod extraction;
 mod fake_maxmind;
 mod fixtures;
 mod harness;
