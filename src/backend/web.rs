@@ -245,6 +245,8 @@ enum Attempt {
     TimedOut(String),
     /// No answer at all.
     Unreachable(String),
+    /// An answer longer than `max_response_kib` (its size in bytes); the rest was not read.
+    TooLarge(usize),
 }
 
 async fn send(shared: &Shared, url: &str) -> Attempt {
@@ -264,7 +266,7 @@ async fn send(shared: &Shared, url: &str) -> Attempt {
             Attempt::Unreachable(message)
         }
     };
-    let response = match request.send().await {
+    let mut response = match request.send().await {
         Ok(r) => r,
         Err(e) => return transport(e),
     };
@@ -275,9 +277,18 @@ async fn send(shared: &Shared, url: &str) -> Attempt {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    match response.bytes().await {
-        Ok(body) => Attempt::Answer(status, retry_after, body.to_vec()),
-        Err(e) => transport(e),
+    // Read up to the cap, never more: a body is parsed and kept whole.
+    let cap = shared.web.max_response_bytes;
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > cap => {
+                return Attempt::TooLarge(cap);
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Attempt::Answer(status, retry_after, body),
+            Err(e) => return transport(e),
+        }
     }
 }
 
@@ -313,6 +324,15 @@ async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Result<Answer
                 }
                 return Err(e);
             }
+            Attempt::TooLarge(cap) => {
+                return Err(Error::HttpError {
+                    status: 200,
+                    message: format!(
+                        "the answer is longer than {} KiB (max_response_kib); it was not read",
+                        cap >> 10
+                    ),
+                });
+            }
             Attempt::TimedOut(message) => last = Error::Timeout(message),
             Attempt::Unreachable(message) => last = Error::ServiceUnavailable(message),
         }
@@ -334,8 +354,9 @@ fn found(shared: &Shared, ip: IpAddr, body: Vec<u8>) -> Result<Answer, Error> {
         Ok(r @ Record::Map(_)) => r.into_owned(),
         _ => return Err(not_json()),
     };
-    // The body parsed as one JSON object above: it is kept exactly as sent.
-    let raw = String::from_utf8(body)
+    // The body parsed as one JSON object above: it is kept as sent, but for the whitespace
+    // between tokens (one answer, one line, whatever the service's indentation).
+    let raw = String::from_utf8(compact(&body))
         .map(RawJson::from_trusted)
         .map_err(|_| not_json())?;
     if let Some(Record::Uint(remaining)) = record
@@ -401,6 +422,28 @@ fn refusal(shared: &Shared, ip: IpAddr, status: u16, body: &[u8]) -> Error {
             message: said,
         },
     }
+}
+
+/// `json` (a valid JSON text) without the whitespace between its tokens: strings, numbers and
+/// key order byte for byte as they were.
+fn compact(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            out.push(b);
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// `: <MaxMind's message>` when a body carries one.
@@ -507,6 +550,19 @@ fn scrub(message: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_is_compacted_between_tokens_only() {
+        let body = b"{\n  \"a b\" : [1, 2.50 ,\n\t\"x \\\" y\"],\r\n \"c\": {\"d\" : null} }\n";
+        let compacted = compact(body);
+        assert_eq!(
+            String::from_utf8(compacted.clone()).unwrap(),
+            r#"{"a b":[1,2.50,"x \" y"],"c":{"d":null}}"#
+        );
+        let before: Value = serde_json::from_slice(body).unwrap();
+        let after: Value = serde_json::from_slice(&compacted).unwrap();
+        assert_eq!(before, after);
+    }
 
     #[test]
     fn backoff_doubles_with_bounded_jitter() {

@@ -120,6 +120,7 @@ fn execute(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Out
         .env_remove("MAXMIND_DB_DIR")
         .env_remove("MAXMIND_ACCOUNT_ID")
         .env_remove("MAXMIND_LICENSE_KEY")
+        .env_remove("MAXMIND_WEB_API_URL")
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env("GEOIPUPDATE_CONF_FILE", "")
