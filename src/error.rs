@@ -59,7 +59,7 @@ pub enum Error {
     },
 
     /// A database file does not exist or cannot be opened.
-    #[error("database {}: {reason}", .path.display())]
+    #[error("database {}: {reason}", shorten(&.path.display().to_string()))]
     DbNotFound {
         /// The file as configured.
         path: PathBuf,
@@ -67,8 +67,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// A database file is there but cannot be read or mapped (permissions, memory or map
+    /// slots exhausted, a file system that cannot map files).
+    #[error("database {} cannot be read: {reason}", shorten(&.path.display().to_string()))]
+    DbUnreadable {
+        /// The file as configured.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
+
     /// A database file is not a valid MaxMind DB, or a record in it is corrupt.
-    #[error("database {} is not a valid MaxMind DB file: {reason}", .path.display())]
+    #[error("database {} is not a valid MaxMind DB file: {reason}", shorten(&.path.display().to_string()))]
     DbInvalid {
         /// The file as configured.
         path: PathBuf,
@@ -197,6 +207,7 @@ impl Error {
             Error::ReservedIp { .. } => "reserved_ip",
             Error::NotFound { .. } => "not_found",
             Error::DbNotFound { .. } => "db_not_found",
+            Error::DbUnreadable { .. } => "db_unreadable",
             Error::DbInvalid { .. } => "db_invalid",
             Error::ContextMismatch { .. } => "context_mismatch",
             Error::ConfigInvalid { .. } => "config_invalid",
@@ -281,6 +292,10 @@ mod tests {
                 path: PathBuf::new(),
                 reason: String::new(),
             },
+            Error::DbUnreadable {
+                path: PathBuf::new(),
+                reason: String::new(),
+            },
             Error::DbInvalid {
                 path: PathBuf::new(),
                 reason: String::new(),
@@ -323,6 +338,7 @@ mod tests {
                 "reserved_ip",
                 "not_found",
                 "db_not_found",
+                "db_unreadable",
                 "db_invalid",
                 "context_mismatch",
                 "config_invalid",

@@ -133,6 +133,12 @@ pub fn attribute_names() -> Vec<&'static str> {
 /// (`source` for a bulk), every attribute name, `error` for CSV; for a table only the
 /// attributes some result has.
 pub fn columns(response: &Response, format: Format, fields: &[String]) -> Vec<Column> {
+    let bulk = response.summary.is_some();
+    columns_of(bulk, &response.results, format, fields)
+}
+
+/// [`columns`] for `results`, of a bulk or not.
+fn columns_of(bulk: bool, results: &[IpResult], format: Format, fields: &[String]) -> Vec<Column> {
     if !fields.is_empty() {
         return fields
             .iter()
@@ -141,12 +147,12 @@ pub fn columns(response: &Response, format: Format, fields: &[String]) -> Vec<Co
             .collect();
     }
     let mut columns = vec![Column::Ip, Column::Network];
-    if response.summary.is_some() {
+    if bulk {
         columns.push(Column::Source);
     }
     let names = attribute_names();
     let has = |name: &str| {
-        response.results.iter().any(|r| {
+        results.iter().any(|r| {
             r.attributes.iter().any(|a| a.name == name)
                 || r.indicators.iter().any(|i| i.kind == name)
         })
@@ -157,10 +163,78 @@ pub fn columns(response: &Response, format: Format, fields: &[String]) -> Vec<Co
             .filter(|n| format != Format::Table || has(n))
             .map(Column::Attribute),
     );
-    if format != Format::Table || response.results.iter().any(|r| r.error.is_some()) {
+    if format != Format::Table || results.iter().any(|r| r.error.is_some()) {
         columns.push(Column::Error);
     }
     columns
+}
+
+/// Writes results as they are made, for the formats that need no look at the whole batch
+/// (`ndjson`, `csv`): the CSV header once, then each result's line.
+pub struct Rows<'a> {
+    format: Format,
+    fields: bool,
+    columns: Vec<Column>,
+    out: RowsOut<'a>,
+    /// One line, reused.
+    line: Vec<u8>,
+}
+
+enum RowsOut<'a> {
+    Lines(&'a mut dyn Write),
+    Csv(csv::Writer<&'a mut dyn Write>),
+}
+
+impl<'a> Rows<'a> {
+    /// Starts the output (`format` is `Ndjson` or `Csv`) with the columns of a lookup's
+    /// results: those asked for, else the stable set.
+    pub fn start(format: Format, fields: &[String], out: &'a mut dyn Write) -> io::Result<Self> {
+        let columns = columns_of(false, &[], format, fields);
+        let out = if format == Format::Csv {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(columns.iter().map(Column::heading))?;
+            RowsOut::Csv(csv)
+        } else {
+            RowsOut::Lines(out)
+        };
+        Ok(Rows {
+            format,
+            fields: !fields.is_empty(),
+            columns,
+            out,
+            line: Vec::new(),
+        })
+    }
+
+    /// Writes one result.
+    pub fn result(&mut self, result: &IpResult) -> io::Result<()> {
+        match &mut self.out {
+            RowsOut::Csv(csv) => {
+                csv.write_record(row(result, &self.columns).iter().map(cell_text))?;
+            }
+            RowsOut::Lines(out) if !self.fields => {
+                self.line.clear();
+                result.write_json(&mut self.line)?;
+                self.line.push(b'\n');
+                out.write_all(&self.line)?;
+            }
+            RowsOut::Lines(out) => {
+                let object = object(&self.columns, row(result, &self.columns));
+                serde_json::to_writer(&mut **out, &object)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        debug_assert!(matches!(self.format, Format::Ndjson | Format::Csv));
+        Ok(())
+    }
+
+    /// Flushes what is written so far.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            RowsOut::Csv(csv) => csv.flush(),
+            RowsOut::Lines(out) => out.flush(),
+        }
+    }
 }
 
 /// Writes `response` to `out` as `format`, with only `fields` when some are given.

@@ -22,6 +22,8 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
         Err("contains a backslash; use / or the plain file name")
     } else if name.split('/').any(|part| part == "..") {
         Err("climbs out of its folder with \"..\"; use the plain file name")
+    } else if name.len() > 4096 || name.split('/').any(|part| part.len() > 255) {
+        Err("is longer than a file name can be")
     } else {
         Ok(())
     }
@@ -32,14 +34,14 @@ pub fn confine(root: &Path, file: &Path) -> Result<PathBuf, Confine> {
     let root_real = fs::canonicalize(root).map_err(|e| {
         Confine::Missing(format!(
             "the folder {} cannot be opened: {}",
-            root.display(),
+            shown(root),
             io_reason(&e)
         ))
     })?;
     let real = fs::canonicalize(root_real.join(file)).map_err(|e| {
         Confine::Missing(format!(
             "no such file in the folder {}: {}",
-            root.display(),
+            shown(root),
             io_reason(&e)
         ))
     })?;
@@ -48,10 +50,15 @@ pub fn confine(root: &Path, file: &Path) -> Result<PathBuf, Confine> {
     } else {
         Err(Confine::Escapes(format!(
             "{} resolves outside the folder {}; name a file inside it",
-            file.display(),
-            root.display()
+            shown(file),
+            shown(root)
         )))
     }
+}
+
+/// A path as messages show it: cut to 256 bytes, as every received value is.
+pub fn shown(path: &Path) -> String {
+    crate::error::shorten(&path.display().to_string())
 }
 
 /// A short reason for an I/O error, without the OS error number.

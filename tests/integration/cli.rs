@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use serde_json::{Value, json};
 
 use crate::fake_maxmind::{ACCOUNT, FakeMaxMind, KEY, Options};
-use crate::harness::{Output, cli, fixtures, maxmind_test_data, root, run_in};
+use crate::harness::{Output, cli, fixtures, maxmind_test_data, measured, root, run_in};
 
 const CITY: &str = "fixtures/GeoIP2-City-Fixture.mmdb";
 const ASN: &str = "fixtures/GeoLite2-ASN-Fixture.mmdb";
@@ -1153,5 +1153,84 @@ fn addresses_in_results_are_addresses() {
         let ip: IpAddr = v["ip"].as_str().unwrap().parse().unwrap();
         let net: IpNet = v["network"].as_str().unwrap().parse().unwrap();
         assert_eq!(net.network(), ip);
+    }
+}
+
+// ---- lookup, streamed -------------------------------------------------------------------------
+
+/// `count` public addresses, one a line, cycling through the fixture's networks and beyond.
+fn address_lines(count: usize) -> impl FnOnce(&mut dyn std::io::Write) + Send + 'static {
+    move |out| {
+        let mut text = String::with_capacity(1 << 20);
+        for i in 0..count {
+            let ip = std::net::Ipv4Addr::from(
+                0x5102_4500u32.wrapping_add((i as u32).wrapping_mul(7919)),
+            );
+            text.push_str(&ip.to_string());
+            text.push('\n');
+            if text.len() > (1 << 20) - 64 {
+                if out.write_all(text.as_bytes()).is_err() {
+                    return;
+                }
+                text.clear();
+            }
+        }
+        let _ = out.write_all(text.as_bytes());
+    }
+}
+
+#[test]
+fn lookup_streams_one_line_per_input_line_in_order_repeats_included() {
+    let input =
+        "81.2.69.142\n89.160.20.115\n81.2.69[.]142\nnot-an-ip\n\n# a comment\n81.2.69.142\n";
+    let out = cli(
+        &[
+            "lookup",
+            "--db",
+            "fixtures/GeoIP2-City-Fixture.mmdb",
+            "--format",
+            "csv",
+            "--field",
+            "ip,city,error",
+        ],
+        input.as_bytes(),
+        &[],
+    );
+    assert_eq!(
+        out.stdout,
+        "ip,city,error\n81.2.69.142,London,\n89.160.20.115,Linköping,\n81.2.69.142,London,\n\
+         not-an-ip,,invalid_ip\n81.2.69.142,London,\n"
+    );
+    assert!(
+        out.stderr.contains("partial result: 1 of 5 IPs failed"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn lookup_streams_a_million_addresses_in_flat_memory() {
+    for format in ["ndjson", "csv"] {
+        let (status, lines, first, kib) = measured(
+            &[
+                "lookup",
+                "--db",
+                "fixtures/GeoIP2-City-Fixture.mmdb",
+                "--format",
+                format,
+                "--max-db-age",
+                "0",
+            ],
+            address_lines(1_000_000),
+            2,
+        );
+        assert!(status.success(), "{format}: {status:?}");
+        let header = usize::from(format == "csv");
+        assert_eq!(lines, 1_000_000 + header, "{format}: one line per address");
+        assert!(first[header].contains("81.2.69.0"), "{format}: {first:?}");
+        assert!(
+            kib <= 64 * 1024,
+            "{format}: {kib} KiB resident for a million addresses"
+        );
     }
 }

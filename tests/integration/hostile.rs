@@ -515,3 +515,77 @@ fn fifty_invocations_at_once_all_answer() {
         assert_eq!(json["indicators"][0]["value"], "20712");
     }
 }
+
+#[test]
+fn a_huge_value_in_any_setting_is_echoed_at_most_256_bytes_long() {
+    let huge = "x".repeat(2 << 20);
+    let settings = [
+        "mmdb_filename",
+        "db_dir",
+        "locale",
+        "attachment_dir",
+        "web_api_url",
+        "context_type",
+        "source",
+        "edition",
+        "timeout_s",
+        "use_mapbox",
+    ];
+    for key in settings {
+        let mut config = json!({"db_dir": fixtures(), "mmdb_filename": CITY});
+        config[key] = json!(huge);
+        let run = plugin(&json!({"action": "lookup", "config": config,
+            "object": {"type": "indicator", "indicator_type": "IP Address", "value": "81.2.69.142"}}));
+        let text = run.json.to_string();
+        assert!(
+            text.len() < 4096,
+            "{key}: a response of {} bytes",
+            text.len()
+        );
+    }
+    let run = plugin(&json!({"action": "lookup_all_related_ips",
+        "config": {"db_dir": fixtures(), "mmdb_filename": CITY},
+        "object": {"type": "attachment", "path": huge}}));
+    assert!(
+        run.json.to_string().len() < 4096,
+        "object.path: {}",
+        run.json.to_string().len()
+    );
+}
+
+#[test]
+fn a_stream_naming_12000_databases_keeps_its_memory_flat() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("original.mmdb");
+    std::fs::copy(fixtures().join(CITY), &original).unwrap();
+    let count = 12_000;
+    for i in 0..count {
+        std::fs::hard_link(&original, dir.path().join(format!("db{i}.mmdb"))).unwrap();
+    }
+    let folder = dir.path().to_owned();
+    let feed = move |out: &mut dyn std::io::Write| {
+        for i in 0..count {
+            let line = json!({"action": "lookup",
+                "config": {"db_dir": folder, "mmdb_filename": format!("db{i}.mmdb"),
+                           "max_database_age_days": 0},
+                "object": {"type": "indicator", "indicator_type": "IP Address", "value": "81.2.69.142"}});
+            if writeln!(out, "{line}").is_err() {
+                return;
+            }
+        }
+    };
+    let (status, lines, answers, kib) = crate::harness::measured(&["run", "--ndjson"], feed, count);
+    assert!(status.success(), "{status:?}");
+    assert_eq!(lines, count);
+    let failed = answers.iter().filter(|a| !a.contains("\"London\"")).count();
+    assert_eq!(
+        failed,
+        0,
+        "answers without London, e.g. {:?}",
+        answers.iter().find(|a| !a.contains("London"))
+    );
+    assert!(
+        kib <= 64 * 1024,
+        "{kib} KiB resident after {count} databases"
+    );
+}

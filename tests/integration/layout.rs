@@ -116,7 +116,7 @@ fn the_leaves_import_nothing_above_them() {
     only("error", &[]);
     only("record", &[]);
     only("extract", &[]);
-    only("paths", &[]);
+    only("paths", &["error"]);
     only("protocol", &["error"]);
     only("mapping", &["protocol", "record"]);
     only("render", &["mapping"]);

@@ -460,6 +460,8 @@ fn resolve(files: &DbFiles, file: &Path) -> Result<PathBuf, Error> {
 
 enum OpenError {
     Io(std::io::Error),
+    /// The file opened but could not be mapped.
+    Map(std::io::Error),
     NotAFile,
     Format(MaxMindDbError),
 }
@@ -478,7 +480,10 @@ fn open_reader(path: &Path, in_memory: bool) -> Result<(Reader<Bytes>, Bytes), O
     let held = if in_memory {
         Held::Loaded(fs::read(path).map_err(OpenError::Io)?)
     } else {
-        Held::Mapped(map(path).map_err(OpenError::Io)?)
+        Held::Mapped(map(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => OpenError::Io(e),
+            _ => OpenError::Map(e),
+        })?)
     };
     let bytes = Bytes(Arc::new(held));
     let reader = Reader::from_source(bytes.clone()).map_err(OpenError::Format)?;
@@ -565,9 +570,20 @@ pub fn verify(path: &Path) -> Result<(), Error> {
 
 fn db_error(file: &Path, e: OpenError) -> Error {
     match e {
-        OpenError::Io(e) => Error::DbNotFound {
+        OpenError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => Error::DbNotFound {
             path: file.to_path_buf(),
             reason: io_reason(&e),
+        },
+        OpenError::Io(e) => Error::DbUnreadable {
+            path: file.to_path_buf(),
+            reason: io_reason(&e),
+        },
+        OpenError::Map(e) => Error::DbUnreadable {
+            path: file.to_path_buf(),
+            reason: format!(
+                "it cannot be memory-mapped ({}); databases_in_memory reads it instead",
+                io_reason(&e)
+            ),
         },
         OpenError::NotAFile => Error::DbNotFound {
             path: file.to_path_buf(),
