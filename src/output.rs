@@ -182,7 +182,7 @@ pub struct Rows<'a> {
 
 enum RowsOut<'a> {
     Lines(&'a mut dyn Write),
-    Csv(csv::Writer<&'a mut dyn Write>),
+    Csv(Box<csv::Writer<&'a mut dyn Write>>),
 }
 
 impl<'a> Rows<'a> {
@@ -193,7 +193,7 @@ impl<'a> Rows<'a> {
         let out = if format == Format::Csv {
             let mut csv = csv::Writer::from_writer(out);
             csv.write_record(columns.iter().map(Column::heading))?;
-            RowsOut::Csv(csv)
+            RowsOut::Csv(Box::new(csv))
         } else {
             RowsOut::Lines(out)
         };
