@@ -16,9 +16,14 @@ pub enum Error {
 
     /// The request names an action this operation does not have.
     #[error(
-        "unknown action {0:?}: expected \"lookup\" (Lookup) or \"lookup_all_related_ips\" (Lookup All Related IPs)"
+        "unknown action {name:?}{suggestion}: expected \"lookup\" (Lookup) or \"lookup_all_related_ips\" (Lookup All Related IPs)"
     )]
-    UnknownAction(String),
+    UnknownAction {
+        /// The name as received (shortened).
+        name: String,
+        /// ` (did you mean "…"?)` when a known action is close, else empty.
+        suggestion: String,
+    },
 
     /// The action does not run on this kind of object.
     #[error("the {action} action does not run on {object}: {hint}")]
@@ -201,7 +206,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidRequest(_) => "invalid_request",
-            Error::UnknownAction(_) => "unknown_action",
+            Error::UnknownAction { .. } => "unknown_action",
             Error::UnsupportedObject { .. } => "unsupported_object",
             Error::InvalidIp { .. } => "invalid_ip",
             Error::ReservedIp { .. } => "reserved_ip",
@@ -270,7 +275,10 @@ mod tests {
     fn codes_are_stable_snake_case() {
         let all = [
             Error::InvalidRequest(String::new()),
-            Error::UnknownAction(String::new()),
+            Error::UnknownAction {
+                name: String::new(),
+                suggestion: String::new(),
+            },
             Error::UnsupportedObject {
                 action: "lookup",
                 object: String::new(),

@@ -268,6 +268,9 @@ fn open_attachment(dir: &Path, name: &str) -> Result<File, Error> {
     paths::check_name(name)
         .map_err(|r| invalid(format!("{:?} {r}", crate::error::shorten(name))))?;
     let real = paths::confine(dir, Path::new(name)).map_err(|e| match e {
+        Confine::NoFolder(reason) => {
+            Error::AttachmentUnreadable(format!("{reason} (config attachment_dir)"))
+        }
         Confine::Missing(reason) => Error::AttachmentUnreadable(reason),
         Confine::Escapes(reason) => invalid(reason),
     })?;

@@ -447,6 +447,10 @@ fn resolve(files: &DbFiles, file: &Path) -> Result<PathBuf, Error> {
         return Ok(root.join(file));
     }
     paths::confine(root, file).map_err(|e| match e {
+        Confine::NoFolder(reason) => Error::DbNotFound {
+            path: file.to_path_buf(),
+            reason: format!("{reason}; set db_dir to the folder the .mmdb files are in"),
+        },
         Confine::Missing(reason) => Error::DbNotFound {
             path: file.to_path_buf(),
             reason: format!("{reason}; upload it or fix mmdb_filename"),
