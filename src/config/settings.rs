@@ -578,22 +578,7 @@ pub fn lenient_bool(v: &Value) -> Result<Option<bool>, String> {
     }
 }
 
-/// ` (did you mean "x"?)` when one of `known` is close to `given`, else nothing.
-pub fn did_you_mean(given: &str, known: &[&str]) -> String {
-    let given = given.to_ascii_lowercase();
-    known
-        .iter()
-        .map(|k| {
-            (
-                strsim::damerau_levenshtein(&given, &k.to_ascii_lowercase()),
-                *k,
-            )
-        })
-        .filter(|(distance, k)| *distance <= 2.max(k.len() / 4) && *distance < k.len())
-        .min()
-        .map(|(_, k)| format!(" (did you mean {k:?}?)"))
-        .unwrap_or_default()
-}
+pub use crate::error::did_you_mean;
 
 /// The keys of every setting a request may set.
 pub fn keys() -> Vec<&'static str> {
