@@ -748,6 +748,11 @@ fn run_ndjson_answers_each_line_in_order_and_keeps_going_after_a_bad_one() {
     );
     assert_eq!(responses[0]["results"][0]["ip"], "81.2.69.142");
     assert_eq!(responses[1]["errors"][0]["code"], "invalid_request");
+    let message = responses[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("line 3 of the stream: invalid request: "),
+        "the error names the stream's line (the blank line counts): {message}"
+    );
     assert_eq!(responses[2]["results"][0]["ip"], "2.125.160.216");
     assert_eq!(responses[2]["status"], "success");
 }
