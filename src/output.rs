@@ -95,6 +95,7 @@ impl Column {
             }
             Column::Path(path) => data
                 .and_then(|d| {
+                    let path = path.strip_prefix(ANY_PATH).unwrap_or(path);
                     path.split('.').try_fold(d, |v, key| match v {
                         Value::Object(m) => m.get(key),
                         Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
@@ -105,6 +106,82 @@ impl Column {
                 .unwrap_or(Value::Null),
         }
     }
+}
+
+/// The top-level keys of MaxMind's records (GeoIP2/GeoLite2 City, Country, Enterprise,
+/// Insights, and the flat ASN, ISP, Anonymous-IP, Connection-Type and Domain records): the first
+/// segment of a record path.
+const RECORD_KEYS: &[&str] = &[
+    "city",
+    "continent",
+    "country",
+    "location",
+    "maxmind",
+    "postal",
+    "registered_country",
+    "represented_country",
+    "subdivisions",
+    "traits",
+    "anonymizer",
+    "autonomous_system_number",
+    "autonomous_system_organization",
+    "connection_type",
+    "domain",
+    "isp",
+    "organization",
+    "mobile_country_code",
+    "mobile_network_code",
+    "is_anonymous",
+    "is_anonymous_vpn",
+    "is_hosting_provider",
+    "is_public_proxy",
+    "is_residential_proxy",
+    "is_tor_exit_node",
+    "ip_address",
+    "prefix_len",
+];
+
+/// The prefix that takes any record path as it is, for databases with keys of their own
+/// (`data.as_name`).
+const ANY_PATH: &str = "data.";
+
+/// Checks a `--field` value (the command line's parser calls it): a name without a dot is a
+/// fixed field, an attribute name or a top-level record key; a name with one is a record path
+/// whose first segment is a record key, or any path after `data.`. An unknown name is refused
+/// with the closest known one.
+pub fn check_field(field: &str) -> Result<String, String> {
+    let trimmed = field.trim();
+    if !matches!(Column::parse(trimmed), Column::Path(_)) || trimmed.starts_with(ANY_PATH) {
+        return Ok(trimmed.to_owned());
+    }
+    let (first, rest) = match trimmed.split_once('.') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (trimmed, None),
+    };
+    if RECORD_KEYS.contains(&first) && rest.is_none_or(|r| !r.is_empty()) {
+        return Ok(trimmed.to_owned());
+    }
+    let suggestion = match rest {
+        None => {
+            let mut known: Vec<String> = ["ip", "network", "source", "found_as_network", "error"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            known.extend(attribute_names().into_iter().map(normalize));
+            known.extend(RECORD_KEYS.iter().map(|s| (*s).to_owned()));
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            crate::config::settings::closest(first, &known).map(str::to_owned)
+        }
+        Some(rest) => {
+            crate::config::settings::closest(first, RECORD_KEYS).map(|key| format!("{key}.{rest}"))
+        }
+    };
+    let suggestion = suggestion.map_or_else(String::new, |s| format!(" (did you mean {s:?}?)"));
+    Err(format!(
+        "unknown field{suggestion}; a field is ip, network, source, found_as_network, error, \
+         an attribute name (city, country_code, asn, …) or a record path whose first key is a \
+         record's (location.accuracy_radius, traits.isp); `data.` takes any path as written"
+    ))
 }
 
 /// `Country Code` → `country_code`.

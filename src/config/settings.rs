@@ -578,7 +578,7 @@ pub fn lenient_bool(v: &Value) -> Result<Option<bool>, String> {
     }
 }
 
-pub use crate::error::did_you_mean;
+pub use crate::error::{closest, did_you_mean};
 
 /// The keys of every setting a request may set.
 pub fn keys() -> Vec<&'static str> {

@@ -717,6 +717,65 @@ fn db_verify_passes_every_good_database_and_fails_corrupt_ones() {
     }
 }
 
+/// `--field`: a name without a dot is a field, an attribute or a record's top-level key; with a
+/// dot, a record path whose first key is a record's (or anything after `data.`). Anything else
+/// is a usage error naming the closest field.
+#[test]
+fn an_unknown_field_is_a_usage_error_with_a_suggestion() {
+    let rows = [
+        ("ip,cty", Some("did you mean \"city\"")),
+        ("countrycode", Some("did you mean \"country_code\"")),
+        (
+            "locaton.accuracy_radius",
+            Some("did you mean \"location.accuracy_radius\""),
+        ),
+        ("zzz", None),
+    ];
+    for (fields, suggestion) in rows {
+        for command in ["lookup", "bulk"] {
+            let target = if command == "lookup" {
+                "81.2.69.142"
+            } else {
+                "-"
+            };
+            let out = cli(
+                &[
+                    command, target, "--db", CITY, "--format", "csv", "--field", fields,
+                ],
+                b"81.2.69.142",
+                &[],
+            );
+            assert_eq!(out.code, 2, "{command} --field {fields}: {}", out.stderr);
+            assert!(out.stdout.is_empty(), "{}", out.stdout);
+            assert!(out.stderr.contains("unknown field"), "{}", out.stderr);
+            if let Some(s) = suggestion {
+                assert!(out.stderr.contains(s), "{s}: {}", out.stderr);
+            }
+        }
+    }
+    let fine = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            CITY,
+            "--format",
+            "csv",
+            "--field",
+            "ip,Country Code,location.accuracy_radius,traits,data.city.geoname_id",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(fine.code, 0, "{}", fine.stderr);
+    let header = lines(&fine)[0];
+    assert_eq!(
+        header,
+        "ip,country_code,location.accuracy_radius,traits,data.city.geoname_id"
+    );
+    assert!(lines(&fine)[1].ends_with(",2643743"), "{}", fine.stdout);
+}
+
 // ---- run --ndjson ----------------------------------------------------------------------------
 
 fn lookup_line(ip: &str, config: &Value) -> String {
@@ -748,6 +807,11 @@ fn run_ndjson_answers_each_line_in_order_and_keeps_going_after_a_bad_one() {
     );
     assert_eq!(responses[0]["results"][0]["ip"], "81.2.69.142");
     assert_eq!(responses[1]["errors"][0]["code"], "invalid_request");
+    let message = responses[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("line 3 of the stream: invalid request: "),
+        "the error names the stream's line (the blank line counts): {message}"
+    );
     assert_eq!(responses[2]["results"][0]["ip"], "2.125.160.216");
     assert_eq!(responses[2]["status"], "success");
 }
