@@ -1,9 +1,10 @@
-//! What the operation writes for people: the attachment description (HTML) and the Mapbox map
-//! URL. Pure: values in, `String` out. Every string from outside — records, file names, values,
-//! messages — is HTML-escaped here.
+//! What the operation writes for people: the attachment description (HTML), the Mapbox map
+//! URL and the offline world map (SVG). Pure: values in, `String` out. Every string from
+//! outside — records, file names, values, messages — is HTML-escaped here.
 
 pub mod description;
 pub mod map;
+pub mod worldmap;
 
 pub use description::{
     Columns, Report, TableRow, apply_section, render_section, render_section_with, table_rows,
