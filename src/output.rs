@@ -11,6 +11,7 @@ use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
 use crate::cli::Format;
+use crate::mapping::Kind;
 use crate::mapping::table::TABLE;
 use crate::protocol::{IpResult, Response};
 
@@ -121,7 +122,7 @@ fn normalize(name: &str) -> String {
 /// The distinct attribute and indicator names of the mapping table, in its order.
 pub fn attribute_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
-    for row in TABLE {
+    for row in TABLE.iter().filter(|r| r.kind != Kind::Shown) {
         if !names.contains(&row.name) {
             names.push(row.name);
         }

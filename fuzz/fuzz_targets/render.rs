@@ -18,6 +18,7 @@ fn display(parts: &[String]) -> Display {
         isp: Some(s(9)),
         latitude: Some(1.5),
         longitude: Some(-2.5),
+        accuracy_radius: Some(10),
         flags: vec!["Is Anonymous"],
     }
 }

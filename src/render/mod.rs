@@ -4,6 +4,7 @@
 
 pub mod description;
 pub mod map;
+mod precision;
 pub mod worldmap;
 
 pub use description::{
