@@ -84,7 +84,7 @@ fn write_out(out: &Path, made: Option<&str>, what: &str, response: &Response) ->
         } else if response.summary.as_ref().is_some_and(|s| s.located == 0) {
             "no IP was located"
         } else {
-            "the offline map is off (offline_map)"
+            "no located IP has coordinates, or the offline map is off (offline_map)"
         };
         eprintln!("maxmind-geolocate: {what} was not written: {why}");
         return true;
