@@ -68,7 +68,7 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
         }
     }
     let exit = super::finish(&response, &args.output, pretty);
-    if args.output.format != Format::Json {
+    if args.output.format != Format::Json && !super::reader_gone() {
         summary(&response);
     }
     super::leave_to_exit((response, session));

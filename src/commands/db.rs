@@ -49,8 +49,7 @@ fn info(files: &[std::path::PathBuf], format: Format) -> Exit {
             .try_for_each(|(r, f)| write_block(r, f, &mut out)),
     };
     if let Err(e) = written.and_then(|()| out.flush()) {
-        eprintln!("maxmind-geolocate: cannot write the output: {e}");
-        return Exit::Failure;
+        return super::write_failed(&e);
     }
     let mut exit = Exit::Success;
     for e in found.iter().filter_map(|r| r.as_ref().err()) {
@@ -149,14 +148,21 @@ fn write_block(
 /// Verifies each file; prints `ok` lines on stdout and corruption on stderr; exit 1 if any fails.
 fn verify(files: &[std::path::PathBuf]) -> Exit {
     let mut exit = Exit::Success;
+    let mut out = io::stdout().lock();
     for file in files {
         let started = Instant::now();
         match mmdb::verify(file) {
-            Ok(()) => println!(
-                "{}: ok (search tree and data section verified in {} ms)",
-                file.display(),
-                started.elapsed().as_millis()
-            ),
+            Ok(()) => {
+                let written = writeln!(
+                    out,
+                    "{}: ok (search tree and data section verified in {} ms)",
+                    file.display(),
+                    started.elapsed().as_millis()
+                );
+                if let Err(e) = written {
+                    return super::write_failed(&e);
+                }
+            }
             Err(e) => {
                 eprintln!("maxmind-geolocate: {e} [{}]", e.code());
                 exit = Exit::Failure;

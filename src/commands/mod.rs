@@ -86,10 +86,16 @@ fn dispatch(cli: Cli) -> Exit {
         Some(Command::Extract(args)) => extract::run(&args),
         Some(Command::Db(command)) => db::run(command),
         Some(Command::Completions(args)) => {
-            let mut cmd = Cli::command();
+            // Made in memory first: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "maxmind-geolocate",
+                &mut script,
+            );
             let mut out = io::stdout().lock();
-            clap_complete::generate(args.shell, &mut cmd, "maxmind-geolocate", &mut out);
-            flushed(out.flush())
+            flushed(out.write_all(&script).and_then(|()| out.flush()))
         }
         Some(Command::DecodeDocument(args)) => decode::run(&args),
         Some(Command::Man) => {
@@ -100,14 +106,11 @@ fn dispatch(cli: Cli) -> Exit {
     }
 }
 
-/// Exit 0, or 1 with a message when the output could not be written.
+/// Exit 0, or what [`write_failed`] makes of the error when the output could not be written.
 fn flushed(written: io::Result<()>) -> Exit {
     match written {
         Ok(()) => Exit::Success,
-        Err(e) => {
-            eprintln!("maxmind-geolocate: cannot write the output: {e}");
-            Exit::Failure
-        }
+        Err(e) => write_failed(&e),
     }
 }
 
@@ -166,10 +169,47 @@ fn finish(response: &Response, output: &OutputArgs, pretty: bool) -> Exit {
     exit_code(response)
 }
 
-/// The output could not be written: a line on stderr, and the exit code.
+/// The output could not be written: a line on stderr, and the exit code. A reader that
+/// closed the pipe (`| head -1`) has all it wanted: that ends quietly with exit 0, as ripgrep
+/// and fd do.
 fn write_failed(e: &io::Error) -> Exit {
+    if is_broken_pipe(e) {
+        READER_GONE.store(true, std::sync::atomic::Ordering::Relaxed);
+        return Exit::Success;
+    }
     eprintln!("maxmind-geolocate: cannot write the output: {e}");
     Exit::Failure
+}
+
+/// Set when stdout's reader has gone: what would follow the output on stderr (a summary) is
+/// left out too.
+static READER_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether stdout's reader has gone (see [`write_failed`]).
+fn reader_gone() -> bool {
+    READER_GONE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether `e` is, or wraps (a CSV writer's error does), a write to a pipe with no reader.
+fn is_broken_pipe(e: &io::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        let io = err.downcast_ref::<io::Error>().or_else(|| {
+            match err.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+                Some(csv::ErrorKind::Io(io)) => Some(io),
+                _ => None,
+            }
+        });
+        if io.is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+            return true;
+        }
+        // (An `io::Error`'s `source` is its inner error's source, not the inner error.)
+        cause = io
+            .and_then(io::Error::get_ref)
+            .map(|inner| inner as &(dyn std::error::Error + 'static))
+            .or_else(|| err.source());
+    }
+    false
 }
 
 /// Warnings, the first errors and a partial outcome, on stderr for the analyst.
@@ -231,6 +271,7 @@ pub fn write_response(response: &Response, pretty: bool) -> Exit {
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush());
     if let Err(e) = written {
+        // Even a closed pipe: the platform lost the answer to its action, and is told so.
         eprintln!("maxmind-geolocate: cannot write the response: {e}");
         return Exit::Failure;
     }
