@@ -776,6 +776,44 @@ fn an_unknown_field_is_a_usage_error_with_a_suggestion() {
     assert!(lines(&fine)[1].ends_with(",2643743"), "{}", fine.stdout);
 }
 
+/// `--db NAME --db-dir DIR` opens DIR/NAME; `--db-dir` alone lists what DIR holds; a file not
+/// found is named by the full path looked for.
+#[test]
+fn db_names_are_looked_up_in_db_dir_and_not_found_says_where() {
+    let both = cli(
+        &["lookup", "81.2.69.142", "--db", "GeoIP2-City-Fixture.mmdb", "--db-dir", "fixtures",
+          "--max-db-age", "0", "--format", "csv", "--field", "ip,city"],
+        b"",
+        &[],
+    );
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert_eq!(lines(&both), ["ip,city", "81.2.69.142,London"]);
+
+    let alone = cli(&["lookup", "81.2.69.142", "--db-dir", "fixtures"], b"", &[]);
+    assert_eq!(alone.code, 1);
+    assert!(
+        alone.stderr.contains("GeoLite2-ASN-Fixture.mmdb")
+            && alone.stderr.contains("--db GeoIP2-City-Fixture.mmdb"),
+        "says what the folder holds and what to give: {}",
+        alone.stderr
+    );
+
+    let full = root().join("fixtures").join("nope.mmdb");
+    for args in [
+        &["--db", "nope.mmdb", "--db-dir", "fixtures"][..],
+        &["--db", "fixtures/nope.mmdb"][..],
+    ] {
+        let missing = cli(&[&["lookup", "81.2.69.142"][..], args].concat(), b"", &[]);
+        assert_eq!(missing.code, 1);
+        assert!(missing.stderr.contains("[db_not_found]"), "{}", missing.stderr);
+        assert!(
+            missing.stderr.contains(&format!("looked for {}", full.display())),
+            "{args:?}: {}",
+            missing.stderr
+        );
+    }
+}
+
 // ---- run --ndjson ----------------------------------------------------------------------------
 
 fn lookup_line(ip: &str, config: &Value) -> String {
