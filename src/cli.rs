@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::config::settings::{Kind, SETTINGS};
 
@@ -257,18 +257,7 @@ pub struct OutputArgs {
     pub field: Vec<String>,
 }
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// The response as one JSON document (with --field: an array of the chosen fields).
-    Json,
-    /// One JSON result per line.
-    Ndjson,
-    /// One row per IP; columns `ip`, `network`, the attribute names, `error`.
-    Csv,
-    /// Aligned columns for a terminal (colour only on a terminal, never with NO_COLOR).
-    Table,
-}
+pub use crate::output::Format;
 
 /// Arguments of `extract`.
 #[derive(Debug, Args)]

@@ -254,6 +254,29 @@ impl Error {
 /// The longest piece of a received value a message echoes.
 pub const MAX_ECHO: usize = 256;
 
+/// ` (did you mean "x"?)` when one of `known` is close to `given`, else nothing.
+pub fn did_you_mean(given: &str, known: &[&str]) -> String {
+    closest(given, known)
+        .map(|k| format!(" (did you mean {k:?}?)"))
+        .unwrap_or_default()
+}
+
+/// The one of `known` closest to `given` (any case), when it is close enough to be a typo.
+pub fn closest<'k>(given: &str, known: &[&'k str]) -> Option<&'k str> {
+    let given = given.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| {
+            (
+                strsim::damerau_levenshtein(&given, &k.to_ascii_lowercase()),
+                *k,
+            )
+        })
+        .filter(|(distance, k)| *distance <= 2.max(k.len() / 4) && *distance < k.len())
+        .min()
+        .map(|(_, k)| k)
+}
+
 /// `value`, cut to [`MAX_ECHO`] bytes (at a character boundary) with `…` when longer: the echo of
 /// a hostile value in a message must not be as large as the value.
 pub fn shorten(value: &str) -> String {

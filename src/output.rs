@@ -10,9 +10,21 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
-use crate::cli::Format;
 use crate::mapping::table::TABLE;
 use crate::protocol::{IpResult, Response};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The response as one JSON document (with --field: an array of the chosen fields).
+    Json,
+    /// One JSON result per line.
+    Ndjson,
+    /// One row per IP; columns `ip`, `network`, the attribute names, `error`.
+    Csv,
+    /// Aligned columns for a terminal (colour only on a terminal, never with NO_COLOR).
+    Table,
+}
 
 /// One column of the output.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -76,7 +76,7 @@ fn near_names(folder: &Path, file: &Path) -> String {
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    crate::config::settings::did_you_mean(&file.to_string_lossy(), &names)
+    crate::error::did_you_mean(&file.to_string_lossy(), &names)
 }
 
 /// A path as messages show it: cut to 256 bytes, as every received value is.

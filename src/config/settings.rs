@@ -578,28 +578,7 @@ pub fn lenient_bool(v: &Value) -> Result<Option<bool>, String> {
     }
 }
 
-/// ` (did you mean "x"?)` when one of `known` is close to `given`, else nothing.
-pub fn did_you_mean(given: &str, known: &[&str]) -> String {
-    closest(given, known)
-        .map(|k| format!(" (did you mean {k:?}?)"))
-        .unwrap_or_default()
-}
-
-/// The one of `known` closest to `given` (any case), when it is close enough to be a typo.
-pub fn closest<'k>(given: &str, known: &[&'k str]) -> Option<&'k str> {
-    let given = given.to_ascii_lowercase();
-    known
-        .iter()
-        .map(|k| {
-            (
-                strsim::damerau_levenshtein(&given, &k.to_ascii_lowercase()),
-                *k,
-            )
-        })
-        .filter(|(distance, k)| *distance <= 2.max(k.len() / 4) && *distance < k.len())
-        .min()
-        .map(|(_, k)| k)
-}
+pub use crate::error::{closest, did_you_mean};
 
 /// The keys of every setting a request may set.
 pub fn keys() -> Vec<&'static str> {

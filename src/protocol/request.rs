@@ -23,7 +23,7 @@ impl Action {
             "lookup_all_related_ips" => Ok(Action::LookupAllRelatedIps),
             _ => Err(Error::UnknownAction {
                 name: crate::error::shorten(name),
-                suggestion: crate::config::settings::did_you_mean(
+                suggestion: crate::error::did_you_mean(
                     &normalised,
                     &[
                         Action::Lookup.as_str(),

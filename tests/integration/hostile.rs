@@ -589,3 +589,35 @@ fn a_stream_naming_12000_databases_keeps_its_memory_flat() {
         "{kib} KiB resident after {count} databases"
     );
 }
+
+#[test]
+fn max_ips_stops_reading_a_huge_attachment_at_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::with_capacity(100 << 20);
+    let mut i = 0u32;
+    while text.len() < 100 << 20 {
+        text.push_str(&std::net::Ipv4Addr::from(0x0b00_0000 + i).to_string());
+        text.push('\n');
+        i += 1;
+    }
+    std::fs::write(dir.path().join("distinct.log"), &text).unwrap();
+    drop(text);
+    let request = json!({"action": "lookup_all_related_ips",
+        "config": {"db_dir": fixtures(), "mmdb_filename": CITY, "attachment_dir": dir.path(),
+                   "max_ips": 1000, "max_attachment_mib": 200, "max_database_age_days": 0},
+        "object": {"type": "attachment", "path": "distinct.log"}});
+    let started = Instant::now();
+    let (_, _, lines, kib) = crate::harness::measured(
+        &[],
+        move |out| {
+            let _ = out.write_all(request.to_string().as_bytes());
+        },
+        1,
+    );
+    let took = started.elapsed();
+    let response: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(response["errors"][0]["code"], "too_many_ips", "{response}");
+    assert!(kib <= 160 * 1024, "{kib} KiB resident");
+    // Stopped at the limit, not after reading 100 MiB (a loaded machine is given room).
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
