@@ -581,7 +581,9 @@ fn db_error(file: &Path, e: OpenError) -> Error {
             path: file.to_path_buf(),
             reason: match std::path::absolute(file) {
                 // A relative path says where it was looked for.
-                Ok(full) if file.is_relative() => format!("not found (looked for {})", full.display()),
+                Ok(full) if file.is_relative() => {
+                    format!("not found (looked for {})", full.display())
+                }
                 _ => io_reason(&e),
             },
         },
