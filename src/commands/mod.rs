@@ -3,6 +3,7 @@
 //! outcome; this is the only module that writes to stdout and stderr.
 
 mod bulk;
+mod completions;
 mod db;
 mod decode;
 mod extract;
@@ -85,18 +86,7 @@ fn dispatch(cli: Cli) -> Exit {
         Some(Command::Bulk(args)) => bulk::run(args, conf, cli.pretty),
         Some(Command::Extract(args)) => extract::run(&args),
         Some(Command::Db(command)) => db::run(command),
-        Some(Command::Completions(args)) => {
-            // Made in memory first: clap_complete panics when its writer fails.
-            let mut script = Vec::new();
-            clap_complete::generate(
-                args.shell,
-                &mut Cli::command(),
-                "maxmind-geolocate",
-                &mut script,
-            );
-            let mut out = io::stdout().lock();
-            flushed(out.write_all(&script).and_then(|()| out.flush()))
-        }
+        Some(Command::Completions(args)) => completions::run(args.shell),
         Some(Command::DecodeDocument(args)) => decode::run(&args),
         Some(Command::Man) => {
             let mut out = io::stdout().lock();

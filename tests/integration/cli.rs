@@ -781,8 +781,20 @@ fn an_unknown_field_is_a_usage_error_with_a_suggestion() {
 #[test]
 fn db_names_are_looked_up_in_db_dir_and_not_found_says_where() {
     let both = cli(
-        &["lookup", "81.2.69.142", "--db", "GeoIP2-City-Fixture.mmdb", "--db-dir", "fixtures",
-          "--max-db-age", "0", "--format", "csv", "--field", "ip,city"],
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            "GeoIP2-City-Fixture.mmdb",
+            "--db-dir",
+            "fixtures",
+            "--max-db-age",
+            "0",
+            "--format",
+            "csv",
+            "--field",
+            "ip,city",
+        ],
         b"",
         &[],
     );
@@ -805,9 +817,15 @@ fn db_names_are_looked_up_in_db_dir_and_not_found_says_where() {
     ] {
         let missing = cli(&[&["lookup", "81.2.69.142"][..], args].concat(), b"", &[]);
         assert_eq!(missing.code, 1);
-        assert!(missing.stderr.contains("[db_not_found]"), "{}", missing.stderr);
         assert!(
-            missing.stderr.contains(&format!("looked for {}", full.display())),
+            missing.stderr.contains("[db_not_found]"),
+            "{}",
+            missing.stderr
+        );
+        assert!(
+            missing
+                .stderr
+                .contains(&format!("looked for {}", full.display())),
             "{args:?}: {}",
             missing.stderr
         );
@@ -1407,5 +1425,127 @@ fn a_closed_pipe_ends_every_analyst_command_quietly() {
         let (code, stderr) = into_closed_pipe(&args, stdin);
         assert_eq!(code, 0, "{args:?}: {stderr}");
         assert_eq!(stderr, "", "{args:?}: nothing on stderr");
+    }
+}
+
+// ---- completion that completes ---------------------------------------------------------------
+
+/// What bash's completion of `maxmind-geolocate` offers for `words` (the command line up to
+/// the cursor; the last word is the one being completed): the script of `completions bash`
+/// sourced in a real bash, its function found by what is registered for the binary's name.
+fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let cword = words.len() - 1;
+    let program = format!(
+        r#"source '{script}'
+spec=$(complete -p maxmind-geolocate) || exit 3
+function=$(printf '%s' "$spec" | sed -E 's/.* -F ([^ ]+) .*/\1/')
+COMP_WORDS=({words})
+COMP_CWORD={cword}
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+"$function" maxmind-geolocate '{cur}' '{prev}' 2>/dev/null
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        script = script.display(),
+        words = quoted.join(" "),
+        cur = words[cword],
+        prev = words[cword - 1],
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completion_completes_flags_and_their_values_after_a_subcommand() {
+    let bash = cli(&["completions", "bash"], b"", &[]);
+    assert_eq!(bash.code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("maxmind-geolocate.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    let offered = |words: &[&str]| {
+        let mut offered = bash_completes(&script, words);
+        offered.sort();
+        offered
+    };
+    let subcommands = offered(&["maxmind-geolocate", ""]);
+    for sub in ["lookup", "bulk", "extract", "db", "completions"] {
+        assert!(subcommands.contains(&sub.to_owned()), "{subcommands:?}");
+    }
+    let flags = offered(&["maxmind-geolocate", "lookup", "--"]);
+    for flag in [
+        "--format",
+        "--field",
+        "--db",
+        "--max-networks",
+        "--geoip-conf",
+    ] {
+        assert!(
+            flags.contains(&flag.to_owned()),
+            "lookup --<TAB>: {flags:?}"
+        );
+    }
+    assert!(flags.iter().all(|f| f.starts_with("--")), "{flags:?}");
+    let formats = ["csv", "json", "ndjson", "table"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(
+        offered(&["maxmind-geolocate", "lookup", "--format", ""]),
+        formats
+    );
+    assert_eq!(
+        offered(&["maxmind-geolocate", "lookup", "--format", "nd"]),
+        ["ndjson"]
+    );
+    assert_eq!(
+        offered(&["maxmind-geolocate", "db", "info", "--format", ""]),
+        formats
+    );
+    assert_eq!(
+        offered(&["maxmind-geolocate", "bulk", "x.log", "--context", ""]),
+        ["asn", "auto", "city", "country", "insights"]
+    );
+    assert!(
+        offered(&["maxmind-geolocate", "db", ""]).contains(&"verify".to_owned()),
+        "db <TAB>"
+    );
+}
+
+#[test]
+fn zsh_and_fish_completions_know_the_flags_and_their_values() {
+    for shell in ["zsh", "fish"] {
+        let out = cli(&["completions", shell], b"", &[]);
+        assert_eq!(out.code, 0, "{shell}");
+        for word in ["format", "ndjson", "table", "field", "context", "insights"] {
+            assert!(out.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+        // Their own parser, where the shell is installed (it is not installed for this).
+        let installed = std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {shell}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if installed {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("completion");
+            std::fs::write(&file, &out.stdout).unwrap();
+            let parsed = std::process::Command::new(shell)
+                .arg("-n")
+                .arg(&file)
+                .status()
+                .unwrap();
+            assert!(parsed.success(), "{shell} -n");
+        }
     }
 }
