@@ -372,14 +372,16 @@ pub fn write(
     }
 }
 
-/// Writes any serializable value as one JSON document and a newline.
+/// Writes any serializable value as one JSON document and a newline; `pretty` indents all of
+/// it, the records carried as raw JSON text too.
 pub fn write_json<T: serde::Serialize + ?Sized>(
     value: &T,
     pretty: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     if pretty {
-        serde_json::to_writer_pretty(&mut *out, value)?;
+        let compact = serde_json::to_vec(value)?;
+        crate::indent::indent(&compact, out)?;
     } else {
         serde_json::to_writer(&mut *out, value)?;
     }

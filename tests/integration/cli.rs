@@ -1549,3 +1549,33 @@ fn zsh_and_fish_completions_know_the_flags_and_their_values() {
         }
     }
 }
+
+// ---- output that fits ------------------------------------------------------------------------
+
+#[test]
+fn pretty_indents_everything_the_records_too() {
+    let compact = cli(&["lookup", "81.2.69.142", "--db", CITY], b"", &[]);
+    // Before the subcommand or after it.
+    for args in [
+        ["lookup", "81.2.69.142", "--db", CITY, "--pretty"],
+        ["--pretty", "lookup", "81.2.69.142", "--db", CITY],
+    ] {
+        let pretty = cli(&args, b"", &[]);
+        assert_eq!(pretty.code, 0);
+        assert_eq!(json_of(&pretty), json_of(&compact), "the same document");
+        assert!(
+            pretty.stdout.contains("\"data\": {\n"),
+            "the record is indented: {}",
+            pretty.stdout
+        );
+    }
+    // Plugin mode's one response, the same.
+    let request = std::fs::read("fixtures/requests/lookup-city.json").unwrap();
+    let plugin = cli(&["--pretty"], &request, &[]);
+    assert!(plugin.stdout.contains("\"data\": {\n"), "{}", plugin.stdout);
+    assert!(
+        plugin.stdout.contains("\"names\": {\n"),
+        "{}",
+        plugin.stdout
+    );
+}
