@@ -126,7 +126,7 @@ fn write_block(
             ("record size", format!("{} bits", d.record_size)),
             ("nodes", d.node_count.to_string()),
             ("format", d.binary_format.clone()),
-            ("size", format!("{} bytes", d.size)),
+            ("size", human_size(d.size)),
             ("languages", d.languages.join(", ")),
             (
                 "description",
@@ -143,6 +143,39 @@ fn write_block(
         writeln!(out, "  {name:<12} {value}")?;
     }
     writeln!(out)
+}
+
+/// A size as people read it, and exactly: `61.6 MiB (64,585,728 bytes)`; below a KiB only the
+/// bytes.
+fn human_size(bytes: u64) -> String {
+    let exact = format!("{} bytes", thousands(bytes));
+    let units = ["KiB", "MiB", "GiB", "TiB"];
+    let mut size = bytes as f64;
+    let mut unit = None;
+    for u in units {
+        if size < 1024.0 {
+            break;
+        }
+        size /= 1024.0;
+        unit = Some(u);
+    }
+    match unit {
+        Some(unit) => format!("{size:.1} {unit} ({exact})"),
+        None => exact,
+    }
+}
+
+/// `64585728` → `64,585,728`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Verifies each file; prints `ok` lines on stdout and corruption on stderr; exit 1 if any fails.
@@ -170,4 +203,18 @@ fn verify(files: &[std::path::PathBuf]) -> Exit {
         }
     }
     exit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_told_in_binary_units_and_exact_bytes() {
+        assert_eq!(human_size(0), "0 bytes");
+        assert_eq!(human_size(1023), "1,023 bytes");
+        assert_eq!(human_size(1536), "1.5 KiB (1,536 bytes)");
+        assert_eq!(human_size(64_585_728), "61.6 MiB (64,585,728 bytes)");
+        assert_eq!(human_size(3 << 30), "3.0 GiB (3,221,225,472 bytes)");
+    }
 }

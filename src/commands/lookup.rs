@@ -54,6 +54,19 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     };
     let response = app::lookup_queries(&session, &config, &queries, args.max_networks, warnings);
     let exit = super::finish(&response, &args.output, pretty);
+    let repeats = repeats(&queries);
+    if repeats > 0 && !super::reader_gone() {
+        eprintln!(
+            "maxmind-geolocate: {} inputs, {repeats} {} merged: {} rows",
+            queries.len(),
+            if repeats == 1 {
+                "duplicate"
+            } else {
+                "duplicates"
+            },
+            response.results.len()
+        );
+    }
     super::leave_to_exit((response, session));
     exit
 }
@@ -79,6 +92,22 @@ fn queries(args: &[String]) -> impl Iterator<Item = Result<Query, Error>> + '_ {
                 Box::new(std::iter::once(Ok(Query::parse(arg))))
             }
         })
+}
+
+/// How many of `queries` repeat an earlier one (the same address, however written, or the
+/// same network): the response answers each once.
+fn repeats(queries: &[Query]) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    queries
+        .iter()
+        .filter(|q| {
+            let k = match q {
+                Query::Value(v) => key(v),
+                Query::Within(net) => net.to_string(),
+            };
+            !seen.insert(k)
+        })
+        .count()
 }
 
 /// `lookup` in a streaming format: a batch of queries at a time, each answer written as soon

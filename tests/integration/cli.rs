@@ -1579,3 +1579,97 @@ fn pretty_indents_everything_the_records_too() {
         plugin.stdout
     );
 }
+
+// ---- habits of ripgrep, fd, mmdbinspect ------------------------------------------------------
+
+/// `n` with a comma every three digits.
+fn with_commas(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn db_info_tells_sizes_as_people_read_them() {
+    let out = cli(&["db", "info", CITY, ASN, "--format", "table"], b"", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for file in [CITY, ASN] {
+        let bytes = std::fs::metadata(root().join(file)).unwrap().len();
+        assert!(bytes >= 1024, "{file} is at least a KiB");
+        let line = out
+            .stdout
+            .lines()
+            .skip_while(|l| !l.contains(file))
+            .find(|l| l.trim_start().starts_with("size"))
+            .unwrap_or_else(|| panic!("no size for {file}: {}", out.stdout));
+        assert!(
+            line.ends_with(&format!("({} bytes)", with_commas(bytes))),
+            "{line}"
+        );
+        let mut words = line.split_whitespace().skip(1);
+        let figure: f64 = words.next().unwrap().parse().unwrap();
+        let unit = words.next().unwrap();
+        let scale = match unit {
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            other => panic!("{other}"),
+        };
+        assert!(
+            (figure - bytes as f64 / scale).abs() <= 0.05,
+            "{line}: {bytes} bytes"
+        );
+    }
+    // JSON keeps the number.
+    let json = cli(&["db", "info", CITY], b"", &[]);
+    let bytes = std::fs::metadata(root().join(CITY)).unwrap().len();
+    assert_eq!(json_of(&json)[0]["size"], bytes);
+}
+
+#[test]
+fn lookup_says_when_duplicates_among_its_inputs_were_merged() {
+    let inputs = [
+        "81.2.69.142",
+        "81.2.69[.]142",
+        "2.125.160.216",
+        "81.2.69.142",
+        "10.0.0.1",
+        "2.125.160.216",
+    ];
+    let args: Vec<&str> = [&["lookup"][..], &inputs, &["--db", CITY]].concat();
+    let merged = cli(&args, b"", &[]);
+    assert_eq!(merged.code, 0);
+    let rows = json_of(&merged)["results"].as_array().unwrap().len();
+    assert_eq!(rows, 3);
+    assert!(
+        merged
+            .stderr
+            .contains("6 inputs, 3 duplicates merged: 3 rows"),
+        "{}",
+        merged.stderr
+    );
+    // From stdin too.
+    let stdin = inputs.join("\n");
+    let piped = cli(&["lookup", "--db", CITY], stdin.as_bytes(), &[]);
+    assert!(
+        piped
+            .stderr
+            .contains("6 inputs, 3 duplicates merged: 3 rows")
+    );
+    // Streams answer every line: nothing is merged, and nothing is said.
+    let csv = cli(&[&args[..], &["--format", "csv"]].concat(), b"", &[]);
+    assert_eq!(csv.stdout.lines().count(), 1 + inputs.len());
+    assert!(!csv.stderr.contains("merged"), "{}", csv.stderr);
+    // No duplicates, no note.
+    let distinct = cli(
+        &["lookup", "81.2.69.142", "2.125.160.216", "--db", CITY],
+        b"",
+        &[],
+    );
+    assert!(!distinct.stderr.contains("merged"), "{}", distinct.stderr);
+}
