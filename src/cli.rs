@@ -31,6 +31,15 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub pretty: bool,
 
+    /// When to colour the output: `auto` only on a terminal and never with NO_COLOR set.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
+    pub color: Color,
+
+    /// Threads for lookups and extraction [default: env MAXMIND_GEOLOCATE_THREADS, else one
+    /// per core]; 0 is the default.
+    #[arg(short = 'j', long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+
     /// MaxMind's GeoIP.conf to read credentials and the database folder from [default:
     /// env GEOIPUPDATE_CONF_FILE, else /etc/GeoIP.conf, else /usr/local/etc/GeoIP.conf];
     /// an empty value reads none.
@@ -55,9 +64,22 @@ impl Cli {
         Cli {
             command: None,
             pretty: false,
+            color: Color::Auto,
+            threads: None,
             geoip_conf: None,
         }
     }
+}
+
+/// When to colour the output (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// Only on a terminal, and never with NO_COLOR set (CLICOLOR_FORCE forces it).
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Examples at the end of `--help` (and in the man page).
@@ -316,6 +338,13 @@ pub struct CompletionsArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_definitions_hold_together_no_two_flags_share_a_name() {
+        // clap's own checks: a short or long flag used twice in one command panics here.
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn no_arguments_is_what_clap_makes_of_none() {

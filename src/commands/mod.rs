@@ -17,7 +17,7 @@ use std::path::Path;
 use clap::CommandFactory;
 
 use crate::app::{self, Session};
-use crate::cli::{Cli, Command, Format, OutputArgs, SettingFlags};
+use crate::cli::{Cli, Color, Command, Format, OutputArgs, SettingFlags};
 use crate::config::Layer;
 use crate::error::Error;
 use crate::output;
@@ -58,12 +58,19 @@ pub fn run() -> Exit {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("maxmind-geolocate: internal error: {info}");
     }));
-    if let Some(threads) = std::env::var("MAXMIND_GEOLOCATE_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-    {
+    let threads = cli.threads.filter(|&n| n > 0).or_else(|| {
+        std::env::var("MAXMIND_GEOLOCATE_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+    });
+    if let Some(threads) = threads {
         app::use_threads(threads);
+    }
+    match cli.color {
+        Color::Auto => {}
+        Color::Always => anstream::ColorChoice::Always.write_global(),
+        Color::Never => anstream::ColorChoice::Never.write_global(),
     }
     let pretty = cli.pretty;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli))) {

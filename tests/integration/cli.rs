@@ -1673,3 +1673,111 @@ fn lookup_says_when_duplicates_among_its_inputs_were_merged() {
     );
     assert!(!distinct.stderr.contains("merged"), "{}", distinct.stderr);
 }
+
+#[test]
+fn color_is_auto_always_or_never() {
+    let args = [
+        "lookup",
+        "81.2.69.142",
+        "10.0.0.1",
+        "--db",
+        CITY,
+        "--format",
+        "table",
+    ];
+    let with =
+        |extra: &[&str], env: &[(&str, &str)]| cli(&[&args[..], extra].concat(), b"", env).stdout;
+    let plain = with(&[], &[]);
+    assert!(!plain.contains('\u{1b}'), "auto: none into a pipe");
+    assert!(
+        with(&["--color", "always"], &[]).contains("\u{1b}["),
+        "always"
+    );
+    assert!(
+        with(&["--color", "always"], &[("NO_COLOR", "1")]).contains("\u{1b}["),
+        "always is always"
+    );
+    assert_eq!(
+        with(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+        plain,
+        "never"
+    );
+    assert_eq!(with(&["--color", "auto"], &[]), plain);
+    let bad = cli(&[&args[..], &["--color", "sometimes"]].concat(), b"", &[]);
+    assert_eq!(bad.code, 2);
+
+    // On a terminal, auto colours unless NO_COLOR is set.
+    let term = [("TERM", "xterm-256color")];
+    let coloured = on_a_terminal(&args, &term, None);
+    assert!(coloured.contains("\u{1b}["), "{coloured:?}");
+    let no_color = on_a_terminal(&args, &[term[0], ("NO_COLOR", "1")], None);
+    assert!(!no_color.contains('\u{1b}'), "{no_color:?}");
+    let never = on_a_terminal(&[&args[..], &["--color", "never"]].concat(), &term, None);
+    assert!(!never.contains('\u{1b}'), "{never:?}");
+}
+
+/// How many threads process `pid` has (Linux: its `/proc` tasks).
+fn threads_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(Iterator::count)
+        .unwrap_or(0)
+}
+
+#[test]
+fn threads_sets_the_size_of_the_lookup_pool() {
+    use std::process::{Command, Stdio};
+    // While `lookup -` waits for its list, its threads are the main one and the pool's.
+    for (flag, env, expected) in [
+        (Some("3"), None, 4),
+        (Some("1"), None, 2),
+        (Some("3"), Some("2"), 4),
+        (None, Some("2"), 3),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"));
+        command
+            .args(["lookup", "-", "--db", CITY])
+            .current_dir(root())
+            .env("GEOIPUPDATE_CONF_FILE", "")
+            .env_remove("MAXMIND_GEOLOCATE_THREADS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(n) = flag {
+            command.args(["--threads", n]);
+        }
+        if let Some(n) = env {
+            command.env("MAXMIND_GEOLOCATE_THREADS", n);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut list = child.stdin.take().unwrap();
+        let started = std::time::Instant::now();
+        let mut seen = threads_of(child.id());
+        while seen != expected && started.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            seen = threads_of(child.id());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let settled = threads_of(child.id());
+        std::io::Write::write_all(&mut list, b"81.2.69.142\n").unwrap();
+        drop(list);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            (seen, settled),
+            (expected, expected),
+            "--threads {flag:?}, env {env:?}"
+        );
+        assert!(status.success());
+    }
+    let zero = cli(
+        &["lookup", "81.2.69.142", "--db", CITY, "-j", "0"],
+        b"",
+        &[],
+    );
+    assert_eq!(zero.code, 0, "0 is the default: {}", zero.stderr);
+    let bad = cli(
+        &["lookup", "81.2.69.142", "--db", CITY, "-j", "many"],
+        b"",
+        &[],
+    );
+    assert_eq!(bad.code, 2);
+}
