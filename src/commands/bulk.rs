@@ -20,6 +20,9 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
         Err(e) => return super::finish(&super::failed(ACTION, &e), &args.output, pretty),
     };
     let stdin = args.input.as_os_str() == "-";
+    if stdin {
+        super::awaiting_stdin("the file");
+    }
     // The attachment's name, as the platform gives it: the file's name, not its path.
     let name = match args.input.file_name() {
         Some(n) if !stdin => n.to_string_lossy().into_owned(),

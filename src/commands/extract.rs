@@ -13,6 +13,9 @@ use crate::extract::ScanError;
 /// Runs `extract`: each distinct address once, in order of first appearance; with
 /// `--with-source` every occurrence as `IP<TAB>FOUND IN<TAB>LINE:COLUMN<TAB>as written`.
 pub fn run(args: &ExtractArgs) -> Exit {
+    if args.input == "-" {
+        super::awaiting_stdin("the text");
+    }
     let input: Box<dyn io::Read + Send> = if args.input == "-" {
         Box::new(io::stdin())
     } else {

@@ -29,6 +29,9 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     } else {
         &args.ips[..]
     };
+    if ips.iter().any(|ip| ip == "-") {
+        super::awaiting_stdin("IP addresses or networks, one a line,");
+    }
     let mut queries = queries(ips).peekable();
     if queries.peek().is_none() {
         eprintln!(

@@ -86,9 +86,18 @@ pub fn run() -> Exit {
 fn dispatch(cli: Cli) -> Exit {
     let conf = cli.geoip_conf.as_deref();
     match cli.command {
-        None => plugin::run(&SettingFlags::default(), conf, cli.pretty),
-        Some(Command::Run(args)) if args.ndjson => plugin::run_ndjson(&args.settings, conf),
-        Some(Command::Run(args)) => plugin::run(&args.settings, conf, cli.pretty),
+        None => {
+            awaiting_stdin("one JSON action request (plugin mode: `--help` lists the commands)");
+            plugin::run(&SettingFlags::default(), conf, cli.pretty)
+        }
+        Some(Command::Run(args)) if args.ndjson => {
+            awaiting_stdin("JSON action requests, one a line");
+            plugin::run_ndjson(&args.settings, conf)
+        }
+        Some(Command::Run(args)) => {
+            awaiting_stdin("one JSON action request");
+            plugin::run(&args.settings, conf, cli.pretty)
+        }
         Some(Command::Lookup(args)) => lookup::run(args, conf, cli.pretty),
         Some(Command::Bulk(args)) => bulk::run(args, conf, cli.pretty),
         Some(Command::Extract(args)) => extract::run(&args),
@@ -100,6 +109,16 @@ fn dispatch(cli: Cli) -> Exit {
             let written = clap_mangen::Man::new(Cli::command()).render(&mut out);
             flushed(written.and_then(|()| out.flush()))
         }
+    }
+}
+
+/// When stdin is a terminal, says on stderr what the command waits for there, so that a person
+/// who typed it is not left before a silent terminal.
+fn awaiting_stdin(what: &str) {
+    if io::stdin().is_terminal() {
+        eprintln!(
+            "maxmind-geolocate: reading {what} from stdin; end it with Ctrl-D (Ctrl-C to quit)"
+        );
     }
 }
 

@@ -479,32 +479,47 @@ fn bulk_of_a_missing_file_is_attachment_unreadable() {
 }
 
 /// Runs `args` on a terminal (`script` gives it one), stdout into `stdout_to` when given;
-/// returns what the terminal showed. `None` without `script`.
+/// returns what the terminal showed, and checks the command succeeded.
 fn on_a_terminal(
     args: &[&str],
     env: &[(&str, &str)],
     stdout_to: Option<&std::path::Path>,
 ) -> String {
-    crate::shapes::need("script");
-    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-    let mut command = format!(
-        "{} {}",
-        env!("CARGO_BIN_EXE_maxmind-geolocate"),
-        quoted.join(" ")
-    );
+    let mut command = binary_with(args);
     if let Some(file) = stdout_to {
         command.push_str(&format!(" > '{}'", file.display()));
     }
+    let (shown, code) = terminal(&command, env);
+    assert_eq!(code, 0, "{shown}");
+    shown
+}
+
+/// The binary and `args`, quoted for `sh`.
+fn binary_with(args: &[&str]) -> String {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    format!(
+        "{} {}",
+        env!("CARGO_BIN_EXE_maxmind-geolocate"),
+        quoted.join(" ")
+    )
+}
+
+/// Runs the `sh` command line `command` on a terminal of its own (`script`; stdin, stdout and
+/// stderr are the terminal unless it redirects them) in the project's root with `env` added;
+/// returns what the terminal showed (`\r\n` read as `\n`) and the exit code.
+fn terminal(command: &str, env: &[(&str, &str)]) -> (String, i32) {
+    crate::shapes::need("script");
     let tty = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
+        .args(["-qec", command, "/dev/null"])
         .current_dir(root())
         .env("GEOIPUPDATE_CONF_FILE", "")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    let shown = String::from_utf8_lossy(&tty.stdout).into_owned();
-    assert!(tty.status.success(), "{shown}");
-    shown
+    let shown = String::from_utf8_lossy(&tty.stdout).replace("\r\n", "\n");
+    (shown, tty.status.code().unwrap_or(-1))
 }
 
 /// A file of `n` distinct public IPv4 addresses, one a line.
@@ -1578,6 +1593,47 @@ fn pretty_indents_everything_the_records_too() {
         "{}",
         plugin.stdout
     );
+}
+
+// ---- a terminal with no input -----------------------------------------------------------------
+
+#[test]
+fn a_terminal_with_no_input_is_told_what_is_awaited() {
+    let bin = env!("CARGO_BIN_EXE_maxmind-geolocate");
+    // Each is ended (`timeout`) if it still waits after 2 seconds.
+    for (command, expected) in [
+        (
+            format!("timeout 2 {bin}"),
+            "reading one JSON action request",
+        ),
+        (
+            format!("timeout 2 {bin} run"),
+            "reading one JSON action request",
+        ),
+        (
+            format!("timeout 2 {bin} run --ndjson"),
+            "reading JSON action requests",
+        ),
+        (
+            format!("timeout 2 {bin} lookup - --db {CITY}"),
+            "reading IP addresses or networks, one a line, from stdin",
+        ),
+        (
+            format!("timeout 2 {bin} lookup --db {CITY}"),
+            "no IP address given",
+        ),
+        (
+            format!("timeout 2 {bin} extract -"),
+            "reading the text from stdin",
+        ),
+    ] {
+        let (shown, _) = terminal(&command, &[]);
+        assert!(shown.contains(expected), "{command}: {shown:?}");
+    }
+    // Into a pipe, nothing of the kind: the platform's call stays as it is.
+    let request = std::fs::read("fixtures/requests/lookup-city.json").unwrap();
+    let plugin = cli(&[], &request, &[]);
+    assert!(!plugin.stderr.contains("reading"), "{}", plugin.stderr);
 }
 
 // ---- habits of ripgrep, fd, mmdbinspect ------------------------------------------------------
