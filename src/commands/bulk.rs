@@ -1,6 +1,6 @@
 //! `bulk FILE|-`: Lookup All Related IPs on a file, as the platform runs it on an attachment.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 
 use serde_json::json;
@@ -71,7 +71,12 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
         }
     }
     let exit = super::finish(&response, &args.output, pretty);
-    if args.output.format != Format::Json && !super::reader_gone() {
+    // The counts go to stderr when stdout holds only rows (or a view of them).
+    let rows_only = match args.output.format {
+        Some(format) => format != Format::Json,
+        None => args.output.output.is_none() && io::stdout().is_terminal(),
+    };
+    if rows_only && !super::reader_gone() {
         summary(&response);
     }
     super::leave_to_exit((response, session));

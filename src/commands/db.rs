@@ -43,7 +43,7 @@ fn info(files: &[std::path::PathBuf], format: Format) -> Exit {
             writeln!(out)
         }),
         Format::Csv => write_csv(&found, files, &mut out),
-        Format::Table => found
+        Format::Table | Format::View => found
             .iter()
             .zip(files)
             .try_for_each(|(r, f)| write_block(r, f, &mut out)),

@@ -47,7 +47,7 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
             return super::finish(&response, &args.output, pretty);
         }
     };
-    if matches!(args.output.format, Format::Ndjson | Format::Csv) {
+    if matches!(args.output.format, Some(Format::Ndjson | Format::Csv)) {
         return stream(&session, &config, &args, warnings, queries);
     }
     let queries: Result<Vec<Query>, Error> = queries.collect();
@@ -123,8 +123,16 @@ fn stream(
     mut warnings: Vec<crate::protocol::ErrorBody>,
     mut queries: impl Iterator<Item = Result<Query, Error>>,
 ) -> Exit {
-    let mut out = super::stdout_buffered();
-    let mut rows = match Rows::start(args.output.format, &args.output.field, &mut out) {
+    let to = match super::Destination::open(args.output.output.as_deref()) {
+        Ok(to) => to,
+        Err(exit) => return exit,
+    };
+    let mut out = match to.buffered() {
+        Ok(out) => out,
+        Err(e) => return super::write_failed(&e),
+    };
+    let format = args.output.format.unwrap_or(Format::Json);
+    let mut rows = match Rows::start(format, &args.output.field, &mut out) {
         Ok(rows) => rows,
         Err(e) => return super::write_failed(&e),
     };

@@ -163,26 +163,136 @@ fn analyst_session(flags: &SettingFlags, conf: Option<&Path>) -> Result<Session,
 /// Most errors listed on stderr; the response has them all.
 const STDERR_ERRORS: usize = 10;
 
-/// Prints `response` as asked (JSON indented on a terminal), its warnings and errors on
-/// stderr, and picks the exit code:
+/// Prints `response` as asked (on a terminal: the view that fits it by default, JSON
+/// indented), its warnings and errors on stderr, and picks the exit code:
 /// 0 for success and partial (partial also warns), 1 for a failed action.
 fn finish(response: &Response, output: &OutputArgs, pretty: bool) -> Exit {
-    // JSON for a person at a terminal is indented; into a pipe it stays compact.
-    let pretty = pretty || io::stdout().is_terminal();
-    let written = if output.format == Format::Table {
-        let mut out = anstream::stdout().lock();
-        output::write(response, output.format, &output.field, pretty, &mut out)
-            .and_then(|()| out.flush())
-    } else {
-        let mut out = stdout_buffered();
-        output::write(response, output.format, &output.field, pretty, &mut out)
-            .and_then(|()| out.flush())
+    let mut to = match Destination::open(output.output.as_deref()) {
+        Ok(to) => to,
+        Err(exit) => return exit,
     };
-    if let Err(e) = written {
-        return write_failed(&e);
+    let written = to.write(response, output, pretty);
+    let left_out = match written {
+        Ok(left_out) => left_out,
+        Err(e) => return write_failed(&e),
+    };
+    if !left_out.is_empty() {
+        let width = to.width().unwrap_or_default();
+        eprintln!(
+            "maxmind-geolocate: {} columns left out to fit {width} columns ({}): --field picks \
+             the columns, --format csv or json has them all",
+            left_out.len(),
+            left_out.join(", ")
+        );
     }
     report(response);
     exit_code(response)
+}
+
+/// Where a command's output goes: stdout, or the file of `--output`.
+pub(crate) enum Destination {
+    /// Standard output.
+    Stdout,
+    /// A file the command created.
+    File(std::fs::File),
+}
+
+impl Destination {
+    /// Stdout, or `path` created (a failure to create it is said on stderr: exit 1).
+    pub(crate) fn open(path: Option<&Path>) -> Result<Destination, Exit> {
+        let Some(path) = path else {
+            return Ok(Destination::Stdout);
+        };
+        std::fs::File::create(path)
+            .map(Destination::File)
+            .map_err(|e| {
+                eprintln!(
+                    "maxmind-geolocate: cannot write the output to {}: {}",
+                    crate::paths::shown(path),
+                    crate::paths::io_reason(&e)
+                );
+                Exit::Failure
+            })
+    }
+
+    /// Whether a person reads it on a terminal.
+    fn is_terminal(&self) -> bool {
+        match self {
+            Destination::Stdout => io::stdout().is_terminal(),
+            Destination::File(file) => file.is_terminal(),
+        }
+    }
+
+    /// The terminal's width, when it is one: `COLUMNS` when set, else the terminal's own,
+    /// else 80.
+    fn width(&self) -> Option<usize> {
+        use std::os::fd::AsFd;
+        if !self.is_terminal() {
+            return None;
+        }
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&c| c > 0);
+        let size = || match self {
+            Destination::Stdout => terminal_size::terminal_size_of(io::stdout().as_fd()),
+            Destination::File(file) => terminal_size::terminal_size_of(file.as_fd()),
+        };
+        Some(
+            columns
+                .or_else(|| size().map(|(w, _)| usize::from(w.0)))
+                .unwrap_or(80),
+        )
+    }
+
+    /// Buffered writes, for large output.
+    pub(crate) fn buffered(&self) -> io::Result<io::BufWriter<Box<dyn Write>>> {
+        match self {
+            Destination::Stdout => Ok(stdout_buffered()),
+            Destination::File(file) => {
+                let file: Box<dyn Write> = Box::new(file.try_clone()?);
+                Ok(io::BufWriter::with_capacity(1 << 16, file))
+            }
+        }
+    }
+
+    /// Writes `response` as `output` asks; returns the columns a table left out to fit.
+    fn write(
+        &mut self,
+        response: &Response,
+        output: &OutputArgs,
+        pretty: bool,
+    ) -> io::Result<Vec<String>> {
+        let terminal = self.is_terminal();
+        let format = output
+            .format
+            .unwrap_or(if terminal { Format::View } else { Format::Json });
+        // JSON for a person at a terminal is indented; into a pipe it stays compact.
+        let shape = output::Shape {
+            pretty: pretty || terminal,
+            width: self.width(),
+        };
+        if !matches!(format, Format::Table | Format::View) {
+            let mut out = self.buffered()?;
+            let left_out = output::write(response, format, &output.field, shape, &mut out)?;
+            out.flush()?;
+            return Ok(left_out);
+        }
+        // Styled text: its colour is kept or dropped as `--color` and the place say.
+        let mut text = Vec::new();
+        let left_out = output::write(response, format, &output.field, shape, &mut text)?;
+        match self {
+            Destination::Stdout => {
+                let mut out = anstream::stdout().lock();
+                out.write_all(&text).and_then(|()| out.flush())?;
+            }
+            Destination::File(file) => {
+                let mut out = anstream::AutoStream::auto(&mut *file);
+                out.write_all(&text).and_then(|()| out.flush())?;
+            }
+        }
+        Ok(left_out)
+    }
 }
 
 /// The output could not be written: a line on stderr, and the exit code. A reader that

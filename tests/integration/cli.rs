@@ -522,6 +522,24 @@ fn terminal(command: &str, env: &[(&str, &str)]) -> (String, i32) {
     (shown, tty.status.code().unwrap_or(-1))
 }
 
+/// `text` without its ANSI colour sequences.
+fn without_colour(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A file of `n` distinct public IPv4 addresses, one a line.
 fn ip_file(dir: &std::path::Path, n: u32) -> std::path::PathBuf {
     let file = dir.join("ips.txt");
@@ -564,7 +582,7 @@ fn a_progress_bar_shows_only_on_a_terminal() {
 
 #[test]
 fn json_is_indented_for_a_terminal_and_compact_into_a_pipe() {
-    let args = ["lookup", "81.2.69.142", "--db", CITY];
+    let args = ["lookup", "81.2.69.142", "--db", CITY, "--format", "json"];
     let piped = cli(&args, b"", &[]);
     assert_eq!(piped.stdout.lines().count(), 1, "one line into a pipe");
     let shown = on_a_terminal(&args, &[], None);
@@ -1503,9 +1521,10 @@ fn bash_completion_completes_flags_and_their_values_after_a_subcommand() {
     for flag in [
         "--format",
         "--field",
+        "--output",
         "--db",
-        "--max-networks",
-        "--geoip-conf",
+        "--color",
+        "--threads",
     ] {
         assert!(
             flags.contains(&flag.to_owned()),
@@ -1520,6 +1539,7 @@ fn bash_completion_completes_flags_and_their_values_after_a_subcommand() {
         offered(&["maxmind-geolocate", "lookup", "--format", ""]),
         formats
     );
+    assert_eq!(offered(&["maxmind-geolocate", "lookup", "-f", ""]), formats);
     assert_eq!(
         offered(&["maxmind-geolocate", "lookup", "--format", "nd"]),
         ["ndjson"]
@@ -1529,8 +1549,8 @@ fn bash_completion_completes_flags_and_their_values_after_a_subcommand() {
         formats
     );
     assert_eq!(
-        offered(&["maxmind-geolocate", "bulk", "x.log", "--context", ""]),
-        ["asn", "auto", "city", "country", "insights"]
+        offered(&["maxmind-geolocate", "bulk", "x.log", "--color", ""]),
+        ["always", "auto", "never"]
     );
     assert!(
         offered(&["maxmind-geolocate", "db", ""]).contains(&"verify".to_owned()),
@@ -1543,7 +1563,9 @@ fn zsh_and_fish_completions_know_the_flags_and_their_values() {
     for shell in ["zsh", "fish"] {
         let out = cli(&["completions", shell], b"", &[]);
         assert_eq!(out.code, 0, "{shell}");
-        for word in ["format", "ndjson", "table", "field", "context", "insights"] {
+        for word in [
+            "format", "ndjson", "table", "output", "color", "never", "threads", "field",
+        ] {
             assert!(out.stdout.contains(word), "{shell} completion lacks {word}");
         }
         // Their own parser, where the shell is installed (it is not installed for this).
@@ -1570,10 +1592,11 @@ fn zsh_and_fish_completions_know_the_flags_and_their_values() {
 #[test]
 fn pretty_indents_everything_the_records_too() {
     let compact = cli(&["lookup", "81.2.69.142", "--db", CITY], b"", &[]);
-    // Before the subcommand or after it.
+    // Before the subcommand or after it, long or short.
     for args in [
         ["lookup", "81.2.69.142", "--db", CITY, "--pretty"],
         ["--pretty", "lookup", "81.2.69.142", "--db", CITY],
+        ["lookup", "81.2.69.142", "--db", CITY, "-p"],
     ] {
         let pretty = cli(&args, b"", &[]);
         assert_eq!(pretty.code, 0);
@@ -1593,6 +1616,124 @@ fn pretty_indents_everything_the_records_too() {
         "{}",
         plugin.stdout
     );
+}
+
+/// Addresses of the fixture with a record each, and one without.
+const SOME: [&str; 3] = ["81.2.69.142", "2.125.160.216", "10.0.0.1"];
+
+#[test]
+fn a_terminal_shows_a_few_addresses_field_by_field_within_its_width() {
+    let args: Vec<&str> = [
+        &["lookup"][..],
+        &SOME,
+        &["--db", CITY, "--db", ASN, "--max-db-age", "0"],
+    ]
+    .concat();
+    for (how, command, env) in [
+        ("COLUMNS", binary_with(&args), vec![("COLUMNS", "50")]),
+        (
+            "stty",
+            format!("stty rows 24 cols 50; {}", binary_with(&args)),
+            vec![],
+        ),
+    ] {
+        let (shown, code) = terminal(&command, &env);
+        assert_eq!(code, 0, "{shown}");
+        let shown = without_colour(&shown);
+        assert!(
+            !shown.contains('{'),
+            "{how}: no JSON on a terminal: {shown}"
+        );
+        let line_of = |name: &str| {
+            shown
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("{how}: no {name} line: {shown}"))
+                .to_owned()
+        };
+        assert!(line_of("city").contains("London"), "{how}: {shown}");
+        assert!(line_of("asn").contains("20712"), "{how}: {shown}");
+        line_of("error");
+        assert!(shown.contains("[reserved_ip]"), "{how}: {shown}");
+        assert!(
+            shown.lines().any(|l| l.starts_with("2.125.160.216")),
+            "{how}: each address heads its fields: {shown}"
+        );
+        for line in shown.lines() {
+            assert!(line.chars().count() <= 50, "{how}: wider than 50: {line:?}");
+        }
+    }
+}
+
+#[test]
+fn a_terminal_shows_many_addresses_as_a_table_that_fits_its_width() {
+    let many = [
+        "81.2.69.142",
+        "81.2.69.160",
+        "2.125.160.216",
+        "216.160.83.56",
+        "89.160.20.112",
+        "67.43.156.9",
+        "2001:218::1",
+        "10.0.0.1",
+    ];
+    let args: Vec<&str> = [
+        &["lookup"][..],
+        &many,
+        &["--db", CITY, "--db", ASN, "--max-db-age", "0"],
+    ]
+    .concat();
+    let full = cli(&[&args[..], &["--format", "table"]].concat(), b"", &[]);
+    let full_heading: Vec<&str> = full
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(
+        full.stdout.lines().next().unwrap().len() > 100,
+        "{}",
+        full.stdout
+    );
+
+    for (how, command, env) in [
+        ("COLUMNS", binary_with(&args), vec![("COLUMNS", "80")]),
+        (
+            "stty",
+            format!("stty rows 24 cols 80; {}", binary_with(&args)),
+            vec![],
+        ),
+    ] {
+        let (shown, code) = terminal(&command, &env);
+        assert_eq!(code, 0, "{shown}");
+        let shown = without_colour(&shown);
+        let table: Vec<&str> = shown
+            .lines()
+            .filter(|l| !l.starts_with("maxmind-geolocate:"))
+            .collect();
+        assert_eq!(
+            table.len(),
+            many.len() + 1,
+            "{how}: a heading and a row each: {shown}"
+        );
+        for line in &table {
+            assert!(line.chars().count() <= 80, "{how}: wider than 80: {line:?}");
+        }
+        let heading: Vec<&str> = table[0].split_whitespace().collect();
+        assert_eq!(heading[0], "ip");
+        assert_eq!(heading.last(), Some(&"error"), "{how}: error is kept");
+        assert!(heading.len() < full_heading.len(), "{how}: {heading:?}");
+        let left_out = full_heading.len() - heading.len();
+        assert!(
+            shown.contains(&format!("{left_out} columns left out to fit 80 columns")),
+            "{how}: says what it left out: {shown}"
+        );
+    }
+
+    // A wide terminal shows the whole table, as a pipe gets it.
+    let (shown, _) = terminal(&binary_with(&args), &[("COLUMNS", "400")]);
+    assert_eq!(without_colour(&shown), full.stdout);
 }
 
 // ---- a terminal with no input -----------------------------------------------------------------
@@ -1638,96 +1779,89 @@ fn a_terminal_with_no_input_is_told_what_is_awaited() {
 
 // ---- habits of ripgrep, fd, mmdbinspect ------------------------------------------------------
 
-/// `n` with a comma every three digits.
-fn with_commas(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[test]
-fn db_info_tells_sizes_as_people_read_them() {
-    let out = cli(&["db", "info", CITY, ASN, "--format", "table"], b"", &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    for file in [CITY, ASN] {
-        let bytes = std::fs::metadata(root().join(file)).unwrap().len();
-        assert!(bytes >= 1024, "{file} is at least a KiB");
-        let line = out
-            .stdout
-            .lines()
-            .skip_while(|l| !l.contains(file))
-            .find(|l| l.trim_start().starts_with("size"))
-            .unwrap_or_else(|| panic!("no size for {file}: {}", out.stdout));
-        assert!(
-            line.ends_with(&format!("({} bytes)", with_commas(bytes))),
-            "{line}"
-        );
-        let mut words = line.split_whitespace().skip(1);
-        let figure: f64 = words.next().unwrap().parse().unwrap();
-        let unit = words.next().unwrap();
-        let scale = match unit {
-            "KiB" => 1024.0,
-            "MiB" => 1024.0 * 1024.0,
-            other => panic!("{other}"),
-        };
-        assert!(
-            (figure - bytes as f64 / scale).abs() <= 0.05,
-            "{line}: {bytes} bytes"
-        );
-    }
-    // JSON keeps the number.
-    let json = cli(&["db", "info", CITY], b"", &[]);
-    let bytes = std::fs::metadata(root().join(CITY)).unwrap().len();
-    assert_eq!(json_of(&json)[0]["size"], bytes);
-}
-
-#[test]
-fn lookup_says_when_duplicates_among_its_inputs_were_merged() {
-    let inputs = [
-        "81.2.69.142",
-        "81.2.69[.]142",
-        "2.125.160.216",
-        "81.2.69.142",
-        "10.0.0.1",
-        "2.125.160.216",
-    ];
-    let args: Vec<&str> = [&["lookup"][..], &inputs, &["--db", CITY]].concat();
-    let merged = cli(&args, b"", &[]);
-    assert_eq!(merged.code, 0);
-    let rows = json_of(&merged)["results"].as_array().unwrap().len();
-    assert_eq!(rows, 3);
-    assert!(
-        merged
-            .stderr
-            .contains("6 inputs, 3 duplicates merged: 3 rows"),
-        "{}",
-        merged.stderr
-    );
-    // From stdin too.
-    let stdin = inputs.join("\n");
-    let piped = cli(&["lookup", "--db", CITY], stdin.as_bytes(), &[]);
-    assert!(
-        piped
-            .stderr
-            .contains("6 inputs, 3 duplicates merged: 3 rows")
-    );
-    // Streams answer every line: nothing is merged, and nothing is said.
-    let csv = cli(&[&args[..], &["--format", "csv"]].concat(), b"", &[]);
-    assert_eq!(csv.stdout.lines().count(), 1 + inputs.len());
-    assert!(!csv.stderr.contains("merged"), "{}", csv.stderr);
-    // No duplicates, no note.
-    let distinct = cli(
-        &["lookup", "81.2.69.142", "2.125.160.216", "--db", CITY],
+fn short_flags_are_their_long_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let long_file = dir.path().join("long.csv");
+    let short_file = dir.path().join("short.csv");
+    let long = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            CITY,
+            "--format",
+            "csv",
+            "--output",
+            long_file.to_str().unwrap(),
+        ],
         b"",
         &[],
     );
-    assert!(!distinct.stderr.contains("merged"), "{}", distinct.stderr);
+    let short = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "-d",
+            CITY,
+            "-f",
+            "csv",
+            "-o",
+            short_file.to_str().unwrap(),
+            "-j",
+            "2",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!((long.code, short.code), (0, 0), "{}", short.stderr);
+    assert_eq!((long.stdout.as_str(), short.stdout.as_str()), ("", ""));
+    let written = std::fs::read_to_string(&short_file).unwrap();
+    assert!(written.starts_with("ip,network,"), "{written}");
+    assert!(written.contains("London"), "{written}");
+    assert_eq!(written, std::fs::read_to_string(&long_file).unwrap());
+
+    // The JSON of the same lookup into a file is the same as into a pipe.
+    let json_file = dir.path().join("out.json");
+    let into_file = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "-d",
+            CITY,
+            "-o",
+            json_file.to_str().unwrap(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(into_file.code, 0);
+    let piped = cli(&["lookup", "81.2.69.142", "-d", CITY], b"", &[]);
+    assert_eq!(std::fs::read_to_string(&json_file).unwrap(), piped.stdout);
+
+    // An output file that cannot be made is a failure that names it.
+    let nowhere = dir.path().join("no/such/folder/out.csv");
+    let failed = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "-d",
+            CITY,
+            "-o",
+            nowhere.to_str().unwrap(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(failed.code, 1);
+    assert!(failed.stderr.contains("out.csv"), "{}", failed.stderr);
+
+    let db = cli(&["db", "info", CITY, "-f", "csv"], b"", &[]);
+    assert!(
+        db.stdout.starts_with("file,database_type,"),
+        "{}",
+        db.stdout
+    );
 }
 
 #[test]
@@ -1738,7 +1872,7 @@ fn color_is_auto_always_or_never() {
         "10.0.0.1",
         "--db",
         CITY,
-        "--format",
+        "-f",
         "table",
     ];
     let with =
@@ -1824,16 +1958,104 @@ fn threads_sets_the_size_of_the_lookup_pool() {
         );
         assert!(status.success());
     }
-    let zero = cli(
-        &["lookup", "81.2.69.142", "--db", CITY, "-j", "0"],
-        b"",
-        &[],
-    );
+    let zero = cli(&["lookup", "81.2.69.142", "-d", CITY, "-j", "0"], b"", &[]);
     assert_eq!(zero.code, 0, "0 is the default: {}", zero.stderr);
     let bad = cli(
-        &["lookup", "81.2.69.142", "--db", CITY, "-j", "many"],
+        &["lookup", "81.2.69.142", "-d", CITY, "-j", "many"],
         b"",
         &[],
     );
     assert_eq!(bad.code, 2);
+}
+
+/// `n` with a comma every three digits.
+fn with_commas(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn db_info_tells_sizes_as_people_read_them() {
+    let out = cli(&["db", "info", CITY, ASN, "-f", "table"], b"", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for file in [CITY, ASN] {
+        let bytes = std::fs::metadata(root().join(file)).unwrap().len();
+        assert!(bytes >= 1024, "{file} is at least a KiB");
+        let line = out
+            .stdout
+            .lines()
+            .skip_while(|l| !l.contains(file))
+            .find(|l| l.trim_start().starts_with("size"))
+            .unwrap_or_else(|| panic!("no size for {file}: {}", out.stdout));
+        assert!(
+            line.ends_with(&format!("({} bytes)", with_commas(bytes))),
+            "{line}"
+        );
+        let mut words = line.split_whitespace().skip(1);
+        let figure: f64 = words.next().unwrap().parse().unwrap();
+        let unit = words.next().unwrap();
+        let scale = match unit {
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            other => panic!("{other}"),
+        };
+        assert!(
+            (figure - bytes as f64 / scale).abs() <= 0.05,
+            "{line}: {bytes} bytes"
+        );
+    }
+    // JSON keeps the number.
+    let json = cli(&["db", "info", CITY], b"", &[]);
+    let bytes = std::fs::metadata(root().join(CITY)).unwrap().len();
+    assert_eq!(json_of(&json)[0]["size"], bytes);
+}
+
+#[test]
+fn lookup_says_when_duplicates_among_its_inputs_were_merged() {
+    let inputs = [
+        "81.2.69.142",
+        "81.2.69[.]142",
+        "2.125.160.216",
+        "81.2.69.142",
+        "10.0.0.1",
+        "2.125.160.216",
+    ];
+    let args: Vec<&str> = [&["lookup"][..], &inputs, &["--db", CITY]].concat();
+    let merged = cli(&args, b"", &[]);
+    assert_eq!(merged.code, 0);
+    let rows = json_of(&merged)["results"].as_array().unwrap().len();
+    assert_eq!(rows, 3);
+    assert!(
+        merged
+            .stderr
+            .contains("6 inputs, 3 duplicates merged: 3 rows"),
+        "{}",
+        merged.stderr
+    );
+    // From stdin too.
+    let stdin = inputs.join("\n");
+    let piped = cli(&["lookup", "--db", CITY], stdin.as_bytes(), &[]);
+    assert!(
+        piped
+            .stderr
+            .contains("6 inputs, 3 duplicates merged: 3 rows")
+    );
+    // Streams answer every line: nothing is merged, and nothing is said.
+    let csv = cli(&[&args[..], &["-f", "csv"]].concat(), b"", &[]);
+    assert_eq!(csv.stdout.lines().count(), 1 + inputs.len());
+    assert!(!csv.stderr.contains("merged"), "{}", csv.stderr);
+    // No duplicates, no note.
+    let distinct = cli(
+        &["lookup", "81.2.69.142", "2.125.160.216", "--db", CITY],
+        b"",
+        &[],
+    );
+    assert!(!distinct.stderr.contains("merged"), "{}", distinct.stderr);
 }
