@@ -35,8 +35,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
     pub color: Color,
 
-    /// Threads for lookups and extraction [default: env MAXMIND_GEOLOCATE_THREADS, else one
-    /// per core]; 0 is the default.
+    /// Threads for the work spread over the cores (lookups, large responses, a bulk's
+    /// summary) [default: env MAXMIND_GEOLOCATE_THREADS, else one per core]; 0 is the default.
     #[arg(short = 'j', long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 
