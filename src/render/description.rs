@@ -13,7 +13,7 @@ use std::fmt::Write;
 use super::precision;
 use super::summary::{self, Tally};
 use super::worldmap::WorldMap;
-use super::{MapImage, escape, escape_into, offline, thousands};
+use super::{MapImage, escape, escape_into, thousands};
 use crate::mapping::Display;
 
 /// Opens the operation's section of a description.
@@ -524,7 +524,7 @@ mod tests {
     fn the_offline_map_is_one_image_carried_in_the_section() {
         let mut with_map = report();
         let records = with_map.rows.iter().map(|r| (r.display, 1));
-        with_map.map = offline::offline_map(records).map(Map::Offline);
+        with_map.map = crate::render::offline_map(records).map(Map::Offline);
         let html = render_section(&with_map);
         assert_eq!(html.matches("<img ").count(), 1);
         let tag = &html[html.find("<img ").unwrap()..];
