@@ -301,7 +301,8 @@ pub struct ExtractArgs {
     #[arg(value_name = "FILE")]
     pub input: String,
 
-    /// Print every occurrence with where it is: `IP<TAB>LINE:COLUMN<TAB>as written`.
+    /// Print every occurrence with where it is: `IP<TAB>PART<TAB>LINE:COLUMN<TAB>as written`
+    /// (PART: the file, or the part of a document: `report.pdf p. 3`, `logs.zip/fw/deny.log`).
     #[arg(long)]
     pub with_source: bool,
 

@@ -94,13 +94,13 @@ fn write_out(out: &Path, made: Option<&str>, what: &str, response: &Response) ->
         } else {
             "no located IP has coordinates, or the offline map is off (offline_map)"
         };
-        eprintln!("maxmind-geolocate: {what} was not written: {why}");
+        say!("maxmind-geolocate: {what} was not written: {why}");
         return true;
     };
     match std::fs::write(out, made) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!(
+            say!(
                 "maxmind-geolocate: cannot write {what} to {}: {}",
                 out.display(),
                 crate::paths::io_reason(&e)

@@ -53,7 +53,7 @@ fn info(files: &[std::path::PathBuf], format: Format) -> Exit {
     }
     let mut exit = Exit::Success;
     for e in found.iter().filter_map(|r| r.as_ref().err()) {
-        eprintln!("maxmind-geolocate: {} [{}]", e.message, e.code);
+        say!("maxmind-geolocate: {} [{}]", e.message, e.code);
         exit = Exit::Failure;
     }
     exit
@@ -197,7 +197,7 @@ fn verify(files: &[std::path::PathBuf]) -> Exit {
                 }
             }
             Err(e) => {
-                eprintln!("maxmind-geolocate: {e} [{}]", e.code());
+                say!("maxmind-geolocate: {e} [{}]", e.code());
                 exit = Exit::Failure;
             }
         }

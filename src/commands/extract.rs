@@ -98,7 +98,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     }
     if let Ok(report) = &read {
         for w in &report.warnings {
-            eprintln!("maxmind-geolocate: warning: {} [{}]", w.message, w.code);
+            say!("maxmind-geolocate: warning: {} [{}]", w.message, w.code);
         }
     }
     match (read, write_error) {
@@ -109,6 +109,6 @@ pub fn run(args: &ExtractArgs) -> Exit {
 }
 
 fn failed(args: &ExtractArgs, e: &ScanError) -> Exit {
-    eprintln!("maxmind-geolocate: {}: {e}", args.input);
+    say!("maxmind-geolocate: {}: {e}", args.input);
     Exit::Failure
 }

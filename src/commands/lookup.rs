@@ -34,7 +34,7 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     }
     let mut queries = queries(ips).peekable();
     if queries.peek().is_none() {
-        eprintln!(
+        say!(
             "maxmind-geolocate: no IP address given: pass them as arguments, or one per line on stdin"
         );
         return Exit::Usage;
@@ -59,7 +59,7 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     let exit = super::finish(&response, &args.output, pretty);
     let repeats = repeats(&queries);
     if repeats > 0 && !super::reader_gone() {
-        eprintln!(
+        say!(
             "maxmind-geolocate: {} inputs, {repeats} {} merged: {} rows",
             queries.len(),
             if repeats == 1 {

@@ -2,6 +2,16 @@
 //! and stdin, runs the same core as the platform's actions ([`crate::app`]) and prints the
 //! outcome; this is the only module that writes to stdout and stderr.
 
+/// Writes a line to stderr, as `eprintln!` does, but a stderr nobody reads any more (a closed
+/// pipe: `2>&1 | head -1`) is not worth dying for: `eprintln!` panics there, and the panic
+/// would abort on the next write. Every message of the commands goes through it.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod bulk;
 mod completions;
 mod db;
@@ -56,7 +66,7 @@ pub fn run() -> Exit {
     };
     // Panics must never reach the platform as a backtrace: report them as a response instead.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("maxmind-geolocate: internal error: {info}");
+        say!("maxmind-geolocate: internal error: {info}");
     }));
     let threads = cli.threads.filter(|&n| n > 0).or_else(|| {
         std::env::var("MAXMIND_GEOLOCATE_THREADS")
@@ -116,9 +126,7 @@ fn dispatch(cli: Cli) -> Exit {
 /// who typed it is not left before a silent terminal.
 fn awaiting_stdin(what: &str) {
     if io::stdin().is_terminal() {
-        eprintln!(
-            "maxmind-geolocate: reading {what} from stdin; end it with Ctrl-D (Ctrl-C to quit)"
-        );
+        say!("maxmind-geolocate: reading {what} from stdin; end it with Ctrl-D (Ctrl-C to quit)");
     }
 }
 
@@ -178,7 +186,7 @@ fn finish(response: &Response, output: &OutputArgs, pretty: bool) -> Exit {
     };
     if !left_out.is_empty() {
         let width = to.width().unwrap_or_default();
-        eprintln!(
+        say!(
             "maxmind-geolocate: {} columns left out to fit {width} columns ({}): --field picks \
              the columns, --format csv or json has them all",
             left_out.len(),
@@ -206,7 +214,7 @@ impl Destination {
         std::fs::File::create(path)
             .map(Destination::File)
             .map_err(|e| {
-                eprintln!(
+                say!(
                     "maxmind-geolocate: cannot write the output to {}: {}",
                     crate::paths::shown(path),
                     crate::paths::io_reason(&e)
@@ -303,7 +311,7 @@ fn write_failed(e: &io::Error) -> Exit {
         READER_GONE.store(true, std::sync::atomic::Ordering::Relaxed);
         return Exit::Success;
     }
-    eprintln!("maxmind-geolocate: cannot write the output: {e}");
+    say!("maxmind-geolocate: cannot write the output: {e}");
     Exit::Failure
 }
 
@@ -398,11 +406,11 @@ pub fn write_response(response: &Response, pretty: bool) -> Exit {
         .and_then(|()| out.flush());
     if let Err(e) = written {
         // Even a closed pipe: the platform lost the answer to its action, and is told so.
-        eprintln!("maxmind-geolocate: cannot write the response: {e}");
+        say!("maxmind-geolocate: cannot write the response: {e}");
         return Exit::Failure;
     }
     if response.status == Status::Partial {
-        eprintln!("maxmind-geolocate: warning: partial result; see errors in the response");
+        say!("maxmind-geolocate: warning: partial result; see errors in the response");
     }
     exit_code(response)
 }

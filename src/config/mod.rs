@@ -365,7 +365,7 @@ impl Config {
         env: &Environment,
         audience: Audience,
     ) -> Result<(Config, Vec<Warning>), Error> {
-        let (lower, warnings) = env.layer()?;
+        let (lower, mut warnings) = env.layer()?;
         let values = flags.clone().over(request).over(&lower);
         let get = |key: &str| values.get(key);
         let text = |key: &str| match get(key) {
@@ -455,12 +455,21 @@ impl Config {
                 ));
             }
         }
-        let use_mapbox = flag("use_mapbox");
+        let mut use_mapbox = flag("use_mapbox");
         let mapbox_api_key = secret("mapbox_api_key");
         // Without a token the action warns and draws the offline map; a token that must not
-        // be shown to every analyst is refused.
+        // be shown to every analyst is never used: Mapbox is off for the action, which says
+        // so and runs on (its lookups do not need the map).
         if use_mapbox && !mapbox_api_key.is_empty() {
-            check_mapbox_token(&mapbox_api_key)?;
+            if let Err(reason) = check_mapbox_token(&mapbox_api_key) {
+                use_mapbox = false;
+                warnings.push(Warning {
+                    code: "mapbox_token_invalid",
+                    message: format!(
+                        "mapbox_api_key {reason}; no Mapbox map was made (the offline map is drawn when it is on)"
+                    ),
+                });
+            }
         }
         let action_timeout_s = number("action_timeout_s");
         let max_age_days = number("max_database_age_days");
@@ -637,8 +646,9 @@ fn check_web_url(url: &str) -> Result<(), Error> {
     }
 }
 
-/// A map in a description is visible to every analyst: only a public (`pk.`) token belongs there.
-fn check_mapbox_token(token: &Secret) -> Result<(), Error> {
+/// A map in a description is visible to every analyst: only a public (`pk.`) token belongs
+/// there. Why `token` is not one, if it is not.
+fn check_mapbox_token(token: &Secret) -> Result<(), &'static str> {
     let t = token.expose();
     let reason = if t.starts_with("sk.") {
         "is a secret (sk.) token; a description is visible to every analyst, so use a public (pk.) token"
@@ -652,7 +662,7 @@ fn check_mapbox_token(token: &Secret) -> Result<(), Error> {
     } else {
         return Ok(());
     };
-    Err(invalid("mapbox_api_key", reason.to_owned()))
+    Err(reason)
 }
 
 fn invalid(key: &'static str, reason: String) -> Error {
@@ -802,10 +812,19 @@ mod tests {
             key(json!({"source": "web_api", "account_id": "1"})),
             "license_key"
         );
-        assert_eq!(
-            key(json!({"mmdb_filename": "a", "use_mapbox": true, "mapbox_api_key": "sk.x"})),
-            "mapbox_api_key"
-        );
+    }
+
+    #[test]
+    fn a_token_that_is_not_public_turns_mapbox_off_with_a_warning() {
+        for token in ["sk.secret", "tk.other", "pk.with space"] {
+            let (c, warnings) =
+                resolve(json!({"mmdb_filename": "a", "use_mapbox": true, "mapbox_api_key": token}))
+                    .unwrap();
+            assert!(!c.use_mapbox, "{token}");
+            assert_eq!(warnings.len(), 1);
+            assert!(warnings[0].starts_with("mapbox_api_key "), "{warnings:?}");
+            assert!(!warnings[0].contains(token), "the token is not echoed");
+        }
     }
 
     #[test]

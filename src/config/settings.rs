@@ -329,7 +329,7 @@ pub static SETTINGS: &[Setting] = &[
         key: "mapbox_api_key",
         kind: Kind::Password,
         label: "Mapbox Access Token",
-        help: "A public (pk.) token; it is visible to everyone who can read the description.",
+        help: "A public (pk.) token; it is visible to everyone who can read the description. Any other token is never used (a mapbox_token_invalid warning).",
         show_when: Some(("use_mapbox", "true")),
         ..NO
     },

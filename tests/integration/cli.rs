@@ -1461,6 +1461,33 @@ fn a_closed_pipe_ends_every_analyst_command_quietly() {
     }
 }
 
+/// A stderr whose reader is gone (`2>&1 | head -1` after its line) is no reason to crash: the
+/// command ends with its own exit code, not a panic's abort.
+#[test]
+fn a_closed_stderr_is_no_reason_to_crash() {
+    use std::process::{Command, Stdio};
+    let rows: [(&[&str], i32); 4] = [
+        (&["db", "info", "fixtures/GeoIP2-City-Fixture.json"], 1),
+        (&["db", "verify", "fixtures/GeoIP2-City-Fixture.json"], 1),
+        (&["extract", "/nonexistent/report.txt"], 1),
+        (&["lookup", "81.2.69.142", "--db", "fixtures/nope.mmdb"], 1),
+    ];
+    for (args, expected) in rows {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+            .args(args)
+            .current_dir(root())
+            .env("GEOIPUPDATE_CONF_FILE", "")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(writer)
+            .status()
+            .unwrap();
+        assert_eq!(out.code(), Some(expected), "{args:?}: {out:?}");
+    }
+}
+
 // ---- completion that completes ---------------------------------------------------------------
 
 /// What bash's completion of `maxmind-geolocate` offers for `words` (the command line up to

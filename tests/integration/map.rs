@@ -280,6 +280,26 @@ fn mapbox_with_a_public_token_replaces_the_offline_map() {
     assert_eq!(run.warning_codes(), Vec::<String>::new());
 }
 
+/// A secret (or malformed) token is never put in a description; the action still answers,
+/// with the offline map and a warning.
+#[test]
+fn mapbox_with_a_secret_token_warns_and_keeps_every_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let ips = database(dir.path(), 3, |_| SEOUL);
+    let token = "sk.eyJ1IjoiYSJ9.SECRET-never-shown";
+    let run = describe(
+        dir.path(),
+        &ips,
+        json!({"use_mapbox": true, "mapbox_api_key": token}),
+    );
+    assert_eq!(run.json["status"], "success", "{}", run.json);
+    assert_eq!(run.warning_codes(), ["mapbox_token_invalid"]);
+    assert_eq!(run.json["summary"]["located"], 3);
+    assert_eq!(run.json.get("map_url"), None);
+    assert!(offline_svg(description(&run)).contains("<title>Seoul, KR — 3 IPs</title>"));
+    assert!(!run.json.to_string().contains("SECRET-never-shown"));
+}
+
 #[test]
 fn mapbox_without_a_token_warns_and_draws_the_offline_map() {
     let dir = tempfile::tempdir().unwrap();
