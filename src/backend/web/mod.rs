@@ -10,6 +10,8 @@
 //! lookup pays nothing for them. The license key is sent in the Authorization header only, and
 //! is scrubbed from every message this module writes.
 
+pub mod cache;
+
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
