@@ -3,6 +3,7 @@
 //! outcome; this is the only module that writes to stdout and stderr.
 
 mod bulk;
+mod cache;
 mod db;
 mod decode;
 mod extract;
@@ -85,6 +86,7 @@ fn dispatch(cli: Cli) -> Exit {
         Some(Command::Bulk(args)) => bulk::run(args, conf, cli.pretty),
         Some(Command::Extract(args)) => extract::run(&args),
         Some(Command::Db(command)) => db::run(command),
+        Some(Command::Cache(command)) => cache::run(&command, conf),
         Some(Command::Completions(args)) => {
             let mut cmd = Cli::command();
             let mut out = io::stdout().lock();

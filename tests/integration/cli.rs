@@ -495,9 +495,14 @@ fn on_a_terminal(
     if let Some(file) = stdout_to {
         command.push_str(&format!(" > '{}'", file.display()));
     }
+    let own_cache = tempfile::tempdir().unwrap();
     let tty = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .current_dir(root())
+        .env(
+            crate::harness::CACHE_VAR,
+            own_cache.path().join("web-cache.sqlite3"),
+        )
         .env("GEOIPUPDATE_CONF_FILE", "")
         .envs(env.iter().copied())
         .output()

@@ -3,6 +3,7 @@
 //! (exactly one JSON document on stdout, no panic on stderr) on every run.
 
 mod bulk;
+mod cache;
 mod cli;
 mod conformance;
 mod documents;
