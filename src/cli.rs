@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::config::settings::{Kind, SETTINGS, Setting};
 
@@ -316,23 +316,13 @@ pub struct OutputArgs {
     pub format: Format,
 
     /// Print only these fields: attribute names (city, country_code, asn, …), `ip`, `network`,
-    /// `error`, or record paths such as `location.accuracy_radius`.
-    #[arg(long, value_delimiter = ',', value_name = "FIELD,…")]
+    /// `error`, or record paths such as `location.accuracy_radius` (`data.` before a path
+    /// takes it as written, for a database's keys of its own); an unknown one is refused.
+    #[arg(long, value_delimiter = ',', value_name = "FIELD,…", value_parser = crate::output::check_field)]
     pub field: Vec<String>,
 }
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// The response as one JSON document (with --field: an array of the chosen fields).
-    Json,
-    /// One JSON result per line.
-    Ndjson,
-    /// One row per IP; columns `ip`, `network`, the attribute names, `error`.
-    Csv,
-    /// Aligned columns for a terminal (colour only on a terminal, never with NO_COLOR).
-    Table,
-}
+pub use crate::output::Format;
 
 /// Arguments of `extract`.
 #[derive(Debug, Args)]

@@ -16,9 +16,14 @@ pub enum Error {
 
     /// The request names an action this operation does not have.
     #[error(
-        "unknown action {0:?}: expected \"lookup\" (Lookup) or \"lookup_all_related_ips\" (Lookup All Related IPs)"
+        "unknown action {name:?}{suggestion}: expected \"lookup\" (Lookup) or \"lookup_all_related_ips\" (Lookup All Related IPs)"
     )]
-    UnknownAction(String),
+    UnknownAction {
+        /// The name as received (shortened).
+        name: String,
+        /// ` (did you mean "…"?)` when a known action is close, else empty.
+        suggestion: String,
+    },
 
     /// The action does not run on this kind of object.
     #[error("the {action} action does not run on {object}: {hint}")]
@@ -59,7 +64,7 @@ pub enum Error {
     },
 
     /// A database file does not exist or cannot be opened.
-    #[error("database {}: {reason}", .path.display())]
+    #[error("database {}: {reason}", shorten(&.path.display().to_string()))]
     DbNotFound {
         /// The file as configured.
         path: PathBuf,
@@ -67,8 +72,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// A database file is there but cannot be read or mapped (permissions, memory or map
+    /// slots exhausted, a file system that cannot map files).
+    #[error("database {} cannot be read: {reason}", shorten(&.path.display().to_string()))]
+    DbUnreadable {
+        /// The file as configured.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
+
     /// A database file is not a valid MaxMind DB, or a record in it is corrupt.
-    #[error("database {} is not a valid MaxMind DB file: {reason}", .path.display())]
+    #[error("database {} is not a valid MaxMind DB file: {reason}", shorten(&.path.display().to_string()))]
     DbInvalid {
         /// The file as configured.
         path: PathBuf,
@@ -191,12 +206,13 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidRequest(_) => "invalid_request",
-            Error::UnknownAction(_) => "unknown_action",
+            Error::UnknownAction { .. } => "unknown_action",
             Error::UnsupportedObject { .. } => "unsupported_object",
             Error::InvalidIp { .. } => "invalid_ip",
             Error::ReservedIp { .. } => "reserved_ip",
             Error::NotFound { .. } => "not_found",
             Error::DbNotFound { .. } => "db_not_found",
+            Error::DbUnreadable { .. } => "db_unreadable",
             Error::DbInvalid { .. } => "db_invalid",
             Error::ContextMismatch { .. } => "context_mismatch",
             Error::ConfigInvalid { .. } => "config_invalid",
@@ -238,6 +254,29 @@ impl Error {
 /// The longest piece of a received value a message echoes.
 pub const MAX_ECHO: usize = 256;
 
+/// ` (did you mean "x"?)` when one of `known` is close to `given`, else nothing.
+pub fn did_you_mean(given: &str, known: &[&str]) -> String {
+    closest(given, known)
+        .map(|k| format!(" (did you mean {k:?}?)"))
+        .unwrap_or_default()
+}
+
+/// The one of `known` closest to `given` (any case), when it is close enough to be a typo.
+pub fn closest<'k>(given: &str, known: &[&'k str]) -> Option<&'k str> {
+    let given = given.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| {
+            (
+                strsim::damerau_levenshtein(&given, &k.to_ascii_lowercase()),
+                *k,
+            )
+        })
+        .filter(|(distance, k)| *distance <= 2.max(k.len() / 4) && *distance < k.len())
+        .min()
+        .map(|(_, k)| k)
+}
+
 /// `value`, cut to [`MAX_ECHO`] bytes (at a character boundary) with `…` when longer: the echo of
 /// a hostile value in a message must not be as large as the value.
 pub fn shorten(value: &str) -> String {
@@ -259,7 +298,10 @@ mod tests {
     fn codes_are_stable_snake_case() {
         let all = [
             Error::InvalidRequest(String::new()),
-            Error::UnknownAction(String::new()),
+            Error::UnknownAction {
+                name: String::new(),
+                suggestion: String::new(),
+            },
             Error::UnsupportedObject {
                 action: "lookup",
                 object: String::new(),
@@ -278,6 +320,10 @@ mod tests {
                 sources: String::new(),
             },
             Error::DbNotFound {
+                path: PathBuf::new(),
+                reason: String::new(),
+            },
+            Error::DbUnreadable {
                 path: PathBuf::new(),
                 reason: String::new(),
             },
@@ -323,6 +369,7 @@ mod tests {
                 "reserved_ip",
                 "not_found",
                 "db_not_found",
+                "db_unreadable",
                 "db_invalid",
                 "context_mismatch",
                 "config_invalid",

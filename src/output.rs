@@ -10,9 +10,21 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
-use crate::cli::Format;
 use crate::mapping::table::TABLE;
 use crate::protocol::{IpResult, Response};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The response as one JSON document (with --field: an array of the chosen fields).
+    Json,
+    /// One JSON result per line.
+    Ndjson,
+    /// One row per IP; columns `ip`, `network`, the attribute names, `error`.
+    Csv,
+    /// Aligned columns for a terminal (colour only on a terminal, never with NO_COLOR).
+    Table,
+}
 
 /// One column of the output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +107,7 @@ impl Column {
             }
             Column::Path(path) => data
                 .and_then(|d| {
+                    let path = path.strip_prefix(ANY_PATH).unwrap_or(path);
                     path.split('.').try_fold(d, |v, key| match v {
                         Value::Object(m) => m.get(key),
                         Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
@@ -105,6 +118,82 @@ impl Column {
                 .unwrap_or(Value::Null),
         }
     }
+}
+
+/// The top-level keys of MaxMind's records (GeoIP2/GeoLite2 City, Country, Enterprise,
+/// Insights, and the flat ASN, ISP, Anonymous-IP, Connection-Type and Domain records): the first
+/// segment of a record path.
+const RECORD_KEYS: &[&str] = &[
+    "city",
+    "continent",
+    "country",
+    "location",
+    "maxmind",
+    "postal",
+    "registered_country",
+    "represented_country",
+    "subdivisions",
+    "traits",
+    "anonymizer",
+    "autonomous_system_number",
+    "autonomous_system_organization",
+    "connection_type",
+    "domain",
+    "isp",
+    "organization",
+    "mobile_country_code",
+    "mobile_network_code",
+    "is_anonymous",
+    "is_anonymous_vpn",
+    "is_hosting_provider",
+    "is_public_proxy",
+    "is_residential_proxy",
+    "is_tor_exit_node",
+    "ip_address",
+    "prefix_len",
+];
+
+/// The prefix that takes any record path as it is, for databases with keys of their own
+/// (`data.as_name`).
+const ANY_PATH: &str = "data.";
+
+/// Checks a `--field` value (the command line's parser calls it): a name without a dot is a
+/// fixed field, an attribute name or a top-level record key; a name with one is a record path
+/// whose first segment is a record key, or any path after `data.`. An unknown name is refused
+/// with the closest known one.
+pub fn check_field(field: &str) -> Result<String, String> {
+    let trimmed = field.trim();
+    if !matches!(Column::parse(trimmed), Column::Path(_)) || trimmed.starts_with(ANY_PATH) {
+        return Ok(trimmed.to_owned());
+    }
+    let (first, rest) = match trimmed.split_once('.') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (trimmed, None),
+    };
+    if RECORD_KEYS.contains(&first) && rest.is_none_or(|r| !r.is_empty()) {
+        return Ok(trimmed.to_owned());
+    }
+    let suggestion = match rest {
+        None => {
+            let mut known: Vec<String> = ["ip", "network", "source", "found_as_network", "error"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            known.extend(attribute_names().into_iter().map(normalize));
+            known.extend(RECORD_KEYS.iter().map(|s| (*s).to_owned()));
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            crate::config::settings::closest(first, &known).map(str::to_owned)
+        }
+        Some(rest) => {
+            crate::config::settings::closest(first, RECORD_KEYS).map(|key| format!("{key}.{rest}"))
+        }
+    };
+    let suggestion = suggestion.map_or_else(String::new, |s| format!(" (did you mean {s:?}?)"));
+    Err(format!(
+        "unknown field{suggestion}; a field is ip, network, source, found_as_network, error, \
+         an attribute name (city, country_code, asn, …) or a record path whose first key is a \
+         record's (location.accuracy_radius, traits.isp); `data.` takes any path as written"
+    ))
 }
 
 /// `Country Code` → `country_code`.
@@ -133,6 +222,12 @@ pub fn attribute_names() -> Vec<&'static str> {
 /// (`source` for a bulk), every attribute name, `error` for CSV; for a table only the
 /// attributes some result has.
 pub fn columns(response: &Response, format: Format, fields: &[String]) -> Vec<Column> {
+    let bulk = response.summary.is_some();
+    columns_of(bulk, &response.results, format, fields)
+}
+
+/// [`columns`] for `results`, of a bulk or not.
+fn columns_of(bulk: bool, results: &[IpResult], format: Format, fields: &[String]) -> Vec<Column> {
     if !fields.is_empty() {
         return fields
             .iter()
@@ -141,12 +236,12 @@ pub fn columns(response: &Response, format: Format, fields: &[String]) -> Vec<Co
             .collect();
     }
     let mut columns = vec![Column::Ip, Column::Network];
-    if response.summary.is_some() {
+    if bulk {
         columns.push(Column::Source);
     }
     let names = attribute_names();
     let has = |name: &str| {
-        response.results.iter().any(|r| {
+        results.iter().any(|r| {
             r.attributes.iter().any(|a| a.name == name)
                 || r.indicators.iter().any(|i| i.kind == name)
         })
@@ -157,10 +252,78 @@ pub fn columns(response: &Response, format: Format, fields: &[String]) -> Vec<Co
             .filter(|n| format != Format::Table || has(n))
             .map(Column::Attribute),
     );
-    if format != Format::Table || response.results.iter().any(|r| r.error.is_some()) {
+    if format != Format::Table || results.iter().any(|r| r.error.is_some()) {
         columns.push(Column::Error);
     }
     columns
+}
+
+/// Writes results as they are made, for the formats that need no look at the whole batch
+/// (`ndjson`, `csv`): the CSV header once, then each result's line.
+pub struct Rows<'a> {
+    format: Format,
+    fields: bool,
+    columns: Vec<Column>,
+    out: RowsOut<'a>,
+    /// One line, reused.
+    line: Vec<u8>,
+}
+
+enum RowsOut<'a> {
+    Lines(&'a mut dyn Write),
+    Csv(Box<csv::Writer<&'a mut dyn Write>>),
+}
+
+impl<'a> Rows<'a> {
+    /// Starts the output (`format` is `Ndjson` or `Csv`) with the columns of a lookup's
+    /// results: those asked for, else the stable set.
+    pub fn start(format: Format, fields: &[String], out: &'a mut dyn Write) -> io::Result<Self> {
+        let columns = columns_of(false, &[], format, fields);
+        let out = if format == Format::Csv {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(columns.iter().map(Column::heading))?;
+            RowsOut::Csv(Box::new(csv))
+        } else {
+            RowsOut::Lines(out)
+        };
+        Ok(Rows {
+            format,
+            fields: !fields.is_empty(),
+            columns,
+            out,
+            line: Vec::new(),
+        })
+    }
+
+    /// Writes one result.
+    pub fn result(&mut self, result: &IpResult) -> io::Result<()> {
+        match &mut self.out {
+            RowsOut::Csv(csv) => {
+                csv.write_record(row(result, &self.columns).iter().map(cell_text))?;
+            }
+            RowsOut::Lines(out) if !self.fields => {
+                self.line.clear();
+                result.write_json(&mut self.line)?;
+                self.line.push(b'\n');
+                out.write_all(&self.line)?;
+            }
+            RowsOut::Lines(out) => {
+                let object = object(&self.columns, row(result, &self.columns));
+                serde_json::to_writer(&mut **out, &object)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        debug_assert!(matches!(self.format, Format::Ndjson | Format::Csv));
+        Ok(())
+    }
+
+    /// Flushes what is written so far.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            RowsOut::Csv(csv) => csv.flush(),
+            RowsOut::Lines(out) => out.flush(),
+        }
+    }
 }
 
 /// Writes `response` to `out` as `format`, with only `fields` when some are given.

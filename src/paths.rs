@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 /// Why a name could not be resolved inside its folder.
 #[derive(Debug)]
 pub enum Confine {
-    /// The folder or the file does not exist or cannot be read.
+    /// The folder does not exist, cannot be read or is not a folder.
+    NoFolder(String),
+    /// The file does not exist or cannot be read.
     Missing(String),
     /// The name leads outside the folder (after following symlinks).
     Escapes(String),
@@ -22,6 +24,8 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
         Err("contains a backslash; use / or the plain file name")
     } else if name.split('/').any(|part| part == "..") {
         Err("climbs out of its folder with \"..\"; use the plain file name")
+    } else if name.len() > 4096 || name.split('/').any(|part| part.len() > 255) {
+        Err("is longer than a file name can be")
     } else {
         Ok(())
     }
@@ -30,17 +34,24 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
 /// Resolves `file` inside `root`, following symlinks, and refuses anything outside it.
 pub fn confine(root: &Path, file: &Path) -> Result<PathBuf, Confine> {
     let root_real = fs::canonicalize(root).map_err(|e| {
-        Confine::Missing(format!(
+        Confine::NoFolder(format!(
             "the folder {} cannot be opened: {}",
-            root.display(),
+            shown(root),
             io_reason(&e)
         ))
     })?;
+    if !root_real.is_dir() {
+        return Err(Confine::NoFolder(format!(
+            "{} is a file, not a folder",
+            shown(root)
+        )));
+    }
     let real = fs::canonicalize(root_real.join(file)).map_err(|e| {
         Confine::Missing(format!(
-            "no such file in the folder {}: {}",
-            root.display(),
-            io_reason(&e)
+            "no such file in the folder {}: {}{}",
+            shown(root),
+            io_reason(&e),
+            near_names(&root_real, file)
         ))
     })?;
     if real.starts_with(&root_real) {
@@ -48,10 +59,29 @@ pub fn confine(root: &Path, file: &Path) -> Result<PathBuf, Confine> {
     } else {
         Err(Confine::Escapes(format!(
             "{} resolves outside the folder {}; name a file inside it",
-            file.display(),
-            root.display()
+            shown(file),
+            shown(root)
         )))
     }
+}
+
+/// ` (did you mean "x"?)` with the name in `folder` closest to `file`'s, else nothing: the
+/// folder's first 1,000 entries are read, no more.
+fn near_names(folder: &Path, file: &Path) -> String {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return String::new();
+    };
+    let names: Vec<String> = entries
+        .take(1000)
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::error::did_you_mean(&file.to_string_lossy(), &names)
+}
+
+/// A path as messages show it: cut to 256 bytes, as every received value is.
+pub fn shown(path: &Path) -> String {
+    crate::error::shorten(&path.display().to_string())
 }
 
 /// A short reason for an I/O error, without the OS error number.

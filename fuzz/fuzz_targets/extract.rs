@@ -21,7 +21,9 @@ fuzz_target!(|data: &[u8]| {
     // Streaming gives the same addresses at the same places as one pass over plain bytes
     // (after the sniffed encoding, which only differs for UTF-16-looking input).
     let mut streamed = Vec::new();
-    let _ = scan_reader(data, u64::MAX, &mut |e| streamed.push((e.ip, e.start, e.end)));
+    let _ = scan_reader(data, u64::MAX, &mut |e| {
+        streamed.push((e.ip, e.start, e.end))
+    });
     if maxmind_geolocate::sniff(data) == maxmind_geolocate::Encoding::Bytes
         && !data.starts_with(&[0xef, 0xbb, 0xbf])
     {

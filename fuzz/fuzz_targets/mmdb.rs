@@ -6,13 +6,19 @@
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use maxmind_geolocate::{Answer, Backend, Deadline, MmdbBackend};
 use maxmind_geolocate::Context;
 use maxmind_geolocate::Error;
+use maxmind_geolocate::{Answer, Backend, Deadline, MmdbBackend};
 
 const PROBES: [&str; 8] = [
-    "81.2.69.142", "2.125.160.216", "1.128.0.1", "2a02:ff80::1", "::1.2.3.4", "255.255.255.254",
-    "0.0.0.0", "ffff::1",
+    "81.2.69.142",
+    "2.125.160.216",
+    "1.128.0.1",
+    "2a02:ff80::1",
+    "::1.2.3.4",
+    "255.255.255.254",
+    "0.0.0.0",
+    "ffff::1",
 ];
 
 /// An answer as the response shows it.
@@ -23,13 +29,21 @@ fn seen(answer: &Result<Answer, Error>) -> Result<String, &'static str> {
             "{:?} {:?} {:?}",
             a.network,
             a.matched,
-            a.record.as_ref().map(|r| (r.data.get(), &r.attributes[..], &r.indicators[..], &r.display))
+            a.record.as_ref().map(|r| (
+                r.data.get(),
+                &r.attributes[..],
+                &r.indicators[..],
+                &r.display
+            ))
         )),
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let deadline = Deadline { at: Instant::now() + Duration::from_secs(60), seconds: 60 };
+    let deadline = Deadline {
+        at: Instant::now() + Duration::from_secs(60),
+        seconds: 60,
+    };
     let ips: Vec<std::net::IpAddr> = PROBES.iter().map(|p| p.parse().unwrap()).collect();
     for context in [Context::Auto, Context::Country] {
         let open = || MmdbBackend::from_bytes("fuzz.mmdb", data.to_vec(), context, "de");
@@ -41,7 +55,11 @@ fuzz_target!(|data: &[u8]| {
         let by_reference = reference.lookup_many(&ips, deadline, None);
         for ((ip, f), r) in ips.iter().zip(&by_fast).zip(&by_reference) {
             assert_eq!(seen(f), seen(r), "{ip}");
-            if let Ok(Answer { record: Some(record), .. }) = f {
+            if let Ok(Answer {
+                record: Some(record),
+                ..
+            }) = f
+            {
                 let text = record.data.get();
                 let parsed: Result<serde_json::Value, _> = serde_json::from_str(&text);
                 assert!(parsed.is_ok(), "the fast path wrote invalid JSON: {text}");

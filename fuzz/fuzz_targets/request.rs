@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maxmind_geolocate::{Session, run_request};
 use maxmind_geolocate::Environment;
+use maxmind_geolocate::{Session, run_request};
 
 fuzz_target!(|data: &[u8]| {
     // The web source would try to reach MaxMind; this machine must not send traffic out.

@@ -266,8 +266,11 @@ fn open_attachment(dir: &Path, name: &str) -> Result<File, Error> {
         reason: format!("object.path {reason}"),
     };
     paths::check_name(name)
-        .map_err(|r| invalid(format!("{:?} {r}", name.escape_debug().to_string())))?;
+        .map_err(|r| invalid(format!("{:?} {r}", crate::error::shorten(name))))?;
     let real = paths::confine(dir, Path::new(name)).map_err(|e| match e {
+        Confine::NoFolder(reason) => {
+            Error::AttachmentUnreadable(format!("{reason} (config attachment_dir)"))
+        }
         Confine::Missing(reason) => Error::AttachmentUnreadable(reason),
         Confine::Escapes(reason) => invalid(reason),
     })?;
@@ -275,7 +278,8 @@ fn open_attachment(dir: &Path, name: &str) -> Result<File, Error> {
         std::fs::metadata(&real).map_err(|e| Error::AttachmentUnreadable(paths::io_reason(&e)))?;
     if !meta.is_file() {
         return Err(Error::AttachmentUnreadable(format!(
-            "{name} is not a regular file"
+            "{} is not a regular file",
+            crate::error::shorten(name)
         )));
     }
     File::open(&real).map_err(|e| Error::AttachmentUnreadable(paths::io_reason(&e)))

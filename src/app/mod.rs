@@ -149,7 +149,10 @@ pub fn run_parsed(
     let action = match Action::parse(&request.action) {
         Ok(a) => a,
         Err(e) => {
-            return Response::failed(Some(crate::error::shorten(&request.action)), &e, Vec::new());
+            // The configuration's warnings (a misspelt key) are the admin's to hear too.
+            let (_, warnings) = session.resolve(&request.config);
+            let name = Some(crate::error::shorten(&request.action));
+            return Response::failed(name, &e, warnings);
         }
     };
     let name = Some(action.as_str().to_owned());

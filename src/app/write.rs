@@ -132,42 +132,8 @@ fn write_results(out: &mut Vec<u8>, results: &[IpResult]) -> io::Result<()> {
         if i > 0 {
             out.push(b',');
         }
-        write_result(out, result)?;
+        result.write_json(out)?;
     }
-    Ok(())
-}
-
-/// Writes `result` as its derived `Serialize` writes it, compact, naming [`IpResult`]'s fields
-/// in its order.
-fn write_result(out: &mut Vec<u8>, result: &IpResult) -> io::Result<()> {
-    out.extend_from_slice(b"{\"ip\":");
-    serde_json::to_writer(&mut *out, &result.ip)?;
-    if let Some(source) = result.source {
-        out.extend_from_slice(b",\"source\":");
-        serde_json::to_writer(&mut *out, &source)?;
-    }
-    if let Some(found_in) = &result.found_in {
-        out.extend_from_slice(b",\"found_in\":");
-        serde_json::to_writer(&mut *out, found_in)?;
-    }
-    if let Some(network) = &result.found_as_network {
-        out.extend_from_slice(b",\"found_as_network\":");
-        serde_json::to_writer(&mut *out, network)?;
-    }
-    out.extend_from_slice(b",\"network\":");
-    serde_json::to_writer(&mut *out, &result.network)?;
-    out.extend_from_slice(b",\"data\":");
-    match &result.data {
-        Some(data) => data.write_to(out),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"attributes\":");
-    out.extend_from_slice(result.attributes.json().as_bytes());
-    out.extend_from_slice(b",\"indicators\":");
-    out.extend_from_slice(result.indicators.json().as_bytes());
-    out.extend_from_slice(b",\"error\":");
-    serde_json::to_writer(&mut *out, &result.error)?;
-    out.push(b'}');
     Ok(())
 }
 

@@ -21,7 +21,7 @@ use crate::cli::{Cli, Command, Format, OutputArgs, SettingFlags};
 use crate::config::Layer;
 use crate::error::Error;
 use crate::output;
-use crate::protocol::{Response, Status};
+use crate::protocol::{ErrorBody, Response, Status};
 
 /// The process exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,49 +162,59 @@ fn finish(response: &Response, output: &OutputArgs, pretty: bool) -> Exit {
             .and_then(|()| out.flush())
     };
     if let Err(e) = written {
-        eprintln!("maxmind-geolocate: cannot write the output: {e}");
-        return Exit::Failure;
+        return write_failed(&e);
     }
     report(response);
     exit_code(response)
 }
 
+/// The output could not be written: a line on stderr, and the exit code.
+fn write_failed(e: &io::Error) -> Exit {
+    eprintln!("maxmind-geolocate: cannot write the output: {e}");
+    Exit::Failure
+}
+
 /// Warnings, the first errors and a partial outcome, on stderr for the analyst.
 fn report(response: &Response) {
+    let failed = response
+        .results
+        .iter()
+        .filter(|r| r.error.as_ref().is_some_and(|e| !e.is_answer))
+        .count();
+    let partial = (response.status == Status::Partial).then_some((failed, response.results.len()));
+    report_parts(&response.warnings, &response.errors, partial);
+}
+
+/// [`report`] from its parts: `partial` is how many IPs failed of how many.
+fn report_parts(warnings: &[ErrorBody], errors: &[ErrorBody], partial: Option<(usize, usize)>) {
     let mut err = anstream::stderr().lock();
     let yellow = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Yellow.into()));
     let red = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Red.into()));
-    for w in &response.warnings {
+    for w in warnings {
         let _ = writeln!(
             err,
             "maxmind-geolocate: {yellow}warning{yellow:#}: {} [{}]",
             w.message, w.code
         );
     }
-    for e in response.errors.iter().take(STDERR_ERRORS) {
+    for e in errors.iter().take(STDERR_ERRORS) {
         let _ = writeln!(
             err,
             "maxmind-geolocate: {red}error{red:#}: {} [{}]",
             e.message, e.code
         );
     }
-    if response.errors.len() > STDERR_ERRORS {
+    if errors.len() > STDERR_ERRORS {
         let _ = writeln!(
             err,
             "maxmind-geolocate: … and {} more errors (all are in the response)",
-            response.errors.len() - STDERR_ERRORS
+            errors.len() - STDERR_ERRORS
         );
     }
-    if response.status == Status::Partial {
-        let failed = response
-            .results
-            .iter()
-            .filter(|r| r.error.as_ref().is_some_and(|e| !e.is_answer))
-            .count();
+    if let Some((failed, total)) = partial {
         let _ = writeln!(
             err,
-            "maxmind-geolocate: {yellow}warning{yellow:#}: partial result: {failed} of {} IPs failed [partial]",
-            response.results.len()
+            "maxmind-geolocate: {yellow}warning{yellow:#}: partial result: {failed} of {total} IPs failed [partial]"
         );
     }
 }

@@ -61,8 +61,10 @@ pub fn run_ndjson(flags: &SettingFlags, conf: Option<&Path>) -> Exit {
     let mut out = super::stdout_buffered();
     let mut line = Vec::new();
     let mut any_failed = false;
+    let mut line_no = 0_u64;
     loop {
         line.clear();
+        line_no += 1;
         let read = (&mut input).take(limit + 1).read_until(b'\n', &mut line);
         let response = match read {
             Ok(0) => break,
@@ -86,6 +88,7 @@ pub fn run_ndjson(flags: &SettingFlags, conf: Option<&Path>) -> Exit {
             Ok(_) if line.iter().all(u8::is_ascii_whitespace) => continue,
             Ok(_) => app::run_request(&line, &session),
         };
+        let response = at_line(response, line_no);
         any_failed |= response.status == Status::Error;
         if let Err(e) = write_line(&mut out, response) {
             eprintln!("maxmind-geolocate: cannot write a response: {e}");
@@ -101,6 +104,18 @@ pub fn run_ndjson(flags: &SettingFlags, conf: Option<&Path>) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// `response` to the request on line `line_no` of the stream: an action that could not run
+/// says which line it was ("line 3 of the stream: invalid request: …"), since the errors' own
+/// positions are inside the line.
+fn at_line(mut response: Response, line_no: u64) -> Response {
+    if response.status == Status::Error && response.results.is_empty() {
+        for e in &mut response.errors {
+            e.message = format!("line {line_no} of the stream: {}", e.message);
+        }
+    }
+    response
 }
 
 /// Writes one response and a newline, and flushes so a pipeline sees each answer at once.

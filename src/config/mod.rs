@@ -156,6 +156,8 @@ pub struct WebConfig {
     pub tries: u32,
     /// Queries in flight at once.
     pub parallel: usize,
+    /// The most bytes read of one answer.
+    pub max_response_bytes: usize,
 }
 
 impl WebConfig {
@@ -461,6 +463,9 @@ impl Config {
         }
         let account_id = text("account_id");
         let license_key = secret("license_key");
+        if let Some(url) = &web_url {
+            check_credentials_go_home(url, get("web_api_url"), get("license_key"))?;
+        }
         if source == Source::WebApi {
             if account_id.is_none() {
                 return Err(invalid(
@@ -496,6 +501,8 @@ impl Config {
                 timeout: Duration::from_secs(number("timeout_s")),
                 tries: u32::try_from(number("retries")).unwrap_or(3),
                 parallel: usize::try_from(number("max_parallel_queries")).unwrap_or(8),
+                max_response_bytes: usize::try_from(number("max_response_kib") << 10)
+                    .unwrap_or(usize::MAX),
             },
             cache: cache_config(&values, env),
             use_mapbox,
@@ -566,6 +573,51 @@ fn db_files(values: &Layer, in_memory: bool) -> Result<DbFiles, Error> {
         confine,
         files: names.into_iter().map(PathBuf::from).collect(),
     })
+}
+
+/// MaxMind's own web service hosts.
+const MAXMIND_HOSTS: [&str; 2] = ["maxmind.com", "geolite.info"];
+
+/// Credentials from the environment or `GeoIP.conf` (the machine's) go only to MaxMind's own
+/// hosts, or to a `web_api_url` the machine's user set (in the environment, `GeoIP.conf` or a
+/// flag): a request must not send them elsewhere.
+fn check_credentials_go_home(
+    url: &str,
+    url_set: Option<&(Parsed, From)>,
+    key_set: Option<&(Parsed, From)>,
+) -> Result<(), Error> {
+    let (Some((_, url_from)), Some((Parsed::Secret(key), key_from))) = (url_set, key_set) else {
+        return Ok(());
+    };
+    // A flag is the user at the machine: their own choice. A request comes from elsewhere.
+    let machines = matches!(key_from, From::Env | From::GeoIpConf);
+    if key.is_empty() || !machines || *url_from != From::Request {
+        return Ok(());
+    }
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let maxmind = MAXMIND_HOSTS
+        .iter()
+        .any(|h| host == *h || host.ends_with(&format!(".{h}")));
+    if maxmind {
+        return Ok(());
+    }
+    let place = match key_from {
+        From::Env => "the environment",
+        _ => "GeoIP.conf",
+    };
+    Err(invalid(
+        "web_api_url",
+        format!(
+            "{:?} is not a MaxMind host, and the license key comes from {place}: such a \
+             key is sent only to MaxMind's hosts or to a web_api_url set on this machine \
+             (environment, GeoIP.conf or a flag); give account_id and license_key in the \
+             config too",
+            crate::error::shorten(url)
+        ),
+    ))
 }
 
 fn check_web_url(url: &str) -> Result<(), Error> {

@@ -254,6 +254,7 @@ pub static SETTINGS: &[Setting] = &[
     },
     Setting {
         key: "web_api_url",
+        env: Some("MAXMIND_WEB_API_URL"),
         flag: flag("web-url", "URL"),
         label: "Web Service URL",
         help: "Overrides the edition's base URL, e.g. https://sandbox.maxmind.com.",
@@ -267,6 +268,18 @@ pub static SETTINGS: &[Setting] = &[
         flag: flag("timeout", "SECONDS"),
         label: "Web Request Timeout (seconds)",
         help: "How long one web request may take.",
+        show_when: WEB,
+        ..NO
+    },
+    Setting {
+        key: "max_response_kib",
+        kind: Kind::Number {
+            min: 16,
+            max: 65_536,
+        },
+        default: "1024",
+        label: "Largest Web Answer (KiB)",
+        help: "The most bytes read of one web service answer (MaxMind's are a few KB); a larger one is an http_error.",
         show_when: WEB,
         ..NO
     },
@@ -600,22 +613,7 @@ pub fn lenient_bool(v: &Value) -> Result<Option<bool>, String> {
     }
 }
 
-/// ` (did you mean "x"?)` when one of `known` is close to `given`, else nothing.
-pub fn did_you_mean(given: &str, known: &[&str]) -> String {
-    let given = given.to_ascii_lowercase();
-    known
-        .iter()
-        .map(|k| {
-            (
-                strsim::damerau_levenshtein(&given, &k.to_ascii_lowercase()),
-                *k,
-            )
-        })
-        .filter(|(distance, k)| *distance <= 2.max(k.len() / 4) && *distance < k.len())
-        .min()
-        .map(|(_, k)| format!(" (did you mean {k:?}?)"))
-        .unwrap_or_default()
-}
+pub use crate::error::{closest, did_you_mean};
 
 /// The keys of every setting a request may set.
 pub fn keys() -> Vec<&'static str> {

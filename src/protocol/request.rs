@@ -21,7 +21,16 @@ impl Action {
         match normalised.as_str() {
             "lookup" => Ok(Action::Lookup),
             "lookup_all_related_ips" => Ok(Action::LookupAllRelatedIps),
-            _ => Err(Error::UnknownAction(crate::error::shorten(name))),
+            _ => Err(Error::UnknownAction {
+                name: crate::error::shorten(name),
+                suggestion: crate::error::did_you_mean(
+                    &normalised,
+                    &[
+                        Action::Lookup.as_str(),
+                        Action::LookupAllRelatedIps.as_str(),
+                    ],
+                ),
+            }),
         }
     }
 

@@ -90,6 +90,44 @@ impl RawJson {
     }
 }
 
+impl IpResult {
+    /// Writes this result as its derived `Serialize` writes it, compact, naming the fields in
+    /// their order; `data` verbatim (without serde_json's check that it is JSON, which the
+    /// record's writer already made sure of).
+    pub fn write_json(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        let result = self;
+        out.extend_from_slice(b"{\"ip\":");
+        serde_json::to_writer(&mut *out, &result.ip)?;
+        if let Some(source) = result.source {
+            out.extend_from_slice(b",\"source\":");
+            serde_json::to_writer(&mut *out, &source)?;
+        }
+        if let Some(found_in) = &result.found_in {
+            out.extend_from_slice(b",\"found_in\":");
+            serde_json::to_writer(&mut *out, found_in)?;
+        }
+        if let Some(network) = &result.found_as_network {
+            out.extend_from_slice(b",\"found_as_network\":");
+            serde_json::to_writer(&mut *out, network)?;
+        }
+        out.extend_from_slice(b",\"network\":");
+        serde_json::to_writer(&mut *out, &result.network)?;
+        out.extend_from_slice(b",\"data\":");
+        match &result.data {
+            Some(data) => data.write_to(out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"attributes\":");
+        out.extend_from_slice(result.attributes.json().as_bytes());
+        out.extend_from_slice(b",\"indicators\":");
+        out.extend_from_slice(result.indicators.json().as_bytes());
+        out.extend_from_slice(b",\"error\":");
+        serde_json::to_writer(&mut *out, &result.error)?;
+        out.push(b'}');
+        Ok(())
+    }
+}
+
 impl Serialize for RawJson {
     /// Written verbatim, through serde_json's [`RawValue`](serde_json::value::RawValue)
     /// (which checks the text is JSON: the response writer writes results without it).

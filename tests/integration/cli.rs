@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use serde_json::{Value, json};
 
 use crate::fake_maxmind::{ACCOUNT, FakeMaxMind, KEY, Options};
-use crate::harness::{Output, cli, fixtures, maxmind_test_data, root, run_in};
+use crate::harness::{Output, cli, fixtures, maxmind_test_data, measured, root, run_in};
 
 const CITY: &str = "fixtures/GeoIP2-City-Fixture.mmdb";
 const ASN: &str = "fixtures/GeoLite2-ASN-Fixture.mmdb";
@@ -722,6 +722,65 @@ fn db_verify_passes_every_good_database_and_fails_corrupt_ones() {
     }
 }
 
+/// `--field`: a name without a dot is a field, an attribute or a record's top-level key; with a
+/// dot, a record path whose first key is a record's (or anything after `data.`). Anything else
+/// is a usage error naming the closest field.
+#[test]
+fn an_unknown_field_is_a_usage_error_with_a_suggestion() {
+    let rows = [
+        ("ip,cty", Some("did you mean \"city\"")),
+        ("countrycode", Some("did you mean \"country_code\"")),
+        (
+            "locaton.accuracy_radius",
+            Some("did you mean \"location.accuracy_radius\""),
+        ),
+        ("zzz", None),
+    ];
+    for (fields, suggestion) in rows {
+        for command in ["lookup", "bulk"] {
+            let target = if command == "lookup" {
+                "81.2.69.142"
+            } else {
+                "-"
+            };
+            let out = cli(
+                &[
+                    command, target, "--db", CITY, "--format", "csv", "--field", fields,
+                ],
+                b"81.2.69.142",
+                &[],
+            );
+            assert_eq!(out.code, 2, "{command} --field {fields}: {}", out.stderr);
+            assert!(out.stdout.is_empty(), "{}", out.stdout);
+            assert!(out.stderr.contains("unknown field"), "{}", out.stderr);
+            if let Some(s) = suggestion {
+                assert!(out.stderr.contains(s), "{s}: {}", out.stderr);
+            }
+        }
+    }
+    let fine = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            CITY,
+            "--format",
+            "csv",
+            "--field",
+            "ip,Country Code,location.accuracy_radius,traits,data.city.geoname_id",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(fine.code, 0, "{}", fine.stderr);
+    let header = lines(&fine)[0];
+    assert_eq!(
+        header,
+        "ip,country_code,location.accuracy_radius,traits,data.city.geoname_id"
+    );
+    assert!(lines(&fine)[1].ends_with(",2643743"), "{}", fine.stdout);
+}
+
 // ---- run --ndjson ----------------------------------------------------------------------------
 
 fn lookup_line(ip: &str, config: &Value) -> String {
@@ -753,6 +812,11 @@ fn run_ndjson_answers_each_line_in_order_and_keeps_going_after_a_bad_one() {
     );
     assert_eq!(responses[0]["results"][0]["ip"], "81.2.69.142");
     assert_eq!(responses[1]["errors"][0]["code"], "invalid_request");
+    let message = responses[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("line 3 of the stream: invalid request: "),
+        "the error names the stream's line (the blank line counts): {message}"
+    );
     assert_eq!(responses[2]["results"][0]["ip"], "2.125.160.216");
     assert_eq!(responses[2]["status"], "success");
 }
@@ -1158,5 +1222,84 @@ fn addresses_in_results_are_addresses() {
         let ip: IpAddr = v["ip"].as_str().unwrap().parse().unwrap();
         let net: IpNet = v["network"].as_str().unwrap().parse().unwrap();
         assert_eq!(net.network(), ip);
+    }
+}
+
+// ---- lookup, streamed -------------------------------------------------------------------------
+
+/// `count` public addresses, one a line, cycling through the fixture's networks and beyond.
+fn address_lines(count: usize) -> impl FnOnce(&mut dyn std::io::Write) + Send + 'static {
+    move |out| {
+        let mut text = String::with_capacity(1 << 20);
+        for i in 0..count {
+            let ip = std::net::Ipv4Addr::from(
+                0x5102_4500u32.wrapping_add((i as u32).wrapping_mul(7919)),
+            );
+            text.push_str(&ip.to_string());
+            text.push('\n');
+            if text.len() > (1 << 20) - 64 {
+                if out.write_all(text.as_bytes()).is_err() {
+                    return;
+                }
+                text.clear();
+            }
+        }
+        let _ = out.write_all(text.as_bytes());
+    }
+}
+
+#[test]
+fn lookup_streams_one_line_per_input_line_in_order_repeats_included() {
+    let input =
+        "81.2.69.142\n89.160.20.115\n81.2.69[.]142\nnot-an-ip\n\n# a comment\n81.2.69.142\n";
+    let out = cli(
+        &[
+            "lookup",
+            "--db",
+            "fixtures/GeoIP2-City-Fixture.mmdb",
+            "--format",
+            "csv",
+            "--field",
+            "ip,city,error",
+        ],
+        input.as_bytes(),
+        &[],
+    );
+    assert_eq!(
+        out.stdout,
+        "ip,city,error\n81.2.69.142,London,\n89.160.20.115,Linköping,\n81.2.69.142,London,\n\
+         not-an-ip,,invalid_ip\n81.2.69.142,London,\n"
+    );
+    assert!(
+        out.stderr.contains("partial result: 1 of 5 IPs failed"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn lookup_streams_a_million_addresses_in_flat_memory() {
+    for format in ["ndjson", "csv"] {
+        let (status, lines, first, kib) = measured(
+            &[
+                "lookup",
+                "--db",
+                "fixtures/GeoIP2-City-Fixture.mmdb",
+                "--format",
+                format,
+                "--max-db-age",
+                "0",
+            ],
+            address_lines(1_000_000),
+            2,
+        );
+        assert!(status.success(), "{format}: {status:?}");
+        let header = usize::from(format == "csv");
+        assert_eq!(lines, 1_000_000 + header, "{format}: one line per address");
+        assert!(first[header].contains("81.2.69.0"), "{format}: {first:?}");
+        assert!(
+            kib <= 64 * 1024,
+            "{format}: {kib} KiB resident for a million addresses"
+        );
     }
 }

@@ -341,3 +341,84 @@ fn a_closed_stdin_gives_one_error_response() {
     assert_fails(&run, "invalid_request", "closed stdin");
     assert_eq!(run.json["results"], Value::Array(vec![]));
 }
+
+/// What the admin configuring the operation reads: each failed request's message names the
+/// configuration key to fix, never a command-line flag or `GeoIP.conf`, and every misspelt key
+/// is reported with the key meant, whether the action failed or not.
+#[test]
+fn platform_messages_name_the_key_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let a_file = dir.path().join("not-a-folder");
+    std::fs::write(&a_file, b"x").unwrap();
+    let request = |action: &str, config: Value| {
+        json!({"action": action, "config": config,
+               "object": {"type": "indicator", "value": "81.2.69.142"}})
+    };
+    // (request, error code, words the message must hold)
+    let rows = [
+        (
+            request(
+                "lookup",
+                json!({"mmdb_filenme": CITY, "db_dir": fixtures()}),
+            ),
+            "config_invalid",
+            vec!["mmdb_filename"],
+        ),
+        (
+            request(
+                "lookup",
+                json!({"mmdb_filename": CITY, "db_dir": "/nonexistent/folder", "db_dri": 1}),
+            ),
+            "db_not_found",
+            vec!["/nonexistent/folder", "db_dir"],
+        ),
+        (
+            request(
+                "lookup",
+                json!({"mmdb_filename": CITY, "db_dir": a_file, "db_dri": 1}),
+            ),
+            "db_not_found",
+            vec!["not a folder", "db_dir"],
+        ),
+        (
+            request(
+                "lookup",
+                json!({"mmdb_filename": "GeoIP2-City-Fixtur.mmdb", "db_dir": fixtures(), "db_dri": 1}),
+            ),
+            "db_not_found",
+            vec!["mmdb_filename", "did you mean \"GeoIP2-City-Fixture.mmdb\""],
+        ),
+        (
+            request("lookp", json!({"mmdb_filenme": CITY})),
+            "unknown_action",
+            vec!["did you mean \"lookup\""],
+        ),
+        (
+            request("Lookup All Related IP", json!({"db_dri": 1})),
+            "unknown_action",
+            vec!["did you mean \"lookup_all_related_ips\""],
+        ),
+    ];
+    for (req, code, words) in rows {
+        let run = plugin(&req);
+        assert_fails(&run, code, &req.to_string());
+        let message = run.json["errors"][0]["message"].as_str().unwrap();
+        for word in &words {
+            assert!(message.contains(word), "{word:?} in {message}");
+        }
+        assert!(
+            !message.contains("--") && !message.contains("GeoIP.conf"),
+            "no flag nor GeoIP.conf for the admin: {message}"
+        );
+        if words.contains(&"db_dir") {
+            assert!(!message.contains("mmdb_filename"), "{message}");
+        }
+        let warnings = run.json["warnings"].to_string();
+        assert_eq!(run.warning_codes(), ["unknown_config_key"], "{}", run.json);
+        assert!(
+            warnings.contains("did you mean \\\"mmdb_filename\\\"")
+                || warnings.contains("did you mean \\\"db_dir\\\""),
+            "{warnings}"
+        );
+    }
+}

@@ -378,6 +378,21 @@ fn answer(
                 format!("The license key {KEY} ({authorization}) could not be authenticated.");
             return (500, "", error_body("SERVER_ERROR", &message));
         }
+        "1.1.3.1" => {
+            // A service that indents its JSON.
+            let body: Value =
+                serde_json::from_str(&record_body(records, "81.2.69.142", &endpoint, remaining))
+                    .unwrap();
+            return (200, "", serde_json::to_string_pretty(&body).unwrap());
+        }
+        "1.1.3.2" => {
+            // A flood: a record padded to 24 MiB.
+            let mut body: Value =
+                serde_json::from_str(&record_body(records, "81.2.69.142", &endpoint, remaining))
+                    .unwrap();
+            body["padding"] = Value::String("x".repeat(24 << 20));
+            return (200, "", body.to_string());
+        }
         "1.1.2.4" => {
             let mut body: Value =
                 serde_json::from_str(&record_body(records, "81.2.69.142", &endpoint, remaining))

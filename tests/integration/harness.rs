@@ -128,6 +128,7 @@ fn execute(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Out
         .env_remove("MAXMIND_DB_DIR")
         .env_remove("MAXMIND_ACCOUNT_ID")
         .env_remove("MAXMIND_LICENSE_KEY")
+        .env_remove("MAXMIND_WEB_API_URL")
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("XDG_CACHE_HOME")
@@ -260,4 +261,50 @@ pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect()
+}
+
+/// Runs the binary with `args` under GNU time, feeding it `stdin` from a thread (it may be
+/// large) and counting its stdout's lines as they come: how it ended, the lines (the first
+/// `keep` of them kept), and its peak resident memory in KiB.
+pub fn measured(
+    args: &[&str],
+    stdin: impl FnOnce(&mut dyn Write) + Send + 'static,
+    keep: usize,
+) -> (std::process::ExitStatus, usize, Vec<String>, u64) {
+    use std::io::BufRead;
+    crate::shapes::need("/usr/bin/time");
+    let dir = tempfile::tempdir().unwrap();
+    let rss = dir.path().join("rss");
+    let mut child = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(&rss)
+        .arg(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .args(args)
+        .current_dir(root())
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    let feeder = std::thread::spawn(move || stdin(&mut pipe));
+    let mut lines = 0;
+    let mut kept = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().expect("stdout is piped")).lines() {
+        let line = line.expect("stdout is UTF-8");
+        if kept.len() < keep {
+            kept.push(line);
+        }
+        lines += 1;
+    }
+    feeder.join().expect("stdin was fed");
+    let status = child.wait().unwrap();
+    let kib = std::fs::read_to_string(&rss)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    (status, lines, kept, kib)
 }

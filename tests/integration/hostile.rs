@@ -214,6 +214,146 @@ fn a_database_corrupt_in_one_record_keeps_the_other_results() {
     assert_eq!(run.json["status"], "partial");
 }
 
+/// A Lookup request on `live.mmdb` in `dir`, as one line of a stream.
+fn lookup_line(dir: &std::path::Path, ip: &str) -> String {
+    json!({"action": "lookup", "config": {"db_dir": dir, "mmdb_filename": "live.mmdb",
+                                          "max_database_age_days": 0},
+           "object": {"type": "indicator", "indicator_type": "IP Address", "value": ip}})
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn a_database_cut_short_under_a_stream_is_db_invalid_then_opened_again() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.mmdb");
+    std::fs::copy(fixtures().join(CITY), &live).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .args(["run", "--ndjson"])
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut ask = |ip: &str| -> Value {
+        stdin
+            .write_all(lookup_line(dir.path(), ip).as_bytes())
+            .unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+    };
+    let first = ask("81.2.69.142");
+    assert_eq!(
+        first["results"][0]["data"]["city"]["names"]["en"], "London",
+        "{first}"
+    );
+    // The file is mapped and kept open by the stream: written over in place, shorter.
+    std::fs::File::options()
+        .write(true)
+        .open(&live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let second = ask("81.2.69.160");
+    assert_eq!(
+        second["results"][0]["error"]["code"], "db_invalid",
+        "{second}"
+    );
+    let message = second["results"][0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("cut short"), "{message}");
+    // The upload is complete again: the next action opens the file afresh.
+    std::fs::copy(fixtures().join(CITY), &live).unwrap();
+    let third = ask("81.2.69.142");
+    assert_eq!(
+        third["results"][0]["data"]["city"]["names"]["en"], "London",
+        "{third}"
+    );
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert!(status.code().is_some(), "ended by a signal: {status:?}");
+}
+
+#[test]
+fn a_database_cut_short_under_a_bulk_still_answers_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let content: String = (0..200_000u32)
+        .map(|i| format!("{} ", std::net::Ipv4Addr::from(0x5100_0000 + i * 13)))
+        .collect();
+    std::fs::write(dir.path().join("ips.txt"), content + "81.2.69.142").unwrap();
+    let mut cut_short = 0;
+    for delay_ms in [0, 5, 20, 60, 150, 400] {
+        std::fs::copy(fixtures().join(CITY), dir.path().join("live.mmdb")).unwrap();
+        let req = json!({"action": "lookup_all_related_ips",
+                         "config": {"db_dir": dir.path(), "mmdb_filename": "live.mmdb",
+                                    "attachment_dir": dir.path(), "max_database_age_days": 0},
+                         "object": {"type": "attachment", "path": "ips.txt"},
+                         "params": {"apply_results_to_description": false}});
+        let child = crate::harness::spawn(&[], req.to_string().as_bytes(), Stdio::piped());
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("live.mmdb"))
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        // An exit code, not a signal: the process answered.
+        assert!(out.status.code().is_some(), "after {delay_ms} ms: {out:?}");
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("after {delay_ms} ms, not one JSON document: {e}"));
+        let text = json.to_string();
+        if text.contains("cut short") {
+            cut_short += 1;
+        }
+        // Every address has an answer: located, not found, or db_invalid; none is lost.
+        if let Some(results) = json["results"].as_array() {
+            if !results.is_empty() {
+                assert_eq!(results.len(), 200_001, "after {delay_ms} ms");
+            }
+        }
+    }
+    // Whether a delay lands while lookups run depends on the machine; the stream test above
+    // cuts the file under a lookup for sure.
+    eprintln!("{cut_short} of 6 runs were cut short while looking up");
+}
+
+#[test]
+fn an_attachment_cut_short_during_its_scan_still_answers_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join(CITY), dir.path().join("live.mmdb")).unwrap();
+    let content: String = (0..1_500_000u32)
+        .map(|i| format!("{} ", std::net::Ipv4Addr::from(0x5100_0000 + i * 7)))
+        .collect();
+    for delay_ms in [0, 10, 40, 120] {
+        std::fs::write(dir.path().join("big.log"), &content).unwrap();
+        let req = json!({"action": "lookup_all_related_ips",
+                         "config": {"db_dir": dir.path(), "mmdb_filename": "live.mmdb",
+                                    "attachment_dir": dir.path(), "max_database_age_days": 0,
+                                    "max_ips": 10_000_000},
+                         "object": {"type": "attachment", "path": "big.log"},
+                         "params": {"apply_results_to_description": false}});
+        let child = crate::harness::spawn(&[], req.to_string().as_bytes(), Stdio::piped());
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("big.log"))
+            .unwrap()
+            .set_len(1000)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.code().is_some(), "after {delay_ms} ms: {out:?}");
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("after {delay_ms} ms, not one JSON document: {e}"));
+        assert!(json["results"].is_array(), "after {delay_ms} ms: {json}");
+    }
+}
+
 #[test]
 fn a_database_renamed_over_during_a_run_does_not_disturb_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -374,4 +514,110 @@ fn fifty_invocations_at_once_all_answer() {
         assert_eq!(json["results"][0]["data"]["city"]["names"]["en"], "London");
         assert_eq!(json["indicators"][0]["value"], "20712");
     }
+}
+
+#[test]
+fn a_huge_value_in_any_setting_is_echoed_at_most_256_bytes_long() {
+    let huge = "x".repeat(2 << 20);
+    let settings = [
+        "mmdb_filename",
+        "db_dir",
+        "locale",
+        "attachment_dir",
+        "web_api_url",
+        "context_type",
+        "source",
+        "edition",
+        "timeout_s",
+        "use_mapbox",
+    ];
+    for key in settings {
+        let mut config = json!({"db_dir": fixtures(), "mmdb_filename": CITY});
+        config[key] = json!(huge);
+        let run = plugin(&json!({"action": "lookup", "config": config,
+            "object": {"type": "indicator", "indicator_type": "IP Address", "value": "81.2.69.142"}}));
+        let text = run.json.to_string();
+        assert!(
+            text.len() < 4096,
+            "{key}: a response of {} bytes",
+            text.len()
+        );
+    }
+    let run = plugin(&json!({"action": "lookup_all_related_ips",
+        "config": {"db_dir": fixtures(), "mmdb_filename": CITY},
+        "object": {"type": "attachment", "path": huge}}));
+    assert!(
+        run.json.to_string().len() < 4096,
+        "object.path: {}",
+        run.json.to_string().len()
+    );
+}
+
+#[test]
+fn a_stream_naming_12000_databases_keeps_its_memory_flat() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("original.mmdb");
+    std::fs::copy(fixtures().join(CITY), &original).unwrap();
+    let count = 12_000;
+    for i in 0..count {
+        std::fs::hard_link(&original, dir.path().join(format!("db{i}.mmdb"))).unwrap();
+    }
+    let folder = dir.path().to_owned();
+    let feed = move |out: &mut dyn std::io::Write| {
+        for i in 0..count {
+            let line = json!({"action": "lookup",
+                "config": {"db_dir": folder, "mmdb_filename": format!("db{i}.mmdb"),
+                           "max_database_age_days": 0},
+                "object": {"type": "indicator", "indicator_type": "IP Address", "value": "81.2.69.142"}});
+            if writeln!(out, "{line}").is_err() {
+                return;
+            }
+        }
+    };
+    let (status, lines, answers, kib) = crate::harness::measured(&["run", "--ndjson"], feed, count);
+    assert!(status.success(), "{status:?}");
+    assert_eq!(lines, count);
+    let failed = answers.iter().filter(|a| !a.contains("\"London\"")).count();
+    assert_eq!(
+        failed,
+        0,
+        "answers without London, e.g. {:?}",
+        answers.iter().find(|a| !a.contains("London"))
+    );
+    assert!(
+        kib <= 64 * 1024,
+        "{kib} KiB resident after {count} databases"
+    );
+}
+
+#[test]
+fn max_ips_stops_reading_a_huge_attachment_at_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::with_capacity(100 << 20);
+    let mut i = 0u32;
+    while text.len() < 100 << 20 {
+        text.push_str(&std::net::Ipv4Addr::from(0x0b00_0000 + i).to_string());
+        text.push('\n');
+        i += 1;
+    }
+    std::fs::write(dir.path().join("distinct.log"), &text).unwrap();
+    drop(text);
+    let request = json!({"action": "lookup_all_related_ips",
+        "config": {"db_dir": fixtures(), "mmdb_filename": CITY, "attachment_dir": dir.path(),
+                   "max_ips": 1000, "max_attachment_mib": 200, "max_database_age_days": 0},
+        "object": {"type": "attachment", "path": "distinct.log"}});
+    let started = Instant::now();
+    let (_, _, lines, kib) = crate::harness::measured(
+        &[],
+        move |out| {
+            let _ = out.write_all(request.to_string().as_bytes());
+        },
+        1,
+    );
+    let took = started.elapsed();
+    let response: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(response["errors"][0]["code"], "too_many_ips", "{response}");
+    assert!(kib <= 160 * 1024, "{kib} KiB resident");
+    // Stopped at the limit, not after reading 100 MiB (a loaded machine is given room).
+    assert!(took < Duration::from_secs(30), "{took:?}");
 }

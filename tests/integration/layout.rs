@@ -120,7 +120,7 @@ fn the_leaves_import_nothing_above_them() {
     only("error", &[]);
     only("record", &[]);
     only("extract", &[]);
-    only("paths", &[]);
+    only("paths", &["error"]);
     only("protocol", &["error"]);
     only("mapping", &["protocol", "record"]);
     only("render", &["mapping"]);
@@ -146,7 +146,7 @@ fn only_app_shares_work_out_over_threads() {
 }
 
 #[test]
-fn unsafe_code_is_denied_but_where_the_file_backend_maps_a_database() {
+fn unsafe_code_is_denied_but_where_the_file_backend_maps_a_database_and_guards_the_map() {
     let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
     assert!(lib.contains("#![deny(unsafe_code)]"));
     let src = root().join("src");

@@ -488,7 +488,7 @@ fn help_is_everywhere_and_usage_errors_exit_2() {
 }
 
 #[test]
-fn the_example_requests_in_fixtures_succeed() {
+fn the_example_requests_in_fixtures_succeed_without_a_warning() {
     let dir = root().join("fixtures").join("requests");
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -500,6 +500,13 @@ fn the_example_requests_in_fixtures_succeed() {
             "{}: {}",
             path.display(),
             run.json
+        );
+        // The README's first command: its output is shown there with `"warnings": []`.
+        assert_eq!(
+            run.json["warnings"],
+            serde_json::json!([]),
+            "{}",
+            path.display()
         );
         let results = run.json["results"].as_array().unwrap();
         assert!(

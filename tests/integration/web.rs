@@ -389,3 +389,93 @@ fn a_service_that_echoes_the_credentials_never_gets_them_into_the_output() {
         assert_eq!(results[3]["data"]["echo"]["key"], "[redacted]");
     }
 }
+
+#[test]
+fn an_indented_answer_is_written_on_one_line_with_its_keys_in_order() {
+    let fake = FakeMaxMind::start(Options::default());
+    let line = |ip: &str| {
+        let mut req = lookup_request(&[], ip, json!({}));
+        req["config"] = web_config(&fake, json!({}));
+        req.to_string() + "\n"
+    };
+    let input = line("1.1.3.1") + &line("81.2.69.142");
+    let out = crate::harness::cli(&["run", "--ndjson"], input.as_bytes(), &[]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "one line per response: {}", out.stdout);
+    let data = |l: &str| {
+        let mut v: Value = serde_json::from_str(l).unwrap();
+        // Each answer counts the queries left down by one.
+        v["results"][0]["data"]["maxmind"].take();
+        v["results"][0]["data"].take()
+    };
+    let (indented, plain) = (data(lines[0]), data(lines[1]));
+    assert_eq!(indented, plain);
+    // The service's key order is kept, as MaxMind's readers keep it.
+    let order = |l: &str| {
+        let mut keys: Vec<(usize, &str)> = indented
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter_map(|k| l.find(&format!("\"{k}\":")).map(|at| (at, k.as_str())))
+            .collect();
+        keys.sort();
+        keys.into_iter().map(|(_, k)| k).collect::<Vec<_>>()
+    };
+    assert_eq!(order(lines[0]), order(lines[1]));
+    assert!(
+        !lines[0].contains("\": "),
+        "whitespace between tokens was kept: {}",
+        lines[0]
+    );
+}
+
+#[test]
+fn an_answer_over_max_response_kib_is_an_http_error_and_not_copied() {
+    let fake = FakeMaxMind::start(Options::default());
+    let run = lookup(&fake, "1.1.3.2", json!({"max_response_kib": 1024}));
+    assert_eq!(run.result()["error"]["code"], "http_error", "{}", run.json);
+    let message = run.result()["error"]["message"].as_str().unwrap();
+    assert!(message.contains("max_response_kib"), "{message}");
+    assert!(
+        run.json.to_string().len() < 10_000,
+        "the padding was copied"
+    );
+    // The same service's ordinary answers still come through.
+    let ok = lookup(&fake, "81.2.69.142", json!({"max_response_kib": 1024}));
+    assert!(ok.result()["error"].is_null(), "{}", ok.json);
+}
+
+#[test]
+fn credentials_of_the_machine_go_only_to_maxmind_or_where_the_machine_says() {
+    let fake = FakeMaxMind::start(Options::default());
+    let mut req = lookup_request(&[], "81.2.69.142", json!({}));
+    req["config"] = json!({"source": "web_api", "web_api_url": fake.url(), "bypass_proxy": true});
+    let from_env = [
+        ("MAXMIND_ACCOUNT_ID", ACCOUNT),
+        ("MAXMIND_LICENSE_KEY", KEY),
+    ];
+    // A request naming another service with the environment's key: refused, nothing sent.
+    let run = run_with_env(&req, &from_env);
+    assert_eq!(run.error_codes(), ["config_invalid"], "{}", run.json);
+    let message = run.json["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("web_api_url"), "{message}");
+    assert!(
+        fake.seen().is_empty(),
+        "a query was sent: {:?}",
+        fake.seen()
+    );
+    // The same request with its own credentials goes where it says.
+    req["config"]["account_id"] = json!(ACCOUNT);
+    req["config"]["license_key"] = json!(KEY);
+    let run = run_with_env(&req, &from_env);
+    assert!(run.result()["error"].is_null(), "{}", run.json);
+    // The machine's URL with the machine's key: the machine's choice.
+    let mut req = lookup_request(&[], "81.2.69.142", json!({}));
+    req["config"] = json!({"source": "web_api", "bypass_proxy": true});
+    let url = fake.url();
+    let run = run_with_env(
+        &req,
+        &[from_env[0], from_env[1], ("MAXMIND_WEB_API_URL", &url)],
+    );
+    assert!(run.result()["error"].is_null(), "{}", run.json);
+}

@@ -198,6 +198,13 @@ impl Format {
 /// Fuzzing harness: decodes `bytes` (as `fuzz.bin`) with default limits into a sink that reads
 /// and drops every part. Must never panic, whatever the bytes.
 pub fn fuzz_one(bytes: &[u8]) {
+    fuzz_as(None, bytes);
+}
+
+/// [`fuzz_one`] with the decoder chosen: `Some(format)` hands `bytes` straight to that format's
+/// decoder, whatever they look like, so that a fuzzer explores one decoder at a time (the
+/// OOXML and ODF formats are ZIPs: they go to the ZIP decoder, which tells them apart).
+pub fn fuzz_as(format: Option<Format>, bytes: &[u8]) {
     struct Drain;
     impl Sink for Drain {
         fn part(&mut self, _: &str, _: PartKind, text: &mut dyn Read) -> io::Result<()> {
@@ -210,7 +217,40 @@ pub fn fuzz_one(bytes: &[u8]) {
         max_pdf_stream_bytes: 16 << 20,
         ..Limits::default()
     };
-    let _ = decode("fuzz.bin", Cursor::new(bytes), &limits, &mut Drain);
+    let Some(format) = format else {
+        let _ = decode("fuzz.bin", Cursor::new(bytes), &limits, &mut Drain);
+        return;
+    };
+    let budget = Budget::new(limits.max_decoded_bytes);
+    let mut ctx = Ctx {
+        limits: &limits,
+        sink: &mut Drain,
+        warnings: Vec::new(),
+        budget: Rc::clone(&budget),
+        entries: 0,
+        sink_error: None,
+        budget_warned: false,
+    };
+    let ctx = &mut ctx;
+    let label = "fuzz.bin";
+    let _ = match format {
+        Format::Pdf => pdf::decode(ctx, label, bytes, 0),
+        Format::Eml => mail::decode_eml(ctx, label, bytes, 0),
+        Format::Mbox => mail::decode_mbox(ctx, label, bytes, 0),
+        Format::Html => html::decode(ctx, label, bytes),
+        Format::Xml => xml::decode(ctx, label, bytes),
+        Format::Msg => msg::decode(ctx, label, &mut Cursor::new(bytes), 0).map(drop),
+        Format::Gzip => archive::gzip(ctx, label, &mut &bytes[..], 0).map(drop),
+        Format::Tar => archive::tar(ctx, label, &mut &bytes[..], 0).map(drop),
+        Format::Zip
+        | Format::Docx
+        | Format::Xlsx
+        | Format::Pptx
+        | Format::Odt
+        | Format::Ods
+        | Format::Odp => archive::zip(ctx, label, &mut Cursor::new(bytes), 0).map(drop),
+        Format::Other => ctx.emit_raw(label, &mut &bytes[..]),
+    };
 }
 
 /// Anything that reads and seeks (the attachment, or a buffered member of a container).

@@ -86,6 +86,18 @@ pub fn zip_of(name: &str, data: &[u8]) -> Vec<u8> {
     z.finish().unwrap().into_inner()
 }
 
+/// A ZIP of the given files, stored (not compressed): an Office document around parts a test
+/// or a fuzzer writes.
+pub fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in files {
+        z.start_file(*name, options).unwrap();
+        z.write_all(data).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
+
 /// `data`, gzipped.
 pub fn gzip_of(data: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::fast());

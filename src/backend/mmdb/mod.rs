@@ -7,6 +7,7 @@
 //! serde writes `data`; it serves several merged databases and is what the fast path is
 //! tested against. The fast path ([`fast`]) serves the common case of one used database.
 
+mod bus;
 mod fast;
 
 use std::fs;
@@ -47,6 +48,9 @@ impl AsRef<[u8]> for Bytes {
 
 /// One open database file.
 pub struct Database {
+    /// Watches the mapping for a truncation of the file (declared first: it is dropped before
+    /// the mapping is unmapped). `None` for a file read whole.
+    watch: Option<bus::Watch>,
     /// The file as configured (for messages and `meta.databases`).
     path: PathBuf,
     reader: Reader<Bytes>,
@@ -71,7 +75,12 @@ impl Database {
             path: path.to_owned(),
             reason,
         })?;
+        let watch = match &*bytes.0 {
+            Held::Mapped(m) => Some(bus::Watch::new(m)),
+            Held::Loaded(_) => None,
+        };
         Ok(Database {
+            watch,
             path: path.to_owned(),
             kind: DbKind::from_database_type(&meta.database_type),
             ipv4_only: meta.ip_version == 4,
@@ -83,6 +92,20 @@ impl Database {
 
     fn bytes(&self) -> &[u8] {
         self.bytes.as_ref()
+    }
+
+    /// Whether the file was cut short while mapped: what was read since is not the database.
+    fn damaged(&self) -> bool {
+        self.watch.as_ref().is_some_and(bus::Watch::damaged)
+    }
+
+    /// The error for lookups that read the file after it was cut short.
+    fn cut_short(&self) -> Error {
+        corrupt(
+            self,
+            "the file was cut short while it was read (written in place by another process?)"
+                .into(),
+        )
     }
 }
 
@@ -106,6 +129,8 @@ impl Databases {
     fn get(&self, path: &Path, real: &Path, in_memory: bool) -> Result<Arc<Database>, Error> {
         let key = (real.to_owned(), in_memory);
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        // A file cut short under an earlier action is opened again.
+        open.retain(|(_, db)| !db.damaged());
         if let Some(at) = open.iter().position(|(k, _)| *k == key) {
             let entry = open.remove(at);
             let db = Arc::clone(&entry.1);
@@ -368,6 +393,15 @@ impl Backend for MmdbBackend {
                 .map(|&ip| deadline.check().and_then(|()| self.reference(ip)))
                 .collect(),
         };
+        // A file cut short under this batch: none of its answers can be trusted.
+        let damaged = self
+            .sources
+            .iter()
+            .find(|s| s.rows.is_some() && s.db.damaged());
+        let answers = match damaged {
+            Some(source) => answers.iter().map(|_| Err(source.db.cut_short())).collect(),
+            None => answers,
+        };
         if let Some(p) = progress {
             p.advance(ips.len());
         }
@@ -413,6 +447,10 @@ fn resolve(files: &DbFiles, file: &Path) -> Result<PathBuf, Error> {
         return Ok(root.join(file));
     }
     paths::confine(root, file).map_err(|e| match e {
+        Confine::NoFolder(reason) => Error::DbNotFound {
+            path: file.to_path_buf(),
+            reason: format!("{reason}; set db_dir to the folder the .mmdb files are in"),
+        },
         Confine::Missing(reason) => Error::DbNotFound {
             path: file.to_path_buf(),
             reason: format!("{reason}; upload it or fix mmdb_filename"),
@@ -426,6 +464,8 @@ fn resolve(files: &DbFiles, file: &Path) -> Result<PathBuf, Error> {
 
 enum OpenError {
     Io(std::io::Error),
+    /// The file opened but could not be mapped.
+    Map(std::io::Error),
     NotAFile,
     Format(MaxMindDbError),
 }
@@ -444,7 +484,10 @@ fn open_reader(path: &Path, in_memory: bool) -> Result<(Reader<Bytes>, Bytes), O
     let held = if in_memory {
         Held::Loaded(fs::read(path).map_err(OpenError::Io)?)
     } else {
-        Held::Mapped(map(path).map_err(OpenError::Io)?)
+        Held::Mapped(map(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => OpenError::Io(e),
+            _ => OpenError::Map(e),
+        })?)
     };
     let bytes = Bytes(Arc::new(held));
     let reader = Reader::from_source(bytes.clone()).map_err(OpenError::Format)?;
@@ -458,9 +501,9 @@ fn map(path: &Path) -> std::io::Result<maxminddb::Mmap> {
     // SAFETY: the map is read-only and lives as long as the reader. MaxMind's updaters replace a
     // database by renaming a new file over the old one, which leaves this mapping on the old
     // inode, intact. Writing into the same file in place while a run reads it changes the bytes
-    // under the reader (and truncating it can end the process with SIGBUS); the reader
-    // bounds-checks every offset it follows, but cannot see such a change. `databases_in_memory`
-    // reads the file instead, for platforms that overwrite uploads in place.
+    // under the reader; the reader bounds-checks every offset it follows, but cannot see such a
+    // change. Truncating it makes reads past the new end fault: [`bus`] turns that into
+    // `db_invalid`. `databases_in_memory` reads the file instead.
     unsafe { maxminddb::Mmap::map(&file) }
 }
 
@@ -531,9 +574,20 @@ pub fn verify(path: &Path) -> Result<(), Error> {
 
 fn db_error(file: &Path, e: OpenError) -> Error {
     match e {
-        OpenError::Io(e) => Error::DbNotFound {
+        OpenError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => Error::DbNotFound {
             path: file.to_path_buf(),
             reason: io_reason(&e),
+        },
+        OpenError::Io(e) => Error::DbUnreadable {
+            path: file.to_path_buf(),
+            reason: io_reason(&e),
+        },
+        OpenError::Map(e) => Error::DbUnreadable {
+            path: file.to_path_buf(),
+            reason: format!(
+                "it cannot be memory-mapped ({}); databases_in_memory reads it instead",
+                io_reason(&e)
+            ),
         },
         OpenError::NotAFile => Error::DbNotFound {
             path: file.to_path_buf(),

@@ -15,8 +15,9 @@
 //!
 //! The tokio runtime is built only when this backend is opened, so a file lookup pays nothing
 //! for it; the HTTP client (its TLS set-up reads the system's certificates) only when the first
-//! query is sent, so an action the cache answers whole pays nothing for it either. The license key is sent in the Authorization header only, and
-//! is scrubbed from every message this module writes and every answer it keeps.
+//! query is sent, so an action the cache answers whole pays nothing for it either. The license
+//! key is sent in the Authorization header only, and is scrubbed from every message this module
+//! writes and every answer it keeps.
 
 pub mod cache;
 
@@ -108,9 +109,9 @@ fn endpoint(context: Context) -> (&'static str, RowFilter) {
 
 impl WebBackend {
     /// Builds the runtime for `web` and `context` (the HTTP client waits for the first query),
-    /// names in `locale`, and opens the answer cache `cache` describes (a problem with it is a warning, see
-    /// [`Backend::warnings`]). Sends nothing. A `dry_run` backend answers what the cache holds
-    /// and counts the rest ([`Usage::queries_planned`]) without sending them.
+    /// names in `locale`, and opens the answer cache `cache` describes (a problem with it is a
+    /// warning, see [`Backend::warnings`]). Sends nothing. A `dry_run` backend answers what the
+    /// cache holds and counts the rest ([`Usage::queries_planned`]) without sending them.
     pub fn open(
         web: &WebConfig,
         context: Context,
@@ -596,6 +597,8 @@ enum Attempt {
     TimedOut(String),
     /// No answer at all.
     Unreachable(String),
+    /// An answer longer than `max_response_kib` (its size in bytes); the rest was not read.
+    TooLarge(usize),
     /// Nothing could be sent.
     Failed(Error),
 }
@@ -620,7 +623,7 @@ async fn send(shared: &Shared, url: &str) -> Attempt {
             Attempt::Unreachable(message)
         }
     };
-    let response = match request.send().await {
+    let mut response = match request.send().await {
         Ok(r) => r,
         Err(e) => return transport(e),
     };
@@ -631,9 +634,18 @@ async fn send(shared: &Shared, url: &str) -> Attempt {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    match response.bytes().await {
-        Ok(body) => Attempt::Answer(status, retry_after, body.to_vec()),
-        Err(e) => transport(e),
+    // Read up to the cap, never more: a body is parsed and kept whole.
+    let cap = shared.web.max_response_bytes;
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > cap => {
+                return Attempt::TooLarge(cap);
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Attempt::Answer(status, retry_after, body),
+            Err(e) => return transport(e),
+        }
     }
 }
 
@@ -678,6 +690,16 @@ async fn query(shared: &Shared, ip: IpAddr, deadline: Deadline) -> Queried {
                     .flatten()
                     .filter(|value| shared.may_keep(value));
                 return (Err(e), keep);
+            }
+            Attempt::TooLarge(cap) => {
+                let e = Error::HttpError {
+                    status: 200,
+                    message: format!(
+                        "the answer is longer than {} KiB (max_response_kib); it was not read",
+                        cap >> 10
+                    ),
+                };
+                return (Err(e), None);
             }
             Attempt::TimedOut(message) => last = Error::Timeout(message),
             Attempt::Unreachable(message) => last = Error::ServiceUnavailable(message),
@@ -739,7 +761,9 @@ fn found(shared: &Shared, ip: IpAddr, body: String, fresh: bool) -> Result<Answe
         let mapped = mapping::map_records(std::iter::once((&record, shared.rows)), shared.locale);
         (network, mapped)
     };
-    // The body parsed as one JSON object above: it is kept as it is.
+    // The body parsed as one JSON object above, and is compact already (`Cacheable`): as sent,
+    // but for the whitespace between tokens (one answer, one line, whatever the service's
+    // indentation), from the service and from the cache alike.
     let raw = RawJson::from_trusted(body);
     Ok(Answer {
         network: Some(network),
@@ -898,6 +922,19 @@ fn scrub(message: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_is_compacted_between_tokens_only() {
+        let body = b"{\n  \"a b\" : [1, 2.50 ,\n\t\"x \\\" y\"],\r\n \"c\": {\"d\" : null} }\n";
+        let compacted = Cacheable::answer(body).unwrap();
+        assert_eq!(
+            compacted.body(),
+            r#"{"a b":[1,2.50,"x \" y"],"c":{"d":null}}"#
+        );
+        let before: Value = serde_json::from_slice(body).unwrap();
+        let after: Value = serde_json::from_str(compacted.body()).unwrap();
+        assert_eq!(before, after);
+    }
 
     #[test]
     fn backoff_doubles_with_bounded_jitter() {
