@@ -51,13 +51,14 @@
 //!
 //! # Async callers, and what it costs
 //! [`Cache`] is `Send + Sync` (one connection behind a mutex) and cheap to clone. Its calls never
-//! sleep and are quick enough to run inline on the backend's current-thread runtime: a warm
-//! [`Cache::get_many`] of 1,000 keys takes 2 to 3 ms, claiming 1,000 cold keys 5 to 15 ms. A
-//! write blocks while another process holds the write lock (that process's transaction,
-//! milliseconds) and fails after the busy timeout. A lone store costs a transaction plus its
-//! share of WAL checkpoints (fsyncs): 0.1 to 0.3 ms, so the web backend stores answers through a
-//! [`PutBuffer`] (1,000 answers in 10 to 60 ms), flushing it whenever it is about to await the
-//! network with no answer left to handle.
+//! sleep and are short enough (one transaction over indexed rows) to run inline on the
+//! backend's current-thread runtime. A write blocks while another process holds the write lock
+//! (that process's transaction: short, by the bounds above) and fails after the busy timeout.
+//! A lone store costs a transaction plus its share of WAL checkpoints (fsyncs), and a cold
+//! action must cost little more than one without a cache: the web backend stores answers
+//! through a [`PutBuffer`], flushing it whenever it is about to await the network with no
+//! answer left to handle. What the cache costs and saves is measured by `benches/web_cache.py`
+//! (docs/performance.md).
 
 use std::fmt;
 use std::fs;
@@ -560,7 +561,7 @@ impl fmt::Debug for ClaimGuard {
 }
 
 /// Answers waiting to be stored together. A store costs one write transaction, and its share of
-/// a WAL checkpoint (an fsync); 64 answers in one transaction cost about as much as 4 alone. The
+/// a WAL checkpoint (an fsync), however few answers it holds: batches make it cheap. The
 /// web backend pushes each cacheable answer here as it comes and calls [`PutBuffer::flush`]
 /// whenever it is about to wait for the network with nothing else to do; the buffer also flushes
 /// itself every [`PutBuffer::MAX_ITEMS`] answers, when the oldest has waited
