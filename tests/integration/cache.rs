@@ -70,21 +70,22 @@ fn a_warm_run_sends_nothing_and_answers_exactly_as_the_service_did() {
     let fake = FakeMaxMind::start(Options::default());
     let dir = tempfile::tempdir().unwrap();
     let cache = cache_in(&dir);
-    // Records of every shape the fake has, a not-found, a reserved address, an invalid value.
+    // Records of every shape the fake has, a not-found, a reserved address, an invalid value,
+    // and an answer the service indented.
     let content = "81.2.69.142 2.125.160.216 89.160.20.115 2001:218::1 1.1.1.2 10.0.0.1 \
-                   67.43.156.9 999.1.1.1";
+                   67.43.156.9 999.1.1.1 1.1.3.1";
     let cold = bulk(&fake, &cache, content, json!({}), json!({}));
     assert_eq!(cold.json["status"], "success", "{}", cold.json);
     let sent = fake.seen().len();
-    assert_eq!(sent, 6, "six public addresses");
-    assert_eq!(cold.json["meta"]["queries_sent"], 6);
+    assert_eq!(sent, 7, "seven public addresses");
+    assert_eq!(cold.json["meta"]["queries_sent"], 7);
     assert_eq!(cold.json["meta"]["cache_hits"], 0);
     assert!(cold.warning_codes().is_empty(), "{}", cold.json["warnings"]);
 
     let warm = bulk(&fake, &cache, content, json!({}), json!({}));
     assert_eq!(fake.seen().len(), sent, "a warm run sends nothing");
     assert_eq!(warm.json["meta"]["queries_sent"], 0);
-    assert_eq!(warm.json["meta"]["cache_hits"], 6);
+    assert_eq!(warm.json["meta"]["cache_hits"], 7);
     assert_eq!(
         warm.json["meta"].get("queries_remaining"),
         None,
@@ -284,10 +285,11 @@ fn failures_are_never_cached() {
     let fake = FakeMaxMind::start(Options::default());
     let dir = tempfile::tempdir().unwrap();
     let cache = cache_in(&dir);
-    // Invalid, not found, permission, HTML 400, non-JSON 200, 503, timeout, an unknown code,
-    // a 5xx echoing the key; and one good answer.
+    // Invalid, permission, HTML 400, non-JSON 200, 503, timeout, an unknown code, a 5xx
+    // echoing the key, a 200 over max_response_kib; and a not-found and one good answer.
     let failing = [
         "1.1.1.1", "1.1.1.4", "1.1.1.6", "1.1.1.7", "1.1.1.9", "1.1.1.10", "1.1.1.12", "1.1.2.3",
+        "1.1.3.2",
     ];
     let content = format!("{} 1.1.1.2 81.2.69.142", failing.join(" "));
     let fast = json!({"timeout_s": 1, "retries": 1});
@@ -301,7 +303,13 @@ fn failures_are_never_cached() {
         assert_eq!(fake.queries_for("1.1.1.2"), 1, "not found is a fact: kept");
         assert_eq!(fake.queries_for("81.2.69.142"), 1);
     }
-    // Account-wide refusals are not kept either.
+    // Account-wide refusals are not kept either: out of queries, and bad credentials.
+    for round in 1..=2 {
+        let broke = lookup(&fake, &cache, "1.1.1.5", json!({}));
+        assert_eq!(broke.error_codes(), ["out_of_queries"]);
+        assert_eq!(broke.json["meta"]["cache_hits"], 0);
+        assert_eq!(fake.queries_for("1.1.1.5"), round);
+    }
     let refused = lookup(
         &fake,
         &cache,
