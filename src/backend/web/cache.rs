@@ -24,8 +24,9 @@
 //! back as [`Lookup::Wait`]; the caller polls them again ([`Backoff`]: 25 ms, growing to 250 ms)
 //! until they are answered, or until their claim is released or expires, and then claims them
 //! itself. A process killed mid-query thus blocks nobody past its claim's deadline, which the
-//! caller sets to the longest the query may take (`timeout × tries` plus a margin; see
-//! [`claim_time`]).
+//! caller sets to the time the query's tries are given (`timeout_s × retries`; see
+//! [`claim_time`]). An owner still at it past its deadline (waiting out backoff or a rate
+//! limit) costs at most one more query of the same address, never a wrong answer.
 //!
 //! # SQLite set-up
 //! WAL journal (readers never wait for the writer), `synchronous=NORMAL`, a busy timeout
@@ -79,8 +80,6 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 pub const DEFAULT_MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// How long a call waits for another process's write lock by default.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// What [`claim_time`] adds to the longest a query may take.
-pub const CLAIM_MARGIN: Duration = Duration::from_secs(15);
 
 /// Marks the file as this cache (`"MGWC"`), in the SQLite header.
 const APPLICATION_ID: i32 = 0x4d47_5743;
@@ -149,12 +148,10 @@ const OLDEST: &str = "SELECT rowid, octet_length(body) + octet_length(service) \
      + octet_length(endpoint) + octet_length(ip) + 32 FROM entries ORDER BY rowid LIMIT 256";
 const DELETE_ROW: &str = "DELETE FROM entries WHERE rowid = ?1";
 
-/// How long to claim a key for: the longest a query may take (`timeout` per try, `tries` tries)
-/// plus [`CLAIM_MARGIN`] for backoff and scheduling.
+/// How long to claim a key for: the time its query's tries are given (`timeout` per try,
+/// `tries` tries, at least one). A dead owner's claim blocks others no longer than that.
 pub fn claim_time(timeout: Duration, tries: u32) -> Duration {
-    timeout
-        .saturating_mul(tries.max(1))
-        .saturating_add(CLAIM_MARGIN)
+    timeout.saturating_mul(tries.max(1))
 }
 
 /// The time, for freshness and claim deadlines. Tests use a clock they can move.

@@ -49,7 +49,8 @@ const BACKOFF: Duration = Duration::from_millis(200);
 const MAX_RATE_LIMITED: u32 = 6;
 /// Addresses are claimed in the cache this many rounds of queries ahead (`max_parallel_queries`
 /// addresses a round): one short write for several rounds, and still a claim that is sent long
-/// before it expires (its deadline covers one query's every try, with a margin).
+/// before it expires (its deadline covers one query's every try) when the service answers in
+/// less than a quarter of `timeout_s`.
 const CLAIM_ROUNDS: usize = 4;
 
 /// The web service, ready to query.

@@ -160,14 +160,14 @@ fn is_wait(lookup: &Lookup) -> bool {
 // ---- where the cache lives ----
 
 #[test]
-fn claims_last_as_long_as_the_longest_query_plus_a_margin() {
+fn claims_last_as_long_as_the_tries_of_one_query() {
     assert_eq!(
         claim_time(Duration::from_secs(10), 3),
-        Duration::from_secs(45)
+        Duration::from_secs(30)
     );
     assert_eq!(
         claim_time(Duration::from_secs(10), 0),
-        Duration::from_secs(25)
+        Duration::from_secs(10)
     );
 }
 
