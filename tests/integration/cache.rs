@@ -706,3 +706,122 @@ fn cache_stats_prune_and_clear_say_what_they_found_and_did() {
     let usage = cli(&["cache", "empty"], b"", &[]);
     assert_eq!(usage.code, 2);
 }
+
+/// Starts plugin mode on `req` with the cache at `cache`; the caller waits for it (or kills it).
+fn start_plugin(req: &Value, cache: &Path) -> std::process::Child {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .current_dir(root())
+        .env_remove("MAXMIND_LICENSE_KEY")
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .env(CACHE_VAR, cache)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(req.to_string().as_bytes()).unwrap();
+    child
+}
+
+#[test]
+fn the_claim_of_a_killed_action_holds_others_back_only_until_its_deadline() {
+    // Each answer takes 2 s; a query is given 3 s (one try): a claim lasts 3 s.
+    let fake = FakeMaxMind::start(Options {
+        delay: Duration::from_secs(2),
+        ..Options::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache_in(&dir);
+    let settings = json!({"timeout_s": 3, "retries": 1});
+    let req = json!({"action": "lookup", "config": web_config(&fake, &settings),
+                     "object": {"type": "indicator", "value": "81.2.69.142"}});
+    let started = Instant::now();
+    let mut first = start_plugin(&req, &cache);
+    while fake.queries_for("81.2.69.142") == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "never asked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Killed while asking (SIGKILL: nothing is cleaned up): its claim stays in the file.
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let second = lookup(&fake, &cache, "81.2.69.142", settings);
+    let took = started.elapsed();
+    assert_eq!(second.json["status"], "success", "{}", second.json);
+    assert!(second.warning_codes().is_empty(), "{}", second.json);
+    assert_eq!(second.json["meta"]["queries_sent"], 1);
+    assert_eq!(fake.queries_for("81.2.69.142"), 2, "asked again once");
+    // It waited for the claim's deadline (3 s after the first asked), then asked (2 s): not
+    // at once, nor for ever.
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn a_cache_locked_too_long_is_a_warning_and_the_action_runs_on_without_it() {
+    let fake = FakeMaxMind::start(Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache_in(&dir);
+    lookup(&fake, &cache, "81.2.69.142", json!({}));
+    // Another program holds the write lock throughout.
+    let holder = rusqlite::Connection::open(&cache).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let run = bulk(
+        &fake,
+        &cache,
+        "81.2.69.142 2.125.160.216",
+        json!({}),
+        json!({}),
+    );
+    assert_eq!(run.json["status"], "success", "{}", run.json);
+    assert_eq!(run.warning_codes(), ["cache_unavailable"]);
+    let warning = run.json["warnings"][0]["message"].as_str().unwrap();
+    assert!(warning.contains("locked"), "{warning}");
+    // Reads go on beside the lock; the address it could not claim was asked all the same.
+    assert_eq!(run.json["meta"]["cache_hits"], 1);
+    assert_eq!(run.json["meta"]["queries_sent"], 1);
+    assert_eq!(
+        run.json["results"][1]["data"]["traits"]["ip_address"],
+        "2.125.160.216"
+    );
+    assert_eq!(fake.queries_for("2.125.160.216"), 1);
+    holder.execute_batch("ROLLBACK").unwrap();
+}
+
+#[test]
+fn over_cache_max_mib_the_oldest_answers_go_first() {
+    let fake = FakeMaxMind::start(Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache_in(&dir);
+    let small = json!({"cache_max_mib": 1});
+    // More answers than 1 MiB holds.
+    let ips = public_ips(6000);
+    let run = bulk(&fake, &cache, &ips.join("\n"), small.clone(), json!({}));
+    assert_eq!(run.json["meta"]["queries_sent"], 6000);
+    let stats = cache_command(&["stats", "--cache-max-mib", "1"], &cache);
+    let entries: u64 = stats
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("entries"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", stats.stdout));
+    assert!(entries > 1000 && entries < 6000, "{}", stats.stdout);
+    // The first answered went; the last is kept.
+    let (first, last) = (&ips[0], &ips[5999]);
+    assert_eq!(
+        lookup(&fake, &cache, first, small.clone()).json["meta"]["cache_hits"],
+        0
+    );
+    assert_eq!(fake.queries_for(first), 2);
+    assert_eq!(
+        lookup(&fake, &cache, last, small).json["meta"]["cache_hits"],
+        1
+    );
+    assert_eq!(fake.queries_for(last), 1);
+}
