@@ -299,6 +299,10 @@ pub struct BulkArgs {
     #[arg(long, value_name = "OUT")]
     pub description: Option<PathBuf>,
 
+    /// Write the offline world map of the located IPs (SVG) to this file.
+    #[arg(long, value_name = "OUT.svg")]
+    pub map: Option<PathBuf>,
+
     /// Where records come from, and what is asked of them.
     #[command(flatten)]
     pub settings: SettingFlags,

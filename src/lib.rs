@@ -50,4 +50,4 @@ pub use error::Error;
 pub use extract::{Encoding, Extracted, scan, scan_reader, sniff};
 pub use ip::{parse_indicator, special_purpose};
 pub use mapping::Display;
-pub use render::{Report, TableRow, apply_section, render_section};
+pub use render::{Report, TableRow, Tally, apply_section, render_section, worldmap};

@@ -10,6 +10,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
+use crate::mapping::Kind;
 use crate::mapping::table::TABLE;
 use crate::protocol::{IpResult, Response};
 
@@ -210,7 +211,7 @@ fn normalize(name: &str) -> String {
 /// The distinct attribute and indicator names of the mapping table, in its order.
 pub fn attribute_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
-    for row in TABLE {
+    for row in TABLE.iter().filter(|r| r.kind != Kind::Shown) {
         if !names.contains(&row.name) {
             names.push(row.name);
         }

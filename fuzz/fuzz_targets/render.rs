@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use maxmind_geolocate::Display;
-use maxmind_geolocate::{Report, TableRow, apply_section, render_section};
+use maxmind_geolocate::{Report, TableRow, Tally, apply_section, render_section};
 
 fn display(parts: &[String]) -> Display {
     let s = |i: usize| parts.get(i).cloned().unwrap_or_default();
@@ -18,6 +18,7 @@ fn display(parts: &[String]) -> Display {
         isp: Some(s(9)),
         latitude: Some(1.5),
         longitude: Some(-2.5),
+        accuracy_radius: Some(10),
         flags: vec!["Is Anonymous"],
     }
 }
@@ -35,6 +36,16 @@ fn report<'a>(parts: &'a [String], display: &'a Display) -> Report<'a> {
         reserved: vec![(s(11), s(12))],
         failed: vec![(s(13), s(14))],
         sources: vec![(s(15), s(16))],
+        countries: vec![Tally {
+            key: parts.get(3).map_or("", String::as_str),
+            name: parts.get(2).map_or("", String::as_str),
+            ips: 1,
+        }],
+        networks: vec![Tally {
+            key: parts.get(7).map_or("", String::as_str),
+            name: parts.get(8).map_or("", String::as_str),
+            ips: 1,
+        }],
         map: None,
     }
 }

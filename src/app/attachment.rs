@@ -96,7 +96,14 @@ pub fn read(
     let whole = Cursor::new(head).chain(input);
     if format == documents::Format::Other {
         let name: Arc<str> = Arc::from(reading.name);
-        scan_part(whole, reading.limit, &name, reading.every, found)?;
+        scan_part(
+            whole,
+            reading.limit,
+            &name,
+            reading.every,
+            found,
+            &mut || true,
+        )?;
         return Ok(Report {
             format: format.name(),
             warnings: Vec::new(),
@@ -111,13 +118,15 @@ pub fn read(
     }
 }
 
-/// Scans one part (or a whole plain attachment) for addresses.
+/// Scans one part (or a whole plain attachment) for addresses; `after_chunk` is asked after
+/// each chunk read whether to go on (not with `every`).
 fn scan_part(
     text: impl Read,
     limit: u64,
     found_in: &Arc<str>,
     every: bool,
     found: &mut dyn FnMut(Found) -> bool,
+    after_chunk: &mut dyn FnMut() -> bool,
 ) -> Result<u64, ScanError> {
     let going = std::cell::Cell::new(true);
     if every {
@@ -142,7 +151,12 @@ fn scan_part(
             }));
         }
     };
-    let scanned = extract::scan_reader_until(text, limit, &mut emit, &mut || going.get());
+    let scanned = extract::scan_reader_until(text, limit, &mut emit, &mut || {
+        going.get() && {
+            going.set(after_chunk());
+            going.get()
+        }
+    });
     match scanned {
         Err(ScanError::Stopped) => Ok(0),
         other => other,
@@ -182,7 +196,28 @@ fn decode_here(
         seen: crate::app::Seen,
         /// The addresses passed on with a network.
         with_network: crate::app::Seen,
+        /// Addresses found and not yet put through `seen`: they go in batches, so that their
+        /// lookups in a set larger than the caches overlap (see `Seen::look_ahead`).
+        batch: Vec<Found>,
         found: &'f mut dyn FnMut(Found) -> bool,
+    }
+    impl Parts<'_> {
+        /// Passes on the batch's addresses that are new (or all of them, with `every`): each
+        /// once, with the first part it is in, and once more when a network is first written
+        /// for it (it says how the content wrote it). False when no more are wanted.
+        fn flush(&mut self) -> bool {
+            let ips: Vec<IpAddr> = self.batch.iter().map(|f| f.ip).collect();
+            self.seen.look_ahead(&ips);
+            let mut going = true;
+            for f in self.batch.drain(..) {
+                let new = first(&mut self.seen, f.ip);
+                let new_network = f.network.is_some() && first(&mut self.with_network, f.ip);
+                if going && (self.every || new || new_network) {
+                    going = (self.found)(f);
+                }
+            }
+            going
+        }
     }
     impl documents::Sink for Parts<'_> {
         fn part(
@@ -192,20 +227,28 @@ fn decode_here(
             text: &mut dyn Read,
         ) -> io::Result<()> {
             let label: Arc<str> = Arc::from(found_in);
-            let (every, found) = (self.every, &mut *self.found);
-            let (seen, with_network) = (&mut self.seen, &mut self.with_network);
-            let mut going = true;
-            let mut each = |f: Found| {
-                // Each address once, with the first part it is in; and once more when a
-                // network is first written for it (it says how the content wrote it).
-                let new = first(seen, f.ip);
-                let new_network = f.network.is_some() && first(with_network, f.ip);
-                if every || new || new_network {
-                    going = found(f);
-                }
-                going
-            };
-            match scan_part(text, u64::MAX, &label, every, &mut each) {
+            let every = self.every;
+            // The batch is passed on when full, and after each chunk of text read: an address
+            // found is reported before the decoder reads on (it may die reading).
+            let parts = std::cell::RefCell::new(self);
+            let scanned = scan_part(
+                text,
+                u64::MAX,
+                &label,
+                every,
+                &mut |f: Found| {
+                    let mut parts = parts.borrow_mut();
+                    parts.batch.push(f);
+                    if every || parts.batch.len() == crate::app::Seen::BATCH {
+                        parts.flush()
+                    } else {
+                        true
+                    }
+                },
+                &mut || parts.borrow_mut().flush(),
+            );
+            let going = parts.borrow_mut().flush();
+            match scanned {
                 Ok(_) if going => Ok(()),
                 Ok(_) => Err(io::Error::other(STOPPED)),
                 Err(ScanError::Io(e)) => Err(e),
@@ -217,6 +260,7 @@ fn decode_here(
         every: reading.every,
         seen: crate::app::Seen::default(),
         with_network: crate::app::Seen::default(),
+        batch: Vec::with_capacity(crate::app::Seen::BATCH),
         found,
     };
     let outcome = documents::decode(

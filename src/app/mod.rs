@@ -784,6 +784,7 @@ fn finish(
         summary: None,
         description: None,
         map_url: None,
+        offline_map_svg: None,
     }
 }
 

@@ -45,6 +45,10 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// How many addresses to [look ahead](Seen::look_ahead) at once: enough lookups to keep
+    /// the memory system busy.
+    pub const BATCH: usize = 32;
+
     /// Empty, with room for `n` IPv4 addresses before it grows.
     pub fn with_capacity(n: usize) -> Self {
         Seen {

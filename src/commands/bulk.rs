@@ -28,7 +28,8 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     let request: Request = match serde_json::from_value(json!({
         "action": ACTION,
         "object": {"type": "attachment", "name": name},
-        "params": {"apply_results_to_description": args.description.is_some()},
+        // The map is drawn with the description.
+        "params": {"apply_results_to_description": args.description.is_some() || args.map.is_some()},
     })) {
         Ok(r) => r,
         Err(e) => {
@@ -52,27 +53,53 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
         }
     };
     let response = app::run_parsed(&session, &request, Some(&mut *reader));
-    if let Some(out) = &args.description {
-        match &response.description {
-            Some(html) => {
-                if let Err(e) = std::fs::write(out, html) {
-                    eprintln!(
-                        "maxmind-geolocate: cannot write the description to {}: {e}",
-                        out.display()
-                    );
-                    super::finish(&response, &args.output, pretty);
-                    return Exit::Failure;
-                }
-            }
-            None => eprintln!("maxmind-geolocate: no description was written: the action failed"),
-        }
-    }
+    let written = [
+        (&args.description, &response.description, "the description"),
+        (&args.map, &response.offline_map_svg, "the map"),
+    ]
+    .into_iter()
+    .filter_map(|(out, made, what)| Some((out.as_deref()?, made.as_deref(), what)))
+    .fold(true, |ok, (out, made, what)| {
+        write_out(out, made, what, &response) && ok
+    });
     let exit = super::finish(&response, &args.output, pretty);
+    if !written {
+        return Exit::Failure;
+    }
     if args.output.format != Format::Json {
         summary(&response);
     }
     super::leave_to_exit((response, session));
     exit
+}
+
+/// Writes what the action `made` to `out`, or says on stderr why there is nothing to write;
+/// false when the file cannot be written.
+fn write_out(out: &Path, made: Option<&str>, what: &str, response: &Response) -> bool {
+    let Some(made) = made else {
+        let why = if response.description.is_none() {
+            "the action failed"
+        } else if response.map_url.is_some() {
+            "a Mapbox map was made instead"
+        } else if response.summary.as_ref().is_some_and(|s| s.located == 0) {
+            "no IP was located"
+        } else {
+            "the offline map is off (offline_map)"
+        };
+        eprintln!("maxmind-geolocate: {what} was not written: {why}");
+        return true;
+    };
+    match std::fs::write(out, made) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!(
+                "maxmind-geolocate: cannot write {what} to {}: {}",
+                out.display(),
+                crate::paths::io_reason(&e)
+            );
+            false
+        }
+    }
 }
 
 /// The counts, on stderr, when stdout holds only the rows.

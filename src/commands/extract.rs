@@ -40,7 +40,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     // Each address once, in order: looked up in the set of those seen in batches (see
     // `Seen::look_ahead`).
     let mut seen = Seen::default();
-    let mut batch: Vec<IpAddr> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<IpAddr> = Vec::with_capacity(Seen::BATCH);
     let mut distinct = |batch: &mut Vec<IpAddr>, line: &mut String, out: &mut dyn Write| {
         seen.look_ahead(batch);
         for ip in batch.drain(..) {
@@ -70,7 +70,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
             }
             None => {
                 batch.push(found.ip);
-                if batch.len() < BATCH {
+                if batch.len() < Seen::BATCH {
                     return true;
                 }
                 distinct(&mut batch, &mut line, &mut out)
@@ -105,9 +105,6 @@ pub fn run(args: &ExtractArgs) -> Exit {
         (Err(e), None) => failed(args, &e),
     }
 }
-
-/// Addresses looked up in the set of those seen together.
-const BATCH: usize = 32;
 
 fn failed(args: &ExtractArgs, e: &ScanError) -> Exit {
     eprintln!("maxmind-geolocate: {}: {e}", args.input);

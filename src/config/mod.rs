@@ -210,9 +210,12 @@ pub struct Config {
     pub web: WebConfig,
     /// The cache of web answers.
     pub cache: CacheConfig,
-    /// Whether Lookup All Related IPs adds a Mapbox map.
+    /// Whether Lookup All Related IPs draws the offline map (when it makes no Mapbox map).
+    pub offline_map: bool,
+    /// Whether Lookup All Related IPs adds a Mapbox map (it warns and draws the offline map
+    /// instead when [`Config::mapbox_api_key`] is empty).
     pub use_mapbox: bool,
-    /// The Mapbox token.
+    /// The Mapbox token: empty, or a public (`pk.`) token.
     pub mapbox_api_key: Secret,
     /// The folder attachment paths stay inside.
     pub attachment_dir: PathBuf,
@@ -407,7 +410,10 @@ impl Config {
             Some((Parsed::Secret(s), _)) => s.clone(),
             _ => Secret::default(),
         };
-        let flag = |key: &str| matches!(get(key), Some((Parsed::Bool(true), _)));
+        let flag = |key: &str| match get(key) {
+            Some((Parsed::Bool(b), _)) => *b,
+            _ => settings::setting(key).is_some_and(|s| s.default == "true"),
+        };
         let number = |key: &str| match get(key) {
             Some((Parsed::Number(n), _)) => *n,
             _ => settings::setting(key)
@@ -482,7 +488,9 @@ impl Config {
         }
         let use_mapbox = flag("use_mapbox");
         let mapbox_api_key = secret("mapbox_api_key");
-        if use_mapbox {
+        // Without a token the action warns and draws the offline map; a token that must not
+        // be shown to every analyst is refused.
+        if use_mapbox && !mapbox_api_key.is_empty() {
             check_mapbox_token(&mapbox_api_key)?;
         }
         let action_timeout_s = number("action_timeout_s");
@@ -505,6 +513,7 @@ impl Config {
                     .unwrap_or(usize::MAX),
             },
             cache: cache_config(&values, env),
+            offline_map: flag("offline_map"),
             use_mapbox,
             mapbox_api_key,
             attachment_dir: PathBuf::from(text("attachment_dir").unwrap_or_else(|| ".".into())),
@@ -655,9 +664,7 @@ fn check_web_url(url: &str) -> Result<(), Error> {
 /// A map in a description is visible to every analyst: only a public (`pk.`) token belongs there.
 fn check_mapbox_token(token: &Secret) -> Result<(), Error> {
     let t = token.expose();
-    let reason = if t.is_empty() {
-        "use_mapbox is on but no Mapbox access token is set"
-    } else if t.starts_with("sk.") {
+    let reason = if t.starts_with("sk.") {
         "is a secret (sk.) token; a description is visible to every analyst, so use a public (pk.) token"
     } else if !t.starts_with("pk.") {
         "is not a Mapbox public token; public tokens start with \"pk.\""
@@ -820,9 +827,18 @@ mod tests {
             "license_key"
         );
         assert_eq!(
-            key(json!({"mmdb_filename": "a", "use_mapbox": true})),
+            key(json!({"mmdb_filename": "a", "use_mapbox": true, "mapbox_api_key": "sk.x"})),
             "mapbox_api_key"
         );
+    }
+
+    #[test]
+    fn mapbox_without_a_token_is_not_an_error_and_the_offline_map_is_on_by_default() {
+        let (c, _) = resolve(json!({"mmdb_filename": "a", "use_mapbox": true})).unwrap();
+        assert!(c.use_mapbox && c.mapbox_api_key.is_empty());
+        assert!(c.offline_map);
+        let (c, _) = resolve(json!({"mmdb_filename": "a", "offline_map": "false"})).unwrap();
+        assert!(!c.offline_map);
     }
 
     #[test]

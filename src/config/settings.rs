@@ -339,11 +339,20 @@ pub static SETTINGS: &[Setting] = &[
         ..NO
     },
     Setting {
+        key: "offline_map",
+        kind: Kind::Bool,
+        default: "true",
+        flag: switch("no-offline-map", "false"),
+        label: "Add an offline world map to attachment descriptions",
+        help: "Lookup All Related IPs draws the located IPs on a world map carried in the description itself (no map service, no network: it shows on air-gapped installs). Not drawn when a Mapbox map is.",
+        ..NO
+    },
+    Setting {
         key: "use_mapbox",
         kind: Kind::Bool,
         default: "false",
         label: "Add a Mapbox map to attachment descriptions",
-        help: "Lookup All Related IPs adds a Mapbox static map of the located IPs to the description.",
+        help: "Lookup All Related IPs adds a Mapbox static map of the located IPs to the description instead of the offline map; the analyst's browser loads it from Mapbox. Without a token the offline map is drawn, with a mapbox_token_missing warning.",
         ..NO
     },
     Setting {

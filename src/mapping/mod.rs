@@ -48,13 +48,15 @@ impl Scope {
     }
 }
 
-/// Whether a row makes an attribute or an indicator.
+/// Whether a row makes an attribute or an indicator, or only fills the description's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A platform attribute of the object.
     Attribute,
     /// A platform indicator (its type is the row's name).
     Indicator,
+    /// Neither: the value only fills its [`Show`] column of the description's table.
+    Shown,
 }
 
 /// Groups of rows, by what a context asks for.
@@ -114,6 +116,8 @@ pub enum Show {
     Latitude,
     /// The longitude.
     Longitude,
+    /// The accuracy radius, in kilometres.
+    AccuracyRadius,
     /// An anonymizer flag (shown by the row's name when true).
     Flag,
 }
@@ -182,8 +186,17 @@ pub fn map_records<'r, 'a: 'r>(
 }
 
 impl Mapped {
-    /// Adds what `row` makes of `value`, unless the same pair is already there.
+    /// Adds what `row` makes of `value`, unless the same pair is already there. Coordinates
+    /// are reported as they are shown: rounded to [`coordinate`] precision.
     fn push(&mut self, row: &Row, value: String) {
+        let value = match row.show {
+            Some(Show::Latitude | Show::Longitude) => value
+                .parse()
+                .ok()
+                .and_then(coordinate_text)
+                .unwrap_or(value),
+            _ => value,
+        };
         match row.kind {
             Kind::Attribute => push_unique(
                 &mut self.attributes,
@@ -199,6 +212,7 @@ impl Mapped {
                     value,
                 },
             ),
+            Kind::Shown => {}
         }
     }
 }
@@ -275,6 +289,9 @@ pub struct Display {
     pub latitude: Option<f64>,
     /// Longitude.
     pub longitude: Option<f64>,
+    /// How far from the coordinates the address may be, in kilometres (MaxMind's
+    /// `location.accuracy_radius`).
+    pub accuracy_radius: Option<u32>,
     /// Names of the anonymizer flags that are set (e.g. `Is TOR Exit Node`).
     pub flags: Vec<&'static str>,
 }
@@ -313,6 +330,7 @@ impl DisplayParts {
             Show::Longitude => {
                 d.longitude = d.longitude.or(number.or_else(|| value.parse().ok()));
             }
+            Show::AccuracyRadius => d.accuracy_radius = d.accuracy_radius.or(value.parse().ok()),
             Show::Flag if value == "True" && !d.flags.contains(&row.name) => d.flags.push(row.name),
             Show::Flag => {}
         }
@@ -342,6 +360,35 @@ pub fn format_value(value: &Record<'_>) -> Option<String> {
         Record::Bool(false) => Some("False".to_owned()),
         Record::Null | Record::Array(_) | Record::Map(_) | Record::Bytes(_) => None,
     }
+}
+
+/// Decimals a coordinate is reported and shown with: four (about 11 m), finer than any
+/// accuracy radius MaxMind gives (1 km and up), so no digit claims a precision the data lacks.
+pub const COORDINATE_DECIMALS: usize = 4;
+
+/// A latitude or longitude rounded to [`COORDINATE_DECIMALS`]: `126.97409999999999` →
+/// `126.9741`. The stored number is rounded exactly, as `format!("{:.4}")` rounds it: scaled by
+/// 10⁴ in floating point, a number within a hair of a half may round the other way, so those
+/// take the exact (and slow) path. The nearest float to a decimal of four places prints with
+/// at most four. `-0.0` becomes `0.0`.
+pub fn coordinate(degrees: f64) -> f64 {
+    // 10 to the power of COORDINATE_DECIMALS.
+    const SCALE: f64 = 1e4;
+    let scaled = degrees * SCALE;
+    let rounded = scaled.round();
+    let rounded = if ((scaled - scaled.trunc()).abs() - 0.5).abs() > 1e-6 {
+        rounded / SCALE
+    } else {
+        format!("{degrees:.COORDINATE_DECIMALS$}")
+            .parse()
+            .unwrap_or(degrees)
+    };
+    rounded + 0.0
+}
+
+/// [`coordinate`] as the platform's attribute value (`37.4192`, `37.0`); none when not finite.
+pub fn coordinate_text(degrees: f64) -> Option<String> {
+    float_text(coordinate(degrees))
 }
 
 /// A float as serde_json writes it (the shortest form that reads back the same); none when
@@ -405,6 +452,26 @@ mod tests {
         }
         assert_eq!(float_text(f64::NAN), None);
         assert_eq!(float_text(f64::INFINITY), None);
+    }
+
+    #[test]
+    fn coordinates_are_rounded_to_four_decimals_exactly() {
+        assert_eq!(coordinate_text(126.974_099_999_999_99).unwrap(), "126.9741");
+        assert_eq!(coordinate_text(37.419_200_000_000_004).unwrap(), "37.4192");
+        assert_eq!(coordinate_text(37.0).unwrap(), "37.0");
+        assert_eq!(coordinate_text(-97.822).unwrap(), "-97.822");
+        // The double nearest 34.91155 lies below it: it rounds down.
+        assert_eq!(coordinate_text(34.91155).unwrap(), "34.9115");
+        assert_eq!(coordinate_text(-0.000_01).unwrap(), "0.0");
+        assert_eq!(coordinate_text(f64::NAN), None);
+        // The quick path rounds as the exact one, on every coordinate of a fine grid and
+        // around the halves.
+        let exact = |d: f64| -> f64 { format!("{d:.4}").parse::<f64>().unwrap() + 0.0 };
+        for i in (-1_800_000..=1_800_000).step_by(7) {
+            for d in [f64::from(i) * 1e-4 + 0.5e-4, f64::from(i) * 1.37e-4] {
+                assert_eq!(coordinate(d).to_bits(), exact(d).to_bits(), "{d}");
+            }
+        }
     }
 
     #[test]

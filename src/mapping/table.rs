@@ -5,7 +5,7 @@
 use super::{Class, Kind, Row, Scope, Seg, Show};
 
 use Class::{Anonymizer, Asn, Country, Geo, Network};
-use Kind::{Attribute, Indicator};
+use Kind::{Attribute, Indicator, Shown};
 use Scope::{Flag, Record, Traits};
 use Seg::{Each, Key, Names};
 
@@ -23,6 +23,7 @@ pub static TABLE: &[Row] = &[
     Row { path: &[Key("represented_country"), Key("iso_code")], scope: Record, kind: Attribute, name: "Country Code", class: Country, show: None },
     Row { path: &[Key("location"), Key("latitude")], scope: Record, kind: Attribute, name: "Latitude", class: Geo, show: Some(Show::Latitude) },
     Row { path: &[Key("location"), Key("longitude")], scope: Record, kind: Attribute, name: "Longitude", class: Geo, show: Some(Show::Longitude) },
+    Row { path: &[Key("location"), Key("accuracy_radius")], scope: Record, kind: Shown, name: "Accuracy Radius", class: Geo, show: Some(Show::AccuracyRadius) },
     Row { path: &[Key("location"), Key("time_zone")], scope: Record, kind: Attribute, name: "Timezone", class: Geo, show: None },
     Row { path: &[Key("location"), Key("metro_code")], scope: Record, kind: Attribute, name: "Metro Code", class: Geo, show: None },
     Row { path: &[Key("continent"), Key("code")], scope: Record, kind: Attribute, name: "Continent Code", class: Country, show: None },

@@ -413,6 +413,10 @@ pub struct Response {
     /// Lookup All Related IPs: the Mapbox static map, when configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub map_url: Option<String>,
+    /// Lookup All Related IPs: the offline map drawn into the description (an SVG document),
+    /// for the command line's `bulk --map`; never sent to the platform.
+    #[serde(skip)]
+    pub offline_map_svg: Option<String>,
 }
 
 impl Response {
@@ -430,6 +434,7 @@ impl Response {
             summary: None,
             description: None,
             map_url: None,
+            offline_map_svg: None,
         }
     }
 }

@@ -1,14 +1,20 @@
-//! What the operation writes for people: the attachment description (HTML) and the Mapbox map
-//! URL. Pure: values in, `String` out. Every string from outside — records, file names, values,
-//! messages — is HTML-escaped here.
+//! What the operation writes for people: the attachment description (HTML), the Mapbox map
+//! URL and the offline world map (SVG). Pure: values in, `String` out. Every string from
+//! outside — records, file names, values, messages — is HTML-escaped here.
 
 pub mod description;
 pub mod map;
+mod offline;
+mod precision;
+mod summary;
+pub mod worldmap;
 
 pub use description::{
-    Columns, Report, TableRow, apply_section, render_section, render_section_with, table_rows,
+    Columns, Map, Report, TableRow, apply_section, render_section, render_section_with, table_rows,
 };
 pub use map::{MapImage, map_image};
+pub use offline::offline_map;
+pub use summary::Tally;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {

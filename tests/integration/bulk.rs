@@ -160,7 +160,10 @@ fn the_description_keeps_the_old_text_and_replaces_its_own_section_on_a_rerun() 
     let description = run.json["description"].as_str().unwrap().to_owned();
     assert!(description.starts_with("<p>Existing text</p>\n<!-- maxmind-geolocate:begin -->"));
     assert!(description.contains("<h3>MaxMind Geolocate: 16 IP addresses in apt-report.txt</h3>"));
-    assert!(description.contains("<tr><td>89.160.20.115</td><td>Sweden (SE)</td><td>Östergötland County</td><td>Linköping</td><td>29518</td><td>Bredband2 AB</td><td>58.4167, 15.6167</td><td>"));
+    assert!(description.contains("<tr><td>89.160.20.115</td><td nowrap>SE Sweden</td><td>Östergötland County</td><td>Linköping</td><td>29518</td><td>Bredband2 AB</td><td nowrap>58.4167, 15.6167</td><td nowrap>± 76 km</td><td>"));
+    assert!(
+        description.contains("<td nowrap>51.0, 9.0</td><td nowrap>± 1000 km (approximate)</td>")
+    );
     assert!(description.contains("Andrews &amp; Arnold Ltd"));
     assert!(description.contains("<th>Anonymizer</th>"));
     assert!(description.contains("77.91.124.55, 149.101.100.3"));
@@ -506,7 +509,7 @@ fn the_threat_report_against_maxmind_test_databases() {
     );
     let description = run.json["description"].as_str().unwrap();
     assert!(description.contains(
-        "<td>81.2.69.142</td><td>United Kingdom (GB)</td><td>England</td><td>London</td>"
+        "<td>81.2.69.142</td><td nowrap>GB United Kingdom</td><td>England</td><td>London</td>"
     ));
 }
 

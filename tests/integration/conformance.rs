@@ -161,10 +161,18 @@ fn oracle(record: &Value, database_type: &str) -> BTreeSet<String> {
             values.clear();
             walk(record, &path.split('/').collect::<Vec<_>>(), &mut values);
             if path.starts_with("location/l") {
-                // Coordinates are doubles in the database, even where the source wrote `13`.
+                // Coordinates are doubles in the database, even where the source wrote `13`,
+                // and are reported to four decimals (rounded here in decimal, not in binary).
                 values = values
                     .iter()
-                    .map(|v| format!("{:?}", v.parse::<f64>().unwrap()))
+                    .map(|v| {
+                        format!(
+                            "{:?}",
+                            format!("{:.4}", v.parse::<f64>().unwrap())
+                                .parse::<f64>()
+                                .unwrap()
+                        )
+                    })
                     .collect();
             }
             out.extend(values.iter().map(|v| format!("{name}={v}")));

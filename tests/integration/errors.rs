@@ -320,7 +320,10 @@ fn bad_config_values_are_config_invalid() {
         ("context", json!({"context_type": "planet"})),
         ("source", json!({"source": "carrier pigeon"})),
         ("edition", json!({"edition": "platinum"})),
-        ("mapbox without key", json!({"use_mapbox": true})),
+        (
+            "mapbox with a token that is not public",
+            json!({"use_mapbox": true, "mapbox_api_key": "tk.not-a-mapbox-token"}),
+        ),
         ("no database", json!({"mmdb_filename": ""})),
     ] {
         let run = plugin(&lookup_request(&[CITY], "81.2.69.142", config));

@@ -36,7 +36,16 @@ pub fn build(source: &Path) -> Vec<u8> {
 
 /// Builds MMDB bytes from a fixture source document (`{"metadata": …, "records": […]}`).
 pub fn build_from_json(text: &str) -> Vec<u8> {
-    let source: Source = serde_json::from_str(text).expect("fixture source parses");
+    build_from_source(serde_json::from_str(text).expect("fixture source parses"))
+}
+
+/// [`build_from_json`] of a document already parsed: its floats are written exactly as they
+/// are (serde_json's text parser may land a long float one step off).
+pub fn build_from_value(source: Value) -> Vec<u8> {
+    build_from_source(serde_json::from_value(source).expect("fixture source is well-formed"))
+}
+
+fn build_from_source(source: Source) -> Vec<u8> {
     let m = source.metadata;
     let description: Vec<(String, String)> = m
         .description

@@ -2,6 +2,7 @@
 //! drive it. One test binary; [`harness`] runs the executable and checks the plugin contract
 //! (exactly one JSON document on stdout, no panic on stderr) on every run.
 
+mod browser;
 mod bulk;
 mod cache;
 mod cli;
@@ -16,5 +17,6 @@ mod hostile;
 mod layout;
 mod lookup;
 mod manifest;
+mod map;
 mod shapes;
 mod web;
