@@ -27,9 +27,18 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Indent JSON output for people.
-    #[arg(long, global = true)]
+    /// Indent JSON output for people, the records too (JSON on a terminal is indented anyway).
+    #[arg(short, long, global = true)]
     pub pretty: bool,
+
+    /// When to colour the output: `auto` only on a terminal and never with NO_COLOR set.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
+    pub color: Color,
+
+    /// Threads for the work spread over the cores (lookups, large responses, a bulk's
+    /// summary) [default: env MAXMIND_GEOLOCATE_THREADS, else one per core]; 0 is the default.
+    #[arg(short = 'j', long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
 
     /// MaxMind's GeoIP.conf to read credentials and the database folder from [default:
     /// env GEOIPUPDATE_CONF_FILE, else /etc/GeoIP.conf, else /usr/local/etc/GeoIP.conf];
@@ -55,17 +64,30 @@ impl Cli {
         Cli {
             command: None,
             pretty: false,
+            color: Color::Auto,
+            threads: None,
             geoip_conf: None,
         }
     }
+}
+
+/// When to colour the output (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// Only on a terminal, and never with NO_COLOR set (CLICOLOR_FORCE forces it).
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Examples at the end of `--help` (and in the man page).
 const EXAMPLES: &str = "\
 Examples:
   maxmind-geolocate lookup 81.2.69.142 2001:218::1 --db GeoIP2-City.mmdb --db GeoLite2-ASN.mmdb
-  maxmind-geolocate lookup 81.2.69.0/24 --db GeoIP2-City.mmdb --format table
-  maxmind-geolocate lookup - --db City.mmdb --format csv --field ip,city,asn < ips.txt
+  maxmind-geolocate lookup 81.2.69.0/24 -d GeoIP2-City.mmdb -f table
+  maxmind-geolocate lookup - -d City.mmdb -f csv --field ip,city,asn -o out.csv < ips.txt
   maxmind-geolocate lookup 8.8.8.8 --web          # credentials from the environment or GeoIP.conf
   maxmind-geolocate cache stats                   # what the web cache holds
   maxmind-geolocate bulk report.pdf --description report.html --format table
@@ -184,6 +206,9 @@ fn setting_args(cmd: clap::Command, wanted: fn(&Setting) -> bool) -> clap::Comma
         .filter_map(|s| Some((s, s.flag?)))
         .fold(cmd, |cmd, (setting, flag)| {
             let mut arg = Arg::new(setting.key).long(flag.long).help(setting.help);
+            if let Some(short) = flag.short {
+                arg = arg.short(short);
+            }
             arg = match flag.value_name {
                 None => arg.action(ArgAction::SetTrue),
                 Some(name) if flag.repeat => arg.value_name(name).action(ArgAction::Append),
@@ -315,9 +340,15 @@ pub struct BulkArgs {
 /// How the results of `lookup` and `bulk` are printed.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format: the response JSON, one result per line, CSV, or a table for people.
-    #[arg(long, value_enum, default_value_t = Format::Json)]
-    pub format: Format,
+    /// Output format: the response JSON, one result per line, CSV, or a table for people
+    /// [default: on a terminal, a view that fits its width (each address's fields for a few
+    /// addresses, a table for more); else json].
+    #[arg(short, long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the output to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
 
     /// Print only these fields: attribute names (city, country_code, asn, …), `ip`, `network`,
     /// `error`, or record paths such as `location.accuracy_radius` (`data.` before a path
@@ -361,8 +392,8 @@ pub struct DbInfoArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// `json` (default) or `table`.
-    #[arg(long, value_enum, default_value_t = Format::Json)]
+    /// `json` (default), `ndjson`, `csv` or `table`.
+    #[arg(short, long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
 }
 
@@ -398,6 +429,13 @@ pub struct CompletionsArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_definitions_hold_together_no_two_flags_share_a_name() {
+        // clap's own checks: a short or long flag used twice in one command panics here.
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn no_arguments_is_what_clap_makes_of_none() {

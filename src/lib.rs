@@ -31,6 +31,7 @@ mod commands;
 mod config;
 mod error;
 mod extract;
+mod indent;
 mod ip;
 mod mapping;
 mod output;

@@ -25,6 +25,24 @@ pub enum Format {
     Csv,
     /// Aligned columns for a terminal (colour only on a terminal, never with NO_COLOR).
     Table,
+    /// For a person at a terminal (its default there, never asked for by name): each
+    /// address's fields one a line for a few addresses ([`FEW`]), a table for more.
+    #[value(skip)]
+    View,
+}
+
+/// Up to this many results, the terminal's view shows each one's fields one a line; past it,
+/// a table.
+pub const FEW: usize = 5;
+
+/// How the text is laid out for where it goes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape {
+    /// Indent JSON.
+    pub pretty: bool,
+    /// The terminal's width in cells: tables and views fit it. `None`: any width (a pipe, a
+    /// file).
+    pub width: Option<usize>,
 }
 
 /// One column of the output.
@@ -327,37 +345,46 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Writes `response` to `out` as `format`, with only `fields` when some are given.
+/// Writes `response` to `out` as `format`, with only `fields` when some are given, laid out as
+/// `shape` says; returns the headings of the columns a table left out to fit the width.
 pub fn write(
     response: &Response,
     format: Format,
     fields: &[String],
-    pretty: bool,
+    shape: Shape,
     out: &mut dyn Write,
-) -> io::Result<()> {
+) -> io::Result<Vec<String>> {
+    let pretty = shape.pretty;
     if format == Format::Json && fields.is_empty() {
-        return write_json(response, pretty, out);
+        return write_json(response, pretty, out).map(|()| Vec::new());
     }
+    if format == Format::View && response.results.len() <= FEW {
+        let columns = columns(response, Format::Table, fields);
+        return write_fields(response, &columns, shape.width, out).map(|()| Vec::new());
+    }
+    let format = if format == Format::View {
+        Format::Table
+    } else {
+        format
+    };
     let columns = columns(response, format, fields);
     let rows = response.results.iter().map(|r| row(r, &columns));
     match format {
         Format::Json => {
             let all: Vec<Object<'_>> = rows.map(|r| object(&columns, r)).collect();
-            write_json(&all, pretty, out)
+            write_json(&all, pretty, out)?;
         }
         Format::Ndjson if fields.is_empty() => {
             for result in &response.results {
                 serde_json::to_writer(&mut *out, result)?;
                 out.write_all(b"\n")?;
             }
-            Ok(())
         }
         Format::Ndjson => {
             for r in rows {
                 serde_json::to_writer(&mut *out, &object(&columns, r))?;
                 out.write_all(b"\n")?;
             }
-            Ok(())
         }
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(out);
@@ -365,22 +392,27 @@ pub fn write(
             for r in rows {
                 csv.write_record(r.iter().map(cell_text))?;
             }
-            csv.flush()
+            csv.flush()?;
         }
         // A table of no rows says nothing a person needs (the error goes to stderr).
-        Format::Table if response.results.is_empty() => Ok(()),
-        Format::Table => write_table(&columns, rows.collect(), out),
+        Format::Table | Format::View if response.results.is_empty() => {}
+        Format::Table | Format::View => {
+            return write_table(&columns, rows.collect(), shape.width, out);
+        }
     }
+    Ok(Vec::new())
 }
 
-/// Writes any serializable value as one JSON document and a newline.
+/// Writes any serializable value as one JSON document and a newline; `pretty` indents all of
+/// it, the records carried as raw JSON text too.
 pub fn write_json<T: serde::Serialize + ?Sized>(
     value: &T,
     pretty: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     if pretty {
-        serde_json::to_writer_pretty(&mut *out, value)?;
+        let compact = serde_json::to_vec(value)?;
+        crate::indent::indent(&compact, out)?;
     } else {
         serde_json::to_writer(&mut *out, value)?;
     }
@@ -435,8 +467,16 @@ fn cell_text(value: &Value) -> String {
     }
 }
 
-/// Aligned columns, two spaces apart; a bold heading, error codes in red.
-fn write_table(columns: &[Column], rows: Vec<Vec<Value>>, out: &mut dyn Write) -> io::Result<()> {
+/// Aligned columns, two spaces apart; a bold heading, error codes in red. With a `width`, the
+/// table fits it: long cells are cut (`…`) to a share of the width, then the last columns are
+/// left out (never `ip` nor `error`), then the last column kept is cut. Returns the headings
+/// left out.
+fn write_table(
+    columns: &[Column],
+    rows: Vec<Vec<Value>>,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<Vec<String>> {
     let heading: Vec<String> = columns.iter().map(Column::heading).collect();
     let cells: Vec<Vec<String>> = rows
         .iter()
@@ -446,7 +486,7 @@ fn write_table(columns: &[Column], rows: Vec<Vec<Value>>, out: &mut dyn Write) -
                 .collect()
         })
         .collect();
-    let widths: Vec<usize> = (0..columns.len())
+    let natural: Vec<usize> = (0..columns.len())
         .map(|i| {
             cells
                 .iter()
@@ -456,16 +496,28 @@ fn write_table(columns: &[Column], rows: Vec<Vec<Value>>, out: &mut dyn Write) -
                 .unwrap_or(0)
         })
         .collect();
+    let rank = |i: usize| match &columns[i] {
+        Column::Ip | Column::Error => Rank::Kept,
+        Column::Network | Column::Source => Rank::Main,
+        Column::Attribute(name) if MAIN_ATTRIBUTES.contains(name) => Rank::Main,
+        _ => Rank::Other,
+    };
+    let (shown, widths) = fit(&natural, &heading, width, rank);
+    let left_out: Vec<String> = (0..columns.len())
+        .filter(|i| !shown.contains(i))
+        .map(|i| heading[i].clone())
+        .collect();
     let bold = Style::new().bold();
     let red = Style::new().fg_color(Some(AnsiColor::Red.into()));
     let line = |out: &mut dyn Write, texts: &[String], style: &dyn Fn(usize) -> Style| {
         let mut text_line = String::new();
-        for (i, text) in texts.iter().enumerate() {
+        for (&i, &cells_wide) in shown.iter().zip(&widths) {
+            let text = cut(&texts[i], cells_wide);
             if !text.is_empty() {
                 let s = style(i);
                 text_line.push_str(&format!("{s}{text}{s:#}"));
             }
-            let pad = widths[i] - text.width() + 2;
+            let pad = cells_wide - text.width() + 2;
             text_line.push_str(&format!("{:pad$}", ""));
         }
         writeln!(out, "{}", text_line.trim_end())
@@ -479,6 +531,198 @@ fn write_table(columns: &[Column], rows: Vec<Vec<Value>>, out: &mut dyn Write) -
                 Style::new()
             }
         })?;
+    }
+    Ok(left_out)
+}
+
+/// What a column is worth when a table must leave some out to fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rank {
+    /// Never left out (`ip`, `error`).
+    Kept,
+    /// Left out last: where an address is, and who holds it.
+    Main,
+    /// Left out first.
+    Other,
+}
+
+/// The attributes a narrow table keeps longest.
+const MAIN_ATTRIBUTES: &[&str] = &[
+    "City",
+    "Country",
+    "Country Code",
+    "ASN",
+    "ASN Organization",
+    "ISP",
+];
+
+/// Which columns a table of `natural` widths shows within `width` cells, and how wide each is
+/// (see [`write_table`]); `rank` tells what each column is worth: the last `Other` columns
+/// go first, then the last `Main` ones; `Kept` ones stay.
+fn fit(
+    natural: &[usize],
+    heading: &[String],
+    width: Option<usize>,
+    rank: impl Fn(usize) -> Rank,
+) -> (Vec<usize>, Vec<usize>) {
+    let keep = |i: usize| rank(i) == Rank::Kept;
+    let mut shown: Vec<usize> = (0..natural.len()).collect();
+    let mut widths = natural.to_vec();
+    let Some(width) = width else {
+        return (shown, widths);
+    };
+    let total =
+        |widths: &[usize]| widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+    // Long cells first: none wider than a third of the line (or its heading), but for the
+    // columns kept whole.
+    if total(&widths) > width {
+        for (i, (w, h)) in widths.iter_mut().zip(heading).enumerate() {
+            if !keep(i) {
+                *w = (*w).min((width / 3).max(h.width()).max(4));
+            }
+        }
+    }
+    // Then the last columns that may go, the lesser first.
+    while total(&widths) > width {
+        let last_of = |r: Rank| (0..shown.len()).rev().find(|&at| rank(shown[at]) == r);
+        let Some(at) = last_of(Rank::Other).or_else(|| last_of(Rank::Main)) else {
+            break;
+        };
+        if shown.len() <= 1 {
+            break;
+        }
+        shown.remove(at);
+        widths.remove(at);
+    }
+    // Then the widest column is cut to what is left.
+    let over = total(&widths).saturating_sub(width);
+    if over > 0 {
+        if let Some(widest) = widths.iter_mut().max() {
+            *widest = widest.saturating_sub(over).max(1);
+        }
+    }
+    (shown, widths)
+}
+
+/// `text` in at most `cells` cells: cut, with `…` at the end, when it is longer.
+fn cut(text: &str, cells: usize) -> std::borrow::Cow<'_, str> {
+    if text.width() <= cells {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut kept = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > cells {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    kept.push('…');
+    std::borrow::Cow::Owned(kept)
+}
+
+/// `text` in lines of at most `cells` cells, broken at spaces where it can be.
+fn wrap(text: &str, cells: usize) -> Vec<String> {
+    let cells = cells.max(8);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_owned();
+        loop {
+            let room = if line.is_empty() {
+                cells
+            } else {
+                cells.saturating_sub(line.width() + 1)
+            };
+            if word.width() <= room {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word longer than a line is broken.
+            let mut head = String::new();
+            let mut rest = word.chars().peekable();
+            while let Some(&c) = rest.peek() {
+                if head.width() + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) > cells {
+                    break;
+                }
+                head.push(c);
+                rest.next();
+            }
+            lines.push(head);
+            word = rest.collect();
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Each result's fields one a line, `name  value`, under its address and network in bold;
+/// long values wrapped to `width`. Fields a result has no value for are left out; an error is
+/// shown with its message.
+fn write_fields(
+    response: &Response,
+    columns: &[Column],
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let red = Style::new().fg_color(Some(AnsiColor::Red.into()));
+    let columns: Vec<&Column> = columns
+        .iter()
+        .filter(|c| !matches!(c, Column::Ip | Column::Network))
+        .collect();
+    let name_width = columns
+        .iter()
+        .map(|c| c.heading().width())
+        .max()
+        .unwrap_or(0);
+    for (n, result) in response.results.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        let network = result
+            .network
+            .as_deref()
+            .map_or_else(String::new, |net| format!("  {net}"));
+        writeln!(out, "{bold}{}{bold:#}{network}", result.ip)?;
+        let values = row(
+            result,
+            &columns.iter().map(|c| (*c).clone()).collect::<Vec<_>>(),
+        );
+        for (column, value) in columns.iter().zip(values) {
+            let (text, style) = match (column, &result.error) {
+                (Column::Error, Some(e)) => (format!("{} [{}]", e.message, e.code), red),
+                _ if value.is_null() => continue,
+                _ => (
+                    cell_text(&value).replace(['\n', '\r', '\t'], " "),
+                    Style::new(),
+                ),
+            };
+            let indent = 2 + name_width + 2;
+            let lines = wrap(
+                &text,
+                width.map_or(usize::MAX, |w| w.saturating_sub(indent)),
+            );
+            for (i, line) in lines.iter().enumerate() {
+                let name = if i == 0 {
+                    column.heading()
+                } else {
+                    String::new()
+                };
+                writeln!(out, "  {name:<name_width$}  {style}{line}{style:#}")?;
+            }
+        }
     }
     Ok(())
 }
@@ -517,6 +761,47 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted.len(), names.len());
+    }
+
+    #[test]
+    fn a_table_fits_its_width_by_cutting_long_cells_then_leaving_out_columns() {
+        let heading: Vec<String> = ["ip", "city", "isp", "error"].map(String::from).to_vec();
+        let keep = |i: usize| match i {
+            0 | 3 => Rank::Kept,
+            1 => Rank::Main,
+            _ => Rank::Other,
+        };
+        let natural = [15, 6, 60, 9];
+        let any = fit(&natural, &heading, None, keep);
+        assert_eq!(any, (vec![0, 1, 2, 3], vec![15, 6, 60, 9]));
+        let wide = fit(&natural, &heading, Some(200), keep);
+        assert_eq!(wide, (vec![0, 1, 2, 3], vec![15, 6, 60, 9]));
+        // 80 cells: the 60-cell column is cut to a third of the line.
+        let cut = fit(&natural, &heading, Some(80), keep);
+        assert_eq!(cut, (vec![0, 1, 2, 3], vec![15, 6, 26, 9]));
+        // 40 cells: then the last column that may go goes.
+        let narrow = fit(&natural, &heading, Some(40), keep);
+        assert_eq!(narrow, (vec![0, 1, 3], vec![15, 6, 9]));
+        // Worth goes before place: the city stays longer than a lesser column before it.
+        let before = fit(&[15, 30, 6, 9], &heading, Some(45), |i| match i {
+            0 | 3 => Rank::Kept,
+            1 => Rank::Other,
+            _ => Rank::Main,
+        });
+        assert_eq!(before, (vec![0, 2, 3], vec![15, 6, 9]));
+        // 20 cells: ip and error are kept, and the widest is cut to what is left.
+        let (shown, widths) = fit(&natural, &heading, Some(20), keep);
+        assert_eq!(shown, [0, 3]);
+        assert!(widths.iter().sum::<usize>() + 2 * (widths.len() - 1) <= 20);
+    }
+
+    #[test]
+    fn cut_and_wrap_keep_within_their_cells() {
+        assert_eq!(cut("London", 6), "London");
+        assert_eq!(cut("London", 4), "Lon…");
+        assert_eq!(wrap("a bb ccc dddd", 8), ["a bb ccc", "dddd"]);
+        assert_eq!(wrap("abcdefghijkl", 8), ["abcdefgh", "ijkl"]);
+        assert_eq!(wrap("", 8), [""]);
     }
 
     #[test]

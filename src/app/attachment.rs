@@ -199,24 +199,34 @@ fn decode_here(
         /// Addresses found and not yet put through `seen`: they go in batches, so that their
         /// lookups in a set larger than the caches overlap (see `Seen::look_ahead`).
         batch: Vec<Found>,
+        /// The batch's addresses, for the look-ahead.
+        ips: Vec<IpAddr>,
+        /// `found` said it wants no more: nothing more is passed on.
+        stopped: bool,
         found: &'f mut dyn FnMut(Found) -> bool,
     }
     impl Parts<'_> {
         /// Passes on the batch's addresses that are new (or all of them, with `every`): each
         /// once, with the first part it is in, and once more when a network is first written
-        /// for it (it says how the content wrote it). False when no more are wanted.
+        /// for it (it says how the content wrote it). False once no more are wanted.
         fn flush(&mut self) -> bool {
-            let ips: Vec<IpAddr> = self.batch.iter().map(|f| f.ip).collect();
-            self.seen.look_ahead(&ips);
-            let mut going = true;
+            if self.stopped {
+                self.batch.clear();
+                return false;
+            }
+            if !self.every {
+                self.ips.clear();
+                self.ips.extend(self.batch.iter().map(|f| f.ip));
+                self.seen.look_ahead(&self.ips);
+            }
             for f in self.batch.drain(..) {
                 let new = first(&mut self.seen, f.ip);
                 let new_network = f.network.is_some() && first(&mut self.with_network, f.ip);
-                if going && (self.every || new || new_network) {
-                    going = (self.found)(f);
+                if !self.stopped && (self.every || new || new_network) {
+                    self.stopped = !(self.found)(f);
                 }
             }
-            going
+            !self.stopped
         }
     }
     impl documents::Sink for Parts<'_> {
@@ -247,10 +257,10 @@ fn decode_here(
                 },
                 &mut || parts.borrow_mut().flush(),
             );
-            let going = parts.borrow_mut().flush();
+            let going = parts.into_inner().flush();
             match scanned {
                 Ok(_) if going => Ok(()),
-                Ok(_) => Err(io::Error::other(STOPPED)),
+                Ok(_) | Err(ScanError::Stopped) => Err(io::Error::other(STOPPED)),
                 Err(ScanError::Io(e)) => Err(e),
                 Err(e) => Err(io::Error::other(e.to_string())),
             }
@@ -261,6 +271,8 @@ fn decode_here(
         seen: crate::app::Seen::default(),
         with_network: crate::app::Seen::default(),
         batch: Vec::with_capacity(crate::app::Seen::BATCH),
+        ips: Vec::with_capacity(crate::app::Seen::BATCH),
+        stopped: false,
         found,
     };
     let outcome = documents::decode(
@@ -627,6 +639,27 @@ mod tests {
                 ("89.160.20.115".to_owned(), "doc".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn a_reader_that_wants_no_more_is_asked_no_more() {
+        // Two parts of many addresses: the reader says stop at the first one, inside a batch.
+        let many = |b: u8| {
+            (1..=100u8)
+                .map(|d| format!("81.2.{b}.{d}\n"))
+                .collect::<String>()
+        };
+        let zip = documents::samples::stored_zip(&[
+            ("a.log", many(1).as_bytes()),
+            ("b.log", many(2).as_bytes()),
+        ]);
+        let decoder = Decoder::InProcess;
+        let mut calls = Vec::new();
+        decode_here(&reading(&decoder), zip, &mut |f| {
+            calls.push(f.ip.to_string());
+            false
+        });
+        assert_eq!(calls, ["81.2.1.1"]);
     }
 
     #[test]

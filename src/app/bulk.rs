@@ -138,13 +138,8 @@ fn maps(
     records: &[(&Display, usize)],
 ) -> (Option<Map>, Vec<ErrorBody>) {
     let mut warnings = Vec::new();
-    let mapbox = if !config.use_mapbox {
-        None
-    } else if config.mapbox_api_key.is_empty() {
-        warnings.push(ErrorBody::warning(
-            "mapbox_token_missing",
-            "use_mapbox is on but no Mapbox access token (mapbox_api_key) is set; the offline map was drawn instead",
-        ));
+    let no_token = config.use_mapbox && config.mapbox_api_key.is_empty();
+    let mapbox = if !config.use_mapbox || no_token {
         None
     } else {
         let (map, warning) = map_of(displays, config);
@@ -164,6 +159,19 @@ fn maps(
                 m.ips_shown,
                 m.ips - m.ips_shown,
                 m.places - m.places_shown
+            ),
+        ));
+    }
+    if no_token {
+        let instead = if offline.is_some() {
+            "the offline map was drawn instead"
+        } else {
+            "no map was drawn"
+        };
+        warnings.push(ErrorBody::warning(
+            "mapbox_token_missing",
+            format!(
+                "use_mapbox is on but no Mapbox access token (mapbox_api_key) is set; {instead}"
             ),
         ));
     }

@@ -13,10 +13,13 @@ use crate::protocol::{Attribute, ErrorBody, Indicator, IpResult, Meta, Response,
 /// Results written by one thread at a time, and the most held in memory as text at once.
 const BATCH: usize = 8192;
 
-/// Writes `response` to `out` as one JSON document (indented when `pretty`), without a newline.
+/// Writes `response` to `out` as one JSON document (indented when `pretty`, the records
+/// too), without a newline.
 pub fn write_response(response: &Response, out: &mut dyn Write, pretty: bool) -> io::Result<()> {
     if pretty {
-        return serde_json::to_writer_pretty(out, response).map_err(io::Error::from);
+        let mut compact = Vec::new();
+        write_response(response, &mut compact, false)?;
+        return crate::indent::indent(&compact, out);
     }
     // The fields before the results, as serde writes them, but for the closing brace.
     let head = serde_json::to_vec(&Head {
@@ -199,9 +202,14 @@ mod tests {
                 let mut written = Vec::new();
                 write_response(&response, &mut written, false).unwrap();
                 assert!(written == expected, "{n} results");
+                // Indented, the records too: the same document on more lines.
                 let mut pretty = Vec::new();
                 write_response(&response, &mut pretty, true).unwrap();
-                assert_eq!(pretty, serde_json::to_vec_pretty(&response).unwrap());
+                let value =
+                    |json: &[u8]| serde_json::from_slice::<serde_json::Value>(json).unwrap();
+                assert_eq!(value(&pretty), value(&expected));
+                let pretty = String::from_utf8(pretty).unwrap();
+                assert_eq!(n > 0, pretty.contains("\"data\": {\n"), "{n} results");
             }
         }
     }

@@ -1,6 +1,6 @@
 //! `bulk FILE|-`: Lookup All Related IPs on a file, as the platform runs it on an attachment.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 
 use serde_json::json;
@@ -20,6 +20,9 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
         Err(e) => return super::finish(&super::failed(ACTION, &e), &args.output, pretty),
     };
     let stdin = args.input.as_os_str() == "-";
+    if stdin {
+        super::awaiting_stdin("the file");
+    }
     // The attachment's name, as the platform gives it: the file's name, not its path.
     let name = match args.input.file_name() {
         Some(n) if !stdin => n.to_string_lossy().into_owned(),
@@ -66,7 +69,12 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     if !written {
         return Exit::Failure;
     }
-    if args.output.format != Format::Json {
+    // The counts go to stderr when stdout holds only rows (or a view of them).
+    let rows_only = match args.output.format {
+        Some(format) => format != Format::Json,
+        None => args.output.output.is_none() && io::stdout().is_terminal(),
+    };
+    if rows_only && !super::reader_gone() {
         summary(&response);
     }
     super::leave_to_exit((response, session));
@@ -84,7 +92,7 @@ fn write_out(out: &Path, made: Option<&str>, what: &str, response: &Response) ->
         } else if response.summary.as_ref().is_some_and(|s| s.located == 0) {
             "no IP was located"
         } else {
-            "the offline map is off (offline_map)"
+            "no located IP has coordinates, or the offline map is off (offline_map)"
         };
         eprintln!("maxmind-geolocate: {what} was not written: {why}");
         return true;

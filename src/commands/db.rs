@@ -43,14 +43,13 @@ fn info(files: &[std::path::PathBuf], format: Format) -> Exit {
             writeln!(out)
         }),
         Format::Csv => write_csv(&found, files, &mut out),
-        Format::Table => found
+        Format::Table | Format::View => found
             .iter()
             .zip(files)
             .try_for_each(|(r, f)| write_block(r, f, &mut out)),
     };
     if let Err(e) = written.and_then(|()| out.flush()) {
-        eprintln!("maxmind-geolocate: cannot write the output: {e}");
-        return Exit::Failure;
+        return super::write_failed(&e);
     }
     let mut exit = Exit::Success;
     for e in found.iter().filter_map(|r| r.as_ref().err()) {
@@ -127,7 +126,7 @@ fn write_block(
             ("record size", format!("{} bits", d.record_size)),
             ("nodes", d.node_count.to_string()),
             ("format", d.binary_format.clone()),
-            ("size", format!("{} bytes", d.size)),
+            ("size", human_size(d.size)),
             ("languages", d.languages.join(", ")),
             (
                 "description",
@@ -146,17 +145,57 @@ fn write_block(
     writeln!(out)
 }
 
+/// A size as people read it, and exactly: `61.6 MiB (64,585,728 bytes)`; below a KiB only the
+/// bytes.
+fn human_size(bytes: u64) -> String {
+    let exact = format!("{} bytes", thousands(bytes));
+    let units = ["KiB", "MiB", "GiB", "TiB"];
+    let mut size = bytes as f64;
+    let mut unit = None;
+    for u in units {
+        if size < 1024.0 {
+            break;
+        }
+        size /= 1024.0;
+        unit = Some(u);
+    }
+    match unit {
+        Some(unit) => format!("{size:.1} {unit} ({exact})"),
+        None => exact,
+    }
+}
+
+/// `64585728` → `64,585,728`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Verifies each file; prints `ok` lines on stdout and corruption on stderr; exit 1 if any fails.
 fn verify(files: &[std::path::PathBuf]) -> Exit {
     let mut exit = Exit::Success;
+    let mut out = io::stdout().lock();
     for file in files {
         let started = Instant::now();
         match mmdb::verify(file) {
-            Ok(()) => println!(
-                "{}: ok (search tree and data section verified in {} ms)",
-                file.display(),
-                started.elapsed().as_millis()
-            ),
+            Ok(()) => {
+                let written = writeln!(
+                    out,
+                    "{}: ok (search tree and data section verified in {} ms)",
+                    file.display(),
+                    started.elapsed().as_millis()
+                );
+                if let Err(e) = written {
+                    return super::write_failed(&e);
+                }
+            }
             Err(e) => {
                 eprintln!("maxmind-geolocate: {e} [{}]", e.code());
                 exit = Exit::Failure;
@@ -164,4 +203,18 @@ fn verify(files: &[std::path::PathBuf]) -> Exit {
         }
     }
     exit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_told_in_binary_units_and_exact_bytes() {
+        assert_eq!(human_size(0), "0 bytes");
+        assert_eq!(human_size(1023), "1,023 bytes");
+        assert_eq!(human_size(1536), "1.5 KiB (1,536 bytes)");
+        assert_eq!(human_size(64_585_728), "61.6 MiB (64,585,728 bytes)");
+        assert_eq!(human_size(3 << 30), "3.0 GiB (3,221,225,472 bytes)");
+    }
 }

@@ -13,6 +13,9 @@ use crate::extract::ScanError;
 /// Runs `extract`: each distinct address once, in order of first appearance; with
 /// `--with-source` every occurrence as `IP<TAB>FOUND IN<TAB>LINE:COLUMN<TAB>as written`.
 pub fn run(args: &ExtractArgs) -> Exit {
+    if args.input == "-" {
+        super::awaiting_stdin("the text");
+    }
     let input: Box<dyn io::Read + Send> = if args.input == "-" {
         Box::new(io::stdin())
     } else {
@@ -89,18 +92,17 @@ pub fn run(args: &ExtractArgs) -> Exit {
             write_error = Some(e);
         }
     }
-    let flushed = out.flush();
+    let write_error = write_error.or(out.flush().err());
+    if let Some(e) = write_error.as_ref().filter(|e| super::is_broken_pipe(e)) {
+        return super::write_failed(e);
+    }
     if let Ok(report) = &read {
         for w in &report.warnings {
             eprintln!("maxmind-geolocate: warning: {} [{}]", w.message, w.code);
         }
     }
-    match (read, write_error.or(flushed.err())) {
-        (_, Some(e)) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
-        (_, Some(e)) => {
-            eprintln!("maxmind-geolocate: cannot write the addresses: {e}");
-            Exit::Failure
-        }
+    match (read, write_error) {
+        (_, Some(e)) => super::write_failed(&e),
         (Ok(_), None) => Exit::Success,
         (Err(e), None) => failed(args, &e),
     }

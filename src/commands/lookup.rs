@@ -29,6 +29,9 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     } else {
         &args.ips[..]
     };
+    if ips.iter().any(|ip| ip == "-") {
+        super::awaiting_stdin("IP addresses or networks, one a line,");
+    }
     let mut queries = queries(ips).peekable();
     if queries.peek().is_none() {
         eprintln!(
@@ -44,7 +47,7 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
             return super::finish(&response, &args.output, pretty);
         }
     };
-    if matches!(args.output.format, Format::Ndjson | Format::Csv) {
+    if matches!(args.output.format, Some(Format::Ndjson | Format::Csv)) {
         return stream(&session, &config, &args, warnings, queries);
     }
     let queries: Result<Vec<Query>, Error> = queries.collect();
@@ -54,6 +57,19 @@ pub fn run(args: LookupArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     };
     let response = app::lookup_queries(&session, &config, &queries, args.max_networks, warnings);
     let exit = super::finish(&response, &args.output, pretty);
+    let repeats = repeats(&queries);
+    if repeats > 0 && !super::reader_gone() {
+        eprintln!(
+            "maxmind-geolocate: {} inputs, {repeats} {} merged: {} rows",
+            queries.len(),
+            if repeats == 1 {
+                "duplicate"
+            } else {
+                "duplicates"
+            },
+            response.results.len()
+        );
+    }
     super::leave_to_exit((response, session));
     exit
 }
@@ -81,6 +97,22 @@ fn queries(args: &[String]) -> impl Iterator<Item = Result<Query, Error>> + '_ {
         })
 }
 
+/// How many of `queries` repeat an earlier one (the same address, however written, or the
+/// same network): the response answers each once.
+fn repeats(queries: &[Query]) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    queries
+        .iter()
+        .filter(|q| {
+            let k = match q {
+                Query::Value(v) => key(v),
+                Query::Within(net) => net.to_string(),
+            };
+            !seen.insert(k)
+        })
+        .count()
+}
+
 /// `lookup` in a streaming format: a batch of queries at a time, each answer written as soon
 /// as its batch is done, one line per query in input order (a repeated address is answered
 /// again; with the web service it is not asked again).
@@ -91,8 +123,16 @@ fn stream(
     mut warnings: Vec<crate::protocol::ErrorBody>,
     mut queries: impl Iterator<Item = Result<Query, Error>>,
 ) -> Exit {
-    let mut out = super::stdout_buffered();
-    let mut rows = match Rows::start(args.output.format, &args.output.field, &mut out) {
+    let to = match super::Destination::open(args.output.output.as_deref()) {
+        Ok(to) => to,
+        Err(exit) => return exit,
+    };
+    let mut out = match to.buffered() {
+        Ok(out) => out,
+        Err(e) => return super::write_failed(&e),
+    };
+    let format = args.output.format.unwrap_or(Format::Json);
+    let mut rows = match Rows::start(format, &args.output.field, &mut out) {
         Ok(rows) => rows,
         Err(e) => return super::write_failed(&e),
     };

@@ -4,6 +4,7 @@
 
 mod bulk;
 mod cache;
+mod completions;
 mod db;
 mod decode;
 mod extract;
@@ -17,7 +18,7 @@ use std::path::Path;
 use clap::CommandFactory;
 
 use crate::app::{self, Session};
-use crate::cli::{Cli, Command, Format, OutputArgs, SettingFlags};
+use crate::cli::{Cli, Color, Command, Format, OutputArgs, SettingFlags};
 use crate::config::Layer;
 use crate::error::Error;
 use crate::output;
@@ -58,12 +59,19 @@ pub fn run() -> Exit {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("maxmind-geolocate: internal error: {info}");
     }));
-    if let Some(threads) = std::env::var("MAXMIND_GEOLOCATE_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-    {
+    let threads = cli.threads.filter(|&n| n > 0).or_else(|| {
+        std::env::var("MAXMIND_GEOLOCATE_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+    });
+    if let Some(threads) = threads {
         app::use_threads(threads);
+    }
+    match cli.color {
+        Color::Auto => {}
+        Color::Always => anstream::ColorChoice::Always.write_global(),
+        Color::Never => anstream::ColorChoice::Never.write_global(),
     }
     let pretty = cli.pretty;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli))) {
@@ -79,20 +87,24 @@ pub fn run() -> Exit {
 fn dispatch(cli: Cli) -> Exit {
     let conf = cli.geoip_conf.as_deref();
     match cli.command {
-        None => plugin::run(&SettingFlags::default(), conf, cli.pretty),
-        Some(Command::Run(args)) if args.ndjson => plugin::run_ndjson(&args.settings, conf),
-        Some(Command::Run(args)) => plugin::run(&args.settings, conf, cli.pretty),
+        None => {
+            awaiting_stdin("one JSON action request (plugin mode: `--help` lists the commands)");
+            plugin::run(&SettingFlags::default(), conf, cli.pretty)
+        }
+        Some(Command::Run(args)) if args.ndjson => {
+            awaiting_stdin("JSON action requests, one a line");
+            plugin::run_ndjson(&args.settings, conf)
+        }
+        Some(Command::Run(args)) => {
+            awaiting_stdin("one JSON action request");
+            plugin::run(&args.settings, conf, cli.pretty)
+        }
         Some(Command::Lookup(args)) => lookup::run(args, conf, cli.pretty),
         Some(Command::Bulk(args)) => bulk::run(args, conf, cli.pretty),
         Some(Command::Extract(args)) => extract::run(&args),
         Some(Command::Db(command)) => db::run(command),
         Some(Command::Cache(command)) => cache::run(&command, conf),
-        Some(Command::Completions(args)) => {
-            let mut cmd = Cli::command();
-            let mut out = io::stdout().lock();
-            clap_complete::generate(args.shell, &mut cmd, "maxmind-geolocate", &mut out);
-            flushed(out.flush())
-        }
+        Some(Command::Completions(args)) => completions::run(args.shell),
         Some(Command::DecodeDocument(args)) => decode::run(&args),
         Some(Command::Man) => {
             let mut out = io::stdout().lock();
@@ -102,14 +114,21 @@ fn dispatch(cli: Cli) -> Exit {
     }
 }
 
-/// Exit 0, or 1 with a message when the output could not be written.
+/// When stdin is a terminal, says on stderr what the command waits for there, so that a person
+/// who typed it is not left before a silent terminal.
+fn awaiting_stdin(what: &str) {
+    if io::stdin().is_terminal() {
+        eprintln!(
+            "maxmind-geolocate: reading {what} from stdin; end it with Ctrl-D (Ctrl-C to quit)"
+        );
+    }
+}
+
+/// Exit 0, or what [`write_failed`] makes of the error when the output could not be written.
 fn flushed(written: io::Result<()>) -> Exit {
     match written {
         Ok(()) => Exit::Success,
-        Err(e) => {
-            eprintln!("maxmind-geolocate: cannot write the output: {e}");
-            Exit::Failure
-        }
+        Err(e) => write_failed(&e),
     }
 }
 
@@ -146,32 +165,179 @@ fn analyst_session(flags: &SettingFlags, conf: Option<&Path>) -> Result<Session,
 /// Most errors listed on stderr; the response has them all.
 const STDERR_ERRORS: usize = 10;
 
-/// Prints `response` as asked (JSON indented on a terminal), its warnings and errors on
-/// stderr, and picks the exit code:
+/// Prints `response` as asked (on a terminal: the view that fits it by default, JSON
+/// indented), its warnings and errors on stderr, and picks the exit code:
 /// 0 for success and partial (partial also warns), 1 for a failed action.
 fn finish(response: &Response, output: &OutputArgs, pretty: bool) -> Exit {
-    // JSON for a person at a terminal is indented; into a pipe it stays compact.
-    let pretty = pretty || io::stdout().is_terminal();
-    let written = if output.format == Format::Table {
-        let mut out = anstream::stdout().lock();
-        output::write(response, output.format, &output.field, pretty, &mut out)
-            .and_then(|()| out.flush())
-    } else {
-        let mut out = stdout_buffered();
-        output::write(response, output.format, &output.field, pretty, &mut out)
-            .and_then(|()| out.flush())
+    let mut to = match Destination::open(output.output.as_deref()) {
+        Ok(to) => to,
+        Err(exit) => return exit,
     };
-    if let Err(e) = written {
-        return write_failed(&e);
+    let written = to.write(response, output, pretty);
+    let left_out = match written {
+        Ok(left_out) => left_out,
+        Err(e) => return write_failed(&e),
+    };
+    if !left_out.is_empty() {
+        let width = to.width().unwrap_or_default();
+        eprintln!(
+            "maxmind-geolocate: {} columns left out to fit {width} columns ({}): --field picks \
+             the columns, --format csv or json has them all",
+            left_out.len(),
+            left_out.join(", ")
+        );
     }
     report(response);
     exit_code(response)
 }
 
-/// The output could not be written: a line on stderr, and the exit code.
+/// Where a command's output goes: stdout, or the file of `--output`.
+pub(crate) enum Destination {
+    /// Standard output.
+    Stdout,
+    /// A file the command created.
+    File(std::fs::File),
+}
+
+impl Destination {
+    /// Stdout, or `path` created (a failure to create it is said on stderr: exit 1).
+    pub(crate) fn open(path: Option<&Path>) -> Result<Destination, Exit> {
+        let Some(path) = path else {
+            return Ok(Destination::Stdout);
+        };
+        std::fs::File::create(path)
+            .map(Destination::File)
+            .map_err(|e| {
+                eprintln!(
+                    "maxmind-geolocate: cannot write the output to {}: {}",
+                    crate::paths::shown(path),
+                    crate::paths::io_reason(&e)
+                );
+                Exit::Failure
+            })
+    }
+
+    /// Whether a person reads it on a terminal.
+    fn is_terminal(&self) -> bool {
+        match self {
+            Destination::Stdout => io::stdout().is_terminal(),
+            Destination::File(file) => file.is_terminal(),
+        }
+    }
+
+    /// The terminal's width, when it is one: `COLUMNS` when set, else the terminal's own,
+    /// else 80.
+    fn width(&self) -> Option<usize> {
+        use std::os::fd::AsFd;
+        if !self.is_terminal() {
+            return None;
+        }
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&c| c > 0);
+        let size = || match self {
+            Destination::Stdout => terminal_size::terminal_size_of(io::stdout().as_fd()),
+            Destination::File(file) => terminal_size::terminal_size_of(file.as_fd()),
+        };
+        Some(
+            columns
+                .or_else(|| size().map(|(w, _)| usize::from(w.0)))
+                .unwrap_or(80),
+        )
+    }
+
+    /// Buffered writes, for large output.
+    pub(crate) fn buffered(&self) -> io::Result<io::BufWriter<Box<dyn Write>>> {
+        match self {
+            Destination::Stdout => Ok(stdout_buffered()),
+            Destination::File(file) => {
+                let file: Box<dyn Write> = Box::new(file.try_clone()?);
+                Ok(io::BufWriter::with_capacity(1 << 16, file))
+            }
+        }
+    }
+
+    /// Writes `response` as `output` asks; returns the columns a table left out to fit.
+    fn write(
+        &mut self,
+        response: &Response,
+        output: &OutputArgs,
+        pretty: bool,
+    ) -> io::Result<Vec<String>> {
+        let terminal = self.is_terminal();
+        let format = output
+            .format
+            .unwrap_or(if terminal { Format::View } else { Format::Json });
+        // JSON for a person at a terminal is indented; into a pipe it stays compact.
+        let shape = output::Shape {
+            pretty: pretty || terminal,
+            width: self.width(),
+        };
+        if !matches!(format, Format::Table | Format::View) {
+            let mut out = self.buffered()?;
+            let left_out = output::write(response, format, &output.field, shape, &mut out)?;
+            out.flush()?;
+            return Ok(left_out);
+        }
+        // Styled text: its colour is kept or dropped as `--color` and the place say.
+        let mut text = Vec::new();
+        let left_out = output::write(response, format, &output.field, shape, &mut text)?;
+        match self {
+            Destination::Stdout => {
+                let mut out = anstream::stdout().lock();
+                out.write_all(&text).and_then(|()| out.flush())?;
+            }
+            Destination::File(file) => {
+                let mut out = anstream::AutoStream::auto(&mut *file);
+                out.write_all(&text).and_then(|()| out.flush())?;
+            }
+        }
+        Ok(left_out)
+    }
+}
+
+/// The output could not be written: a line on stderr, and the exit code. A reader that
+/// closed the pipe (`| head -1`) has all it wanted: that ends quietly with exit 0, as ripgrep
+/// and fd do.
 fn write_failed(e: &io::Error) -> Exit {
+    if is_broken_pipe(e) {
+        READER_GONE.store(true, std::sync::atomic::Ordering::Relaxed);
+        return Exit::Success;
+    }
     eprintln!("maxmind-geolocate: cannot write the output: {e}");
     Exit::Failure
+}
+
+/// Set when stdout's reader has gone: what would follow the output on stderr (a summary) is
+/// left out too.
+static READER_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether stdout's reader has gone (see [`write_failed`]).
+fn reader_gone() -> bool {
+    READER_GONE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether `e` is, or wraps (a CSV writer's error does), a write to a pipe with no reader.
+fn is_broken_pipe(e: &io::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        let io = err.downcast_ref::<io::Error>().or_else(|| {
+            match err.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+                Some(csv::ErrorKind::Io(io)) => Some(io),
+                _ => None,
+            }
+        });
+        if io.is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+            return true;
+        }
+        // (An `io::Error`'s `source` is its inner error's source, not the inner error.)
+        cause = io
+            .and_then(io::Error::get_ref)
+            .map(|inner| inner as &(dyn std::error::Error + 'static))
+            .or_else(|| err.source());
+    }
+    false
 }
 
 /// Warnings, the first errors and a partial outcome, on stderr for the analyst.
@@ -233,6 +399,7 @@ pub fn write_response(response: &Response, pretty: bool) -> Exit {
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush());
     if let Err(e) = written {
+        // Even a closed pipe: the platform lost the answer to its action, and is told so.
         eprintln!("maxmind-geolocate: cannot write the response: {e}");
         return Exit::Failure;
     }

@@ -91,13 +91,11 @@ pub fn run_ndjson(flags: &SettingFlags, conf: Option<&Path>) -> Exit {
         let response = at_line(response, line_no);
         any_failed |= response.status == Status::Error;
         if let Err(e) = write_line(&mut out, response) {
-            eprintln!("maxmind-geolocate: cannot write a response: {e}");
-            return Exit::Failure;
+            return super::write_failed(&e);
         }
     }
     if let Err(e) = out.flush() {
-        eprintln!("maxmind-geolocate: cannot write a response: {e}");
-        return Exit::Failure;
+        return super::write_failed(&e);
     }
     if any_failed {
         Exit::Failure

@@ -457,15 +457,18 @@ impl Config {
 
         let databases = db_files(&values, flag("databases_in_memory"))?;
         if source == Source::DbFile && databases.files.is_empty() {
-            let how = match audience {
-                Audience::Platform => {
+            let how = match (audience, text("db_dir")) {
+                (Audience::Platform, _) => {
                     "no database is configured: name the uploaded .mmdb file (or a list of them)"
+                        .to_owned()
                 }
-                Audience::CommandLine => {
+                (Audience::CommandLine, Some(dir)) => in_folder(Path::new(&dir)),
+                (Audience::CommandLine, None) => {
                     "no database configured: give --db FILE (or set EditionIDs in GeoIP.conf)"
+                        .to_owned()
                 }
             };
-            return Err(invalid("mmdb_filename", how.into()));
+            return Err(invalid("mmdb_filename", how));
         }
         let account_id = text("account_id");
         let license_key = secret("license_key");
@@ -582,6 +585,37 @@ fn db_files(values: &Layer, in_memory: bool) -> Result<DbFiles, Error> {
         confine,
         files: names.into_iter().map(PathBuf::from).collect(),
     })
+}
+
+/// What to give with `--db-dir DIR` and no `--db`: the `.mmdb` files in the folder, by name.
+fn in_folder(dir: &Path) -> String {
+    let shown = crate::paths::shown(dir);
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .take(10_000)
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".mmdb"))
+            .collect(),
+        Err(e) => {
+            return format!(
+                "no database configured, and the folder {shown} cannot be read: {}",
+                crate::paths::io_reason(&e)
+            );
+        }
+    };
+    names.sort_unstable();
+    match names.as_slice() {
+        [] => format!("no database configured, and the folder {shown} holds no .mmdb file"),
+        [first, ..] => {
+            let first = names.iter().find(|n| n.contains("City")).unwrap_or(first);
+            let listed: Vec<&str> = names.iter().take(8).map(String::as_str).collect();
+            format!(
+                "no database configured: --db-dir {shown} says where, --db NAME which; it holds {}{} (e.g. --db {first})",
+                listed.join(", "),
+                if names.len() > 8 { ", …" } else { "" }
+            )
+        }
+    }
 }
 
 /// MaxMind's own web service hosts.

@@ -80,6 +80,8 @@ pub enum ConfField {
 pub struct Flag {
     /// `--long`.
     pub long: &'static str,
+    /// `-s`, for the most used.
+    pub short: Option<char>,
     /// What its value is called in `--help`; `None` for a switch that sets [`Flag::sets`].
     pub value_name: Option<&'static str>,
     /// A switch's value.
@@ -91,6 +93,7 @@ pub struct Flag {
 const fn flag(long: &'static str, value_name: &'static str) -> Option<Flag> {
     Some(Flag {
         long,
+        short: None,
         value_name: Some(value_name),
         sets: "",
         repeat: false,
@@ -100,6 +103,7 @@ const fn flag(long: &'static str, value_name: &'static str) -> Option<Flag> {
 const fn switch(long: &'static str, sets: &'static str) -> Option<Flag> {
     Some(Flag {
         long,
+        short: None,
         value_name: None,
         sets,
         repeat: false,
@@ -162,6 +166,7 @@ pub static SETTINGS: &[Setting] = &[
         geoip_conf: Some(ConfField::EditionIds),
         flag: Some(Flag {
             long: "db",
+            short: Some('d'),
             value_name: Some("FILE"),
             sets: "",
             repeat: true,

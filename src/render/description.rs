@@ -13,7 +13,7 @@ use std::fmt::Write;
 use super::precision;
 use super::summary::{self, Tally};
 use super::worldmap::WorldMap;
-use super::{MapImage, escape, escape_into, offline};
+use super::{MapImage, escape, escape_into, thousands};
 use crate::mapping::Display;
 
 /// Opens the operation's section of a description.
@@ -75,6 +75,9 @@ pub enum Map {
     Offline(WorldMap),
 }
 
+/// The `alt` text of either map.
+const MAP_ALT: &str = "Map of the located IP addresses";
+
 /// Renders the section, markers included.
 pub fn render_section(report: &Report<'_>) -> String {
     render_section_with(report, &table_rows)
@@ -95,7 +98,8 @@ pub fn render_section_with(
     h.push_str("\n<div class=\"maxmind-geolocate\">\n");
     let _ = write!(
         h,
-        "<h3>MaxMind Geolocate: {total} IP address{}",
+        "<h3>MaxMind Geolocate: {} IP address{}",
+        thousands(total as u64),
         if total == 1 { "" } else { "es" }
     );
     if let Some(name) = &report.attachment {
@@ -105,10 +109,10 @@ pub fn render_section_with(
     let _ = write!(
         h,
         "</h3>\n<p>Located {}, not found {}, special-purpose (not looked up) {}, failed {}.",
-        report.rows.len(),
-        report.not_found.len(),
-        report.reserved.len(),
-        report.failed.len()
+        thousands(report.rows.len() as u64),
+        thousands(report.not_found.len() as u64),
+        thousands(report.reserved.len() as u64),
+        thousands(report.failed.len() as u64)
     );
     if !report.sources.is_empty() {
         h.push_str(" Data: ");
@@ -131,7 +135,7 @@ pub fn render_section_with(
                 h,
                 "<p><img src=\"{}\" alt=\"{}\" width=\"{}\" height=\"{}\"></p>",
                 escape(&map.url),
-                offline::ALT,
+                MAP_ALT,
                 super::map::WIDTH,
                 super::map::HEIGHT
             );
@@ -149,7 +153,7 @@ pub fn render_section_with(
             let _ = writeln!(
                 h,
                 "<p><img alt=\"{}\" src=\"{}\" width=\"{}\" height=\"{}\" style=\"max-width:100%;height:auto\"></p>",
-                offline::ALT,
+                MAP_ALT,
                 map.data_uri(),
                 map.width,
                 map.height
@@ -520,7 +524,7 @@ mod tests {
     fn the_offline_map_is_one_image_carried_in_the_section() {
         let mut with_map = report();
         let records = with_map.rows.iter().map(|r| (r.display, 1));
-        with_map.map = offline::offline_map(records).map(Map::Offline);
+        with_map.map = crate::render::offline_map(records).map(Map::Offline);
         let html = render_section(&with_map);
         assert_eq!(html.matches("<img ").count(), 1);
         let tag = &html[html.find("<img ").unwrap()..];

@@ -7,12 +7,6 @@ use super::precision::is_approximate;
 use super::worldmap::{Options, Point, WorldMap, group, render};
 use crate::mapping::Display;
 
-/// The map's `alt` text.
-pub const ALT: &str = "Map of the located IP addresses";
-
-/// The map's width in pixels (the description scales it down to fit).
-pub const WIDTH: u32 = 960;
-
 /// The map of `records` — each record's fields and how many located addresses share it — or
 /// none when no record has coordinates.
 pub fn offline_map<'a>(
@@ -34,11 +28,8 @@ pub fn offline_map<'a>(
     if pins.is_empty() {
         return None;
     }
-    let options = Options {
-        width: WIDTH,
-        ..Options::default()
-    };
-    Some(render(&pins, &options))
+    // The default width; the description scales it down to fit.
+    Some(render(&pins, &Options::default()))
 }
 
 /// What a pin's tooltip calls the place: `London, GB`, else the country.
@@ -87,7 +78,7 @@ mod tests {
             map.svg
                 .contains("<title>Cheney, US (approximate) — 1 IP</title>")
         );
-        assert_eq!(map.width, WIDTH);
+        assert_eq!(map.width, Options::default().width);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::escape_into;
+use super::{escape_into, thousands};
 
 /// Rows each summary table shows; the rest are summed up in one row.
 pub const TOP: usize = 10;
@@ -115,7 +115,11 @@ fn push_table(h: &mut String, kind: &Kind, tallies: &[Tally<'_>], located: usize
             kind.noun.1
         };
         let _ = write!(h, "<tr><td{}>", span(split));
-        let _ = write!(h, "<i>{} other {noun}</i></td>", rest.len());
+        let _ = write!(
+            h,
+            "<i>{} other {noun}</i></td>",
+            thousands(rest.len() as u64)
+        );
         push_count(h, ips, located);
     }
     let listed: usize = tallies.iter().map(|t| t.ips).sum();
@@ -135,7 +139,8 @@ fn span(split: bool) -> &'static str {
 fn push_count(h: &mut String, ips: usize, located: usize) {
     let _ = writeln!(
         h,
-        "<td align=\"right\">{ips}</td><td align=\"right\">{}</td></tr>",
+        "<td align=\"right\">{}</td><td align=\"right\">{}</td></tr>",
+        thousands(ips as u64),
         share(ips, located)
     );
 }

@@ -32,38 +32,11 @@ mod land;
 mod projection;
 mod svg;
 
+use super::{push_thousands, thousands};
 pub use group::{Pin, Point, group};
 pub use svg::{
     MAX_DATA_URI, MAX_PINS, Options, WIDTH_RANGE, WorldMap, img_tag, pin_position, render, svg,
 };
-
-/// `1234567` → `1,234,567`.
-fn thousands(n: u64) -> String {
-    let mut out = String::new();
-    push_thousands(&mut out, n);
-    out
-}
-
-/// Appends [`thousands`]`(n)`.
-fn push_thousands(out: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut rest = n;
-    loop {
-        digits[len] = b'0' + (rest % 10) as u8;
-        len += 1;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for i in (0..len).rev() {
-        out.push(char::from(digits[i]));
-        if i > 0 && i % 3 == 0 {
-            out.push(',');
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests;

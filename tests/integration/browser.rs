@@ -26,6 +26,9 @@ window.addEventListener('load', () => {
   for (const id of ['london', 'sydney', 'many']) {
     const img = image(id);
     out.push(img ? `loaded ${id} ${img.naturalWidth} ${img.naturalHeight}` : `missing ${id}`);
+    // Elements a hostile place name could have injected.
+    const el = document.getElementById(id);
+    out.push(`elements ${id} ${el.querySelectorAll('img').length} ${el.querySelectorAll('script').length}`);
   }
   const pixels = (img) => {
     const c = document.createElement('canvas');
@@ -179,6 +182,11 @@ fn the_description_s_map_loads_in_chromium_and_a_pin_stands_on_its_city() {
             .unwrap_or_else(|| panic!("{id}'s map is missing:\n{result}"));
         let width: u32 = line.split(' ').nth(2).unwrap().parse().unwrap();
         assert_eq!(width, 960, "{id}'s map did not load: {line}");
+        // One image (the map) and no script: the hostile names stayed text.
+        assert!(
+            result.lines().any(|l| l == format!("elements {id} 1 0")),
+            "{id}: {result}"
+        );
     }
 
     // The pixels that differ between London's and Sydney's maps: pins only (the legends read

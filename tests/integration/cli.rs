@@ -479,37 +479,70 @@ fn bulk_of_a_missing_file_is_attachment_unreadable() {
 }
 
 /// Runs `args` on a terminal (`script` gives it one), stdout into `stdout_to` when given;
-/// returns what the terminal showed. `None` without `script`.
+/// returns what the terminal showed, and checks the command succeeded.
 fn on_a_terminal(
     args: &[&str],
     env: &[(&str, &str)],
     stdout_to: Option<&std::path::Path>,
 ) -> String {
-    crate::shapes::need("script");
-    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-    let mut command = format!(
-        "{} {}",
-        env!("CARGO_BIN_EXE_maxmind-geolocate"),
-        quoted.join(" ")
-    );
+    let mut command = binary_with(args);
     if let Some(file) = stdout_to {
         command.push_str(&format!(" > '{}'", file.display()));
     }
+    let (shown, code) = terminal(&command, env);
+    assert_eq!(code, 0, "{shown}");
+    shown
+}
+
+/// The binary and `args`, quoted for `sh`.
+fn binary_with(args: &[&str]) -> String {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    format!(
+        "{} {}",
+        env!("CARGO_BIN_EXE_maxmind-geolocate"),
+        quoted.join(" ")
+    )
+}
+
+/// Runs the `sh` command line `command` on a terminal of its own (`script`; stdin, stdout and
+/// stderr are the terminal unless it redirects them) in the project's root with `env` added;
+/// returns what the terminal showed (`\r\n` read as `\n`) and the exit code.
+fn terminal(command: &str, env: &[(&str, &str)]) -> (String, i32) {
+    crate::shapes::need("script");
     let own_cache = tempfile::tempdir().unwrap();
     let tty = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
+        .args(["-qec", command, "/dev/null"])
         .current_dir(root())
         .env(
             crate::harness::CACHE_VAR,
             own_cache.path().join("web-cache.sqlite3"),
         )
         .env("GEOIPUPDATE_CONF_FILE", "")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    let shown = String::from_utf8_lossy(&tty.stdout).into_owned();
-    assert!(tty.status.success(), "{shown}");
-    shown
+    let shown = String::from_utf8_lossy(&tty.stdout).replace("\r\n", "\n");
+    (shown, tty.status.code().unwrap_or(-1))
+}
+
+/// `text` without its ANSI colour sequences.
+fn without_colour(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A file of `n` distinct public IPv4 addresses, one a line.
@@ -554,7 +587,7 @@ fn a_progress_bar_shows_only_on_a_terminal() {
 
 #[test]
 fn json_is_indented_for_a_terminal_and_compact_into_a_pipe() {
-    let args = ["lookup", "81.2.69.142", "--db", CITY];
+    let args = ["lookup", "81.2.69.142", "--db", CITY, "--format", "json"];
     let piped = cli(&args, b"", &[]);
     assert_eq!(piped.stdout.lines().count(), 1, "one line into a pipe");
     let shown = on_a_terminal(&args, &[], None);
@@ -779,6 +812,62 @@ fn an_unknown_field_is_a_usage_error_with_a_suggestion() {
         "ip,country_code,location.accuracy_radius,traits,data.city.geoname_id"
     );
     assert!(lines(&fine)[1].ends_with(",2643743"), "{}", fine.stdout);
+}
+
+/// `--db NAME --db-dir DIR` opens DIR/NAME; `--db-dir` alone lists what DIR holds; a file not
+/// found is named by the full path looked for.
+#[test]
+fn db_names_are_looked_up_in_db_dir_and_not_found_says_where() {
+    let both = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            "GeoIP2-City-Fixture.mmdb",
+            "--db-dir",
+            "fixtures",
+            "--max-db-age",
+            "0",
+            "--format",
+            "csv",
+            "--field",
+            "ip,city",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert_eq!(lines(&both), ["ip,city", "81.2.69.142,London"]);
+
+    let alone = cli(&["lookup", "81.2.69.142", "--db-dir", "fixtures"], b"", &[]);
+    assert_eq!(alone.code, 1);
+    assert!(
+        alone.stderr.contains("GeoLite2-ASN-Fixture.mmdb")
+            && alone.stderr.contains("--db GeoIP2-City-Fixture.mmdb"),
+        "says what the folder holds and what to give: {}",
+        alone.stderr
+    );
+
+    let full = root().join("fixtures").join("nope.mmdb");
+    for args in [
+        &["--db", "nope.mmdb", "--db-dir", "fixtures"][..],
+        &["--db", "fixtures/nope.mmdb"][..],
+    ] {
+        let missing = cli(&[&["lookup", "81.2.69.142"][..], args].concat(), b"", &[]);
+        assert_eq!(missing.code, 1);
+        assert!(
+            missing.stderr.contains("[db_not_found]"),
+            "{}",
+            missing.stderr
+        );
+        assert!(
+            missing
+                .stderr
+                .contains(&format!("looked for {}", full.display())),
+            "{args:?}: {}",
+            missing.stderr
+        );
+    }
 }
 
 // ---- run --ndjson ----------------------------------------------------------------------------
@@ -1302,4 +1391,676 @@ fn lookup_streams_a_million_addresses_in_flat_memory() {
             "{format}: {kib} KiB resident for a million addresses"
         );
     }
+}
+
+// ---- closed pipes ----------------------------------------------------------------------------
+
+/// Runs the binary with stdout a pipe whose reader is gone (as `| head -1` leaves it once it
+/// has its line), and returns the exit code and stderr.
+fn into_closed_pipe(args: &[&str], stdin: &[u8]) -> (i32, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .args(args)
+        .current_dir(root())
+        .env("GEOIPUPDATE_CONF_FILE", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    drop(child.stdout.take());
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    let _ = pipe.write_all(stdin);
+    drop(pipe);
+    let out = child.wait_with_output().expect("the binary ends");
+    (
+        out.status.code().expect("exited, not killed"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_every_analyst_command_quietly() {
+    let many: String = (0..5000)
+        .map(|i| format!("81.2.{}.{}\n", i / 250, i % 250))
+        .collect();
+    let request = std::fs::read("fixtures/requests/lookup-city.json").unwrap();
+    let requests: Vec<u8> = std::iter::repeat_n(
+        String::from_utf8(request.clone())
+            .unwrap()
+            .replace('\n', " ")
+            + "\n",
+        200,
+    )
+    .collect::<String>()
+    .into_bytes();
+    let db = ["--db", CITY, "--max-db-age", "0"];
+    let rows: Vec<(Vec<&str>, &[u8])> = vec![
+        ([&["lookup", "-"][..], &db].concat(), many.as_bytes()),
+        (
+            [&["lookup", "-", "--format", "csv"][..], &db].concat(),
+            many.as_bytes(),
+        ),
+        (
+            [&["lookup", "-", "--format", "table"][..], &db].concat(),
+            many.as_bytes(),
+        ),
+        (
+            [&["bulk", "-", "--format", "ndjson"][..], &db].concat(),
+            many.as_bytes(),
+        ),
+        (vec!["extract", "-"], many.as_bytes()),
+        (vec!["db", "info", CITY, ASN, CITY, ASN], b""),
+        (vec!["db", "verify", CITY, ASN, CITY, ASN], b""),
+        (vec!["completions", "bash"], b""),
+        (vec!["man"], b""),
+        (vec!["run", "--ndjson"], &requests),
+        // (Not plugin mode's one response: the platform lost its answer, and exit 1 says so;
+        // see hostile.rs.)
+    ];
+    for (args, stdin) in rows {
+        let (code, stderr) = into_closed_pipe(&args, stdin);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}: nothing on stderr");
+    }
+}
+
+// ---- completion that completes ---------------------------------------------------------------
+
+/// What bash's completion of `maxmind-geolocate` offers for `words` (the command line up to
+/// the cursor; the last word is the one being completed): the script of `completions bash`
+/// sourced in a real bash, its function found by what is registered for the binary's name.
+fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let cword = words.len() - 1;
+    let program = format!(
+        r#"source '{script}'
+spec=$(complete -p maxmind-geolocate) || exit 3
+function=$(printf '%s' "$spec" | sed -E 's/.* -F ([^ ]+) .*/\1/')
+COMP_WORDS=({words})
+COMP_CWORD={cword}
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+"$function" maxmind-geolocate '{cur}' '{prev}' 2>/dev/null
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        script = script.display(),
+        words = quoted.join(" "),
+        cur = words[cword],
+        prev = words[cword - 1],
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completion_completes_flags_and_their_values_after_a_subcommand() {
+    let bash = cli(&["completions", "bash"], b"", &[]);
+    assert_eq!(bash.code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("maxmind-geolocate.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    let offered = |words: &[&str]| {
+        let mut offered = bash_completes(&script, words);
+        offered.sort();
+        offered
+    };
+    let subcommands = offered(&["maxmind-geolocate", ""]);
+    for sub in ["lookup", "bulk", "extract", "db", "completions"] {
+        assert!(subcommands.contains(&sub.to_owned()), "{subcommands:?}");
+    }
+    let flags = offered(&["maxmind-geolocate", "lookup", "--"]);
+    for flag in [
+        "--format",
+        "--field",
+        "--output",
+        "--db",
+        "--color",
+        "--threads",
+    ] {
+        assert!(
+            flags.contains(&flag.to_owned()),
+            "lookup --<TAB>: {flags:?}"
+        );
+    }
+    assert!(flags.iter().all(|f| f.starts_with("--")), "{flags:?}");
+    let formats = ["csv", "json", "ndjson", "table"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(
+        offered(&["maxmind-geolocate", "lookup", "--format", ""]),
+        formats
+    );
+    assert_eq!(offered(&["maxmind-geolocate", "lookup", "-f", ""]), formats);
+    assert_eq!(
+        offered(&["maxmind-geolocate", "lookup", "--format", "nd"]),
+        ["ndjson"]
+    );
+    assert_eq!(
+        offered(&["maxmind-geolocate", "db", "info", "--format", ""]),
+        formats
+    );
+    assert_eq!(
+        offered(&["maxmind-geolocate", "bulk", "x.log", "--color", ""]),
+        ["always", "auto", "never"]
+    );
+    assert!(
+        offered(&["maxmind-geolocate", "db", ""]).contains(&"verify".to_owned()),
+        "db <TAB>"
+    );
+}
+
+#[test]
+fn zsh_and_fish_completions_know_the_flags_and_their_values() {
+    for shell in ["zsh", "fish"] {
+        let out = cli(&["completions", shell], b"", &[]);
+        assert_eq!(out.code, 0, "{shell}");
+        for word in [
+            "format", "ndjson", "table", "output", "color", "never", "threads", "field",
+        ] {
+            assert!(out.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+        // Their own parser, where the shell is installed (it is not installed for this).
+        let installed = std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {shell}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if installed {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("completion");
+            std::fs::write(&file, &out.stdout).unwrap();
+            let parsed = std::process::Command::new(shell)
+                .arg("-n")
+                .arg(&file)
+                .status()
+                .unwrap();
+            assert!(parsed.success(), "{shell} -n");
+        }
+    }
+}
+
+// ---- output that fits ------------------------------------------------------------------------
+
+#[test]
+fn pretty_indents_everything_the_records_too() {
+    let compact = cli(&["lookup", "81.2.69.142", "--db", CITY], b"", &[]);
+    // Before the subcommand or after it, long or short.
+    for args in [
+        ["lookup", "81.2.69.142", "--db", CITY, "--pretty"],
+        ["--pretty", "lookup", "81.2.69.142", "--db", CITY],
+        ["lookup", "81.2.69.142", "--db", CITY, "-p"],
+    ] {
+        let pretty = cli(&args, b"", &[]);
+        assert_eq!(pretty.code, 0);
+        assert_eq!(json_of(&pretty), json_of(&compact), "the same document");
+        assert!(
+            pretty.stdout.contains("\"data\": {\n"),
+            "the record is indented: {}",
+            pretty.stdout
+        );
+    }
+    // Plugin mode's one response, the same.
+    let request = std::fs::read("fixtures/requests/lookup-city.json").unwrap();
+    let plugin = cli(&["--pretty"], &request, &[]);
+    assert!(plugin.stdout.contains("\"data\": {\n"), "{}", plugin.stdout);
+    assert!(
+        plugin.stdout.contains("\"names\": {\n"),
+        "{}",
+        plugin.stdout
+    );
+}
+
+/// Addresses of the fixture with a record each, and one without.
+const SOME: [&str; 3] = ["81.2.69.142", "2.125.160.216", "10.0.0.1"];
+
+#[test]
+fn a_terminal_shows_a_few_addresses_field_by_field_within_its_width() {
+    let args: Vec<&str> = [
+        &["lookup"][..],
+        &SOME,
+        &["--db", CITY, "--db", ASN, "--max-db-age", "0"],
+    ]
+    .concat();
+    for (how, command, env) in [
+        ("COLUMNS", binary_with(&args), vec![("COLUMNS", "50")]),
+        (
+            "stty",
+            format!("stty rows 24 cols 50; {}", binary_with(&args)),
+            vec![],
+        ),
+    ] {
+        let (shown, code) = terminal(&command, &env);
+        assert_eq!(code, 0, "{shown}");
+        let shown = without_colour(&shown);
+        assert!(
+            !shown.contains('{'),
+            "{how}: no JSON on a terminal: {shown}"
+        );
+        let line_of = |name: &str| {
+            shown
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("{how}: no {name} line: {shown}"))
+                .to_owned()
+        };
+        assert!(line_of("city").contains("London"), "{how}: {shown}");
+        assert!(line_of("asn").contains("20712"), "{how}: {shown}");
+        line_of("error");
+        assert!(shown.contains("[reserved_ip]"), "{how}: {shown}");
+        assert!(
+            shown.lines().any(|l| l.starts_with("2.125.160.216")),
+            "{how}: each address heads its fields: {shown}"
+        );
+        for line in shown.lines() {
+            assert!(line.chars().count() <= 50, "{how}: wider than 50: {line:?}");
+        }
+    }
+}
+
+#[test]
+fn a_terminal_shows_many_addresses_as_a_table_that_fits_its_width() {
+    let many = [
+        "81.2.69.142",
+        "81.2.69.160",
+        "2.125.160.216",
+        "216.160.83.56",
+        "89.160.20.112",
+        "67.43.156.9",
+        "2001:218::1",
+        "10.0.0.1",
+    ];
+    let args: Vec<&str> = [
+        &["lookup"][..],
+        &many,
+        &["--db", CITY, "--db", ASN, "--max-db-age", "0"],
+    ]
+    .concat();
+    let full = cli(&[&args[..], &["--format", "table"]].concat(), b"", &[]);
+    let full_heading: Vec<&str> = full
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(
+        full.stdout.lines().next().unwrap().len() > 100,
+        "{}",
+        full.stdout
+    );
+
+    for (how, command, env) in [
+        ("COLUMNS", binary_with(&args), vec![("COLUMNS", "80")]),
+        (
+            "stty",
+            format!("stty rows 24 cols 80; {}", binary_with(&args)),
+            vec![],
+        ),
+    ] {
+        let (shown, code) = terminal(&command, &env);
+        assert_eq!(code, 0, "{shown}");
+        let shown = without_colour(&shown);
+        let table: Vec<&str> = shown
+            .lines()
+            .filter(|l| !l.starts_with("maxmind-geolocate:"))
+            .collect();
+        assert_eq!(
+            table.len(),
+            many.len() + 1,
+            "{how}: a heading and a row each: {shown}"
+        );
+        for line in &table {
+            assert!(line.chars().count() <= 80, "{how}: wider than 80: {line:?}");
+        }
+        let heading: Vec<&str> = table[0].split_whitespace().collect();
+        assert_eq!(heading[0], "ip");
+        assert_eq!(heading.last(), Some(&"error"), "{how}: error is kept");
+        assert!(heading.len() < full_heading.len(), "{how}: {heading:?}");
+        let left_out = full_heading.len() - heading.len();
+        assert!(
+            shown.contains(&format!("{left_out} columns left out to fit 80 columns")),
+            "{how}: says what it left out: {shown}"
+        );
+    }
+
+    // A wide terminal shows the whole table, as a pipe gets it.
+    let (shown, _) = terminal(&binary_with(&args), &[("COLUMNS", "400")]);
+    assert_eq!(without_colour(&shown), full.stdout);
+}
+
+// ---- a terminal with no input -----------------------------------------------------------------
+
+#[test]
+fn a_terminal_with_no_input_is_told_what_is_awaited() {
+    let bin = env!("CARGO_BIN_EXE_maxmind-geolocate");
+    // Each is ended (`timeout`) if it still waits after 2 seconds.
+    for (command, expected) in [
+        (
+            format!("timeout 2 {bin}"),
+            "reading one JSON action request",
+        ),
+        (
+            format!("timeout 2 {bin} run"),
+            "reading one JSON action request",
+        ),
+        (
+            format!("timeout 2 {bin} run --ndjson"),
+            "reading JSON action requests",
+        ),
+        (
+            format!("timeout 2 {bin} lookup - --db {CITY}"),
+            "reading IP addresses or networks, one a line, from stdin",
+        ),
+        (
+            format!("timeout 2 {bin} lookup --db {CITY}"),
+            "no IP address given",
+        ),
+        (
+            format!("timeout 2 {bin} extract -"),
+            "reading the text from stdin",
+        ),
+    ] {
+        let (shown, _) = terminal(&command, &[]);
+        assert!(shown.contains(expected), "{command}: {shown:?}");
+    }
+    // Into a pipe, nothing of the kind: the platform's call stays as it is.
+    let request = std::fs::read("fixtures/requests/lookup-city.json").unwrap();
+    let plugin = cli(&[], &request, &[]);
+    assert!(!plugin.stderr.contains("reading"), "{}", plugin.stderr);
+}
+
+// ---- habits of ripgrep, fd, mmdbinspect ------------------------------------------------------
+
+#[test]
+fn short_flags_are_their_long_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let long_file = dir.path().join("long.csv");
+    let short_file = dir.path().join("short.csv");
+    let long = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "--db",
+            CITY,
+            "--format",
+            "csv",
+            "--output",
+            long_file.to_str().unwrap(),
+        ],
+        b"",
+        &[],
+    );
+    let short = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "-d",
+            CITY,
+            "-f",
+            "csv",
+            "-o",
+            short_file.to_str().unwrap(),
+            "-j",
+            "2",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!((long.code, short.code), (0, 0), "{}", short.stderr);
+    assert_eq!((long.stdout.as_str(), short.stdout.as_str()), ("", ""));
+    let written = std::fs::read_to_string(&short_file).unwrap();
+    assert!(written.starts_with("ip,network,"), "{written}");
+    assert!(written.contains("London"), "{written}");
+    assert_eq!(written, std::fs::read_to_string(&long_file).unwrap());
+
+    // The JSON of the same lookup into a file is the same as into a pipe.
+    let json_file = dir.path().join("out.json");
+    let into_file = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "-d",
+            CITY,
+            "-o",
+            json_file.to_str().unwrap(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(into_file.code, 0);
+    let piped = cli(&["lookup", "81.2.69.142", "-d", CITY], b"", &[]);
+    assert_eq!(std::fs::read_to_string(&json_file).unwrap(), piped.stdout);
+
+    // An output file that cannot be made is a failure that names it.
+    let nowhere = dir.path().join("no/such/folder/out.csv");
+    let failed = cli(
+        &[
+            "lookup",
+            "81.2.69.142",
+            "-d",
+            CITY,
+            "-o",
+            nowhere.to_str().unwrap(),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(failed.code, 1);
+    assert!(failed.stderr.contains("out.csv"), "{}", failed.stderr);
+
+    let db = cli(&["db", "info", CITY, "-f", "csv"], b"", &[]);
+    assert!(
+        db.stdout.starts_with("file,database_type,"),
+        "{}",
+        db.stdout
+    );
+}
+
+#[test]
+fn color_is_auto_always_or_never() {
+    let args = [
+        "lookup",
+        "81.2.69.142",
+        "10.0.0.1",
+        "--db",
+        CITY,
+        "-f",
+        "table",
+    ];
+    let with =
+        |extra: &[&str], env: &[(&str, &str)]| cli(&[&args[..], extra].concat(), b"", env).stdout;
+    let plain = with(&[], &[]);
+    assert!(!plain.contains('\u{1b}'), "auto: none into a pipe");
+    assert!(
+        with(&["--color", "always"], &[]).contains("\u{1b}["),
+        "always"
+    );
+    assert!(
+        with(&["--color", "always"], &[("NO_COLOR", "1")]).contains("\u{1b}["),
+        "always is always"
+    );
+    assert_eq!(
+        with(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+        plain,
+        "never"
+    );
+    assert_eq!(with(&["--color", "auto"], &[]), plain);
+    let bad = cli(&[&args[..], &["--color", "sometimes"]].concat(), b"", &[]);
+    assert_eq!(bad.code, 2);
+
+    // On a terminal, auto colours unless NO_COLOR is set.
+    let term = [("TERM", "xterm-256color")];
+    let coloured = on_a_terminal(&args, &term, None);
+    assert!(coloured.contains("\u{1b}["), "{coloured:?}");
+    let no_color = on_a_terminal(&args, &[term[0], ("NO_COLOR", "1")], None);
+    assert!(!no_color.contains('\u{1b}'), "{no_color:?}");
+    let never = on_a_terminal(&[&args[..], &["--color", "never"]].concat(), &term, None);
+    assert!(!never.contains('\u{1b}'), "{never:?}");
+}
+
+/// How many threads process `pid` has (Linux: its `/proc` tasks).
+fn threads_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(Iterator::count)
+        .unwrap_or(0)
+}
+
+#[test]
+fn threads_sets_the_size_of_the_lookup_pool() {
+    use std::process::{Command, Stdio};
+    // While `lookup -` waits for its list, its threads are the main one and the pool's.
+    for (flag, env, expected) in [
+        (Some("3"), None, 4),
+        (Some("1"), None, 2),
+        (Some("3"), Some("2"), 4),
+        (None, Some("2"), 3),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"));
+        command
+            .args(["lookup", "-", "--db", CITY])
+            .current_dir(root())
+            .env("GEOIPUPDATE_CONF_FILE", "")
+            .env_remove("MAXMIND_GEOLOCATE_THREADS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(n) = flag {
+            command.args(["--threads", n]);
+        }
+        if let Some(n) = env {
+            command.env("MAXMIND_GEOLOCATE_THREADS", n);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut list = child.stdin.take().unwrap();
+        let started = std::time::Instant::now();
+        let mut seen = threads_of(child.id());
+        while seen != expected && started.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            seen = threads_of(child.id());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let settled = threads_of(child.id());
+        std::io::Write::write_all(&mut list, b"81.2.69.142\n").unwrap();
+        drop(list);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            (seen, settled),
+            (expected, expected),
+            "--threads {flag:?}, env {env:?}"
+        );
+        assert!(status.success());
+    }
+    let zero = cli(&["lookup", "81.2.69.142", "-d", CITY, "-j", "0"], b"", &[]);
+    assert_eq!(zero.code, 0, "0 is the default: {}", zero.stderr);
+    let bad = cli(
+        &["lookup", "81.2.69.142", "-d", CITY, "-j", "many"],
+        b"",
+        &[],
+    );
+    assert_eq!(bad.code, 2);
+}
+
+/// `n` with a comma every three digits.
+fn with_commas(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn db_info_tells_sizes_as_people_read_them() {
+    let out = cli(&["db", "info", CITY, ASN, "-f", "table"], b"", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for file in [CITY, ASN] {
+        let bytes = std::fs::metadata(root().join(file)).unwrap().len();
+        assert!(bytes >= 1024, "{file} is at least a KiB");
+        let line = out
+            .stdout
+            .lines()
+            .skip_while(|l| !l.contains(file))
+            .find(|l| l.trim_start().starts_with("size"))
+            .unwrap_or_else(|| panic!("no size for {file}: {}", out.stdout));
+        assert!(
+            line.ends_with(&format!("({} bytes)", with_commas(bytes))),
+            "{line}"
+        );
+        let mut words = line.split_whitespace().skip(1);
+        let figure: f64 = words.next().unwrap().parse().unwrap();
+        let unit = words.next().unwrap();
+        let scale = match unit {
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            other => panic!("{other}"),
+        };
+        assert!(
+            (figure - bytes as f64 / scale).abs() <= 0.05,
+            "{line}: {bytes} bytes"
+        );
+    }
+    // JSON keeps the number.
+    let json = cli(&["db", "info", CITY], b"", &[]);
+    let bytes = std::fs::metadata(root().join(CITY)).unwrap().len();
+    assert_eq!(json_of(&json)[0]["size"], bytes);
+}
+
+#[test]
+fn lookup_says_when_duplicates_among_its_inputs_were_merged() {
+    let inputs = [
+        "81.2.69.142",
+        "81.2.69[.]142",
+        "2.125.160.216",
+        "81.2.69.142",
+        "10.0.0.1",
+        "2.125.160.216",
+    ];
+    let args: Vec<&str> = [&["lookup"][..], &inputs, &["--db", CITY]].concat();
+    let merged = cli(&args, b"", &[]);
+    assert_eq!(merged.code, 0);
+    let rows = json_of(&merged)["results"].as_array().unwrap().len();
+    assert_eq!(rows, 3);
+    assert!(
+        merged
+            .stderr
+            .contains("6 inputs, 3 duplicates merged: 3 rows"),
+        "{}",
+        merged.stderr
+    );
+    // From stdin too.
+    let stdin = inputs.join("\n");
+    let piped = cli(&["lookup", "--db", CITY], stdin.as_bytes(), &[]);
+    assert!(
+        piped
+            .stderr
+            .contains("6 inputs, 3 duplicates merged: 3 rows")
+    );
+    // Streams answer every line: nothing is merged, and nothing is said.
+    let csv = cli(&[&args[..], &["-f", "csv"]].concat(), b"", &[]);
+    assert_eq!(csv.stdout.lines().count(), 1 + inputs.len());
+    assert!(!csv.stderr.contains("merged"), "{}", csv.stderr);
+    // No duplicates, no note.
+    let distinct = cli(
+        &["lookup", "81.2.69.142", "2.125.160.216", "--db", CITY],
+        b"",
+        &[],
+    );
+    assert!(!distinct.stderr.contains("merged"), "{}", distinct.stderr);
 }

@@ -294,11 +294,35 @@ fn mapbox_without_a_token_warns_and_draws_the_offline_map() {
         .iter()
         .find(|w| w["code"] == "mapbox_token_missing")
         .unwrap();
-    assert!(warning["message"].as_str().unwrap().contains("offline map"));
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("the offline map was drawn instead")
+    );
     assert_eq!(run.json.get("map_url"), None);
     let html = description(&run);
     assert!(offline_svg(html).contains("<title>Seoul, KR — 3 IPs</title>"));
     assert!(html.contains("<h4>Located IPs</h4>") && html.contains("<td>Korea Telecom</td>"));
+
+    // With the offline map off too, the warning says no map was drawn, and none is.
+    let run = describe(
+        dir.path(),
+        &ips,
+        json!({"use_mapbox": true, "offline_map": false}),
+    );
+    assert_eq!(run.warning_codes(), ["mapbox_token_missing"]);
+    assert!(
+        run.json["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "mapbox_token_missing"
+                && w["message"].as_str().unwrap().ends_with("no map was drawn")),
+        "{}",
+        run.json["warnings"]
+    );
+    assert!(image_sources(description(&run)).is_empty());
 }
 
 #[test]

@@ -194,7 +194,10 @@ impl MmdbBackend {
                 continue;
             }
             let real = resolve(files, file)?;
-            databases.push(open.get(file, &real, files.in_memory)?);
+            // A name the platform gave stays a name in messages; a file the command line named
+            // is shown where it was looked for (`--db NAME --db-dir DIR`: DIR/NAME).
+            let shown = if files.confine { file } else { &real };
+            databases.push(open.get(shown, &real, files.in_memory)?);
         }
         let (backend, more) = Self::from_databases(databases, context, locale)?;
         warnings.extend(more);
@@ -576,7 +579,13 @@ fn db_error(file: &Path, e: OpenError) -> Error {
     match e {
         OpenError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => Error::DbNotFound {
             path: file.to_path_buf(),
-            reason: io_reason(&e),
+            reason: match std::path::absolute(file) {
+                // A relative path says where it was looked for.
+                Ok(full) if file.is_relative() => {
+                    format!("not found (looked for {})", full.display())
+                }
+                _ => io_reason(&e),
+            },
         },
         OpenError::Io(e) => Error::DbUnreadable {
             path: file.to_path_buf(),

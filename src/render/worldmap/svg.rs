@@ -7,8 +7,9 @@
 //! as an SVG shown through `<img>` may not.
 //!
 //! Pins: filled red-orange with a dark outline for IPs located at a city, hollow rings for
-//! country-level guesses; five size classes by IP count (1, 2–9, 10–99, 100–999, 1,000+), drawn
-//! biggest first so small pins stay visible on top. At most [`MAX_PINS`] pins are drawn, the
+//! country-level guesses; five size classes by IP count (1, 2–9, 10–99, 100–999, 1,000+). The
+//! filled pins are drawn biggest first so small ones stay visible on top; the hollow rings come
+//! after them (a ring hides nothing it is drawn over). At most [`MAX_PINS`] pins are drawn, the
 //! busiest; the legend says how many places and IPs were left off.
 //!
 //! Size: the data URI stays within [`MAX_DATA_URI`] bytes whatever the input. Land, outline and
