@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::settings::{Kind, SETTINGS};
+use crate::config::settings::{Kind, SETTINGS, Setting};
 
 /// Geolocate IP indicators with MaxMind GeoIP2/GeoLite2 data — a threat-intelligence operation.
 ///
@@ -89,6 +89,7 @@ Examples:
   maxmind-geolocate lookup 81.2.69.0/24 -d GeoIP2-City.mmdb -f table
   maxmind-geolocate lookup - -d City.mmdb -f csv --field ip,city,asn -o out.csv < ips.txt
   maxmind-geolocate lookup 8.8.8.8 --web          # credentials from the environment or GeoIP.conf
+  maxmind-geolocate cache stats                   # what the web cache holds
   maxmind-geolocate bulk report.pdf --description report.html --format table
   maxmind-geolocate extract access.log --with-source
   maxmind-geolocate db info /var/lib/GeoIP/*.mmdb --format table
@@ -108,6 +109,9 @@ pub enum Command {
     /// Facts about MaxMind DB files, and a full integrity check.
     #[command(subcommand)]
     Db(DbCommand),
+    /// The web cache: what it holds, and clearing it out.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `maxmind-geolocate man > maxmind-geolocate.1`.
@@ -153,25 +157,93 @@ pub struct RunArgs {
 }
 
 /// The settings given as flags: one for each setting of the settings table that has one
-/// (`config::settings`), with its help and, for a choice, its values. They win over every
-/// other source of settings.
+/// (`config::settings`), with its help and, for a choice, its values, and `--no-cache` (the
+/// same as `--cache-ttl 0`). They win over every other source of settings.
 #[derive(Debug, Clone, Default)]
 pub struct SettingFlags(pub Vec<(&'static str, Vec<String>)>);
 
+/// The cache settings given as flags (`--cache-path`, `--cache-ttl`, `--cache-max-mib`): the
+/// `cache` command's.
+#[derive(Debug, Clone, Default)]
+pub struct CacheFlags(pub Vec<(&'static str, Vec<String>)>);
+
+/// The id of `--no-cache`.
+const NO_CACHE: &str = "no_cache";
+
+/// Whether a setting belongs to the cache.
+fn is_cache_setting(setting: &Setting) -> bool {
+    setting.key.starts_with("cache_")
+}
+
+/// The flags given of the settings `wanted` picks.
+fn given_flags(
+    matches: &clap::ArgMatches,
+    wanted: fn(&Setting) -> bool,
+) -> Vec<(&'static str, Vec<String>)> {
+    let mut given = Vec::new();
+    for setting in SETTINGS.iter().filter(|s| wanted(s)) {
+        let Some(flag) = setting.flag else { continue };
+        let values: Vec<String> = match flag.value_name {
+            None if matches.get_flag(setting.key) => vec![flag.sets.to_owned()],
+            None => continue,
+            Some(_) => match matches.get_raw(setting.key) {
+                Some(raw) => raw.map(|v| v.to_string_lossy().into_owned()).collect(),
+                None => continue,
+            },
+        };
+        given.push((setting.key, values));
+    }
+    given
+}
+
+/// `cmd` with a flag for each setting `wanted` picks.
+fn setting_args(cmd: clap::Command, wanted: fn(&Setting) -> bool) -> clap::Command {
+    use clap::builder::{PossibleValue, PossibleValuesParser};
+    use clap::{Arg, ArgAction};
+    SETTINGS
+        .iter()
+        .filter(|s| wanted(s))
+        .filter_map(|s| Some((s, s.flag?)))
+        .fold(cmd, |cmd, (setting, flag)| {
+            let mut arg = Arg::new(setting.key).long(flag.long).help(setting.help);
+            if let Some(short) = flag.short {
+                arg = arg.short(short);
+            }
+            arg = match flag.value_name {
+                None => arg.action(ArgAction::SetTrue),
+                Some(name) if flag.repeat => arg.value_name(name).action(ArgAction::Append),
+                Some(name) => arg.value_name(name).action(ArgAction::Set),
+            };
+            arg = match setting.kind {
+                Kind::Select { options, .. } if flag.value_name.is_some() => arg
+                    .value_parser(PossibleValuesParser::new(
+                        options
+                            .iter()
+                            .map(|(v, label)| PossibleValue::new(*v).help(*label)),
+                    ))
+                    .ignore_case(true),
+                Kind::Number { min, max } => {
+                    arg.value_parser(clap::value_parser!(u64).range(min..=max))
+                }
+                Kind::Text | Kind::List if flag.value_name == Some("DIR") => {
+                    arg.value_hint(clap::ValueHint::DirPath)
+                }
+                Kind::List => arg.value_hint(clap::ValueHint::FilePath),
+                Kind::Text if flag.value_name == Some("FILE") => {
+                    arg.value_hint(clap::ValueHint::FilePath)
+                }
+                Kind::Text if flag.long == "web-url" => arg.value_hint(clap::ValueHint::Url),
+                _ => arg,
+            };
+            cmd.arg(arg)
+        })
+}
+
 impl clap::FromArgMatches for SettingFlags {
     fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        let mut given = Vec::new();
-        for setting in SETTINGS {
-            let Some(flag) = setting.flag else { continue };
-            let values: Vec<String> = match flag.value_name {
-                None if matches.get_flag(setting.key) => vec![flag.sets.to_owned()],
-                None => continue,
-                Some(_) => match matches.get_raw(setting.key) {
-                    Some(raw) => raw.map(|v| v.to_string_lossy().into_owned()).collect(),
-                    None => continue,
-                },
-            };
-            given.push((setting.key, values));
+        let mut given = given_flags(matches, |_| true);
+        if matches.get_flag(NO_CACHE) {
+            given.push(("cache_ttl_s", vec!["0".to_owned()]));
         }
         Ok(SettingFlags(given))
     }
@@ -184,41 +256,34 @@ impl clap::FromArgMatches for SettingFlags {
 
 impl clap::Args for SettingFlags {
     fn augment_args(cmd: clap::Command) -> clap::Command {
-        use clap::builder::{PossibleValue, PossibleValuesParser};
-        use clap::{Arg, ArgAction};
-        SETTINGS
-            .iter()
-            .filter_map(|s| Some((s, s.flag?)))
-            .fold(cmd, |cmd, (setting, flag)| {
-                let mut arg = Arg::new(setting.key).long(flag.long).help(setting.help);
-                if let Some(short) = flag.short {
-                    arg = arg.short(short);
-                }
-                arg = match flag.value_name {
-                    None => arg.action(ArgAction::SetTrue),
-                    Some(name) if flag.repeat => arg.value_name(name).action(ArgAction::Append),
-                    Some(name) => arg.value_name(name).action(ArgAction::Set),
-                };
-                arg = match setting.kind {
-                    Kind::Select { options, .. } if flag.value_name.is_some() => arg
-                        .value_parser(PossibleValuesParser::new(
-                            options
-                                .iter()
-                                .map(|(v, label)| PossibleValue::new(*v).help(*label)),
-                        ))
-                        .ignore_case(true),
-                    Kind::Number { min, max } => {
-                        arg.value_parser(clap::value_parser!(u64).range(min..=max))
-                    }
-                    Kind::Text | Kind::List if flag.value_name == Some("DIR") => {
-                        arg.value_hint(clap::ValueHint::DirPath)
-                    }
-                    Kind::List => arg.value_hint(clap::ValueHint::FilePath),
-                    Kind::Text if flag.long == "web-url" => arg.value_hint(clap::ValueHint::Url),
-                    _ => arg,
-                };
-                cmd.arg(arg)
-            })
+        setting_args(cmd, |_| true).arg(
+            clap::Arg::new(NO_CACHE)
+                .long("no-cache")
+                .action(clap::ArgAction::SetTrue)
+                .conflicts_with("cache_ttl_s")
+                .help("Neither read nor write the web cache: every IP is asked of the service (the same as --cache-ttl 0)."),
+        )
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for CacheFlags {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(CacheFlags(given_flags(matches, is_cache_setting)))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for CacheFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        setting_args(cmd, is_cache_setting)
     }
 
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
@@ -339,6 +404,19 @@ pub struct DbVerifyArgs {
     /// MaxMind DB files.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// `cache` subcommands; each takes the cache settings flags (which cache, its lifetime and
+/// size bound).
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Where the cache is, how many answers it holds, its size, its oldest and newest answer.
+    Stats(CacheFlags),
+    /// Delete the answers past their lifetime, and the oldest while over the size bound; give
+    /// the space back.
+    Prune(CacheFlags),
+    /// Delete every answer.
+    Clear(CacheFlags),
 }
 
 /// Arguments of `completions`.

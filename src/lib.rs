@@ -9,8 +9,9 @@
 //! 2. `config` validates the configuration page (one table of settings) into a `Config`;
 //! 3. `ip` turns indicator values into addresses (refanging, IPv4-mapped → IPv4) and sets
 //!    special-purpose addresses aside; `extract` finds the addresses in an attachment;
-//! 4. a [`Backend`] (MaxMind DB files or the web service) answers the addresses,
-//!    mapped to attributes and indicators by `mapping`;
+//! 4. a [`Backend`] (MaxMind DB files, or the web service and the answer cache every action on
+//!    the machine shares) answers the addresses, mapped to attributes and indicators by
+//!    `mapping`;
 //! 5. `app` assembles the response (`render` writes the description), which `commands`
 //!    writes to stdout.
 //!

@@ -103,29 +103,6 @@ impl<'a> Record<'a> {
             }
         }
     }
-
-    /// The record with nothing borrowed.
-    pub fn into_owned(self) -> Record<'static> {
-        match self {
-            Record::Map(entries) => Record::Map(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
-                    .collect(),
-            ),
-            Record::Array(items) => {
-                Record::Array(items.into_iter().map(Record::into_owned).collect())
-            }
-            Record::String(s) => Record::String(Cow::Owned(s.into_owned())),
-            Record::Bytes(b) => Record::Bytes(Cow::Owned(b.into_owned())),
-            Record::Uint(u) => Record::Uint(u),
-            Record::Int(i) => Record::Int(i),
-            Record::Uint128(u) => Record::Uint128(u),
-            Record::Float(f) => Record::Float(f),
-            Record::Bool(b) => Record::Bool(b),
-            Record::Null => Record::Null,
-        }
-    }
 }
 
 impl Serialize for Record<'_> {

@@ -366,8 +366,9 @@ pub(crate) struct Outcome {
 /// Looks every target up and sums the results up into the response.
 ///
 /// Invalid values and special-purpose addresses are answered here; only the rest reach the
-/// backend, each once. With `dry_run` and the web service, nothing is sent: each address that
-/// would cost a query is answered `dry_run` and `meta.queries_planned` counts them.
+/// backend, each once. With `dry_run` and the web service, nothing is sent: the cache answers
+/// what it holds, each other address is answered `dry_run` and `meta.queries_planned` counts
+/// them.
 pub(crate) fn run_targets(
     session: &Session,
     config: &Config,
@@ -398,36 +399,14 @@ pub(crate) fn run_targets(
         .collect();
     let asked = pending.iter().flatten().count();
 
-    if dry_run && config.source == Source::WebApi {
-        let results = targets
-            .iter()
-            .zip(&pending)
-            .map(|(t, ip)| match *ip {
-                Some(ip) => with_origin(
-                    failed_result(ip::text(ip), &Error::DryRun(ip.to_string())),
-                    t,
-                ),
-                None => answered_here(t),
-            })
-            .collect::<Vec<_>>();
-        let meta = Meta {
-            queries_planned: Some(asked),
-            ..meta(config, Vec::new())
-        };
-        let displays = vec![None; results.len()];
-        return Outcome {
-            response: finish(action, results, warnings, meta),
-            displays,
-        };
-    }
-    if dry_run {
+    if dry_run && config.source != Source::WebApi {
         warnings.push(ErrorBody::warning(
             "dry_run_ignored",
             "dry_run only matters for the web service; the database files were read",
         ));
     }
 
-    let backend: Box<dyn Backend> = match open_backend(session, config) {
+    let backend: Box<dyn Backend> = match open_backend(session, config, dry_run) {
         Ok((backend, open_warnings)) => {
             warnings.extend(
                 open_warnings
@@ -462,6 +441,12 @@ pub(crate) fn run_targets(
         p.finish();
     }
 
+    warnings.extend(
+        backend
+            .warnings()
+            .into_iter()
+            .map(|(code, message)| ErrorBody::warning(code, message)),
+    );
     warnings.extend(stale_warnings(backend.databases(), config.max_database_age));
     let mut databases = backend.databases().to_vec();
     for (source, network) in matched {
@@ -473,6 +458,8 @@ pub(crate) fn run_targets(
     if let Some(usage) = backend.usage() {
         meta.queries_sent = Some(usage.queries_sent);
         meta.queries_remaining = usage.queries_remaining;
+        meta.cache_hits = Some(usage.cache_hits);
+        meta.queries_planned = usage.queries_planned;
     }
     Outcome {
         response: finish(action, results, warnings, meta),
@@ -654,9 +641,12 @@ fn with_origin(mut result: IpResult, t: &Target) -> IpResult {
     result
 }
 
+/// The backend of `config`, and warnings about its databases. A `dry_run` web backend sends
+/// nothing.
 fn open_backend(
     session: &Session,
     config: &Config,
+    dry_run: bool,
 ) -> Result<(Box<dyn Backend>, Vec<String>), Error> {
     match config.source {
         Source::DbFile => {
@@ -668,6 +658,8 @@ fn open_backend(
                 &config.web,
                 config.context,
                 config.locale,
+                &config.cache,
+                dry_run,
             )?),
             Vec::new(),
         )),
@@ -696,6 +688,7 @@ fn meta(config: &Config, databases: Vec<DatabaseInfo>) -> Meta {
         databases,
         version: env!("CARGO_PKG_VERSION"),
         queries_sent: None,
+        cache_hits: None,
         queries_remaining: None,
         queries_planned: None,
     }

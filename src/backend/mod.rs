@@ -51,6 +51,12 @@ pub trait Backend: Sync {
     fn usage(&self) -> Option<Usage> {
         None
     }
+
+    /// Warnings about how the lookups went (`code`, message), e.g. a cache that could not be
+    /// used; for the response, after the lookups.
+    fn warnings(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// Addresses a caller with many hands to [`Backend::lookup_many`] at a time, per thread.
@@ -293,8 +299,13 @@ impl Deadline {
 pub struct Usage {
     /// Requests that reached the service and got an answer.
     pub queries_sent: usize,
-    /// The smallest `queries_remaining` the service reported, if it reported any.
+    /// The smallest `queries_remaining` the service reported now (never a cached figure), if
+    /// it reported any.
     pub queries_remaining: Option<u64>,
+    /// Answers taken from the cache instead of the service.
+    pub cache_hits: usize,
+    /// A dry run: the queries the action would send (the addresses the cache does not hold).
+    pub queries_planned: Option<usize>,
 }
 
 #[cfg(test)]

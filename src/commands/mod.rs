@@ -13,6 +13,7 @@ macro_rules! say {
 }
 
 mod bulk;
+mod cache;
 mod completions;
 mod db;
 mod decode;
@@ -112,6 +113,7 @@ fn dispatch(cli: Cli) -> Exit {
         Some(Command::Bulk(args)) => bulk::run(args, conf, cli.pretty),
         Some(Command::Extract(args)) => extract::run(&args),
         Some(Command::Db(command)) => db::run(command),
+        Some(Command::Cache(command)) => cache::run(&command, conf),
         Some(Command::Completions(args)) => completions::run(args.shell),
         Some(Command::DecodeDocument(args)) => decode::run(&args),
         Some(Command::Man) => {

@@ -171,6 +171,20 @@ impl WebConfig {
     }
 }
 
+/// The cache of web answers that every action on the machine shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// The SQLite file; `None` when no setting, variable or home folder gives a place for it.
+    pub path: Option<PathBuf>,
+    /// How long an answer is reused; zero turns the cache off.
+    pub ttl: Duration,
+    /// The most bytes its entries may take before the oldest go.
+    pub max_bytes: u64,
+}
+
+/// The cache file's name under the user's cache folder.
+const CACHE_FILE: [&str; 2] = ["maxmind-geolocate", "web-cache.sqlite3"];
+
 /// Who reads the messages: an admin configuring the platform's page, or an analyst at the
 /// command line. A message names what its reader can change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +208,8 @@ pub struct Config {
     pub locale: &'static str,
     /// The web service.
     pub web: WebConfig,
+    /// The cache of web answers.
+    pub cache: CacheConfig,
     /// Whether Lookup All Related IPs draws the offline map (when it makes no Mapbox map).
     pub offline_map: bool,
     /// Whether Lookup All Related IPs adds a Mapbox map (it warns and draws the offline map
@@ -225,6 +241,8 @@ pub struct Environment {
     env: Layer,
     /// What `GeoIP.conf` holds, if one was found.
     conf: ConfFile,
+    /// The user's cache folder: `$XDG_CACHE_HOME` (when absolute), else `$HOME/.cache`.
+    cache_home: Option<PathBuf>,
 }
 
 /// The `GeoIP.conf` of the process.
@@ -279,7 +297,23 @@ impl Environment {
                 },
             },
         };
-        Environment { env, conf }
+        let set = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        // A relative XDG_CACHE_HOME is ignored, as the XDG specification asks.
+        let cache_home = set("XDG_CACHE_HOME")
+            .filter(|p| p.is_absolute())
+            .or_else(|| set("HOME").map(|home| home.join(".cache")));
+        Environment {
+            env,
+            conf,
+            cache_home,
+        }
+    }
+
+    /// The cache settings of `flags` over this environment, without a request (the `cache`
+    /// command).
+    pub fn cache(&self, flags: &Layer) -> Result<CacheConfig, Error> {
+        let (lower, _) = self.layer()?;
+        Ok(cache_config(&flags.clone().over(&lower), self))
     }
 
     /// The environment's layer over `GeoIP.conf`'s, and warnings about the file.
@@ -490,6 +524,7 @@ impl Config {
                 max_response_bytes: usize::try_from(number("max_response_kib") << 10)
                     .unwrap_or(usize::MAX),
             },
+            cache: cache_config(&values, env),
             offline_map: flag("offline_map"),
             use_mapbox,
             mapbox_api_key,
@@ -503,6 +538,29 @@ impl Config {
                 .then(|| Duration::from_secs(max_age_days * 86_400)),
         };
         Ok((config, warnings))
+    }
+}
+
+/// The web cache's settings: `cache_path` (flag, request, env `MAXMIND_GEOLOCATE_CACHE`), else
+/// the file in the user's cache folder.
+fn cache_config(values: &Layer, env: &Environment) -> CacheConfig {
+    let number = |key: &str| match values.get(key) {
+        Some((Parsed::Number(n), _)) => *n,
+        _ => settings::setting(key)
+            .and_then(|s| s.default.parse().ok())
+            .unwrap_or(0),
+    };
+    let path = match values.get("cache_path") {
+        Some((Parsed::Text(path), _)) => Some(PathBuf::from(path)),
+        _ => env
+            .cache_home
+            .as_ref()
+            .map(|home| CACHE_FILE.iter().fold(home.clone(), |p, part| p.join(part))),
+    };
+    CacheConfig {
+        path,
+        ttl: Duration::from_secs(number("cache_ttl_s")),
+        max_bytes: number("cache_max_mib") << 20,
     }
 }
 
@@ -885,6 +943,70 @@ mod tests {
         assert_eq!(c.web.account_id.as_deref(), Some("77"));
         // A file named by a flag is a path, used as given.
         assert_eq!((c.databases.root, c.databases.confine), (None, false));
+    }
+
+    #[test]
+    fn the_cache_is_named_then_in_xdg_cache_home_then_in_home() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            Environment::from_vars(Some(Path::new("")), move |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).into())
+            })
+        };
+        let web = json!({"source": "web_api", "account_id": "1", "license_key": "k"});
+        let resolve_in = |env: &Environment, config: &Value| {
+            let (layer, _) = read_request(config.as_object().unwrap());
+            let (c, _) =
+                Config::resolve(&Layer::default(), &layer.unwrap(), env, Audience::Platform)
+                    .unwrap();
+            c.cache
+        };
+        let all = env(&[
+            ("MAXMIND_GEOLOCATE_CACHE", "/srv/geo/cache.db"),
+            ("XDG_CACHE_HOME", "/xdg"),
+            ("HOME", "/home/a"),
+        ]);
+        let c = resolve_in(&all, &web);
+        assert_eq!(c.path, Some(PathBuf::from("/srv/geo/cache.db")));
+        assert_eq!(c.ttl, Duration::from_secs(7 * 86_400));
+        assert_eq!(c.max_bytes, 256 << 20);
+        let mut configured = web.clone();
+        configured["cache_path"] = json!("here.sqlite3");
+        configured["cache_ttl_s"] = json!("0");
+        configured["cache_max_mib"] = json!(3);
+        let c = resolve_in(&all, &configured);
+        assert_eq!(c.path, Some(PathBuf::from("here.sqlite3")));
+        assert_eq!((c.ttl, c.max_bytes), (Duration::ZERO, 3 << 20));
+        let xdg = env(&[("XDG_CACHE_HOME", "/xdg"), ("HOME", "/home/a")]);
+        assert_eq!(
+            resolve_in(&xdg, &web).path,
+            Some(PathBuf::from("/xdg/maxmind-geolocate/web-cache.sqlite3"))
+        );
+        // Empty values are unset; a relative XDG_CACHE_HOME is ignored, as the XDG spec says.
+        let home = env(&[
+            ("MAXMIND_GEOLOCATE_CACHE", ""),
+            ("XDG_CACHE_HOME", "relative"),
+            ("HOME", "/home/a"),
+        ]);
+        assert_eq!(
+            resolve_in(&home, &web).path,
+            Some(PathBuf::from(
+                "/home/a/.cache/maxmind-geolocate/web-cache.sqlite3"
+            ))
+        );
+        assert_eq!(resolve_in(&env(&[("HOME", "")]), &web).path, None);
+        // The `cache` command: flags over the environment, no request.
+        let flags = read_flags(&[("cache_path", vec!["/flag.sqlite3".into()])]).unwrap();
+        assert_eq!(
+            all.cache(&flags).unwrap().path,
+            Some(PathBuf::from("/flag.sqlite3"))
+        );
+        assert_eq!(
+            all.cache(&Layer::default()).unwrap().path,
+            Some(PathBuf::from("/srv/geo/cache.db"))
+        );
     }
 
     #[test]

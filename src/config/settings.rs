@@ -309,6 +309,41 @@ pub static SETTINGS: &[Setting] = &[
         ..NO
     },
     Setting {
+        key: "cache_path",
+        env: Some("MAXMIND_GEOLOCATE_CACHE"),
+        flag: flag("cache-path", "FILE"),
+        label: "Web Cache File",
+        help: "The SQLite file that keeps web answers for every action on the machine, so that each IP is paid for once. Empty: the MAXMIND_GEOLOCATE_CACHE environment variable, else $XDG_CACHE_HOME/maxmind-geolocate/web-cache.sqlite3, else ~/.cache/maxmind-geolocate/web-cache.sqlite3.",
+        show_when: WEB,
+        ..NO
+    },
+    Setting {
+        key: "cache_ttl_s",
+        kind: Kind::Number {
+            min: 0,
+            max: 31_536_000,
+        },
+        default: "604800",
+        flag: flag("cache-ttl", "SECONDS"),
+        label: "Web Cache Lifetime (seconds)",
+        help: "How long a web answer is reused before the IP is asked again (MaxMind's data changes weekly; 604800 is 7 days). 0 turns the cache off.",
+        show_when: WEB,
+        ..NO
+    },
+    Setting {
+        key: "cache_max_mib",
+        kind: Kind::Number {
+            min: 1,
+            max: 1 << 20,
+        },
+        default: "256",
+        flag: flag("cache-max-mib", "MIB"),
+        label: "Web Cache Size (MiB)",
+        help: "The most the web cache keeps; past it, the oldest answers go first.",
+        show_when: WEB,
+        ..NO
+    },
+    Setting {
         key: "offline_map",
         kind: Kind::Bool,
         default: "true",

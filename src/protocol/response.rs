@@ -333,6 +333,9 @@ pub struct Meta {
     /// The web service: requests that got an answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queries_sent: Option<usize>,
+    /// The web service: answers taken from the cache instead (no query sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_hits: Option<usize>,
     /// The web service: the smallest `queries_remaining` it reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queries_remaining: Option<u64>,

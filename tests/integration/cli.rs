@@ -509,9 +509,14 @@ fn binary_with(args: &[&str]) -> String {
 /// returns what the terminal showed (`\r\n` read as `\n`) and the exit code.
 fn terminal(command: &str, env: &[(&str, &str)]) -> (String, i32) {
     crate::shapes::need("script");
+    let own_cache = tempfile::tempdir().unwrap();
     let tty = std::process::Command::new("script")
         .args(["-qec", command, "/dev/null"])
         .current_dir(root())
+        .env(
+            crate::harness::CACHE_VAR,
+            own_cache.path().join("web-cache.sqlite3"),
+        )
         .env("GEOIPUPDATE_CONF_FILE", "")
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")

@@ -110,10 +110,18 @@ pub fn cli(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     execute(&root(), args, stdin, env)
 }
 
+/// The variable that places the web cache.
+pub const CACHE_VAR: &str = "MAXMIND_GEOLOCATE_CACHE";
+
 /// Runs the binary in `cwd` with a clean environment (no settings of this machine's: no
 /// GeoIP.conf, no MaxMind variables, no colour forced) plus `env`, writes `stdin` to it, and
 /// checks what every run must hold: no panic, no secret in any output.
+///
+/// Each run has a web cache of its own, empty, deleted after it (unless `env` places the cache
+/// itself): web tests stay independent of each other, and nothing is written to this
+/// machine's `~/.cache`. The cache's own tests share one by naming it.
 fn execute(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let own_cache = tempfile::tempdir().expect("a temporary folder");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"));
     cmd.args(args)
         .current_dir(cwd)
@@ -123,6 +131,8 @@ fn execute(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Out
         .env_remove("MAXMIND_WEB_API_URL")
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("XDG_CACHE_HOME")
+        .env(CACHE_VAR, own_cache.path().join("web-cache.sqlite3"))
         .env("GEOIPUPDATE_CONF_FILE", "")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -137,6 +147,7 @@ fn execute(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Out
         let _ = pipe.write_all(stdin);
     }
     let out = child.wait_with_output().expect("the binary ends");
+    drop(own_cache);
     let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
@@ -175,12 +186,25 @@ pub fn assert_no_secret(output: &str) {
     }
 }
 
+/// A web cache file of its own for a run whose process outlives the call that starts it, in
+/// the test build's temporary folder (made only if the run uses the web service).
+pub fn private_cache() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("web-caches")
+        .join(format!("{}-{n}", std::process::id()))
+        .join("web-cache.sqlite3")
+}
+
 /// Starts the binary with `args` in the project root, writes `stdin` to it and closes it; the
 /// caller waits (for tests that act while it runs, or read its output in their own way).
 pub fn spawn(args: &[&str], stdin: &[u8], stdout: Stdio) -> std::process::Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_maxmind-geolocate"))
         .args(args)
         .current_dir(root())
+        .env(CACHE_VAR, private_cache())
         .env("GEOIPUPDATE_CONF_FILE", "")
         .stdin(Stdio::piped())
         .stdout(stdout)

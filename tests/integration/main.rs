@@ -4,6 +4,7 @@
 
 mod browser;
 mod bulk;
+mod cache;
 mod cli;
 mod conformance;
 mod documents;
