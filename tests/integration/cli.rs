@@ -147,6 +147,50 @@ fn a_cidr_lists_every_network_with_a_record_inside_it() {
     assert!(json["warnings"].to_string().contains("within_truncated"));
 }
 
+/// With several databases, a CIDR lists the networks of all of them (a City /26 inside an ASN
+/// /24), whatever the order the databases are given in.
+#[test]
+fn a_cidr_lists_the_networks_of_every_database() {
+    let run = |dbs: [&str; 2]| {
+        let out = cli(
+            &[
+                "lookup",
+                "81.2.69.0/24",
+                "--db",
+                dbs[0],
+                "--db",
+                dbs[1],
+                "--max-db-age",
+                "0",
+                "-f",
+                "csv",
+                "--field",
+                "ip,network,city,asn",
+            ],
+            b"",
+            &[],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let city_first = run([CITY, ASN]);
+    assert!(
+        city_first.iter().any(|r| r.ends_with(",London,20712")),
+        "the City database's networks: {city_first:?}"
+    );
+    assert!(
+        city_first
+            .iter()
+            .any(|r| r.starts_with("81.2.69.0,") && r.ends_with(",20712")),
+        "the ASN database's network: {city_first:?}"
+    );
+    assert_eq!(
+        run([ASN, CITY]),
+        city_first,
+        "the order of --db changes nothing"
+    );
+}
+
 #[test]
 fn fields_pick_attributes_and_record_paths_in_every_format() {
     let fields = "ip,city,country_code,asn,location.accuracy_radius,error";

@@ -280,35 +280,47 @@ impl MmdbBackend {
         ))
     }
 
-    /// The networks with a record inside `net` (at most `limit`; `true` when there were more),
-    /// from the first database that answers the context: the networks its search tree stores,
-    /// whose first addresses the other databases are then asked about.
+    /// The networks with a record inside `net` (at most `limit`, lowest first; `true` when there
+    /// were more), from every database that answers the context: each database's search tree
+    /// stores its own networks (a City database a /26 where an ASN database has the /24 around
+    /// it), so the list is the union of theirs, one network per first address. The callers
+    /// then ask all databases about each first address.
     pub fn networks_within(&self, net: IpNet, limit: usize) -> Result<(Vec<IpNet>, bool), Error> {
-        let Some(source) = self.sources.iter().find(|s| s.rows.is_some()) else {
-            return Ok((Vec::new(), false));
-        };
-        let db = &source.db;
-        if db.ipv4_only && net.addr().is_ipv6() {
-            return Ok((Vec::new(), false));
-        }
-        let invalid = |e: &dyn std::fmt::Display| corrupt(db, e.to_string());
         let cidr = net
             .to_string()
             .parse()
             .map_err(|e| Error::Internal(format!("network {net}: {e}")))?;
         let mut found = Vec::new();
-        for item in db
-            .reader
-            .within(cidr, maxminddb::WithinOptions::default())
-            .map_err(|e| invalid(&e))?
-        {
-            let item = item.map_err(|e| invalid(&e))?;
-            if found.len() == limit {
-                return Ok((found, true));
+        let mut more = false;
+        for source in self.sources.iter().filter(|s| s.rows.is_some()) {
+            let db = &source.db;
+            if db.ipv4_only && net.addr().is_ipv6() {
+                continue;
             }
-            found.push(network_of(&item, db)?);
+            let invalid = |e: &dyn std::fmt::Display| corrupt(db, e.to_string());
+            let mut own = 0;
+            for item in db
+                .reader
+                .within(cidr, maxminddb::WithinOptions::default())
+                .map_err(|e| invalid(&e))?
+            {
+                let item = item.map_err(|e| invalid(&e))?;
+                if own == limit {
+                    more = true;
+                    break;
+                }
+                own += 1;
+                found.push(network_of(&item, db)?);
+            }
         }
-        Ok((found, false))
+        // Lowest first; of networks that start at the same address, the most specific.
+        found.sort_unstable_by_key(|n| (n.network(), std::cmp::Reverse(n.prefix_len())));
+        found.dedup_by_key(|n| n.network());
+        if found.len() > limit {
+            found.truncate(limit);
+            more = true;
+        }
+        Ok((found, more))
     }
 
     /// The reference path: each used source's record decoded by the `maxminddb` crate, mapped
