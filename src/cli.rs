@@ -351,7 +351,8 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 
     /// Print only these fields: attribute names (city, country_code, asn, …), `ip`, `network`,
-    /// `error`, or record paths such as `location.accuracy_radius` (`data.` before a path
+    /// `source`, `found_as_network`, `found_in` (bulk: where in the file), `error`, or record
+    /// paths such as `location.accuracy_radius` (`data.` before a path
     /// takes it as written, for a database's keys of its own); an unknown one is refused.
     #[arg(long, value_delimiter = ',', value_name = "FIELD,…", value_parser = crate::output::check_field)]
     pub field: Vec<String>,

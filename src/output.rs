@@ -56,6 +56,8 @@ pub enum Column {
     Source,
     /// The network the input wrote (a CIDR argument, or a CIDR in a file).
     FoundAsNetwork,
+    /// Where in a bulk's attachment the IP was first found (`report.pdf p. 3`).
+    FoundIn,
     /// The error code, if the IP has no record.
     Error,
     /// The values of a mapped attribute or indicator (its name in the mapping table).
@@ -74,6 +76,7 @@ impl Column {
             "network" => Column::Network,
             "source" => Column::Source,
             "found_as_network" => Column::FoundAsNetwork,
+            "found_in" => Column::FoundIn,
             "error" => Column::Error,
             _ => attribute_names()
                 .into_iter()
@@ -89,6 +92,7 @@ impl Column {
             Column::Network => "network".into(),
             Column::Source => "source".into(),
             Column::FoundAsNetwork => "found_as_network".into(),
+            Column::FoundIn => "found_in".into(),
             Column::Error => "error".into(),
             Column::Attribute(name) => normalize(name),
             Column::Path(path) => path.clone(),
@@ -105,6 +109,7 @@ impl Column {
                 serde_json::to_value(s).unwrap_or(Value::Null)
             }),
             Column::FoundAsNetwork => text(result.found_as_network.as_deref()),
+            Column::FoundIn => text(result.found_in.as_deref()),
             Column::Error => text(result.error.as_ref().map(|e| e.code.as_str())),
             Column::Attribute(name) => {
                 let mut values: Vec<&str> = Vec::new();
@@ -194,10 +199,7 @@ pub fn check_field(field: &str) -> Result<String, String> {
     }
     let suggestion = match rest {
         None => {
-            let mut known: Vec<String> = ["ip", "network", "source", "found_as_network", "error"]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect();
+            let mut known: Vec<String> = FIXED_FIELDS.iter().map(|s| (*s).to_owned()).collect();
             known.extend(attribute_names().into_iter().map(normalize));
             known.extend(RECORD_KEYS.iter().map(|s| (*s).to_owned()));
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
@@ -209,11 +211,22 @@ pub fn check_field(field: &str) -> Result<String, String> {
     };
     let suggestion = suggestion.map_or_else(String::new, |s| format!(" (did you mean {s:?}?)"));
     Err(format!(
-        "unknown field{suggestion}; a field is ip, network, source, found_as_network, error, \
+        "unknown field{suggestion}; a field is {}, \
          an attribute name (city, country_code, asn, …) or a record path whose first key is a \
-         record's (location.accuracy_radius, traits.isp); `data.` takes any path as written"
+         record's (location.accuracy_radius, traits.isp); `data.` takes any path as written",
+        FIXED_FIELDS.join(", ")
     ))
 }
+
+/// The fields that are no attribute and no record path (see [`Column::parse`]).
+const FIXED_FIELDS: [&str; 6] = [
+    "ip",
+    "network",
+    "source",
+    "found_as_network",
+    "found_in",
+    "error",
+];
 
 /// `Country Code` → `country_code`.
 fn normalize(name: &str) -> String {

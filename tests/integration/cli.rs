@@ -147,6 +147,33 @@ fn a_cidr_lists_every_network_with_a_record_inside_it() {
     assert!(json["warnings"].to_string().contains("within_truncated"));
 }
 
+/// `found_in` is a field: where in an archive or document a bulk's address was first found.
+#[test]
+fn found_in_is_a_field_of_bulk() {
+    let out = cli(
+        &[
+            "bulk",
+            "fixtures/documents/logs.zip",
+            "--db",
+            CITY,
+            "--max-db-age",
+            "0",
+            "-f",
+            "csv",
+            "--field",
+            "ip,found_in",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        lines(&out).contains(&"81.2.69.142,logs.zip/fw/deny.log"),
+        "{}",
+        out.stdout
+    );
+}
+
 /// With several databases, a CIDR lists the networks of all of them (a City /26 inside an ASN
 /// /24), whatever the order the databases are given in.
 #[test]
