@@ -547,6 +547,19 @@ fn bulk_of_a_missing_file_is_attachment_unreadable() {
     );
     assert_eq!(out.code, 1);
     assert_eq!(json_of(&out)["errors"][0]["code"], "attachment_unreadable");
+
+    // A folder is named, and said to be one.
+    let out = cli(&["bulk", "fixtures/documents", "--db", CITY], b"", &[]);
+    assert_eq!(out.code, 1);
+    let error = &json_of(&out)["errors"][0];
+    assert_eq!(error["code"], "attachment_unreadable");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("fixtures/documents: is a folder"),
+        "{error}"
+    );
 }
 
 /// Runs `args` on a terminal (`script` gives it one), stdout into `stdout_to` when given;
