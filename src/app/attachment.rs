@@ -365,6 +365,7 @@ fn decode_in_child(
         let mut going = true;
         let mut lines = BufReader::new(stdout);
         let mut line = String::new();
+        let mut label = None;
         loop {
             line.clear();
             // Only whole lines count: a child killed while writing leaves its last one cut.
@@ -372,7 +373,7 @@ fn decode_in_child(
                 Ok(n) if n > 0 && line.ends_with('\n') => line.pop(),
                 _ => break,
             };
-            match parse_line(&line) {
+            match parse_line(&line, &mut label) {
                 Some(ChildLine::Found(f)) if going => going = found(f),
                 Some(ChildLine::Found(_)) => {}
                 Some(ChildLine::Warning(w)) => result.warnings.push(w),
@@ -507,19 +508,25 @@ enum ChildLine {
 
 /// Writes what a child decoder found to `out`, one line each (see [`parse_line`]).
 fn write_found(out: &mut impl Write, f: &Found) -> io::Result<()> {
-    let net = f.network.map_or_else(|| "-".to_owned(), |n| n.to_string());
-    let found_in = clean(&f.found_in);
-    match &f.at {
-        None => writeln!(out, "A\t{}\t{net}\t{found_in}", f.ip),
-        Some(at) => writeln!(
-            out,
-            "O\t{}\t{net}\t{found_in}\t{}\t{}\t{}",
-            f.ip,
-            at.line,
-            at.column,
-            clean(&at.written)
-        ),
+    use std::fmt::Write as _;
+    let mut line = String::with_capacity(64 + f.found_in.len());
+    line.push_str(if f.at.is_some() { "O\t" } else { "A\t" });
+    crate::ip::push_text(&mut line, f.ip);
+    line.push('\t');
+    match f.network {
+        Some(n) => {
+            let _ = write!(line, "{n}");
+        }
+        None => line.push('-'),
     }
+    line.push('\t');
+    push_clean(&mut line, &f.found_in);
+    if let Some(at) = &f.at {
+        let _ = write!(line, "\t{}\t{}\t", at.line, at.column);
+        push_clean(&mut line, &at.written);
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes())
 }
 
 /// Writes the end of a child decoder's report: its format, warnings and completion.
@@ -538,10 +545,25 @@ fn write_too_large(out: &mut impl Write) -> io::Result<()> {
 
 /// Text with the line format's separators (tabs, line ends) as spaces.
 fn clean(text: &str) -> String {
-    text.replace(['\t', '\n', '\r'], " ")
+    let mut out = String::with_capacity(text.len());
+    push_clean(&mut out, text);
+    out
 }
 
-fn parse_line(line: &str) -> Option<ChildLine> {
+/// Appends [`clean`]`(text)`.
+fn push_clean(out: &mut String, text: &str) {
+    out.extend(text.chars().map(|c| {
+        if matches!(c, '\t' | '\n' | '\r') {
+            ' '
+        } else {
+            c
+        }
+    }));
+}
+
+/// One line of a child's report; `label` is the last part's label, kept so that the addresses
+/// of a part share it (it is replaced when a line names another part).
+fn parse_line(line: &str, label: &mut Option<Arc<str>>) -> Option<ChildLine> {
     let mut fields = line.split('\t');
     Some(match fields.next()? {
         kind @ ("A" | "O") => {
@@ -550,7 +572,11 @@ fn parse_line(line: &str) -> Option<ChildLine> {
                 "-" => None,
                 n => Some(n.parse().ok()?),
             };
-            let found_in: Arc<str> = Arc::from(fields.next()?);
+            let named = fields.next()?;
+            let found_in = match label {
+                Some(last) if **last == *named => Arc::clone(last),
+                _ => Arc::clone(label.insert(Arc::from(named))),
+            };
             let at = if kind == "O" {
                 Some(Location {
                     line: fields.next()?.parse().ok()?,
@@ -677,7 +703,7 @@ mod tests {
         let mut text = Vec::new();
         write_found(&mut text, &f).unwrap();
         let line = String::from_utf8(text).unwrap();
-        match parse_line(line.trim_end()) {
+        match parse_line(line.trim_end(), &mut None) {
             Some(ChildLine::Found(back)) => {
                 assert_eq!(
                     &*back.found_in, "logs.zip/a b",
