@@ -298,18 +298,16 @@ impl MmdbBackend {
                 continue;
             }
             let invalid = |e: &dyn std::fmt::Display| corrupt(db, e.to_string());
-            let mut own = 0;
-            for item in db
+            let within = db
                 .reader
                 .within(cidr, maxminddb::WithinOptions::default())
-                .map_err(|e| invalid(&e))?
-            {
+                .map_err(|e| invalid(&e))?;
+            for (own, item) in within.enumerate() {
                 let item = item.map_err(|e| invalid(&e))?;
                 if own == limit {
                     more = true;
                     break;
                 }
-                own += 1;
                 found.push(network_of(&item, db)?);
             }
         }
