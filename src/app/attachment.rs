@@ -472,8 +472,17 @@ pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) ->
                 let _ = lock(&out).flush();
             }
         });
+        // The part's label, cleaned once for all its addresses.
+        let mut label: Option<(Arc<str>, String)> = None;
         let report = read(Cursor::new(bytes), &reading, &mut |found| {
-            write_found(&mut *lock(&out), &found).is_ok()
+            if !label
+                .as_ref()
+                .is_some_and(|(named, _)| Arc::ptr_eq(named, &found.found_in))
+            {
+                label = Some((Arc::clone(&found.found_in), clean(&found.found_in)));
+            }
+            let cleaned = label.as_ref().map_or("", |(_, c)| c.as_str());
+            write_found(&mut *lock(&out), &found, cleaned).is_ok()
         });
         let mut out = lock(&out);
         let finished = match report {
@@ -506,10 +515,11 @@ enum ChildLine {
     Done,
 }
 
-/// Writes what a child decoder found to `out`, one line each (see [`parse_line`]).
-fn write_found(out: &mut impl Write, f: &Found) -> io::Result<()> {
+/// Writes what a child decoder found to `out`, one line each (see [`parse_line`]); `found_in`
+/// is its part's label, [`clean`]ed.
+fn write_found(out: &mut impl Write, f: &Found, found_in: &str) -> io::Result<()> {
     use std::fmt::Write as _;
-    let mut line = String::with_capacity(64 + f.found_in.len());
+    let mut line = String::with_capacity(64 + found_in.len());
     line.push_str(if f.at.is_some() { "O\t" } else { "A\t" });
     crate::ip::push_text(&mut line, f.ip);
     line.push('\t');
@@ -520,7 +530,7 @@ fn write_found(out: &mut impl Write, f: &Found) -> io::Result<()> {
         None => line.push('-'),
     }
     line.push('\t');
-    push_clean(&mut line, &f.found_in);
+    line.push_str(found_in);
     if let Some(at) = &f.at {
         let _ = write!(line, "\t{}\t{}\t", at.line, at.column);
         push_clean(&mut line, &at.written);
@@ -701,7 +711,7 @@ mod tests {
             }),
         };
         let mut text = Vec::new();
-        write_found(&mut text, &f).unwrap();
+        write_found(&mut text, &f, &clean(&f.found_in)).unwrap();
         let line = String::from_utf8(text).unwrap();
         match parse_line(line.trim_end(), &mut None) {
             Some(ChildLine::Found(back)) => {
