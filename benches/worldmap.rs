@@ -16,7 +16,7 @@ fn points(n: u32, places: u32) -> Vec<Point> {
                 lat: -60.0 + f64::from(p % 120) + 0.5,
                 lon: -170.0 + f64::from(p / 120) * 4.1,
                 ips: 1,
-                approximate: p % 10 == 0,
+                approximate: p.is_multiple_of(10),
                 place: format!("City {p}, XX"),
             }
         })

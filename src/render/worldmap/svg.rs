@@ -642,7 +642,7 @@ fn push_tenths(out: &mut String, v: f64) {
     }
     let a = tenths.unsigned_abs();
     let _ = write!(out, "{}", a / 10);
-    if a % 10 != 0 {
+    if !a.is_multiple_of(10) {
         let _ = write!(out, ".{}", a % 10);
     }
 }

@@ -48,7 +48,7 @@ fn rc4(key: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 fn aes_cbc_decrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
-    if data.len() < 32 || data.len() % 16 != 0 {
+    if data.len() < 32 || !data.len().is_multiple_of(16) {
         return Vec::new();
     }
     let (iv, body) = data.split_at(16);
