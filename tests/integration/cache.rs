@@ -560,6 +560,25 @@ fn a_dry_run_answers_what_the_cache_holds_and_plans_the_rest() {
     assert!(stats.stdout.contains("entries  1 "), "{}", stats.stdout);
 }
 
+/// A dry run on a machine with no cache yet plans every address and makes no cache file.
+#[test]
+fn a_dry_run_without_a_cache_makes_none() {
+    let fake = FakeMaxMind::start(Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache_in(&dir);
+    let dry = bulk(
+        &fake,
+        &cache,
+        "81.2.69.142 2.125.160.216",
+        json!({}),
+        json!({"dry_run": true}),
+    );
+    assert_eq!(dry.json["meta"]["queries_planned"], 2);
+    assert_eq!(dry.warning_codes(), Vec::<String>::new());
+    assert!(!cache.exists(), "no cache file was made");
+    assert!(fake.seen().is_empty());
+}
+
 #[test]
 fn the_default_cache_is_in_the_users_cache_folder() {
     let fake = FakeMaxMind::start(Options::default());

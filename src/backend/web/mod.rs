@@ -137,7 +137,7 @@ impl WebBackend {
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("the async runtime cannot start: {e}")))?;
-        let (cache, problem) = open_cache(cache);
+        let (cache, problem) = open_cache(cache, dry_run);
         let base = web.base_url();
         Ok(WebBackend {
             runtime,
@@ -287,9 +287,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The cache `config` describes, or why there is none (`None` and no reason: it is off).
-fn open_cache(config: &CacheConfig) -> (Option<Cache>, Option<String>) {
+/// The cache `config` describes, or why there is none (`None` and no reason: it is off, or a
+/// dry run finds no cache file: it has nothing to answer from and makes none).
+fn open_cache(config: &CacheConfig, dry_run: bool) -> (Option<Cache>, Option<String>) {
     if config.ttl.is_zero() {
+        return (None, None);
+    }
+    if dry_run && config.path.as_deref().is_some_and(|p| !p.exists()) {
         return (None, None);
     }
     let Some(path) = &config.path else {
