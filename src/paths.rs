@@ -84,11 +84,22 @@ pub fn shown(path: &Path) -> String {
     crate::error::shorten(&path.display().to_string())
 }
 
+/// Opens a file to read; a folder (which opens, and fails only when read) is refused here,
+/// as `IsADirectory`.
+pub fn open_file(path: &Path) -> io::Result<std::fs::File> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(io::ErrorKind::IsADirectory.into());
+    }
+    Ok(file)
+}
+
 /// A short reason for an I/O error, without the OS error number.
 pub fn io_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "not found".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        io::ErrorKind::IsADirectory => "is a folder, not a file".to_owned(),
         _ => e.to_string(),
     }
 }

@@ -113,17 +113,20 @@ pub(crate) fn lookup_all_related(
         || maps(config, describe, &displays, &records),
     );
     response.warnings.extend(map_warnings);
-    match &map {
-        Some(Map::Mapbox(m)) => response.map_url = Some(m.url.clone()),
-        Some(Map::Offline(m)) => response.offline_map_svg = Some(m.svg.clone()),
-        None => {}
+    if let Some(Map::Mapbox(m)) = &map {
+        response.map_url = Some(m.url.clone());
     }
     if describe {
         let mut report = report(&response, &displays, &summary, map);
         report.attachment = object.name.clone();
         let existing = object.description.as_deref().unwrap_or("");
         let section = render::render_section_with(&report, &table_rows);
+        // The drawn map's SVG stays with the response (for `bulk --map`), moved, not copied.
+        let drawn = report.map.take();
         response.description = Some(render::apply_section(existing, section));
+        if let Some(Map::Offline(m)) = drawn {
+            response.offline_map_svg = Some(m.svg);
+        }
     }
     response.summary = Some(summary);
     response

@@ -43,15 +43,7 @@ pub fn run(args: BulkArgs, conf: Option<&Path>, pretty: bool) -> Exit {
     let mut reader: Box<dyn Read + Send> = if stdin {
         Box::new(io::stdin())
     } else {
-        match std::fs::File::open(&args.input) {
-            // A folder opens, and fails only when read: say which.
-            Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => {
-                let e = Error::AttachmentUnreadable(format!(
-                    "{}: is a folder, not a file",
-                    args.input.display()
-                ));
-                return super::finish(&super::failed(ACTION, &e), &args.output, pretty);
-            }
+        match crate::paths::open_file(&args.input) {
             Ok(f) => Box::new(f),
             Err(e) => {
                 let e = Error::AttachmentUnreadable(format!(

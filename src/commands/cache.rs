@@ -28,7 +28,7 @@ pub fn run(command: &CacheCommand, conf: Option<&Path>) -> Exit {
     let mut out = io::stdout().lock();
     // Nothing is created to be looked at or emptied.
     if !path.exists() {
-        return written(writeln!(
+        return super::flushed(writeln!(
             out,
             "no web cache at {} yet: nothing has been cached",
             path.display()
@@ -45,7 +45,7 @@ pub fn run(command: &CacheCommand, conf: Option<&Path>) -> Exit {
         Err(e) => return fail(&e.to_string()),
     };
     if let Some(repair) = cache.repaired() {
-        eprintln!("maxmind-geolocate: warning: {repair} [cache_unavailable]");
+        say!("maxmind-geolocate: warning: {repair} [cache_unavailable]");
     }
     let done: Result<String, CacheError> = match command {
         CacheCommand::Stats(_) => cache.stats().map(|s| stats(&s, SystemTime::now())),
@@ -66,7 +66,7 @@ pub fn run(command: &CacheCommand, conf: Option<&Path>) -> Exit {
             .map(|n| format!("cleared {}: {n} answers deleted\n", path.display())),
     };
     match done {
-        Ok(text) => written(out.write_all(text.as_bytes())),
+        Ok(text) => super::flushed(out.write_all(text.as_bytes())),
         Err(e) => fail(&e.to_string()),
     }
 }
@@ -106,17 +106,7 @@ fn stats(s: &Stats, now: SystemTime) -> String {
 
 /// A size for people: `512 B`, `3.2 KiB`, `41.0 MiB`, `1.5 GiB`.
 fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
+    super::binary_units(n).unwrap_or_else(|| format!("{n} B"))
 }
 
 /// A duration for people, in its largest whole unit: `40 s`, `5 min`, `3 h`, `7 days`.
@@ -132,15 +122,8 @@ fn age(d: Duration) -> String {
 }
 
 fn fail(message: &str) -> Exit {
-    eprintln!("maxmind-geolocate: error: {message}");
+    say!("maxmind-geolocate: error: {message}");
     Exit::Failure
-}
-
-fn written(result: io::Result<()>) -> Exit {
-    match result {
-        Ok(()) => Exit::Success,
-        Err(e) => fail(&format!("cannot write the output: {e}")),
-    }
 }
 
 #[cfg(test)]

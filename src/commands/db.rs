@@ -148,34 +148,11 @@ fn write_block(
 /// A size as people read it, and exactly: `61.6 MiB (64,585,728 bytes)`; below a KiB only the
 /// bytes.
 fn human_size(bytes: u64) -> String {
-    let exact = format!("{} bytes", thousands(bytes));
-    let units = ["KiB", "MiB", "GiB", "TiB"];
-    let mut size = bytes as f64;
-    let mut unit = None;
-    for u in units {
-        if size < 1024.0 {
-            break;
-        }
-        size /= 1024.0;
-        unit = Some(u);
-    }
-    match unit {
-        Some(unit) => format!("{size:.1} {unit} ({exact})"),
+    let exact = format!("{} bytes", crate::render::thousands(bytes));
+    match super::binary_units(bytes) {
+        Some(size) => format!("{size} ({exact})"),
         None => exact,
     }
-}
-
-/// `64585728` → `64,585,728`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Verifies each file; prints `ok` lines on stdout and corruption on stderr; exit 1 if any fails.

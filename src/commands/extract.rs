@@ -19,7 +19,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let input: Box<dyn io::Read + Send> = if args.input == "-" {
         Box::new(io::stdin())
     } else {
-        match std::fs::File::open(&args.input) {
+        match crate::paths::open_file(std::path::Path::new(&args.input)) {
             Ok(file) => Box::new(file),
             Err(e) => return failed(args, &ScanError::Io(e)),
         }

@@ -140,6 +140,21 @@ fn flushed(written: io::Result<()>) -> Exit {
     }
 }
 
+/// A size of a KiB or more in binary units, to a tenth: `3.2 KiB`, `61.6 MiB`; none below.
+fn binary_units(bytes: u64) -> Option<String> {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    let mut size = bytes as f64;
+    let mut unit = None;
+    for u in UNITS {
+        if size < 1024.0 {
+            break;
+        }
+        size /= 1024.0;
+        unit = Some(u);
+    }
+    unit.map(|unit| format!("{size:.1} {unit}"))
+}
+
 /// The session of a command: the environment and `GeoIP.conf` under `flags` (none for the
 /// platform's call: its messages then name configuration keys only).
 fn session(flags: &SettingFlags, conf: Option<&Path>) -> Result<Session, Error> {

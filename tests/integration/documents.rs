@@ -107,7 +107,6 @@ fn extract_reads_documents_and_says_where_each_address_is() {
 /// Runs a bulk on `bytes` (as the attachment `name`) under GNU time: the response, the peak
 /// resident memory of the process and its children (KiB) and the time it took.
 fn bulk_measured(name: &str, bytes: &[u8]) -> (Value, u64, Duration) {
-    crate::shapes::need("/usr/bin/time");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(name), bytes).unwrap();
     let request = json!({
@@ -118,11 +117,7 @@ fn bulk_measured(name: &str, bytes: &[u8]) -> (Value, u64, Duration) {
     });
     let rss = dir.path().join("rss");
     let started = Instant::now();
-    let mut child = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
-        .arg(&rss)
-        .arg(env!("CARGO_BIN_EXE_maxmind-geolocate"))
-        .env("GEOIPUPDATE_CONF_FILE", "")
+    let mut child = crate::harness::under_time(&rss)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -142,13 +137,7 @@ fn bulk_measured(name: &str, bytes: &[u8]) -> (Value, u64, Duration) {
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    let kib = std::fs::read_to_string(&rss)
-        .unwrap()
-        .split_whitespace()
-        .last()
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    (json, kib, took)
+    (json, crate::harness::peak_rss_kib(&rss), took)
 }
 
 #[test]

@@ -272,16 +272,11 @@ pub fn measured(
     keep: usize,
 ) -> (std::process::ExitStatus, usize, Vec<String>, u64) {
     use std::io::BufRead;
-    crate::shapes::need("/usr/bin/time");
     let dir = tempfile::tempdir().unwrap();
     let rss = dir.path().join("rss");
-    let mut child = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
-        .arg(&rss)
-        .arg(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+    let mut child = under_time(&rss)
         .args(args)
         .current_dir(root())
-        .env("GEOIPUPDATE_CONF_FILE", "")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -300,11 +295,27 @@ pub fn measured(
     }
     feeder.join().expect("stdin was fed");
     let status = child.wait().unwrap();
-    let kib = std::fs::read_to_string(&rss)
+    (status, lines, kept, peak_rss_kib(&rss))
+}
+
+/// The binary run under GNU time, which writes its peak resident memory (of the process and
+/// its children) to `rss` when it ends: read it with [`peak_rss_kib`].
+pub fn under_time(rss: &Path) -> Command {
+    crate::shapes::need("/usr/bin/time");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%M", "-o"])
+        .arg(rss)
+        .arg(env!("CARGO_BIN_EXE_maxmind-geolocate"))
+        .env("GEOIPUPDATE_CONF_FILE", "");
+    cmd
+}
+
+/// The peak resident memory in KiB that [`under_time`] wrote to `rss`.
+pub fn peak_rss_kib(rss: &Path) -> u64 {
+    std::fs::read_to_string(rss)
         .unwrap()
         .split_whitespace()
         .last()
         .and_then(|n| n.parse().ok())
-        .unwrap();
-    (status, lines, kept, kib)
+        .unwrap()
 }
