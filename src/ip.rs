@@ -30,55 +30,115 @@ pub fn net_text(net: ipnet::IpNet) -> String {
 /// writes three texts for each of its addresses and `extract` one, and `Display` took a tenth
 /// of their time. (`Display` is the reference: a test holds the two alike.)
 pub fn push_text(out: &mut String, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => push_v4(out, v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                out.push_str("::ffff:");
-                push_v4(out, v4);
-                return;
-            }
-            let groups = v6.segments();
-            // The first longest run of zero groups, if it is at least two long (RFC 5952).
-            let (mut zeros_at, mut zeros_len, mut run_at) = (0, 0, 0);
-            for (i, &group) in groups.iter().enumerate() {
-                if group != 0 {
-                    run_at = i + 1;
-                } else if i + 1 - run_at > zeros_len {
-                    (zeros_at, zeros_len) = (run_at, i + 1 - run_at);
+    out.push_str(Text::new(ip).as_str());
+}
+
+/// An address's text, as `Display` writes it (RFC 5952 for IPv6), written on the stack:
+/// [`Text::as_bytes`] for a byte sink (no UTF-8 check), [`Text::as_str`] for a `String`.
+pub struct Text {
+    /// Room for the longest text (39 bytes) and the three bytes an octet's last store writes
+    /// past its digits.
+    bytes: [u8; 42],
+    len: usize,
+}
+
+/// The decimal digits of each octet, zero-padded to three, and how many there are.
+const DECIMAL: [([u8; 3], u8); 256] = {
+    let mut table = [([0u8; 3], 0u8); 256];
+    let mut n = 0;
+    while n < 256 {
+        let digits = [
+            b'0' + (n / 100) as u8,
+            b'0' + (n / 10 % 10) as u8,
+            b'0' + (n % 10) as u8,
+        ];
+        table[n] = if n >= 100 {
+            (digits, 3)
+        } else if n >= 10 {
+            ([digits[1], digits[2], 0], 2)
+        } else {
+            ([digits[2], 0, 0], 1)
+        };
+        n += 1;
+    }
+    table
+};
+
+impl Text {
+    /// Writes `ip`.
+    pub fn new(ip: IpAddr) -> Text {
+        let mut text = Text {
+            bytes: [0; 42],
+            len: 0,
+        };
+        match ip {
+            IpAddr::V4(v4) => text.v4(v4),
+            IpAddr::V6(v6) => {
+                if let Some(v4) = v6.to_ipv4_mapped() {
+                    text.push(b"::ffff:");
+                    text.v4(v4);
+                    return text;
+                }
+                let groups = v6.segments();
+                // The first longest run of zero groups, if it is at least two long.
+                let (mut zeros_at, mut zeros_len, mut run_at) = (0, 0, 0);
+                for (i, &group) in groups.iter().enumerate() {
+                    if group != 0 {
+                        run_at = i + 1;
+                    } else if i + 1 - run_at > zeros_len {
+                        (zeros_at, zeros_len) = (run_at, i + 1 - run_at);
+                    }
+                }
+                if zeros_len < 2 {
+                    text.groups(&groups);
+                } else {
+                    text.groups(&groups[..zeros_at]);
+                    text.push(b"::");
+                    text.groups(&groups[zeros_at + zeros_len..]);
                 }
             }
-            if zeros_len < 2 {
-                push_groups(out, &groups);
-            } else {
-                push_groups(out, &groups[..zeros_at]);
-                out.push_str("::");
-                push_groups(out, &groups[zeros_at + zeros_len..]);
+        }
+        text
+    }
+
+    /// The text, in ASCII.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("digits, hex letters, `.` and `:`")
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn v4(&mut self, v4: Ipv4Addr) {
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.push(b".");
             }
+            // All three stored; the next piece overwrites the padding.
+            let (digits, len) = DECIMAL[usize::from(octet)];
+            self.bytes[self.len..self.len + 3].copy_from_slice(&digits);
+            self.len += usize::from(len);
         }
     }
-}
 
-fn push_v4(out: &mut String, v4: Ipv4Addr) {
-    let mut digits = itoa::Buffer::new();
-    for (i, octet) in v4.octets().into_iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        out.push_str(digits.format(octet));
-    }
-}
-
-/// Groups in lower-case hex without leading zeros, joined by `:`.
-fn push_groups(out: &mut String, groups: &[u16]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, &group) in groups.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        let digits = (16 - group.leading_zeros() as usize).div_ceil(4).max(1);
-        for shift in (0..digits).rev() {
-            out.push(char::from(HEX[usize::from(group >> (4 * shift)) & 0xf]));
+    /// Groups in lower-case hex without leading zeros, joined by `:`.
+    fn groups(&mut self, groups: &[u16]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, &group) in groups.iter().enumerate() {
+            if i > 0 {
+                self.push(b":");
+            }
+            let digits = (16 - group.leading_zeros() as usize).div_ceil(4).max(1);
+            for shift in (0..digits).rev() {
+                self.push(&[HEX[usize::from(group >> (4 * shift)) & 0xf]]);
+            }
         }
     }
 }

@@ -44,15 +44,16 @@ pub fn run(args: &ExtractArgs) -> Exit {
     // `Seen::look_ahead`).
     let mut seen = Seen::default();
     let mut batch: Vec<IpAddr> = Vec::with_capacity(Seen::BATCH);
-    let mut distinct = |batch: &mut Vec<IpAddr>, line: &mut String, out: &mut dyn Write| {
+    let mut row = Vec::with_capacity(48);
+    let mut distinct = |batch: &mut Vec<IpAddr>, out: &mut io::BufWriter<Box<dyn Write>>| {
         seen.look_ahead(batch);
         for ip in batch.drain(..) {
             let place = u32::try_from(seen.len()).unwrap_or(u32::MAX);
             if seen.place(ip, place).is_ok() {
-                line.clear();
-                crate::ip::push_text(line, ip);
-                line.push('\n');
-                out.write_all(line.as_bytes())?;
+                row.clear();
+                row.extend_from_slice(crate::ip::Text::new(ip).as_bytes());
+                row.push(b'\n');
+                out.write_all(&row)?;
             }
         }
         Ok::<(), io::Error>(())
@@ -76,7 +77,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
                 if batch.len() < Seen::BATCH {
                     return true;
                 }
-                distinct(&mut batch, &mut line, &mut out)
+                distinct(&mut batch, &mut out)
             }
         };
         match written {
@@ -88,7 +89,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
         }
     });
     if write_error.is_none() {
-        if let Err(e) = distinct(&mut batch, &mut line, &mut out) {
+        if let Err(e) = distinct(&mut batch, &mut out) {
             write_error = Some(e);
         }
     }

@@ -65,25 +65,24 @@ pub fn scan(text: &[u8], emit: &mut dyn FnMut(Extracted)) {
 /// [`scan`] for a value given as an address (an indicator): every address written in it,
 /// unassigned IPv6 space included (`::`, `1::`: [`scan`] leaves those out of text).
 pub fn scan_value(value: &[u8], emit: &mut dyn FnMut(Extracted)) {
-    scan_shapes(value, 0, emit);
+    scan_shapes(value, 0, &mut Sink { emit, every: true });
 }
 
 /// [`scan`] from `text[start..]`; the bytes before `start` are only looked back at (the left
 /// neighbour of a token, an `oid` before a dotted number).
 fn scan_from(text: &[u8], start: usize, emit: &mut dyn FnMut(Extracted)) {
-    scan_shapes(text, start, &mut |found| {
-        let reported = match found.ip {
-            IpAddr::V6(v6) => worth_reporting(v6, &text[found.start..found.end]),
-            IpAddr::V4(_) => true,
-        };
-        if reported {
-            emit(found);
-        }
-    });
+    scan_shapes(text, start, &mut Sink { emit, every: false });
 }
 
-/// Every address written in `text[start..]`, worth reporting or not.
-fn scan_shapes(text: &[u8], start: usize, emit: &mut dyn FnMut(Extracted)) {
+/// Where the addresses a scan finds go.
+struct Sink<'a> {
+    emit: &'a mut dyn FnMut(Extracted),
+    /// Whether every address shape goes (a value), or only those worth reporting (text).
+    every: bool,
+}
+
+/// Every address written in `text[start..]` that `sink` takes.
+fn scan_shapes(text: &[u8], start: usize, sink: &mut Sink) {
     let mut token = [0u8; MAX_TOKEN];
     let mut i = start;
     // Every address has a separator (`.`, `:`, or a defanged one opening with `[`, `(`, `{`),
@@ -96,19 +95,14 @@ fn scan_shapes(text: &[u8], start: usize, emit: &mut dyn FnMut(Extracted)) {
         }
         i = from;
         while i <= separator {
-            i = step(text, i, &mut token, emit);
+            i = step(text, i, &mut token, sink);
         }
     }
 }
 
 /// One step of the scan at `text[i]` (which the scan reached): past a byte, a word, or a
 /// token, emitting the address it holds. Returns where the scan goes on.
-fn step(
-    text: &[u8],
-    i: usize,
-    token: &mut [u8; MAX_TOKEN],
-    emit: &mut dyn FnMut(Extracted),
-) -> usize {
+fn step(text: &[u8], i: usize, token: &mut [u8; MAX_TOKEN], sink: &mut Sink) -> usize {
     let b = text[i];
     let class = class(b);
     if class & HEX == 0 {
@@ -120,7 +114,7 @@ fn step(
             // A letter past `f` or a dot: the rest of this word can't start an address.
             skip_glue(text, i + 1)
         } else if b == b':' && text.get(i + 1) == Some(&b':') && !glued_left(text, i) {
-            candidate(text, i, token, emit)
+            candidate(text, i, token, sink)
         } else {
             i + 1
         }
@@ -131,7 +125,7 @@ fn step(
         // Inside a word or a longer dotted number: nothing can start before its end.
         skip_glue(text, i + 1)
     } else {
-        candidate(text, i, token, emit)
+        candidate(text, i, token, sink)
     }
 }
 
@@ -166,9 +160,14 @@ fn next_separator(text: &[u8], from: usize) -> Option<usize> {
         .map(|p| from + tail + p)
 }
 
-/// Where the run of glue bytes from `from` ends (a loose dot ends it: "wait...10.0.0.1").
+/// Where the run of glue bytes from `from` ends (a loose dot ends it: "wait...10.0.0.1"), for
+/// a `from` right after glue.
 fn skip_glue(text: &[u8], mut from: usize) -> usize {
-    while from < text.len() && is_glue(text[from]) && !is_loose_dot(text, from) {
+    // The byte before is glue (a letter, digit or dot): a dot is loose only after a dot.
+    while from < text.len()
+        && is_glue(text[from])
+        && !(text[from] == b'.' && text[from - 1] == b'.')
+    {
         from += 1;
     }
     from
@@ -384,12 +383,7 @@ fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN])
 
 /// Reads the token starting at `start`, emits the address it holds (if any), and returns where
 /// scanning resumes.
-fn candidate(
-    text: &[u8],
-    start: usize,
-    token: &mut [u8; MAX_TOKEN],
-    emit: &mut dyn FnMut(Extracted),
-) -> usize {
+fn candidate(text: &[u8], start: usize, token: &mut [u8; MAX_TOKEN], sink: &mut Sink) -> usize {
     let n = text.len();
     let Token {
         text: whole,
@@ -399,7 +393,11 @@ fn candidate(
         overflow,
         regex,
     } = read_token(text, start, token);
-    if first_colon.is_some() && !dot {
+    // A run too long has eight colons at least, and the token whole holds all of its colons.
+    if first_colon.is_some()
+        && !dot
+        && (overflow || whole.iter().filter(|&&b| b == b':').count() >= 8)
+    {
         if let Some(run_end) = colon_run_too_long(text, start) {
             // A fingerprint or a hex dump: no part of it is an address.
             return run_end;
@@ -427,7 +425,7 @@ fn candidate(
     };
     let Some(mut found) = parsed else {
         if let Some((found, written_end)) = tcpdump_address(text, start, whole, end) {
-            emit_checked(text, start, written_end, found, emit);
+            emit_checked(text, start, written_end, found, sink);
             return end;
         }
         // "word:1.2.3.4" where the word is all hex digits: try again after the colon, if what
@@ -457,7 +455,7 @@ fn candidate(
         while end < n && (text[end].is_ascii_alphanumeric() || b"_-".contains(&text[end])) {
             end += 1;
         }
-        return finish(text, start, end, found, emit);
+        return finish(text, start, end, found, sink);
     }
     if tok.len() == len && text.get(end) == Some(&b'/') {
         let digits_start = end + 1;
@@ -475,7 +473,7 @@ fn candidate(
                 found.network = IpNet::new(found.ip, number as u8).ok().map(|n| n.trunc());
             }
             // Otherwise a port, as some firewalls log it: the address alone.
-            return finish(text, start, k, found, emit);
+            return finish(text, start, k, found, sink);
         }
     }
     if tok.len() < len {
@@ -484,10 +482,10 @@ fn candidate(
         for _ in tok.len()..len {
             written_end = before_char(text, start, written_end);
         }
-        emit_checked(text, start, written_end, found, emit);
+        emit_checked(text, start, written_end, found, sink);
         return end;
     }
-    finish(text, start, end, found, emit)
+    finish(text, start, end, found, sink)
 }
 
 /// The address of `ADDRESS.PORT`, as tcpdump writes both ends of a packet
@@ -578,15 +576,9 @@ fn glued_after_number(text: &[u8], end: usize) -> bool {
     }
 }
 
-fn finish(
-    text: &[u8],
-    start: usize,
-    end: usize,
-    found: Extracted,
-    emit: &mut dyn FnMut(Extracted),
-) -> usize {
+fn finish(text: &[u8], start: usize, end: usize, found: Extracted, sink: &mut Sink) -> usize {
     if !text.get(end).is_some_and(|b| b.is_ascii_alphanumeric()) {
-        emit_checked(text, start, end, found, emit);
+        emit_checked(text, start, end, found, sink);
     }
     end
 }
@@ -607,22 +599,18 @@ fn before_char(text: &[u8], start: usize, end: usize) -> usize {
     end.saturating_sub(1).max(start)
 }
 
-/// Emits `found`, written at `text[start..end]`, unless the text names it an OID.
-fn emit_checked(
-    text: &[u8],
-    start: usize,
-    end: usize,
-    mut found: Extracted,
-    emit: &mut dyn FnMut(Extracted),
-) {
-    if let IpAddr::V4(v4) = found.ip {
-        if named_otherwise(v4, &text[start.saturating_sub(LOOK_BEHIND)..start]) {
-            return;
-        }
+/// Emits `found`, written at `text[start..end]`, unless the text names it an OID or (for a
+/// text scan) it is IPv6 not worth reporting.
+fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sink: &mut Sink) {
+    let taken = match found.ip {
+        IpAddr::V4(v4) => !named_otherwise(v4, &text[start.saturating_sub(LOOK_BEHIND)..start]),
+        IpAddr::V6(v6) => sink.every || worth_reporting(v6, &text[start..end]),
+    };
+    if taken {
+        found.start = start;
+        found.end = end;
+        (sink.emit)(found);
     }
-    found.start = start;
-    found.end = end;
-    emit(found);
 }
 
 /// Whether the dotted quad `v4`, written right after `before`, is named something else than
@@ -640,18 +628,6 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if a == 2 && b == 5 && (c == 4 || c == 29) {
         return true;
     }
-    const WORDS: [&[u8]; 10] = [
-        b"oid",
-        b"oids",
-        b"object identifier",
-        b"objectidentifier",
-        b"extension id",
-        b"version",
-        b"ver",
-        b"section",
-        b"sec",
-        "\u{a7}".as_bytes(),
-    ];
     let mut rest = before;
     for _ in 0..4 {
         match rest {
@@ -659,14 +635,44 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
             _ => break,
         }
     }
-    let named = WORDS.iter().any(|word| {
-        rest.len() >= word.len() && {
-            let (head, tail) = rest.split_at(rest.len() - word.len());
-            tail.eq_ignore_ascii_case(word) && !head.last().is_some_and(u8::is_ascii_alphanumeric)
-        }
-    });
+    // Most addresses follow a byte that ends none of the words: that byte decides first.
+    let named = rest
+        .last()
+        .is_some_and(|&last| ENDS_A_NAME[usize::from(last.to_ascii_lowercase())])
+        && NAMES.iter().any(|word| {
+            rest.len() >= word.len() && {
+                let (head, tail) = rest.split_at(rest.len() - word.len());
+                tail.eq_ignore_ascii_case(word)
+                    && !head.last().is_some_and(u8::is_ascii_alphanumeric)
+            }
+        });
     named || (d == 0 && after_product(before))
 }
+
+/// The words that name a dotted number something else than an address ([`named_otherwise`]).
+const NAMES: [&[u8]; 10] = [
+    b"oid",
+    b"oids",
+    b"object identifier",
+    b"objectidentifier",
+    b"extension id",
+    b"version",
+    b"ver",
+    b"section",
+    b"sec",
+    "\u{a7}".as_bytes(),
+];
+
+/// The last bytes of [`NAMES`].
+static ENDS_A_NAME: [bool; 256] = {
+    let mut ends = [false; 256];
+    let mut i = 0;
+    while i < NAMES.len() {
+        ends[NAMES[i][NAMES[i].len() - 1] as usize] = true;
+        i += 1;
+    }
+    ends
+};
 
 /// Whether `before` ends with a user agent's product token and its `/` (`Chrome/`): letters,
 /// digits, `-` and `_` after a space, `(`, `+`, `"`, `;` or `,` — not after a `/` or `.`,
@@ -753,6 +759,16 @@ fn colons_in(tok: &[u8]) -> (usize, bool) {
     (colons, colons >= 2 && tok.windows(2).any(|w| w == b"::"))
 }
 
+/// The value of the hex digit `b`.
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// A strict dotted quad: four parts of digits, no leading zeros, each at most 255 (what
 /// `Ipv4Addr::from_str` accepts).
 fn parse_v4(s: &[u8]) -> Option<Ipv4Addr> {
@@ -774,12 +790,12 @@ fn read_v4(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
             at += 1;
         }
         let (mut value, start) = (0u32, at);
-        while let Some(digit) = s.get(at).and_then(|b| char::from(*b).to_digit(10)) {
+        while let Some(digit) = s.get(at).map(|b| b.wrapping_sub(b'0')).filter(|d| *d < 10) {
             if at - start == 3 || (at > start && value == 0) {
                 // A fourth digit, or a digit after a leading zero.
                 return None;
             }
-            value = value * 10 + digit;
+            value = value * 10 + u32::from(digit);
             at += 1;
         }
         if at == start {
@@ -837,11 +853,11 @@ fn read_groups(s: &[u8], at: &mut usize, groups: &mut [u16], dotted: bool) -> (u
             }
         }
         let (mut value, start) = (0u32, next);
-        while let Some(digit) = s.get(next).and_then(|b| char::from(*b).to_digit(16)) {
+        while let Some(digit) = s.get(next).and_then(|&b| hex_value(b)) {
             if next - start == 4 {
                 return (i, false);
             }
-            value = value * 16 + digit;
+            value = value * 16 + u32::from(digit);
             next += 1;
         }
         if next == start {
@@ -920,7 +936,7 @@ pub fn scan_reader(
     limit: u64,
     emit: &mut dyn FnMut(Extracted),
 ) -> Result<u64, ScanError> {
-    scan_reader_until(reader, limit, emit, &mut || true)
+    scan_reader_until(reader, limit, &mut |e| emit(e), &mut || true)
 }
 
 /// [`scan_reader`], asking `keep_going` after each chunk whether to go on: when it says no, the
@@ -928,7 +944,7 @@ pub fn scan_reader(
 pub fn scan_reader_until(
     reader: impl Read,
     limit: u64,
-    emit: &mut dyn FnMut(Extracted),
+    emit: &mut impl FnMut(Extracted),
     keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<u64, ScanError> {
     scan_stream(
@@ -1029,7 +1045,7 @@ impl Lines {
 fn scan_stream(
     mut reader: impl Read,
     limit: u64,
-    found: &mut dyn FnMut(Extracted, &[u8], usize),
+    found: &mut impl FnMut(Extracted, &[u8], usize),
     dropping: &mut dyn FnMut(&[u8], usize),
     keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<u64, ScanError> {
