@@ -36,8 +36,8 @@ pub fn push_text(out: &mut String, ip: IpAddr) {
 /// An address's text, as `Display` writes it (RFC 5952 for IPv6), written on the stack:
 /// [`Text::as_bytes`] for a byte sink (no UTF-8 check), [`Text::as_str`] for a `String`.
 pub struct Text {
-    /// Room for the longest text (39 bytes) and the three bytes an octet's last store writes
-    /// past its digits.
+    /// Room for the longest text (39 bytes) and the three bytes past its digits that the last
+    /// store of an octet or a group writes.
     bytes: [u8; 42],
     len: usize,
 }
@@ -128,7 +128,8 @@ impl Text {
         }
     }
 
-    /// Groups in lower-case hex without leading zeros, joined by `:`.
+    /// Groups in lower-case hex without leading zeros, joined by `:`. Each group is stored as
+    /// four bytes with its leading zeros shifted out (no branch on how many digits it has).
     fn groups(&mut self, groups: &[u16]) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         for (i, &group) in groups.iter().enumerate() {
@@ -136,9 +137,11 @@ impl Text {
                 self.push(b":");
             }
             let digits = (16 - group.leading_zeros() as usize).div_ceil(4).max(1);
-            for shift in (0..digits).rev() {
-                self.push(&[HEX[usize::from(group >> (4 * shift)) & 0xf]]);
-            }
+            let nibble = |shift: u16| HEX[usize::from(group >> shift & 0xf)];
+            let all = u32::from_le_bytes([nibble(12), nibble(8), nibble(4), nibble(0)]);
+            let shown = all >> (8 * (4 - digits));
+            self.bytes[self.len..self.len + 4].copy_from_slice(&shown.to_le_bytes());
+            self.len += digits;
         }
     }
 }
