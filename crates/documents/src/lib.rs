@@ -20,6 +20,7 @@ pub mod samples;
 mod sniff;
 mod text;
 mod xml;
+mod xml_fast;
 
 pub use limits::Limits;
 
