@@ -20,6 +20,7 @@ pub mod samples;
 mod sniff;
 mod text;
 mod xml;
+mod xml_fast;
 
 pub use limits::Limits;
 
@@ -408,7 +409,11 @@ pub(crate) fn decode_seekable(
     match sniff::sniff(&head) {
         Format::Zip => archive::zip(ctx, label, input, depth),
         Format::Msg => msg::decode(ctx, label, input, depth),
-        _ => decode_reader(ctx, label, input, depth),
+        _ => {
+            let size = input.seek(io::SeekFrom::End(0))?;
+            input.seek(io::SeekFrom::Start(0))?;
+            decode_reader_sized(ctx, label, input, depth, Some(size))
+        }
     }
 }
 
@@ -419,6 +424,18 @@ pub(crate) fn decode_reader(
     label: &str,
     input: &mut dyn Read,
     depth: usize,
+) -> io::Result<Format> {
+    decode_reader_sized(ctx, label, input, depth, None)
+}
+
+/// [`decode_reader`] of an input whose length is known (`size`, in bytes): a file buffered to
+/// be decoded is allocated once, at its size.
+fn decode_reader_sized(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    input: &mut dyn Read,
+    depth: usize,
+    size: Option<u64>,
 ) -> io::Result<Format> {
     let mut head = Vec::new();
     if let Err(e) = input.take(HEAD).read_to_end(&mut head) {
@@ -441,7 +458,7 @@ pub(crate) fn decode_reader(
         Format::Tar => archive::tar(ctx, label, &mut chained, depth),
         _ => {
             let cap = ctx.limits.max_buffer_bytes;
-            let (buf, more) = read_capped(&mut chained, cap)?;
+            let (buf, more) = read_capped(&mut chained, cap, size)?;
             if more {
                 ctx.warn(
                     DOCUMENT_LIMIT,

@@ -134,8 +134,15 @@ impl<R: Seek> Seek for Capped<R> {
 }
 
 /// Reads at most `cap` bytes of `r` into memory; the flag says whether more data followed.
-pub(crate) fn read_capped(r: &mut dyn Read, cap: u64) -> io::Result<(Vec<u8>, bool)> {
-    let mut out = Vec::new();
+/// `size`, the input's length where it is known (a seekable input, not a declared size), is
+/// allocated at once: growing by doubling would copy the file and hold up to twice its size.
+pub(crate) fn read_capped(
+    r: &mut dyn Read,
+    cap: u64,
+    size: Option<u64>,
+) -> io::Result<(Vec<u8>, bool)> {
+    let reserve = size.map_or(0, |s| s.min(cap));
+    let mut out = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
     r.take(cap).read_to_end(&mut out)?;
     if (out.len() as u64) < cap {
         return Ok((out, false));

@@ -5,7 +5,7 @@
 
 use crate::limits::Capped;
 use crate::text::{Sep, TextOut, clean_name};
-use crate::xml::{XEv, attr, local, walk};
+use crate::xml::{XEv, attr, attr_cow, local, walk};
 use crate::{Ctx, DOCUMENT_LIMIT, DOCUMENT_PARTIAL, Format};
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read, Seek};
@@ -313,13 +313,12 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
     for (entry, name) in entries {
         let part_label = format!("{label} sheet \"{}\"", clean_name(&name));
         let mut out = TextOut::new(part_label.clone());
-        let (mut cell_type, mut value, mut in_v, mut in_t) =
-            (String::new(), String::new(), false, false);
+        let (mut shared_cell, mut value, mut in_v, mut in_t) = (false, String::new(), false, false);
         walk_entry(ctx, &part_label, a, &entry, |ctx, ev| {
             match ev {
                 XEv::Start(e) => match local(e) {
                     b"c" => {
-                        cell_type = attr(e, b"t").unwrap_or_default();
+                        shared_cell = attr_cow(e, b"t").is_some_and(|t| t == "s");
                         value.clear();
                     }
                     b"v" => in_v = true,
@@ -331,7 +330,7 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                     b"t" => in_t = false,
                     b"c" => {
                         out.sep(Sep::Tab);
-                        if cell_type == "s" {
+                        if shared_cell {
                             if let Some(s) = value
                                 .trim()
                                 .parse::<usize>()

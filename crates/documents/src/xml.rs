@@ -5,7 +5,9 @@
 use crate::text::{Sep, TextOut};
 use crate::{Ctx, DOCUMENT_LIMIT, DOCUMENT_PARTIAL};
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
+use quick_xml::name::QName;
+use std::borrow::Cow;
 use std::io::{self, BufRead};
 
 /// One simplified XML event.
@@ -25,13 +27,18 @@ pub(crate) fn local<'e>(e: &'e BytesStart<'_>) -> &'e [u8] {
 
 /// The value of the attribute whose local name is `name`, unescaped.
 pub(crate) fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+    attr_cow(e, name).map(Cow::into_owned)
+}
+
+/// [`attr`], borrowed from the element where the value has no reference to resolve.
+pub(crate) fn attr_cow<'e>(e: &'e BytesStart<'_>, name: &[u8]) -> Option<Cow<'e, str>> {
     let mut attrs = e.attributes();
     attrs.with_checks(false);
     for a in attrs.flatten() {
         if a.key.local_name().as_ref() == name {
             return Some(match a.unescape_value() {
-                Ok(v) => v.into_owned(),
-                Err(_) => crate::text::bytes_to_string(&a.value),
+                Ok(v) => v,
+                Err(_) => Cow::Owned(crate::text::bytes_to_string(&a.value)),
             });
         }
     }
@@ -54,69 +61,126 @@ pub(crate) fn attr_values(e: &BytesStart<'_>) -> Vec<String> {
 /// Walks an XML document, calling `f` for each event. Elements nested deeper than
 /// `max_xml_depth` stop the walk with a `document_limit` warning; malformed XML stops it with
 /// `document_partial` (what came before is kept). Only the sink's errors are returned.
+///
+/// The markup is split by [`crate::xml_fast`], which hands what it does not handle itself
+/// (comments, CDATA, DOCTYPE, malformed markup) to `quick-xml` for the rest of the document;
+/// [`walk_reference`] is the same walk with `quick-xml` alone, and both yield the same events.
 pub(crate) fn walk<R: BufRead>(
     ctx: &mut Ctx<'_>,
     label: &str,
     input: R,
-    mut f: impl FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>,
+    f: impl FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut reader = Reader::from_reader(input);
-    {
-        let c = reader.config_mut();
-        c.check_end_names = false;
-        c.allow_unmatched_ends = true;
-        c.allow_dangling_amp = true;
-        c.trim_text(false);
-        c.expand_empty_elements = false;
+    #[cfg(test)]
+    if tests::REFERENCE_ONLY.with(std::cell::Cell::get) {
+        return walk_reference(ctx, label, input, f);
     }
-    let max = ctx.limits.max_xml_depth;
-    let mut depth = 0usize;
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let ev = match reader.read_event_into(&mut buf) {
-            Ok(ev) => ev,
-            Err(e) => {
-                ctx.warn(
-                    DOCUMENT_PARTIAL,
-                    format!("{label}: malformed XML ({e}); the rest was skipped"),
-                );
-                return Ok(());
-            }
-        };
-        match ev {
-            Event::Start(e) => {
-                depth += 1;
-                if depth > max {
+    let mut walker = Walker::new(ctx, label, f);
+    crate::xml_fast::run(ctx, &mut walker, input)
+}
+
+/// [`walk`] with `quick-xml` splitting all of the markup: the reference the fast path is
+/// tested against.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn walk_reference<R: BufRead>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    input: R,
+    f: impl FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut walker = Walker::new(ctx, label, f);
+    walker.quick_xml(ctx, input)
+}
+
+/// One piece of markup, as either tokenizer splits it: raw bytes, not yet decoded.
+pub(crate) enum Tok<'a, 'b> {
+    /// `<name …>`.
+    Start(&'b BytesStart<'a>),
+    /// `<name …/>`.
+    Empty(&'b BytesStart<'a>),
+    /// `</name>`: the name.
+    End(&'a [u8]),
+    /// Character data, escaped (references come as [`Tok::Ref`]).
+    Text(&'a [u8]),
+    /// A CDATA section's content.
+    CData(&'a [u8]),
+    /// `&name;`: the name.
+    Ref(&'a [u8]),
+}
+
+/// Whether the walk goes on.
+#[derive(PartialEq, Eq)]
+pub(crate) enum Flow {
+    Go,
+    Stop,
+}
+
+/// The state of one walk shared by both tokenizers: the depth, and the caller's handler.
+pub(crate) struct Walker<'l, F> {
+    label: &'l str,
+    max: usize,
+    depth: usize,
+    f: F,
+}
+
+impl<'l, F: FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>> Walker<'l, F> {
+    fn new(ctx: &Ctx<'_>, label: &'l str, f: F) -> Self {
+        Walker {
+            label,
+            max: ctx.limits.max_xml_depth,
+            depth: 0,
+            f,
+        }
+    }
+
+    /// Hands one piece of markup to the handler.
+    pub(crate) fn token(&mut self, ctx: &mut Ctx<'_>, tok: Tok<'_, '_>) -> io::Result<Flow> {
+        let f = &mut self.f;
+        match tok {
+            Tok::Start(e) => {
+                self.depth += 1;
+                if self.depth > self.max {
+                    let max = self.max;
                     ctx.warn(
                         DOCUMENT_LIMIT,
-                        format!("{label}: max_xml_depth ({max}) reached; the rest was skipped"),
+                        format!(
+                            "{}: max_xml_depth ({max}) reached; the rest was skipped",
+                            self.label
+                        ),
                     );
-                    return Ok(());
+                    return Ok(Flow::Stop);
                 }
-                f(ctx, XEv::Start(&e))?;
+                f(ctx, XEv::Start(e))?;
             }
-            Event::Empty(e) => {
-                f(ctx, XEv::Start(&e))?;
+            Tok::Empty(e) => {
+                f(ctx, XEv::Start(e))?;
                 f(ctx, XEv::End(e.local_name().as_ref()))?;
             }
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                f(ctx, XEv::End(e.local_name().as_ref()))?;
+            Tok::End(name) => {
+                self.depth = self.depth.saturating_sub(1);
+                f(ctx, XEv::End(QName(name).local_name().into_inner()))?;
             }
-            Event::Text(t) => match t.xml_content() {
-                Ok(s) => f(ctx, XEv::Text(&s))?,
-                Err(_) => f(ctx, XEv::Text(&crate::text::bytes_to_string(&t)))?,
+            Tok::Text(raw) => match std::str::from_utf8(raw) {
+                Ok(s) if !needs_eol_normalizing(s) => f(ctx, XEv::Text(s))?,
+                Ok(s) => match BytesText::from_escaped(s).xml_content() {
+                    Ok(s) => f(ctx, XEv::Text(&s))?,
+                    Err(_) => f(ctx, XEv::Text(&crate::text::bytes_to_string(raw)))?,
+                },
+                Err(_) => f(ctx, XEv::Text(&crate::text::bytes_to_string(raw)))?,
             },
-            Event::CData(t) => {
-                let s = crate::text::bytes_to_string(&t);
+            Tok::CData(raw) => {
+                let s = crate::text::bytes_to_string(raw);
                 f(ctx, XEv::Text(&s))?;
             }
-            Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c.to_string()),
-                    _ => {
-                        let name = crate::text::bytes_to_string(&r);
+            Tok::Ref(raw) => {
+                let char_ref = match std::str::from_utf8(raw) {
+                    Ok(s) => BytesRef::new(s).resolve_char_ref().ok().flatten(),
+                    Err(_) => None,
+                };
+                let resolved = match char_ref {
+                    Some(c) => Some(c.to_string()),
+                    None => {
+                        let name = crate::text::bytes_to_string(raw);
                         quick_xml::escape::resolve_predefined_entity(&name)
                             .map(str::to_string)
                             .or_else(|| crate::html::named_entity(&name).map(str::to_string))
@@ -126,10 +190,59 @@ pub(crate) fn walk<R: BufRead>(
                     f(ctx, XEv::Text(&s))?;
                 }
             }
-            Event::Eof => return Ok(()),
-            _ => {}
+        }
+        Ok(Flow::Go)
+    }
+
+    /// Walks the rest of `input` with `quick-xml` (from its start, or from where the fast path
+    /// handed it over: at the start of a piece of markup).
+    pub(crate) fn quick_xml<R: BufRead>(&mut self, ctx: &mut Ctx<'_>, input: R) -> io::Result<()> {
+        let mut reader = Reader::from_reader(input);
+        {
+            let c = reader.config_mut();
+            c.check_end_names = false;
+            c.allow_unmatched_ends = true;
+            c.allow_dangling_amp = true;
+            c.trim_text(false);
+            c.expand_empty_elements = false;
+        }
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let ev = match reader.read_event_into(&mut buf) {
+                Ok(ev) => ev,
+                Err(e) => {
+                    self.malformed(ctx, &e);
+                    return Ok(());
+                }
+            };
+            let tok = match &ev {
+                Event::Start(e) => Tok::Start(e),
+                Event::Empty(e) => Tok::Empty(e),
+                Event::End(e) => Tok::End(e.name().into_inner()),
+                Event::Text(t) => Tok::Text(t),
+                Event::CData(t) => Tok::CData(t),
+                Event::GeneralRef(r) => Tok::Ref(r),
+                Event::Eof => return Ok(()),
+                _ => continue,
+            };
+            if self.token(ctx, tok)? == Flow::Stop {
+                return Ok(());
+            }
         }
     }
+
+    pub(crate) fn malformed(&self, ctx: &mut Ctx<'_>, e: &quick_xml::Error) {
+        ctx.warn(
+            DOCUMENT_PARTIAL,
+            format!("{}: malformed XML ({e}); the rest was skipped", self.label),
+        );
+    }
+}
+
+/// Whether XML 1.1 end-of-line handling would change `s` (`\r`, NEL, LINE SEPARATOR).
+fn needs_eol_normalizing(s: &str) -> bool {
+    s.bytes().any(|b| b == b'\r' || b == 0xC2 || b == 0xE2)
 }
 
 /// Decodes a plain XML file: text nodes (adjacent ones joined across inline markup would be a
@@ -151,4 +264,14 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
         out.maybe_flush(ctx)
     })?;
     out.flush(ctx)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Makes [`super::walk`] use the reference walk (a test compares the two).
+        pub(crate) static REFERENCE_ONLY: Cell<bool> = const { Cell::new(false) };
+    }
 }
