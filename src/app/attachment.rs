@@ -95,19 +95,7 @@ pub fn read(
     let format = documents::recognise(&head);
     let whole = Cursor::new(head).chain(input);
     if format == documents::Format::Other {
-        let name: Arc<str> = Arc::from(reading.name);
-        scan_part(
-            whole,
-            reading.limit,
-            &name,
-            reading.every,
-            found,
-            &mut || true,
-        )?;
-        return Ok(Report {
-            format: format.name(),
-            warnings: Vec::new(),
-        });
+        return scan_plain(whole, reading, found);
     }
     match reading.decoder {
         Decoder::InProcess => {
@@ -116,6 +104,41 @@ pub fn read(
         }
         Decoder::Child(binary) => decode_in_child(binary, whole, reading, found),
     }
+}
+
+/// [`read`] of an attachment already in memory, decoded in this process: a document is
+/// handed to the decoder as it is, not copied again.
+fn read_in_memory(
+    bytes: Vec<u8>,
+    reading: &Reading<'_>,
+    found: &mut dyn FnMut(Found) -> bool,
+) -> Result<Report, ScanError> {
+    let head = &bytes[..bytes.len().min(documents::HEAD_BYTES)];
+    if documents::recognise(head) == documents::Format::Other {
+        return scan_plain(bytes.as_slice(), reading, found);
+    }
+    Ok(decode_here(reading, bytes, found))
+}
+
+/// Scans an attachment that is no document as text.
+fn scan_plain(
+    text: impl Read,
+    reading: &Reading<'_>,
+    found: &mut dyn FnMut(Found) -> bool,
+) -> Result<Report, ScanError> {
+    let name: Arc<str> = Arc::from(reading.name);
+    scan_part(
+        text,
+        reading.limit,
+        &name,
+        reading.every,
+        found,
+        &mut || true,
+    )?;
+    Ok(Report {
+        format: documents::Format::Other.name(),
+        warnings: Vec::new(),
+    })
 }
 
 /// Scans one part (or a whole plain attachment) for addresses; `after_chunk` is asked after
@@ -460,10 +483,6 @@ pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) ->
         Err(ScanError::Io(e)) => return Err(e),
         Err(e) => return Err(io::Error::other(e.to_string())),
     };
-    let reading = Reading {
-        decoder: &Decoder::InProcess,
-        ..*reading
-    };
     let done = AtomicBool::new(false);
     std::thread::scope(|threads| {
         threads.spawn(|| {
@@ -474,7 +493,7 @@ pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) ->
         });
         // The part's label, cleaned once for all its addresses.
         let mut label: Option<(Arc<str>, String)> = None;
-        let report = read(Cursor::new(bytes), &reading, &mut |found| {
+        let report = read_in_memory(bytes, reading, &mut |found| {
             if !label
                 .as_ref()
                 .is_some_and(|(named, _)| Arc::ptr_eq(named, &found.found_in))
