@@ -759,16 +759,6 @@ fn colons_in(tok: &[u8]) -> (usize, bool) {
     (colons, colons >= 2 && tok.windows(2).any(|w| w == b"::"))
 }
 
-/// The value of the hex digit `b`.
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// A strict dotted quad: four parts of digits, no leading zeros, each at most 255 (what
 /// `Ipv4Addr::from_str` accepts).
 fn parse_v4(s: &[u8]) -> Option<Ipv4Addr> {
@@ -790,12 +780,12 @@ fn read_v4(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
             at += 1;
         }
         let (mut value, start) = (0u32, at);
-        while let Some(digit) = s.get(at).map(|b| b.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        while let Some(digit) = s.get(at).and_then(|b| char::from(*b).to_digit(10)) {
             if at - start == 3 || (at > start && value == 0) {
                 // A fourth digit, or a digit after a leading zero.
                 return None;
             }
-            value = value * 10 + u32::from(digit);
+            value = value * 10 + digit;
             at += 1;
         }
         if at == start {
@@ -853,11 +843,11 @@ fn read_groups(s: &[u8], at: &mut usize, groups: &mut [u16], dotted: bool) -> (u
             }
         }
         let (mut value, start) = (0u32, next);
-        while let Some(digit) = s.get(next).and_then(|&b| hex_value(b)) {
+        while let Some(digit) = s.get(next).and_then(|b| char::from(*b).to_digit(16)) {
             if next - start == 4 {
                 return (i, false);
             }
-            value = value * 16 + u32::from(digit);
+            value = value * 16 + digit;
             next += 1;
         }
         if next == start {
