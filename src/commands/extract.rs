@@ -50,16 +50,13 @@ pub fn run(args: &ExtractArgs) -> Exit {
     // places every address again at each size, in memory touched afresh.
     let mut seen = Seen::with_capacity((size / BYTES_PER_ADDRESS).min(MAX_ROOM) as usize);
     let mut batch: Vec<IpAddr> = Vec::with_capacity(Seen::BATCH);
-    let mut row = Vec::with_capacity(48);
     let mut distinct = |batch: &mut Vec<IpAddr>, out: &mut io::BufWriter<Box<dyn Write>>| {
         seen.look_ahead(batch);
         for ip in batch.drain(..) {
             let place = u32::try_from(seen.len()).unwrap_or(u32::MAX);
             if seen.place(ip, place).is_ok() {
-                row.clear();
-                row.extend_from_slice(crate::ip::Text::new(ip).as_bytes());
-                row.push(b'\n');
-                out.write_all(&row)?;
+                out.write_all(crate::ip::Text::new(ip).as_bytes())?;
+                out.write_all(b"\n")?;
             }
         }
         Ok::<(), io::Error>(())
