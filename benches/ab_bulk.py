@@ -2,6 +2,7 @@
 """Two builds of the binary side by side on the bulk action, runs interleaved:
 
     benches/ab_bulk.py OLD_BINARY NEW_BINARY [RUNS]
+    AB_DESCRIPTION=0 benches/ab_bulk.py ...     # without the description
 
 Each run is Lookup All Related IPs on 100,000 addresses with the description (the request
 `benches/compare.sh` writes to target/bench-work), with two threads and with one
@@ -27,7 +28,8 @@ def main() -> None:
     work = os.environ.get(
         "BENCH_WORK", os.path.join(os.path.dirname(__file__), "..", "target", "bench-work")
     )
-    request = os.path.join(work, "bulk-100000-True.json")
+    description = os.environ.get("AB_DESCRIPTION", "1") != "0"
+    request = os.path.join(work, f"bulk-100000-{description}.json")
     if not os.path.exists(request):
         sys.exit(f"{request} is missing: run benches/compare.sh once first")
     times: dict[tuple[str, str], list[float]] = {}
