@@ -35,13 +35,17 @@ pub fn push_text(out: &mut String, ip: IpAddr) {
 
 /// An address's text, as `Display` writes it (RFC 5952 for IPv6), written on the stack:
 /// [`Text::as_bytes`] for a byte sink (no UTF-8 check), [`Text::as_str`] for a `String`.
-#[repr(align(8))]
+#[repr(C, align(8))]
 pub struct Text {
-    /// Room for the longest text (39 bytes) and the three bytes past its digits that the last
-    /// store of an octet or a group writes, in whole aligned words (see [`Text::as_str`]).
-    bytes: [u8; 48],
+    /// The longest text (39 bytes, where the last store of an octet or a group ends at most)
+    /// rounded up to the 16-byte blocks [`Text::as_str`] checks; first, so 8-aligned.
+    bytes: [u8; TEXT_ROOM],
     len: usize,
 }
+
+/// The room of [`Text`]: the longest address text rounded up to 16-byte blocks.
+const TEXT_ROOM: usize = 48;
+const _: () = assert!(39usize.next_multiple_of(16) <= TEXT_ROOM);
 
 /// The decimal digits of each octet, zero-padded to three, and how many there are.
 const DECIMAL: [([u8; 3], u8); 256] = {
@@ -69,7 +73,7 @@ impl Text {
     /// Writes `ip`.
     pub fn new(ip: IpAddr) -> Text {
         let mut text = Text {
-            bytes: [0; 48],
+            bytes: [0; TEXT_ROOM],
             len: 0,
         };
         match ip {
@@ -451,6 +455,13 @@ mod tests {
             "255.255.255.255",
             "::",
             "::ffff:1.2.3.4",
+            // The longest texts: every group of four digits, three-digit octets.
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "1111:2222:3333:4444:5555:6666:7777:8888",
+            "::ffff:255.255.255.255",
+            "ffff:ffff:ffff:ffff:ffff:ffff::",
+            "::ffff:ffff:ffff:ffff:ffff:ffff",
+            "ffff:0:ffff:ffff:ffff:ffff:ffff:ffff",
         ]
         .iter()
         .map(|s| s.parse().unwrap())
@@ -481,6 +492,7 @@ mod tests {
         }
         for ip in cases {
             assert_eq!(text(ip), ip.to_string());
+            assert_eq!(Text::new(ip).as_bytes(), ip.to_string().as_bytes());
             let longest = if ip.is_ipv4() { 32 } else { 128 };
             for prefix in [0, 8, 24, longest] {
                 let net = ipnet::IpNet::new(ip, prefix).unwrap().trunc();

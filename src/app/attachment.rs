@@ -107,7 +107,8 @@ pub fn read(
 }
 
 /// [`read`] of an attachment already in memory, decoded in this process: a document is
-/// handed to the decoder as it is, not copied again.
+/// handed to the decoder as it is, not copied again. (The decoding child gets only what its
+/// parent recognised as a document; the text branch keeps `read`'s behaviour all the same.)
 fn read_in_memory(
     bytes: Vec<u8>,
     reading: &Reading<'_>,
@@ -484,7 +485,7 @@ pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) ->
         Err(e) => return Err(io::Error::other(e.to_string())),
     };
     // Dropped when the work is done (or panics): the flusher then ends at once, without
-    // finishing a sleep (the process would wait for it: 20 ms on every document).
+    // finishing a wait of up to `FLUSH_EVERY` that the process would sit out on every document.
     let (done, stop) = std::sync::mpsc::channel::<()>();
     let shared = &out;
     std::thread::scope(|threads| {

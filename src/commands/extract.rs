@@ -45,10 +45,15 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let mut write_error = None;
     let mut line = String::with_capacity(96);
     // Each address once, in order: looked up in the set of those seen in batches (see
-    // `Seen::look_ahead`), sized for what a file of its size holds as a rule (a mixed corpus
-    // has a distinct address every 50 to 60 bytes), up to a bound: grown by doubling, the set
-    // places every address again at each size, in memory touched afresh.
-    let mut seen = Seen::with_capacity((size / BYTES_PER_ADDRESS).min(MAX_ROOM) as usize);
+    // `Seen::look_ahead`), sized for one distinct address per `BYTES_PER_ADDRESS` bytes of the
+    // file, at most `MAX_ROOM` (docs/performance.md): grown by doubling, the set places every
+    // address again at each size, in memory touched afresh. `--with-source` uses no set.
+    let room = if args.with_source {
+        0
+    } else {
+        size / BYTES_PER_ADDRESS
+    };
+    let mut seen = Seen::with_capacity(room.min(MAX_ROOM) as usize);
     let mut batch: Vec<IpAddr> = Vec::with_capacity(Seen::BATCH);
     let mut distinct = |batch: &mut Vec<IpAddr>, out: &mut io::BufWriter<Box<dyn Write>>| {
         seen.look_ahead(batch);

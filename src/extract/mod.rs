@@ -163,6 +163,10 @@ fn next_separator(text: &[u8], from: usize) -> Option<usize> {
 /// Where the run of glue bytes from `from` ends (a loose dot ends it: "wait...10.0.0.1"), for
 /// a `from` right after glue.
 fn skip_glue(text: &[u8], mut from: usize) -> usize {
+    debug_assert!(
+        from > 0 && is_glue(text[from - 1]),
+        "skip_glue from {from}: not after glue"
+    );
     // The byte before is glue (a letter, digit or dot): a dot is loose only after a dot.
     while from < text.len()
         && is_glue(text[from])
@@ -1255,6 +1259,9 @@ mod tests {
         none("de:ad:be:ef:00:11:22:33:44");
         none("a274:e1d5:c538:2b18:d4c7:a6ac:edfc:93e3:1234");
         none("2001:db8:1:2:3:4:5:6:443");
+        // A run longer than any token, its colons past the token's first 64 bytes.
+        none(&format!("{}:2001:db8:3:4:5:6:7:8", "a".repeat(60)));
+        none(&format!("{}:2001:db8:3:4:5:6:7:8 end", "0".repeat(58)));
         // An address next to one is still found; so are the longest forms.
         assert_eq!(
             found("a2:74:e1:d5:c5:38:2b:18:d4:c7 from 2001:db8::7"),

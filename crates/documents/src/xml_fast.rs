@@ -20,6 +20,12 @@ use std::io::{self, BufRead, Cursor, Read};
 /// Bytes read from the input at a time; the window grows only for a longer piece of markup.
 const READ: usize = 128 << 10;
 
+/// The longest piece of markup split here; a longer one goes, with the rest of the input, to
+/// `quick-xml`. A piece cut by the end of the window is split again from its start after each
+/// read: a piece of any length (an attacker's megabytes of attribute) would cost its length
+/// squared over the read size.
+const MAX_PIECE: usize = 64 << 10;
+
 /// What the start of the window holds.
 enum Lexed<'a> {
     /// A piece of markup, and how many bytes it took.
@@ -92,7 +98,9 @@ where
                 pos += used;
             }
             Lexed::Skip(used) => pos += used,
-            Lexed::More if !eof => {
+            Lexed::More if !eof && end - pos <= MAX_PIECE => {
+                #[cfg(test)]
+                tests::SPLIT_AGAIN.with(|c| c.set(c.get() + (end - pos)));
                 // Keep the unread bytes, at the front of the window, and read more after them.
                 buf.copy_within(pos..end, 0);
                 end -= pos;
@@ -233,8 +241,33 @@ mod tests {
     use crate::limits::Budget;
     use crate::xml::{XEv, local, tests::REFERENCE_ONLY, walk, walk_reference};
     use crate::{Ctx, Limits, PartKind, Sink, Warning};
+    use std::cell::Cell;
     use std::io::{self, BufReader, Cursor, Read, Write};
     use std::rc::Rc;
+
+    thread_local! {
+        /// Bytes of unfinished pieces the fast path kept to split again after a read.
+        pub(super) static SPLIT_AGAIN: Cell<usize> = const { Cell::new(0) };
+    }
+
+    #[test]
+    fn a_piece_longer_than_max_piece_goes_to_quick_xml_instead_of_being_split_again_and_again() {
+        // Megabytes of attribute, text and reference name, read 4 KiB at a time: each piece
+        // is split again after a read only until it outgrows MAX_PIECE (split again after
+        // every read, the attribute alone would be 2 MiB * 2 MiB / 8 KiB = 512 MiB).
+        let long = "x".repeat(2 << 20);
+        for xml in [
+            format!("<a b=\"{long}\"/><t>81.2.69.142</t>"),
+            format!("<a>{long}</a><t>81.2.69.142</t>"),
+            format!("<a>&{long};</a><t>81.2.69.142</t>"),
+        ] {
+            SPLIT_AGAIN.with(|c| c.set(0));
+            let fast = events(false, xml.as_bytes(), 4096, 1_000);
+            let again = SPLIT_AGAIN.with(Cell::get);
+            assert!(again < 1 << 20, "{again} bytes split again");
+            assert_eq!(fast, events(true, xml.as_bytes(), 4096, 1_000));
+        }
+    }
 
     struct Drop;
     impl Sink for Drop {
