@@ -160,18 +160,9 @@ fn next_separator(text: &[u8], from: usize) -> Option<usize> {
         .map(|p| from + tail + p)
 }
 
-/// Where the run of glue bytes from `from` ends (a loose dot ends it: "wait...10.0.0.1"), for
-/// a `from` right after glue.
+/// Where the run of glue bytes from `from` ends (a loose dot ends it: "wait...10.0.0.1").
 fn skip_glue(text: &[u8], mut from: usize) -> usize {
-    debug_assert!(
-        from > 0 && is_glue(text[from - 1]),
-        "skip_glue from {from}: not after glue"
-    );
-    // The byte before is glue (a letter, digit or dot): a dot is loose only after a dot.
-    while from < text.len()
-        && is_glue(text[from])
-        && !(text[from] == b'.' && text[from - 1] == b'.')
-    {
+    while from < text.len() && is_glue(text[from]) && !is_loose_dot(text, from) {
         from += 1;
     }
     from

@@ -150,14 +150,7 @@ pub fn render_section_with(
         // Scaled down to the width the description has; the legend under the map says what
         // is left off.
         Some(Map::Offline(map)) => {
-            let _ = writeln!(
-                h,
-                "<p><img alt=\"{}\" src=\"{}\" width=\"{}\" height=\"{}\" style=\"max-width:100%;height:auto\"></p>",
-                MAP_ALT,
-                map.data_uri(),
-                map.width,
-                map.height
-            );
+            let _ = writeln!(h, "<p>{}</p>", map.img_tag(MAP_ALT));
         }
         None => {}
     }

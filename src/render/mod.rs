@@ -59,24 +59,33 @@ pub fn escape_into(text: &str, out: &mut String) {
 }
 
 /// [`escape`]`(text)` handed to `put` in pieces, in order: the runs between markup characters
-/// and the entities that stand for them.
+/// and the entities that stand for them. Characters XML 1.0 forbids (C0 controls other than
+/// tab, newline and carriage return; U+FFFE, U+FFFF) become U+FFFD, so that no name from a
+/// database breaks the SVG map or the description.
 fn escape_pieces<'a>(text: &'a str, mut put: impl FnMut(&'a str)) {
     let mut rest = text;
-    // The markup characters are ASCII: a byte of one is never inside a longer character, so
-    // the text splits around it at character boundaries.
-    while let Some(at) = rest
-        .bytes()
-        .position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
-    {
+    // The markup characters and the controls are ASCII, and U+FFFE and U+FFFF start with the
+    // byte 0xEF, which only starts a character: the text splits around any of them at
+    // character boundaries.
+    while let Some(at) = rest.bytes().position(|b| {
+        matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF)
+            || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    }) {
         put(&rest[..at]);
-        put(match rest.as_bytes()[at] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
+        let (piece, len) = match rest.as_bytes()[at] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&#39;", 1),
+            0xEF => match &rest[at..at + 3] {
+                "\u{fffe}" | "\u{ffff}" => ("\u{fffd}", 3),
+                other => (other, 3),
+            },
+            _ => ("\u{fffd}", 1),
+        };
+        put(piece);
+        rest = &rest[at + len..];
     }
     put(rest);
 }
@@ -94,6 +103,16 @@ mod tests {
         assert_eq!(
             escape(r#""><img src=x onerror=alert(1)>"#),
             "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"
+        );
+    }
+
+    #[test]
+    fn labels_are_escaped_and_forbidden_characters_replaced() {
+        let mut s = String::new();
+        escape_into("<script>alert('x')</script> & \"q\"\u{1}\u{ffff}\n", &mut s);
+        assert_eq!(
+            s,
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;\u{fffd}\u{fffd}\n"
         );
     }
 

@@ -219,7 +219,7 @@ impl Settings {
 pub struct Key {
     service: Arc<str>,
     endpoint: Arc<str>,
-    ip: IpAddr,
+    /// The address as text (RFC 5952 for IPv6), as the table keeps it.
     ip_text: Box<str>,
 }
 
@@ -231,8 +231,7 @@ impl Key {
         Key {
             service: normalize_service(service).into(),
             endpoint: endpoint.trim().to_ascii_lowercase().into(),
-            ip,
-            ip_text: ip.to_string().into(),
+            ip_text: crate::ip::text(ip).into(),
         }
     }
 
@@ -241,8 +240,7 @@ impl Key {
         Key {
             service: Arc::clone(&self.service),
             endpoint: Arc::clone(&self.endpoint),
-            ip,
-            ip_text: ip.to_string().into(),
+            ip_text: crate::ip::text(ip).into(),
         }
     }
 
@@ -255,7 +253,7 @@ impl Key {
     /// The address.
     #[cfg(test)]
     pub fn ip(&self) -> IpAddr {
-        self.ip
+        self.ip_text.parse().expect("an address's text")
     }
 }
 

@@ -27,6 +27,7 @@ use super::group::{Pin, ips};
 use super::land;
 use super::projection::{GRID_H, GRID_W, normalize, to_grid};
 use super::thousands;
+use crate::render::escape_into;
 
 /// The most pins one map draws (the busiest places are kept).
 pub const MAX_PINS: usize = 2_000;
@@ -128,8 +129,8 @@ pub fn svg(pins: &[Pin], options: &Options) -> String {
     render(pins, options).svg
 }
 
-/// The map as `<img alt="…" src="data:image/svg+xml;base64,…" width="…" height="…">`, ready to
-/// put in HTML; `alt` is escaped. The `src` is at most [`MAX_DATA_URI`] bytes.
+/// The map as `<img alt="…" src="data:image/svg+xml;base64,…" style="…" width="…" height="…">`,
+/// ready to put in HTML; `alt` is escaped. The `src` is at most [`MAX_DATA_URI`] bytes.
 pub fn img_tag(pins: &[Pin], options: &Options, alt: &str) -> String {
     render(pins, options).img_tag(alt)
 }
@@ -143,7 +144,7 @@ impl WorldMap {
         uri
     }
 
-    /// The map as an `<img>` tag (see [`img_tag`]).
+    /// The map as an `<img>` tag (see [`img_tag`]), scaled down to the width of what holds it.
     pub fn img_tag(&self, alt: &str) -> String {
         let mut tag = String::with_capacity(self.svg.len() / 3 * 4 + 200);
         tag.push_str("<img alt=\"");
@@ -152,7 +153,7 @@ impl WorldMap {
         tag.push_str(&self.data_uri());
         let _ = write!(
             tag,
-            "\" width=\"{}\" height=\"{}\">",
+            "\" style=\"max-width:100%;height:auto\" width=\"{}\" height=\"{}\">",
             self.width, self.height
         );
         tag
@@ -617,23 +618,6 @@ fn cut(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// XML/HTML-escapes `text` onto `out`; characters XML 1.0 forbids (C0 controls other than tab,
-/// newline and carriage return; U+FFFE, U+FFFF) become U+FFFD, so no name can break the SVG.
-pub(super) fn escape_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            '\0'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-}
-
 /// Appends `v` with at most one decimal: `12.3`, `12`, `-0.5`.
 fn push_tenths(out: &mut String, v: f64) {
     let tenths = (v * 10.0).round() as i64;
@@ -669,16 +653,6 @@ mod tests {
             s.push(' ');
         }
         assert_eq!(s, "12.3 12 -0.5 0 960 -12 ");
-    }
-
-    #[test]
-    fn labels_are_escaped_and_forbidden_characters_replaced() {
-        let mut s = String::new();
-        escape_into("<script>alert('x')</script> & \"q\"\u{1}\u{ffff}\n", &mut s);
-        assert_eq!(
-            s,
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;\u{fffd}\u{fffd}\n"
-        );
     }
 
     #[test]
