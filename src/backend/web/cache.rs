@@ -1004,21 +1004,13 @@ impl Cache {
     /// [`Cache::get_or_claim`] for a batch, in order: one read transaction, then, only if some
     /// keys are neither stored nor claimed, one short write transaction that claims them. A key
     /// given twice is claimed once (the second gets [`Lookup::Wait`]).
-    pub fn get_or_claim_many(
+    pub fn get_or_claim_many<K: std::borrow::Borrow<Key>>(
         &self,
-        keys: &[Key],
+        keys: &[K],
         claim_for: Duration,
     ) -> Result<Vec<Lookup>, CacheError> {
-        let refs: Vec<&Key> = keys.iter().collect();
-        self.get_or_claim_refs(&refs, claim_for)
-    }
-
-    fn get_or_claim_refs(
-        &self,
-        keys: &[&Key],
-        claim_for: Duration,
-    ) -> Result<Vec<Lookup>, CacheError> {
-        let outcomes = self.lookup(keys, Some(claim_for))?;
+        let keys: Vec<&Key> = keys.iter().map(K::borrow).collect();
+        let outcomes = self.lookup(&keys, Some(claim_for))?;
         Ok(outcomes
             .into_iter()
             .zip(keys)
@@ -1026,7 +1018,7 @@ impl Cache {
                 Outcome::Hit(cached) => Lookup::Hit(cached),
                 Outcome::Claimed => Lookup::Claimed(ClaimGuard {
                     inner: Arc::clone(&self.inner),
-                    key: Some((*key).clone()),
+                    key: Some(key.clone()),
                 }),
                 Outcome::Wait | Outcome::Miss => Lookup::Wait,
             })

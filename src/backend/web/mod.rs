@@ -416,46 +416,35 @@ impl Pass<'_> {
     /// Claims `chunk` (or takes what another process stored meanwhile); without a cache, every
     /// address is ready to send.
     fn take(&mut self, chunk: &[usize]) {
-        if let Some(e) = self.shared.halted() {
-            for &i in chunk {
-                self.answer(i, Err(e.clone()));
-            }
-            return;
-        }
-        let Some(cache) = &self.cache else {
-            self.ready.extend(chunk);
-            return;
-        };
-        let keys: Vec<Key> = chunk.iter().map(|&i| self.keys[i].clone()).collect();
-        match cache.get_or_claim_many(&keys, self.claim_for) {
-            Ok(lookups) => self.sort(chunk, lookups),
-            Err(e) => {
-                self.failed(&e);
-                self.ready.extend(chunk);
-            }
-        }
+        self.ask(chunk, true);
     }
 
     /// Asks again about the addresses other processes were asking. Past the action's deadline
     /// they are sent (and answered `action_timeout` at once).
     fn poll(&mut self, deadline: Deadline) {
         let waiting = std::mem::take(&mut self.waiting);
+        self.ask(&waiting, deadline.check().is_ok());
+    }
+
+    /// Asks the cache (if any, and if `may_wait`) about `indexes` and sorts them by its answer;
+    /// else they are ready to send. After a halt they are answered with it.
+    fn ask(&mut self, indexes: &[usize], may_wait: bool) {
         if let Some(e) = self.shared.halted() {
-            for i in waiting {
+            for &i in indexes {
                 self.answer(i, Err(e.clone()));
             }
             return;
         }
-        let Some(cache) = self.cache.as_ref().filter(|_| deadline.check().is_ok()) else {
-            self.ready.extend(waiting);
+        let Some(cache) = self.cache.as_ref().filter(|_| may_wait) else {
+            self.ready.extend(indexes);
             return;
         };
-        let keys: Vec<Key> = waiting.iter().map(|&i| self.keys[i].clone()).collect();
+        let keys: Vec<&Key> = indexes.iter().map(|&i| &self.keys[i]).collect();
         match cache.get_or_claim_many(&keys, self.claim_for) {
-            Ok(lookups) => self.sort(&waiting, lookups),
+            Ok(lookups) => self.sort(indexes, lookups),
             Err(e) => {
                 self.failed(&e);
-                self.ready.extend(waiting);
+                self.ready.extend(indexes);
             }
         }
     }

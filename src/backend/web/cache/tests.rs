@@ -1469,7 +1469,7 @@ fn wait_for(
     let mut backoff = Backoff::new();
     while !pending.is_empty() {
         let batch: Vec<&Key> = pending.iter().map(|&i| &keys[i]).collect();
-        let found = cache.get_or_claim_refs(&batch, claim_for)?;
+        let found = cache.get_or_claim_many(&batch, claim_for)?;
         let mut still = Vec::new();
         for (i, lookup) in pending.into_iter().zip(found) {
             match lookup {
