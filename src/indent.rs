@@ -1,21 +1,41 @@
-//! Indenting JSON text for people, as `serde_json`'s pretty printer would — all of it,
-//! including the records that responses carry as raw JSON text (which the pretty printer
-//! writes through as they are, on one line).
+//! Reformatting JSON text: indented for people, as `serde_json`'s pretty printer would — all
+//! of it, including the records that responses carry as raw JSON text (which the pretty
+//! printer writes through as they are, on one line) — or compact, for the web cache.
 //!
-//! Pure: JSON text in, indented text out; the order of keys is kept.
+//! Pure: JSON text in, text out; the order of keys, numbers and escapes are kept.
 
 use std::io::{self, Write};
 
 /// Writes the JSON text `json` (one valid document, as this program writes them) to `out`
 /// indented two spaces a level, `"key": value`, empty `{}` and `[]` kept on their line.
 pub fn indent(json: &[u8], out: &mut dyn Write) -> io::Result<()> {
-    let mut text = Vec::with_capacity(json.len() + json.len() / 2);
+    out.write_all(&reformat(json, true))
+}
+
+/// Well-formed JSON text without the whitespace between its tokens; everything else is kept
+/// byte for byte.
+pub fn compact(json: &str) -> String {
+    // Only ASCII whitespace between tokens was left out: the text is still UTF-8.
+    String::from_utf8(reformat(json.as_bytes(), false)).unwrap_or_else(|_| json.to_owned())
+}
+
+/// `json` with its whitespace between tokens left out, and (if `pretty`) lines and indentation
+/// put in. Strings are copied as they are: the bytes looked for are ASCII, which no byte of a
+/// multi-byte UTF-8 character is.
+fn reformat(json: &[u8], pretty: bool) -> Vec<u8> {
+    let mut text = Vec::with_capacity(if pretty {
+        json.len() + json.len() / 2
+    } else {
+        json.len()
+    });
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
     let newline = |text: &mut Vec<u8>, depth: usize| {
-        text.push(b'\n');
-        text.resize(text.len() + 2 * depth, b' ');
+        if pretty {
+            text.push(b'\n');
+            text.resize(text.len() + 2 * depth, b' ');
+        }
     };
     let mut bytes = json.iter().copied().peekable();
     while let Some(b) = bytes.next() {
@@ -54,12 +74,12 @@ pub fn indent(json: &[u8], out: &mut dyn Write) -> io::Result<()> {
                 text.push(b);
                 newline(&mut text, depth);
             }
-            b':' => text.extend_from_slice(b": "),
+            b':' if pretty => text.extend_from_slice(b": "),
             b if b.is_ascii_whitespace() => {}
             b => text.push(b),
         }
     }
-    out.write_all(&text)
+    text
 }
 
 #[cfg(test)]

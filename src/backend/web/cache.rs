@@ -354,7 +354,7 @@ impl Cacheable {
         }
         Ok(Cacheable {
             kind: Kind::Answer,
-            body: compact(text),
+            body: crate::indent::compact(text),
         })
     }
 
@@ -367,7 +367,7 @@ impl Cacheable {
         match value.get("code").and_then(serde_json::Value::as_str) {
             Some("IP_ADDRESS_NOT_FOUND") => Ok(Cacheable {
                 kind: Kind::NotFound,
-                body: compact(text),
+                body: crate::indent::compact(text),
             }),
             Some(code) => Err(NotCacheable::Code(code.chars().take(64).collect())),
             None => Err(NotCacheable::Code("(none)".into())),
@@ -391,47 +391,6 @@ fn json_text(body: &[u8]) -> Result<&str, NotCacheable> {
     let text = std::str::from_utf8(body).map_err(|e| NotCacheable::NotJson(e.to_string()))?;
     serde_json::from_str::<&RawValue>(text).map_err(|e| NotCacheable::NotJson(e.to_string()))?;
     Ok(text)
-}
-
-/// Well-formed JSON without the whitespace between its tokens. Everything else, key order,
-/// numbers and escapes included, is kept byte for byte. Works on bytes, copying strings whole:
-/// the whitespace and quotes it looks for are ASCII, which no byte of a multi-byte UTF-8
-/// character is.
-fn compact(json: &str) -> String {
-    let bytes = json.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            b' ' | b'\t' | b'\n' | b'\r' => at += 1,
-            b'"' => {
-                let start = at;
-                at += 1;
-                while at < bytes.len() {
-                    match bytes[at] {
-                        b'\\' => at += 2,
-                        b'"' => {
-                            at += 1;
-                            break;
-                        }
-                        _ => at += 1,
-                    }
-                }
-                out.extend_from_slice(&bytes[start..at.min(bytes.len())]);
-            }
-            _ => {
-                // A run of structure, numbers and literals, up to the next space or string.
-                let start = at;
-                while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r' | b'"')
-                {
-                    at += 1;
-                }
-                out.extend_from_slice(&bytes[start..at]);
-            }
-        }
-    }
-    // Only ASCII whitespace between tokens was left out: the text is still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|_| json.to_owned())
 }
 
 /// A fresh entry.
