@@ -132,7 +132,9 @@ fn scan_plain(
         text,
         reading.limit,
         &name,
-        reading.every,
+        Scan::Parallel {
+            every: reading.every,
+        },
         found,
         &mut || true,
     )?;
@@ -142,17 +144,35 @@ fn scan_plain(
     })
 }
 
+/// How a part is scanned.
+#[derive(Debug, Clone, Copy)]
+enum Scan {
+    /// Each chunk's addresses are passed on before the next chunk is read: a document's
+    /// decoder may die reading on.
+    InTurn {
+        /// Every occurrence, with where it is written (see [`Reading::every`]).
+        every: bool,
+    },
+    /// A plain attachment: chunks are scanned on the thread pool while the next are read
+    /// (`app::scan`), unless every occurrence is asked for.
+    Parallel {
+        /// See `InTurn`.
+        every: bool,
+    },
+}
+
 /// Scans one part (or a whole plain attachment) for addresses; `after_chunk` is asked after
 /// each chunk read whether to go on (not with `every`).
 fn scan_part(
     text: impl Read,
     limit: u64,
     found_in: &Arc<str>,
-    every: bool,
+    how: Scan,
     found: &mut dyn FnMut(Found) -> bool,
     after_chunk: &mut dyn FnMut() -> bool,
 ) -> Result<u64, ScanError> {
     let going = std::cell::Cell::new(true);
+    let (Scan::InTurn { every } | Scan::Parallel { every }) = how;
     if every {
         return extract::scan_reader_located(text, limit, &mut |e: Extracted, at: Location| {
             if going.get() {
@@ -175,12 +195,18 @@ fn scan_part(
             }));
         }
     };
-    let scanned = extract::scan_reader_until(text, limit, &mut emit, &mut || {
+    let mut keep_going = || {
         going.get() && {
             going.set(after_chunk());
             going.get()
         }
-    });
+    };
+    let scanned = match how {
+        Scan::Parallel { .. } => {
+            super::scan::scan_reader_parallel(text, limit, &mut emit, &mut keep_going)
+        }
+        Scan::InTurn { .. } => extract::scan_reader_until(text, limit, &mut emit, &mut keep_going),
+    };
     match scanned {
         Err(ScanError::Stopped) => Ok(0),
         other => other,
@@ -269,7 +295,7 @@ fn decode_here(
                 text,
                 u64::MAX,
                 &label,
-                every,
+                Scan::InTurn { every },
                 &mut |f: Found| {
                     let mut parts = parts.borrow_mut();
                     parts.batch.push(f);

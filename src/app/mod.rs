@@ -6,6 +6,7 @@
 
 mod attachment;
 mod bulk;
+mod scan;
 mod targets;
 mod write;
 

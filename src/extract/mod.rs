@@ -908,7 +908,8 @@ pub enum ScanError {
     Stopped,
 }
 
-const CHUNK: usize = 256 * 1024;
+/// The bytes a stream is read in, and the size of its pieces (see [`scan_pieces`]).
+pub(crate) const CHUNK: usize = 256 * 1024;
 /// How far back [`scan`] looks before a token (the words that name a dotted number otherwise,
 /// see `named_otherwise`).
 const LOOK_BEHIND: usize = 32;
@@ -932,17 +933,10 @@ pub fn scan_reader_until(
     emit: &mut impl FnMut(Extracted),
     keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<u64, ScanError> {
-    scan_stream(
-        reader,
-        limit,
-        &mut |mut found, _, base| {
-            found.start += base;
-            found.end += base;
-            emit(found);
-        },
-        &mut |_, _| {},
-        keep_going,
-    )
+    scan_pieces(reader, limit, &mut |piece| {
+        piece.scan(&mut |e| emit(e));
+        keep_going()
+    })
 }
 
 /// Where a text scanned in pieces is cut: after the last boundary at or after `from` (the
@@ -971,29 +965,28 @@ pub fn scan_reader_located(
     limit: u64,
     emit: &mut dyn FnMut(Extracted, Location),
 ) -> Result<u64, ScanError> {
-    let lines = std::cell::RefCell::new(Lines {
+    let mut lines = Lines {
         counted: 0,
         line: 1,
         line_start: 0,
-    });
-    scan_stream(
-        reader,
-        limit,
-        &mut |mut found, text, base| {
-            let mut lines = lines.borrow_mut();
-            lines.advance(text, base, base + found.start);
+    };
+    scan_pieces(reader, limit, &mut |piece| {
+        let Piece { text, base, .. } = piece;
+        piece.scan(&mut |found| {
+            // (`found` counts from the stream's start.)
+            lines.advance(text, base, found.start);
             let location = Location {
                 line: lines.line,
-                column: (base + found.start - lines.line_start) as u64 + 1,
-                written: String::from_utf8_lossy(&text[found.start..found.end]).into_owned(),
+                column: (found.start - lines.line_start) as u64 + 1,
+                written: String::from_utf8_lossy(&text[found.start - base..found.end - base])
+                    .into_owned(),
             };
-            found.start += base;
-            found.end += base;
             emit(found, location);
-        },
-        &mut |text, base| lines.borrow_mut().advance(text, base, base + text.len()),
-        &mut || true,
-    )
+        });
+        // The next piece's addresses are all after this one's text.
+        lines.advance(text, base, base + text.len());
+        true
+    })
 }
 
 /// Counts lines as the stream goes by.
@@ -1025,14 +1018,40 @@ impl Lines {
     }
 }
 
-/// The streaming loop: `found` gets each address with offsets in `text`, which starts at
-/// `base` in the stream; `dropping` gets the text about to be dropped from the buffer.
-fn scan_stream(
+/// A piece of a stream cut by [`scan_pieces`]: `text[resume..]` is new to it, the bytes
+/// before are the end of the piece before, only looked back at.
+#[derive(Debug, Clone, Copy)]
+pub struct Piece<'a> {
+    /// The piece's text, its look-behind first.
+    pub text: &'a [u8],
+    /// Where the bytes new to this piece start in `text`.
+    pub resume: usize,
+    /// Where `text` starts in the stream (as decoded: UTF-16 counts one byte a character).
+    pub base: usize,
+    /// Whether it is the stream's last.
+    pub last: bool,
+}
+
+impl Piece<'_> {
+    /// Scans the piece, with offsets in the stream. The pieces of a stream scanned in its
+    /// order find what [`scan_reader`] finds; each piece can be scanned on its own.
+    pub fn scan(&self, emit: &mut impl FnMut(Extracted)) {
+        scan_from(self.text, self.resume, &mut |mut found| {
+            found.start += self.base;
+            found.end += self.base;
+            emit(found);
+        });
+    }
+}
+
+/// The streaming loop under the scans of a reader: reads `reader` (sniffed for its encoding,
+/// UTF-16 decoded; at most `limit` bytes) and cuts it into pieces at token boundaries, each
+/// handed to `piece`, which says whether to go on ([`ScanError::Stopped`] if not). Returns
+/// the number of bytes read.
+pub fn scan_pieces(
     mut reader: impl Read,
     limit: u64,
-    found: &mut impl FnMut(Extracted, &[u8], usize),
-    dropping: &mut dyn FnMut(&[u8], usize),
-    keep_going: &mut dyn FnMut() -> bool,
+    piece: &mut dyn FnMut(Piece<'_>) -> bool,
 ) -> Result<u64, ScanError> {
     // `buf[..filled]` is the text being scanned: bytes are read straight into it; UTF-16 is
     // read into `raw` and decoded into it.
@@ -1083,8 +1102,17 @@ fn scan_stream(
         }
         let text = &buf[..filled];
         if got == 0 {
-            scan_from(text, resume, &mut |e| found(e, text, base));
-            return Ok(total);
+            let last = Piece {
+                text,
+                resume,
+                base,
+                last: true,
+            };
+            return if piece(last) {
+                Ok(total)
+            } else {
+                Err(ScanError::Stopped)
+            };
         }
         // With no boundary in the new bytes, carry everything (a run without any boundary is
         // bounded by `limit`).
@@ -1092,11 +1120,15 @@ fn scan_stream(
             search_from = filled;
             continue;
         };
-        scan_from(&text[..cut], resume, &mut |e| found(e, text, base));
-        if !keep_going() {
+        let this = Piece {
+            text: &text[..cut],
+            resume,
+            base,
+            last: false,
+        };
+        if !piece(this) {
             return Err(ScanError::Stopped);
         }
-        dropping(&text[..keep_from], base);
         buf.copy_within(keep_from..filled, 0);
         filled -= keep_from;
         base += keep_from;
@@ -1168,6 +1200,42 @@ fn decode_utf16(
 /// Bytes that are never part of an address token nor its glue: a chunk may be cut after one.
 fn is_boundary(b: u8) -> bool {
     class(b) & KEEP == 0
+}
+
+#[cfg(test)]
+/// A text of every kind of address and of the things that are not, with runs of glue longer
+/// than a small window, from a fixed seed.
+pub(crate) fn varied_text(bytes: usize) -> Vec<u8> {
+    let pieces: [&[u8]; 12] = [
+        b"src=81.2.69.142 ",
+        b"GET http://[2001:db8::1]:8080/x ",
+        b"hxxp://89.160.20[.]115/a ",
+        b"net 10.0.0.0/8, ",
+        b"seen at 1.2.3.4.\n",
+        b"v1.2.3.4.5 ",
+        b"fe80::1%eth0 ",
+        b"oid 1.3.6.1 ",
+        b"\"ip\":\"216.160.83.56\",",
+        b"2001:0DB8:0000:0000:0000:0000:0000:0001\t",
+        b"05:14:33 host ",
+        b"word. ",
+    ];
+    let mut text = Vec::with_capacity(bytes + 20_000);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    while text.len() < bytes {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        match seed % 2_000 {
+            // Longer than the windows the test uses: a window must grow to pass it.
+            0 => text.extend(std::iter::repeat_n(
+                b'a',
+                9_000 + (seed >> 40) as usize % 9_000,
+            )),
+            n => text.extend_from_slice(pieces[n as usize % pieces.len()]),
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -1650,41 +1718,6 @@ mod tests {
             ["1.2.3.4"],
             "a boundary-free run longer than a chunk"
         );
-    }
-
-    /// A text of every kind of address and of the things that are not, with runs of glue longer
-    /// than a small window, from a fixed seed.
-    fn varied_text(bytes: usize) -> Vec<u8> {
-        let pieces: [&[u8]; 12] = [
-            b"src=81.2.69.142 ",
-            b"GET http://[2001:db8::1]:8080/x ",
-            b"hxxp://89.160.20[.]115/a ",
-            b"net 10.0.0.0/8, ",
-            b"seen at 1.2.3.4.\n",
-            b"v1.2.3.4.5 ",
-            b"fe80::1%eth0 ",
-            b"oid 1.3.6.1 ",
-            b"\"ip\":\"216.160.83.56\",",
-            b"2001:0DB8:0000:0000:0000:0000:0000:0001\t",
-            b"05:14:33 host ",
-            b"word. ",
-        ];
-        let mut text = Vec::with_capacity(bytes + 20_000);
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        while text.len() < bytes {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            match seed % 2_000 {
-                // Longer than the windows the test uses: a window must grow to pass it.
-                0 => text.extend(std::iter::repeat_n(
-                    b'a',
-                    9_000 + (seed >> 40) as usize % 9_000,
-                )),
-                n => text.extend_from_slice(pieces[n as usize % pieces.len()]),
-            }
-        }
-        text
     }
 
     fn all(text: &[u8]) -> Vec<Extracted> {
