@@ -138,6 +138,9 @@ pub struct DecodeArgs {
     /// The most CPU seconds the process may take.
     #[arg(long)]
     pub cpu_seconds: u64,
+    /// The attachment's length in bytes, when the parent knows it.
+    #[arg(long)]
+    pub size: Option<u64>,
     /// Report every occurrence, with where it is written.
     #[arg(long)]
     pub every: bool,

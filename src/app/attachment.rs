@@ -52,6 +52,9 @@ pub struct Reading<'a> {
     pub name: &'a str,
     /// The largest attachment read, in bytes.
     pub limit: u64,
+    /// The attachment's length in bytes, when it is known (a file's, a decoded upload's): a
+    /// document is then read into one buffer of that size, not into one grown by doubling.
+    pub size: Option<u64>,
     /// The most bytes the document layer may decode from it, all parts together.
     pub max_decoded: u64,
     /// Where documents are decoded.
@@ -99,7 +102,7 @@ pub fn read(
     }
     match reading.decoder {
         Decoder::InProcess => {
-            let bytes = read_capped(whole, reading.limit)?;
+            let bytes = read_capped(whole, reading)?;
             Ok(decode_here(reading, bytes, found))
         }
         Decoder::Child(binary) => decode_in_child(binary, whole, reading, found),
@@ -213,9 +216,12 @@ fn scan_part(
     }
 }
 
-/// Reads all of `input`, refusing more than `limit` bytes.
-fn read_capped(input: impl Read, limit: u64) -> Result<Vec<u8>, ScanError> {
-    let mut bytes = Vec::new();
+/// Reads all of `input`, refusing more than `reading.limit` bytes.
+fn read_capped(input: impl Read, reading: &Reading<'_>) -> Result<Vec<u8>, ScanError> {
+    let limit = reading.limit;
+    // (At most the limit: a size is only what the input said of itself.)
+    let expected = reading.size.unwrap_or(0).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     input
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)?;
@@ -325,9 +331,9 @@ fn decode_here(
         stopped: false,
         found,
     };
-    let outcome = documents::decode(
+    let outcome = documents::decode_in_memory(
         reading.name,
-        Cursor::new(bytes),
+        &bytes,
         &limits(reading.max_decoded),
         &mut parts,
     );
@@ -377,6 +383,7 @@ fn decode_in_child(
         .arg(reading.max_decoded.to_string())
         .arg("--cpu-seconds")
         .arg(seconds.to_string())
+        .args(reading.size.map(|size| format!("--size={size}")))
         // The allocator reserves a gigabyte of address space up front unless told otherwise;
         // the child's address-space limit is meant for what the decoder takes.
         .env("MIMALLOC_ARENA_RESERVE", "64MiB")
@@ -501,7 +508,7 @@ fn describe_exit(status: Option<std::process::ExitStatus>) -> String {
 pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) -> io::Result<()> {
     use std::sync::mpsc::RecvTimeoutError;
     let out = Mutex::new(out);
-    let bytes = match read_capped(input, reading.limit) {
+    let bytes = match read_capped(input, reading) {
         Ok(bytes) => bytes,
         Err(ScanError::TooLarge { .. }) => {
             let mut out = lock(&out);
@@ -684,6 +691,7 @@ mod tests {
         Reading {
             name: "doc",
             limit: 1 << 30,
+            size: None,
             max_decoded: 1 << 30,
             decoder,
             every: false,

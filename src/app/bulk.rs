@@ -243,20 +243,25 @@ fn read_content(
         ));
     }
     let limit = config.max_attachment_bytes;
-    let input: Box<dyn Read + Send + '_> = if let Some(reader) = reader {
-        Box::new(reader)
+    let (input, size): (Box<dyn Read + Send + '_>, _) = if let Some(reader) = reader {
+        (Box::new(reader), None)
     } else if let Some(text) = &object.content {
-        Box::new(text.as_bytes())
+        (Box::new(text.as_bytes()), Some(text.len() as u64))
     } else if let Some(encoded) = &object.content_base64 {
-        Box::new(std::io::Cursor::new(decode_base64(encoded, limit)?))
+        let bytes = decode_base64(encoded, limit)?;
+        let size = bytes.len() as u64;
+        (Box::new(std::io::Cursor::new(bytes)), Some(size))
     } else if let Some(path) = &object.path {
-        Box::new(open_attachment(&config.attachment_dir, path)?)
+        let file = open_attachment(&config.attachment_dir, path)?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
     } else {
         return Ok(());
     };
     let reading = attachment::Reading {
         name: object.name.as_deref().unwrap_or("attachment"),
         limit,
+        size,
         max_decoded: config.max_decoded_bytes,
         decoder: &session.decoder,
         every: false,

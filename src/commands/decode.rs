@@ -17,6 +17,7 @@ pub fn run(args: &DecodeArgs) -> Exit {
     let reading = Reading {
         name: &args.name,
         limit: args.max_bytes,
+        size: args.size,
         max_decoded: args.max_decoded_bytes,
         decoder: &Decoder::InProcess,
         every: args.every,

@@ -36,6 +36,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let reading = Reading {
         name: &name,
         limit: args.max_mib.saturating_mul(1 << 20),
+        size: (args.input != "-").then_some(size),
         max_decoded: 1 << 30,
         decoder: &decoder,
         every: args.with_source,

@@ -123,6 +123,49 @@ pub fn decode<R: Read + Seek>(
     limits: &Limits,
     sink: &mut dyn Sink,
 ) -> Outcome {
+    let mut input = input;
+    decode_with(name, limits, sink, |ctx, label| {
+        // The head is sniffed before the budget counts what is read: it is read again.
+        let mut head = Vec::new();
+        (&mut input).take(HEAD).read_to_end(&mut head)?;
+        input.seek(io::SeekFrom::Start(0))?;
+        let format = sniff::sniff(&head);
+        let mut input = Capped::new(input, &ctx.budget);
+        decode_seekable(ctx, label, &mut input, format)
+    })
+}
+
+/// [`decode`] of an attachment already in memory: a format decoded from memory (PDF, e-mail,
+/// HTML, …) is decoded from `bytes` itself, where [`decode`] reads its input into a buffer
+/// of its own first. The same parts and warnings as [`decode`] of a reader over `bytes`.
+pub fn decode_in_memory(name: &str, bytes: &[u8], limits: &Limits, sink: &mut dyn Sink) -> Outcome {
+    let format = sniff::sniff(&bytes[..bytes.len().min(HEAD as usize)]);
+    let buffered = !matches!(
+        format,
+        Format::Other | Format::Gzip | Format::Tar | Format::Zip | Format::Msg
+    );
+    // (`decode` charges the head it sniffs and then the whole input to the budget.)
+    let size = bytes.len() as u64;
+    let fits =
+        size.saturating_add(HEAD) <= limits.max_decoded_bytes && size <= limits.max_buffer_bytes;
+    if !buffered || !fits {
+        // Streamed or read in place by `decode` as well; or cut by a limit, as it says.
+        return decode(name, Cursor::new(bytes), limits, sink);
+    }
+    decode_with(name, limits, sink, |ctx, label| {
+        ctx.budget.take(bytes.len() as u64);
+        decode_bytes(ctx, label, bytes, 0)
+    })
+}
+
+/// Runs `decode` over a context for `sink` within `limits` (a panic in a decoder is a
+/// warning: the parts handed on before it stand), and gathers the outcome.
+fn decode_with(
+    name: &str,
+    limits: &Limits,
+    sink: &mut dyn Sink,
+    decode: impl FnOnce(&mut Ctx<'_>, &str) -> io::Result<Format>,
+) -> Outcome {
     let label = text::clean_name(name);
     let budget = Budget::new(limits.max_decoded_bytes);
     let mut ctx = Ctx {
@@ -134,10 +177,7 @@ pub fn decode<R: Read + Seek>(
         sink_error: None,
         budget_warned: false,
     };
-    let mut input = Capped::new(input, &budget);
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        decode_seekable(&mut ctx, &label, &mut input, 0)
-    }));
+    let result = catch_unwind(AssertUnwindSafe(|| decode(&mut ctx, &label)));
     let format = match result {
         Ok(Ok(f)) => f,
         Ok(Err(e)) => {
@@ -396,17 +436,16 @@ impl Read for ErrGuard<'_> {
 /// How many leading bytes are looked at to recognise a format.
 const HEAD: u64 = 4096;
 
-/// Decodes a seekable input: ZIP and `.msg` are read in place, everything else as a stream.
-pub(crate) fn decode_seekable(
+/// Decodes a whole attachment, sniffed as `format`, from a seekable input: ZIP and `.msg` are
+/// read in place, everything else as a stream.
+fn decode_seekable(
     ctx: &mut Ctx<'_>,
     label: &str,
     input: &mut dyn ReadSeek,
-    depth: usize,
+    format: Format,
 ) -> io::Result<Format> {
-    let mut head = Vec::new();
-    input.take(HEAD).read_to_end(&mut head)?;
-    input.seek(io::SeekFrom::Start(0))?;
-    match sniff::sniff(&head) {
+    let depth = 0;
+    match format {
         Format::Zip => archive::zip(ctx, label, input, depth),
         Format::Msg => msg::decode(ctx, label, input, depth),
         _ => {

@@ -148,3 +148,59 @@ fn pdf_text_holds_every_address_pdftotext_finds() {
     }
     assert!(compared >= 6, "only {compared} PDFs compared");
 }
+
+#[test]
+fn a_document_in_memory_decodes_as_the_same_document_read() {
+    use documents::{Limits, decode, decode_in_memory, samples};
+    let dir = fixtures();
+    let mut documents: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    // And the hostile ones, whose limits and warnings must hold either way.
+    documents.push(("bomb.pdf".into(), samples::pdf_bomb()));
+    documents.push(("loop.pdf".into(), samples::pdf_page_tree_loop()));
+    documents.push(("deep.docx".into(), samples::deep_docx(100_000)));
+    documents.push(("nested.zip".into(), samples::nested_zip(30)));
+    let report = std::fs::read(dir.join("report.pdf")).unwrap();
+    documents.push(("cut.pdf".into(), report[..report.len() / 2].to_vec()));
+    assert!(documents.len() > 20, "{}", documents.len());
+    // Small caps too: the in-memory path hands a document over its caps to `decode`.
+    let small = Limits {
+        max_buffer_bytes: 4096,
+        max_decoded_bytes: 64 << 10,
+        ..Limits::default()
+    };
+    // And a budget just over each document's size: what it decodes to is cut early.
+    let just_over = |bytes: &[u8]| Limits {
+        max_decoded_bytes: bytes.len() as u64 + documents::HEAD_BYTES as u64 + 200,
+        ..Limits::default()
+    };
+    for limits in [Some(Limits::default()), Some(small), None] {
+        for (name, bytes) in &documents {
+            let limits = limits.clone().unwrap_or_else(|| just_over(bytes));
+            let mut read = common::Collect::default();
+            let by_reading = decode(name, std::io::Cursor::new(bytes), &limits, &mut read);
+            let mut held = common::Collect::default();
+            let in_memory = decode_in_memory(name, bytes, &limits, &mut held);
+            assert_eq!(in_memory.format, by_reading.format, "{name}");
+            assert_eq!(
+                format!("{:?}", in_memory.warnings),
+                format!("{:?}", by_reading.warnings),
+                "{name}"
+            );
+            let parts = |c: &common::Collect| -> Vec<(String, String, Vec<u8>)> {
+                c.parts
+                    .iter()
+                    .map(|p| (p.found_in.clone(), format!("{:?}", p.kind), p.bytes.clone()))
+                    .collect()
+            };
+            assert!(parts(&held) == parts(&read), "{name}: the parts differ");
+        }
+    }
+}
