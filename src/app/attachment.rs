@@ -165,7 +165,7 @@ enum Scan {
 }
 
 /// Scans one part (or a whole plain attachment) for addresses; `after_chunk` is asked after
-/// each chunk read whether to go on (not with `every`).
+/// each piece of text scanned whether to go on (not with `every`).
 fn scan_part(
     text: impl Read,
     limit: u64,
@@ -294,7 +294,7 @@ fn decode_here(
         ) -> io::Result<()> {
             let label: Arc<str> = Arc::from(found_in);
             let every = self.every;
-            // The batch is passed on when full, and after each chunk of text read: an address
+            // The batch is passed on when full, and after each piece of text read: an address
             // found is reported before the decoder reads on (it may die reading).
             let parts = std::cell::RefCell::new(self);
             let scanned = scan_part(

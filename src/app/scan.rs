@@ -12,14 +12,23 @@ use std::sync::mpsc;
 
 use crate::extract::{self, Extracted, Piece, ScanError};
 
-/// The most pieces in flight (each a copy of 256 KiB of text): more than the threads can scan
-/// at once, and few enough that memory does not grow with the cores.
+/// The most pieces in flight: more than the threads can scan at once, and few enough that
+/// memory does not grow with the cores.
 const MOST_IN_FLIGHT: usize = 16;
+
+/// The largest piece sent to the pool (pieces are a chunk and a look-behind long, but a run
+/// without a boundary makes one as long as the run): a longer one is scanned on the calling
+/// thread, not copied.
+const LARGEST_SENT: usize = 2 * extract::CHUNK;
 
 /// [`extract::scan_reader_until`] with the pieces scanned on rayon's pool while the next ones
 /// are read: what is found is emitted on this thread in the order of the text, and
 /// `keep_going` is asked after each piece's addresses, as there. With one thread in the pool,
 /// or a text of one piece, it is that scan.
+///
+/// Memory: at most `MOST_IN_FLIGHT` copies of a piece (`LARGEST_SENT` bytes at most) and
+/// their addresses. Called on a thread of the pool, it runs pieces itself while it waits.
+/// A panic in a piece's scan is raised again here.
 pub fn scan_reader_parallel(
     reader: impl Read,
     limit: u64,
@@ -30,51 +39,120 @@ pub fn scan_reader_parallel(
     if threads == 1 {
         return extract::scan_reader_until(reader, limit, emit, keep_going);
     }
-    // Each piece sent to the pool is answered on its own channel; the channels wait here in
-    // the text's order.
-    let window = (2 * threads).min(MOST_IN_FLIGHT);
-    let mut in_flight = VecDeque::with_capacity(window + 1);
-    let mut spare = Vec::with_capacity(window + 1);
-    let mut stopped = false;
+    let mut pieces = InFlight {
+        // Each piece sent to the pool is answered on its own channel; the channels wait here
+        // in the text's order.
+        answers: VecDeque::new(),
+        window: (2 * threads).min(MOST_IN_FLIGHT),
+        spare: Vec::new(),
+        stopped: false,
+    };
+    let mut first = true;
     let read = extract::scan_pieces(reader, limit, &mut |piece| {
-        if piece.base == 0 || piece.last && in_flight.is_empty() {
-            // The first piece, or all of a short text: no thread is worth starting (yet).
-            let mut here = Job::default();
-            piece.scan(&mut |e| here.found.push(e));
-            return deliver(Ok(here), emit, keep_going, &mut spare);
+        let here = std::mem::take(&mut first)
+            || piece.text.len() > LARGEST_SENT
+            || (piece.last && pieces.answers.is_empty());
+        if here {
+            // The first piece (a short text starts no thread), the whole of a short text, or
+            // a piece too long to copy: scanned here, after those before it.
+            if !pieces.deliver_down_to(0, emit, keep_going) {
+                return false;
+            }
+            piece.scan(&mut |e| emit(e));
+            pieces.stopped = !keep_going();
+            return !pieces.stopped;
         }
-        let mut job: Job = spare.pop().unwrap_or_default();
+        pieces.send(piece);
+        let keep = if piece.last { 0 } else { pieces.window };
+        pieces.deliver_down_to(keep, emit, keep_going)
+    });
+    // The text read before an error was scanned: its addresses are not lost.
+    if !pieces.stopped {
+        pieces.deliver_down_to(0, emit, keep_going);
+    }
+    if pieces.stopped {
+        // (Even when reading ahead then failed: the caller asked to stop first.)
+        return Err(ScanError::Stopped);
+    }
+    read
+}
+
+/// The pieces sent to the pool and not yet delivered.
+struct InFlight {
+    answers: VecDeque<mpsc::Receiver<std::thread::Result<Job>>>,
+    /// How many may be in flight.
+    window: usize,
+    /// Jobs back from the pool, to be used again.
+    spare: Vec<Job>,
+    /// `keep_going` said no.
+    stopped: bool,
+}
+
+impl InFlight {
+    /// Sends a piece to the pool.
+    fn send(&mut self, piece: Piece<'_>) {
+        let mut job: Job = self.spare.pop().unwrap_or_default();
         job.text.clear();
         job.text.extend_from_slice(piece.text);
         (job.resume, job.base) = (piece.resume, piece.base);
         let (answer, answered) = mpsc::sync_channel(1);
         rayon::spawn(move || {
-            job.scan();
-            let _ = answer.send(job);
+            let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                job.scan();
+                job
+            }));
+            // (No one waits for it when the scan was stopped.)
+            let _ = answer.send(scanned);
         });
-        in_flight.push_back(answered);
-        while in_flight.len() > window || (piece.last && !in_flight.is_empty()) {
-            let oldest = in_flight.pop_front().expect("a piece in flight");
-            if !deliver(oldest.recv(), emit, keep_going, &mut spare) {
-                stopped = true;
-                return false;
-            }
-        }
-        true
-    });
-    // The text read before an error was scanned: its addresses are not lost.
-    while !stopped && let Some(oldest) = in_flight.pop_front() {
-        stopped = !deliver(oldest.recv(), emit, keep_going, &mut spare);
+        self.answers.push_back(answered);
     }
-    match read {
-        Ok(_) if stopped => Err(ScanError::Stopped),
-        other => other,
+
+    /// Emits the addresses of the oldest pieces, in order, until at most `keep` are in flight;
+    /// `keep_going` is asked after each. False once it said no.
+    fn deliver_down_to(
+        &mut self,
+        keep: usize,
+        emit: &mut impl FnMut(Extracted),
+        keep_going: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        while !self.stopped && self.answers.len() > keep {
+            let oldest = self.answers.pop_front().expect("a piece in flight");
+            let mut job = match wait_for(&oldest) {
+                Ok(job) => job,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            for e in job.found.drain(..) {
+                emit(e);
+            }
+            self.spare.push(job);
+            self.stopped = !keep_going();
+        }
+        !self.stopped
     }
 }
 
+/// A piece's answer. On a thread of the pool, pieces waiting for a thread are run meanwhile
+/// (all the pool's threads may be waiting here).
+fn wait_for<T>(answer: &mpsc::Receiver<std::thread::Result<T>>) -> std::thread::Result<T> {
+    loop {
+        match answer.try_recv() {
+            Ok(answered) => return answered,
+            Err(mpsc::TryRecvError::Empty) => {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    // Not on the pool, or nothing else to run: the piece is being scanned.
+                    break;
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        }
+    }
+    answer
+        .recv()
+        .unwrap_or_else(|_| Err(Box::new("a scan ended without its answer")))
+}
+
 /// A piece on its way through the pool, and back with what was found in it. Its buffers are
-/// used again for a later piece: memory is allocated and freed on one thread, and only
-/// `window` times.
+/// used again for a later piece, so that a scan allocates them only `window` times.
 #[derive(Default)]
 struct Job {
     /// The piece's text, `resume` and `base` (see [`Piece`]).
@@ -96,23 +174,6 @@ impl Job {
         let found = &mut self.found;
         piece.scan(&mut |e| found.push(e));
     }
-}
-
-/// Emits the addresses of a piece scanned, then asks whether to go on. (A piece comes back
-/// without an answer only if its worker panicked, and that panic has been reported.)
-fn deliver(
-    job: Result<Job, mpsc::RecvError>,
-    emit: &mut impl FnMut(Extracted),
-    keep_going: &mut dyn FnMut() -> bool,
-    spare: &mut Vec<Job>,
-) -> bool {
-    if let Ok(mut job) = job {
-        for e in job.found.drain(..) {
-            emit(e);
-        }
-        spare.push(job);
-    }
-    keep_going()
 }
 
 #[cfg(test)]
@@ -206,5 +267,63 @@ mod tests {
             got.len(),
             in_turn.len()
         );
+    }
+
+    #[test]
+    fn a_stop_asked_while_draining_is_a_stop_though_reading_ahead_failed() {
+        let text = varied_text(20 * CHUNK);
+        // The second piece's addresses are the last wanted; reading goes over the limit
+        // while pieces are still in flight.
+        let mut in_turn = Vec::new();
+        let mut asked = 0;
+        let ended = scan_reader_until(
+            &text[..],
+            4 * CHUNK as u64 + 100,
+            &mut |e| in_turn.push(e),
+            &mut || {
+                asked += 1;
+                asked < 2
+            },
+        );
+        assert!(matches!(ended, Err(ScanError::Stopped)), "{ended:?}");
+        let (got, ended) = in_parallel(&text, 2, 4 * CHUNK as u64 + 100, 2);
+        assert!(matches!(ended, Err(ScanError::Stopped)), "{ended:?}");
+        assert!(got == in_turn, "{} / {}", got.len(), in_turn.len());
+    }
+
+    #[test]
+    fn a_piece_longer_than_is_sent_is_scanned_here_in_its_place() {
+        // Boundary-free runs between addresses: pieces of several chunks.
+        let mut text = Vec::new();
+        for i in 0..12u32 {
+            text.extend_from_slice(format!("10.0.0.{i} ").as_bytes());
+            text.extend(std::iter::repeat_n(b'a', (i as usize % 4) * CHUNK));
+            text.extend_from_slice(format!(" 10.1.0.{i}\n").as_bytes());
+        }
+        let (got, ended) = in_parallel(&text, 3, u64::MAX, usize::MAX);
+        assert_eq!(ended.unwrap(), text.len() as u64);
+        assert!(got == in_turn(&text));
+        assert_eq!(got.len(), 24);
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_is_raised_on_the_calling_thread() {
+        let (answer, answered) = mpsc::sync_channel(1);
+        rayon::spawn(move || {
+            let _ = answer.send(std::panic::catch_unwind(|| -> Job {
+                panic!("in a worker")
+            }));
+        });
+        let mut pieces = InFlight {
+            answers: VecDeque::from([answered]),
+            window: 4,
+            spare: Vec::new(),
+            stopped: false,
+        };
+        let raised = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pieces.deliver_down_to(0, &mut |_| {}, &mut || true)
+        }))
+        .unwrap_err();
+        assert_eq!(raised.downcast_ref::<&str>(), Some(&"in a worker"));
     }
 }

@@ -925,7 +925,7 @@ pub fn scan_reader(
     scan_reader_until(reader, limit, &mut |e| emit(e), &mut || true)
 }
 
-/// [`scan_reader`], asking `keep_going` after each chunk whether to go on: when it says no, the
+/// [`scan_reader`], asking `keep_going` after each piece whether to go on: when it says no, the
 /// scan ends with [`ScanError::Stopped`] (what was found so far was emitted).
 pub fn scan_reader_until(
     reader: impl Read,

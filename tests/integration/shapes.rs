@@ -91,8 +91,8 @@ fn extraction_streams_a_large_file_in_little_memory() {
     }
     file.write_all(b"last 89.160.20[.]115\n").unwrap();
     drop(file);
-    // Its peak resident memory, with the pieces scanned on more than one thread: a 160 MiB
-    // file read whole would be more.
+    // Its peak resident memory (with four threads allowed to scan pieces): a 160 MiB file
+    // read whole would be more.
     let rss = dir.path().join("rss");
     let out = crate::harness::under_time(&rss)
         .args(["extract", "--max-mib", "1000"])

@@ -2,7 +2,8 @@
 //! archives) into the text a human reader sees, part by part, each part labelled with where it
 //! came from. Files it does not recognise are handed on whole, as raw bytes.
 //!
-//! Entry point: [`decode`]. Everything read from the attachment goes through capped readers
+//! Entry points: [`decode`] of a reader, [`decode_in_memory`] of bytes held already (no copy
+//! of them). Everything read from the attachment goes through capped readers
 //! ([`Limits`]); no input makes it panic (a last-resort guard turns a dependency's panic into a
 //! `document_partial` warning) and there is no `unsafe` code.
 #![forbid(unsafe_code)]
@@ -103,7 +104,7 @@ pub const DOCUMENT_LIMIT: &str = "document_limit";
 /// Recognised but not read (an unknown PDF filter, a ZIP compression method…).
 pub const DOCUMENT_UNSUPPORTED: &str = "document_unsupported";
 
-/// The result of [`decode`].
+/// The result of [`decode`] and [`decode_in_memory`].
 #[derive(Debug)]
 pub struct Outcome {
     /// What the attachment was recognised as.
@@ -144,10 +145,9 @@ pub fn decode_in_memory(name: &str, bytes: &[u8], limits: &Limits, sink: &mut dy
         format,
         Format::Other | Format::Gzip | Format::Tar | Format::Zip | Format::Msg
     );
-    // (`decode` charges the head it sniffs and then the whole input to the budget.)
+    // (`decode` charges the whole input to the budget, and buffers at most `max_buffer_bytes`.)
     let size = bytes.len() as u64;
-    let fits =
-        size.saturating_add(HEAD) <= limits.max_decoded_bytes && size <= limits.max_buffer_bytes;
+    let fits = size <= limits.max_decoded_bytes && size <= limits.max_buffer_bytes;
     if !buffered || !fits {
         // Streamed or read in place by `decode` as well; or cut by a limit, as it says.
         return decode(name, Cursor::new(bytes), limits, sink);
