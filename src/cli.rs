@@ -36,7 +36,7 @@ pub struct Cli {
     pub color: Color,
 
     /// Threads for the work spread over the cores (lookups, large responses, a bulk's
-    /// summary) [default: env MAXMIND_GEOLOCATE_THREADS, else one per core]; 0 is the default.
+    /// summary, scanning a large text) [default: env MAXMIND_GEOLOCATE_THREADS, else one per core]; 0 is the default.
     #[arg(short = 'j', long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 

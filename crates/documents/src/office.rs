@@ -252,12 +252,37 @@ fn links<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) 
     out.flush(ctx)
 }
 
+/// A workbook's shared strings, one after the other in one buffer (a workbook may hold
+/// millions of them: one allocation each cost more than the strings).
+#[derive(Default)]
+struct SharedStrings {
+    /// The strings, and the text of the one being read.
+    text: String,
+    /// Where each string ends in `text` (it starts where the one before ends).
+    ends: Vec<usize>,
+}
+
+impl SharedStrings {
+    /// Ends the string being read; an empty one when `dropped` (over the cap).
+    fn end_string(&mut self, dropped: bool) {
+        if dropped {
+            self.text.truncate(self.ends.last().copied().unwrap_or(0));
+        }
+        self.ends.push(self.text.len());
+    }
+
+    /// The `i`-th string.
+    fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start..end)
+    }
+}
+
 fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -> io::Result<()> {
     // Shared strings: each `si` is one string (rich runs joined, phonetic runs left out).
-    let mut shared: Vec<String> = Vec::new();
-    let mut total = 0u64;
+    let mut shared = SharedStrings::default();
     let cap = ctx.limits.max_buffer_bytes;
-    let mut cur = String::new();
     let (mut in_t, mut in_rph, mut full) = (false, false, false);
     walk_entry(ctx, label, a, "xl/sharedStrings.xml", |ctx, ev| {
         match ev {
@@ -269,19 +294,13 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
             XEv::End(b"t") => in_t = false,
             XEv::End(b"rPh") => in_rph = false,
             XEv::End(b"si") => {
-                total += cur.len() as u64;
-                if total > cap && !full {
+                if shared.text.len() as u64 > cap && !full {
                     full = true;
                     ctx.warn(DOCUMENT_LIMIT, format!("{label}: shared strings exceed max_buffer_bytes ({cap}); later ones are missing"));
                 }
-                shared.push(if full {
-                    String::new()
-                } else {
-                    std::mem::take(&mut cur)
-                });
-                cur.clear();
+                shared.end_string(full);
             }
-            XEv::Text(t) if in_t && !in_rph => cur.push_str(t),
+            XEv::Text(t) if in_t && !in_rph => shared.text.push_str(t),
             _ => {}
         }
         Ok(())
@@ -490,4 +509,37 @@ fn odf<R: Read + Seek>(
         ctx.emit_text(&format!("{label} links"), &links.join("\n"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SharedStrings;
+
+    #[test]
+    fn shared_strings_are_found_by_their_index_and_those_over_the_cap_are_empty() {
+        let mut shared = SharedStrings::default();
+        for (text, dropped) in [
+            ("81.2.69.142", false),
+            ("", false),
+            ("é ", false),
+            ("x", true),
+        ] {
+            shared.text.push_str(text);
+            shared.end_string(dropped);
+        }
+        shared.text.push_str("2001:db8::1");
+        shared.end_string(false);
+        let all: Vec<_> = (0..6).map(|i| shared.get(i)).collect();
+        assert_eq!(
+            all,
+            [
+                Some("81.2.69.142"),
+                Some(""),
+                Some("é "),
+                Some(""),
+                Some("2001:db8::1"),
+                None
+            ]
+        );
+    }
 }
