@@ -432,7 +432,7 @@ fn decode_in_child(
             };
             match parse_line(&line, &mut label) {
                 Some(ChildLine::Found(f)) if going => going = found(f),
-                Some(ChildLine::Found(_)) => {}
+                Some(ChildLine::Found(_) | ChildLine::Part) => {}
                 Some(ChildLine::Warning(w)) => result.warnings.push(w),
                 Some(ChildLine::Format(f)) => result.format = f,
                 Some(ChildLine::TooLarge) => too_large = true,
@@ -528,16 +528,20 @@ pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) ->
             }
         });
         // The part's label, cleaned once for all its addresses.
-        let mut label: Option<(Arc<str>, String)> = None;
+        // The part whose label was written last: its addresses follow it.
+        let mut label: Option<Arc<str>> = None;
         let report = read_in_memory(bytes, reading, &mut |found| {
+            let mut out = lock(&out);
             if !label
                 .as_ref()
-                .is_some_and(|(named, _)| Arc::ptr_eq(named, &found.found_in))
+                .is_some_and(|named| Arc::ptr_eq(named, &found.found_in))
             {
-                label = Some((Arc::clone(&found.found_in), clean(&found.found_in)));
+                label = Some(Arc::clone(&found.found_in));
+                if write_part(&mut *out, &found.found_in).is_err() {
+                    return false;
+                }
             }
-            let cleaned = label.as_ref().map_or("", |(_, c)| c.as_str());
-            write_found(&mut *lock(&out), &found, cleaned).is_ok()
+            write_found(&mut *out, &found).is_ok()
         });
         let mut out = lock(&out);
         let finished = match report {
@@ -563,6 +567,8 @@ fn lock<T>(out: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// One line the child writes.
 enum ChildLine {
+    /// The label of the part whose addresses follow.
+    Part,
     Found(Found),
     Warning(Warning),
     Format(&'static str),
@@ -570,28 +576,24 @@ enum ChildLine {
     Done,
 }
 
-/// Writes what a child decoder found to `out`, one line each (see [`parse_line`]); `found_in`
-/// is its part's label, [`clean`]ed.
-fn write_found(out: &mut impl Write, f: &Found, found_in: &str) -> io::Result<()> {
-    use std::fmt::Write as _;
-    let mut line = String::with_capacity(64 + found_in.len());
-    line.push_str(if f.at.is_some() { "O\t" } else { "A\t" });
-    crate::ip::push_text(&mut line, f.ip);
-    line.push('\t');
+/// Writes the label of the part whose addresses follow (see [`parse_line`]).
+fn write_part(out: &mut impl Write, found_in: &str) -> io::Result<()> {
+    writeln!(out, "P\t{}", clean(found_in))
+}
+
+/// Writes what a child decoder found to `out`, a line each (see [`parse_line`]): it was
+/// found in the part whose label was written last.
+fn write_found(out: &mut impl Write, f: &Found) -> io::Result<()> {
+    out.write_all(if f.at.is_some() { b"O\t" } else { b"A\t" })?;
+    out.write_all(crate::ip::Text::new(f.ip).as_bytes())?;
     match f.network {
-        Some(n) => {
-            let _ = write!(line, "{n}");
-        }
-        None => line.push('-'),
+        Some(n) => write!(out, "\t{n}")?,
+        None => out.write_all(b"\t-")?,
     }
-    line.push('\t');
-    line.push_str(found_in);
     if let Some(at) = &f.at {
-        let _ = write!(line, "\t{}\t{}\t", at.line, at.column);
-        push_clean(&mut line, &at.written);
+        write!(out, "\t{}\t{}\t{}", at.line, at.column, clean(&at.written))?;
     }
-    line.push('\n');
-    out.write_all(line.as_bytes())
+    out.write_all(b"\n")
 }
 
 /// Writes the end of a child decoder's report: its format, warnings and completion.
@@ -631,17 +633,18 @@ fn push_clean(out: &mut String, text: &str) {
 fn parse_line(line: &str, label: &mut Option<Arc<str>>) -> Option<ChildLine> {
     let mut fields = line.split('\t');
     Some(match fields.next()? {
+        "P" => {
+            *label = Some(Arc::from(fields.next()?));
+            ChildLine::Part
+        }
         kind @ ("A" | "O") => {
             let ip: IpAddr = fields.next()?.parse().ok()?;
             let network = match fields.next()? {
                 "-" => None,
                 n => Some(n.parse().ok()?),
             };
-            let named = fields.next()?;
-            let found_in = match label {
-                Some(last) if **last == *named => Arc::clone(last),
-                _ => Arc::clone(label.insert(Arc::from(named))),
-            };
+            // (An address before any part's label is no line of this protocol.)
+            let found_in = Arc::clone(label.as_ref()?);
             let at = if kind == "O" {
                 Some(Location {
                     line: fields.next()?.parse().ok()?,
@@ -767,9 +770,22 @@ mod tests {
             }),
         };
         let mut text = Vec::new();
-        write_found(&mut text, &f, &clean(&f.found_in)).unwrap();
-        let line = String::from_utf8(text).unwrap();
-        match parse_line(line.trim_end(), &mut None) {
+        write_part(&mut text, &f.found_in).unwrap();
+        write_found(&mut text, &f).unwrap();
+        write_found(&mut text, &f).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let mut label = None;
+        let mut lines = text.lines();
+        assert!(matches!(
+            parse_line(lines.next().unwrap(), &mut label),
+            Some(ChildLine::Part)
+        ));
+        let line = lines.next().unwrap();
+        assert!(
+            parse_line(line, &mut None).is_none(),
+            "an address comes after its part's label"
+        );
+        match parse_line(line, &mut label) {
             Some(ChildLine::Found(back)) => {
                 assert_eq!(
                     &*back.found_in, "logs.zip/a b",
