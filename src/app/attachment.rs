@@ -403,6 +403,8 @@ fn decode_in_child(
     let mut result = Report::default();
     let mut too_large = false;
     let mut complete = false;
+    // Whole lines that are no line of the protocol (none, from this binary's own child).
+    let mut refused = 0;
     std::thread::scope(|threads| {
         // The attachment goes to the child while its answers are read (a pipe holds little).
         threads.spawn(move || {
@@ -437,7 +439,7 @@ fn decode_in_child(
                 Some(ChildLine::Format(f)) => result.format = f,
                 Some(ChildLine::TooLarge) => too_large = true,
                 Some(ChildLine::Done) => complete = true,
-                None => {}
+                None => refused += 1,
             }
             if !going {
                 if let Ok(mut c) = child.lock() {
@@ -449,6 +451,15 @@ fn decode_in_child(
         let _ = done.send(());
     });
     let status = child.into_inner().map(|mut c| c.wait()).ok();
+    if refused > 0 {
+        result.warnings.push(Warning {
+            code: "document_partial".into(),
+            message: format!(
+                "{}: {refused} lines of the document decoder's report could not be read; the addresses they held are missing",
+                reading.name
+            ),
+        });
+    }
     if too_large {
         return Err(ScanError::TooLarge {
             limit: reading.limit,
@@ -527,21 +538,21 @@ pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) ->
                 let _ = lock(shared).flush();
             }
         });
-        // The part's label, cleaned once for all its addresses.
         // The part whose label was written last: its addresses follow it.
         let mut label: Option<Arc<str>> = None;
+        // Each line is made here and written whole.
+        let mut line = Vec::with_capacity(128);
         let report = read_in_memory(bytes, reading, &mut |found| {
-            let mut out = lock(&out);
+            line.clear();
             if !label
                 .as_ref()
                 .is_some_and(|named| Arc::ptr_eq(named, &found.found_in))
             {
                 label = Some(Arc::clone(&found.found_in));
-                if write_part(&mut *out, &found.found_in).is_err() {
-                    return false;
-                }
+                let _ = write_part(&mut line, &found.found_in);
             }
-            write_found(&mut *out, &found).is_ok()
+            let _ = write_found(&mut line, &found);
+            lock(&out).write_all(&line).is_ok()
         });
         let mut out = lock(&out);
         let finished = match report {
@@ -559,7 +570,7 @@ pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) ->
 const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The child's output, whoever held it before (a panic while writing leaves nothing half-done
-/// that matters: the parent reads whole lines only).
+/// that matters: each line is written whole, and the parent reads whole lines only).
 fn lock<T>(out: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     out.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -628,13 +639,13 @@ fn push_clean(out: &mut String, text: &str) {
     }));
 }
 
-/// One line of a child's report; `label` is the last part's label, kept so that the addresses
-/// of a part share it (it is replaced when a line names another part).
+/// One line of a child's report; `label` is the label of the part whose addresses follow (each
+/// `P` line replaces it), shared by them.
 fn parse_line(line: &str, label: &mut Option<Arc<str>>) -> Option<ChildLine> {
     let mut fields = line.split('\t');
     Some(match fields.next()? {
         "P" => {
-            *label = Some(Arc::from(fields.next()?));
+            *label = fields.next().map(Arc::from);
             ChildLine::Part
         }
         kind @ ("A" | "O") => {
@@ -770,9 +781,15 @@ mod tests {
             }),
         };
         let mut text = Vec::new();
+        let plain = Found {
+            ip: "81.2.69.142".parse().unwrap(),
+            network: None,
+            at: None,
+            ..f.clone()
+        };
         write_part(&mut text, &f.found_in).unwrap();
         write_found(&mut text, &f).unwrap();
-        write_found(&mut text, &f).unwrap();
+        write_found(&mut text, &plain).unwrap();
         let text = String::from_utf8(text).unwrap();
         let mut label = None;
         let mut lines = text.lines();
@@ -797,5 +814,17 @@ mod tests {
             }
             _ => panic!("{line}"),
         }
+        let line = lines.next().unwrap();
+        match parse_line(line, &mut label) {
+            Some(ChildLine::Found(back)) => assert_eq!(
+                back,
+                Found {
+                    found_in: Arc::from("logs.zip/a b"),
+                    ..plain
+                }
+            ),
+            _ => panic!("{line}"),
+        }
+        assert_eq!(lines.next(), None);
     }
 }

@@ -300,7 +300,7 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                 }
                 shared.end_string(full);
             }
-            XEv::Text(t) if in_t && !in_rph => shared.text.push_str(t),
+            XEv::Text(t) if in_t && !in_rph && !full => shared.text.push_str(t),
             _ => {}
         }
         Ok(())
