@@ -16,7 +16,7 @@ pub fn indent(json: &[u8], out: &mut dyn Write) -> io::Result<()> {
 /// byte for byte.
 pub fn compact(json: &str) -> String {
     // Only ASCII whitespace between tokens was left out: the text is still UTF-8.
-    String::from_utf8(reformat(json.as_bytes(), false)).unwrap_or_else(|_| json.to_owned())
+    String::from_utf8(reformat(json.as_bytes(), false)).expect("only ASCII was left out")
 }
 
 /// `json` with its whitespace between tokens left out, and (if `pretty`) lines and indentation

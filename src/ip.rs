@@ -12,9 +12,7 @@ use crate::error::{Error, MAX_ECHO, shorten};
 
 /// `ip` as text, as `Display` writes it (RFC 5952 for IPv6).
 pub fn text(ip: IpAddr) -> String {
-    let mut out = String::with_capacity(15);
-    push_text(&mut out, ip);
-    out
+    Text::new(ip).as_str().to_owned()
 }
 
 /// A network as text (`81.2.69.0/24`), as `Display` writes it.

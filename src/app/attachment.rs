@@ -135,8 +135,10 @@ fn scan_plain(
         text,
         reading.limit,
         &name,
-        Scan::Parallel {
-            every: reading.every,
+        if reading.every {
+            Scan::Located
+        } else {
+            Scan::Parallel
         },
         found,
         &mut || true,
@@ -148,24 +150,20 @@ fn scan_plain(
 }
 
 /// How a part is scanned.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scan {
-    /// Each chunk's addresses are passed on before the next chunk is read: a document's
+    /// Every occurrence, with where it is written (see [`Reading::every`]), piece by piece.
+    Located,
+    /// Each piece's addresses are passed on before the next piece is read: a document's
     /// decoder may die reading on.
-    InTurn {
-        /// Every occurrence, with where it is written (see [`Reading::every`]).
-        every: bool,
-    },
-    /// A plain attachment: chunks are scanned on the thread pool while the next are read
-    /// (`app::scan`), unless every occurrence is asked for.
-    Parallel {
-        /// See `InTurn`.
-        every: bool,
-    },
+    InTurn,
+    /// A plain attachment: pieces are scanned on the thread pool while the next are read
+    /// (`app::scan`).
+    Parallel,
 }
 
 /// Scans one part (or a whole plain attachment) for addresses; `after_chunk` is asked after
-/// each piece of text scanned whether to go on (not with `every`).
+/// each piece of text scanned whether to go on (not when `Located`).
 fn scan_part(
     text: impl Read,
     limit: u64,
@@ -175,8 +173,7 @@ fn scan_part(
     after_chunk: &mut dyn FnMut() -> bool,
 ) -> Result<u64, ScanError> {
     let going = std::cell::Cell::new(true);
-    let (Scan::InTurn { every } | Scan::Parallel { every }) = how;
-    if every {
+    if how == Scan::Located {
         return extract::scan_reader_located(text, limit, &mut |e: Extracted, at: Location| {
             if going.get() {
                 going.set(found(Found {
@@ -204,11 +201,10 @@ fn scan_part(
             going.get()
         }
     };
-    let scanned = match how {
-        Scan::Parallel { .. } => {
-            super::scan::scan_reader_parallel(text, limit, &mut emit, &mut keep_going)
-        }
-        Scan::InTurn { .. } => extract::scan_reader_until(text, limit, &mut emit, &mut keep_going),
+    let scanned = if how == Scan::Parallel {
+        super::scan::scan_reader_parallel(text, limit, &mut emit, &mut keep_going)
+    } else {
+        extract::scan_reader_until(text, limit, &mut emit, &mut keep_going)
     };
     match scanned {
         Err(ScanError::Stopped) => Ok(0),
@@ -301,7 +297,7 @@ fn decode_here(
                 text,
                 u64::MAX,
                 &label,
-                Scan::InTurn { every },
+                if every { Scan::Located } else { Scan::InTurn },
                 &mut |f: Found| {
                     let mut parts = parts.borrow_mut();
                     parts.batch.push(f);

@@ -24,7 +24,7 @@ const LARGEST_SENT: usize = 2 * extract::CHUNK;
 /// [`extract::scan_reader_until`] with the pieces scanned on rayon's pool while the next ones
 /// are read: what is found is emitted on this thread in the order of the text, and
 /// `keep_going` is asked after each piece's addresses, as there. With one thread in the pool,
-/// or a text of one piece, it is that scan.
+/// or a text of one piece, it is that scan (and a text of one piece starts no thread).
 ///
 /// Memory: at most `MOST_IN_FLIGHT` copies of a piece (`LARGEST_SENT` bytes at most) and
 /// their addresses. Called on a thread of the pool, it runs pieces itself while it waits.
@@ -35,26 +35,22 @@ pub fn scan_reader_parallel(
     emit: &mut impl FnMut(Extracted),
     keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<u64, ScanError> {
-    let threads = rayon::current_num_threads();
-    if threads == 1 {
-        return extract::scan_reader_until(reader, limit, emit, keep_going);
-    }
     let mut pieces = InFlight {
-        // Each piece sent to the pool is answered on its own channel; the channels wait here
-        // in the text's order.
         answers: VecDeque::new(),
-        window: (2 * threads).min(MOST_IN_FLIGHT),
         spare: Vec::new(),
         stopped: false,
     };
-    let mut first = true;
+    // How many pieces may be in flight (0: none, all are scanned here): asked of the pool only
+    // when a piece could go to it, so that a short text starts no thread.
+    let mut window = None;
     let read = extract::scan_pieces(reader, limit, &mut |piece| {
-        let here = std::mem::take(&mut first)
+        let here = piece.resume == 0 // the first piece (later ones start with a look-behind)
+            || (piece.last && pieces.answers.is_empty())
             || piece.text.len() > LARGEST_SENT
-            || (piece.last && pieces.answers.is_empty());
+            || *window.get_or_insert_with(pool_window) == 0;
         if here {
-            // The first piece (a short text starts no thread), the whole of a short text, or
-            // a piece too long to copy: scanned here, after those before it.
+            // The first piece, all of a short text, a piece too long to copy, or every piece
+            // with one thread: scanned here, after those before it.
             if !pieces.deliver_down_to(0, emit, keep_going) {
                 return false;
             }
@@ -63,7 +59,7 @@ pub fn scan_reader_parallel(
             return !pieces.stopped;
         }
         pieces.send(piece);
-        let keep = if piece.last { 0 } else { pieces.window };
+        let keep = if piece.last { 0 } else { window.unwrap_or(0) };
         pieces.deliver_down_to(keep, emit, keep_going)
     });
     // The text read before an error was scanned: its addresses are not lost.
@@ -77,11 +73,18 @@ pub fn scan_reader_parallel(
     read
 }
 
+/// How many pieces may be in flight on the pool: none with one thread.
+fn pool_window() -> usize {
+    match rayon::current_num_threads() {
+        1 => 0,
+        threads => (2 * threads).min(MOST_IN_FLIGHT),
+    }
+}
+
 /// The pieces sent to the pool and not yet delivered.
 struct InFlight {
+    /// Each piece's answer comes on a channel of its own; the channels wait in text order.
     answers: VecDeque<mpsc::Receiver<std::thread::Result<Job>>>,
-    /// How many may be in flight.
-    window: usize,
     /// Jobs back from the pool, to be used again.
     spare: Vec<Job>,
     /// `keep_going` said no.
@@ -152,7 +155,8 @@ fn wait_for<T>(answer: &mpsc::Receiver<std::thread::Result<T>>) -> std::thread::
 }
 
 /// A piece on its way through the pool, and back with what was found in it. Its buffers are
-/// used again for a later piece, so that a scan allocates them only `window` times.
+/// used again for a later piece, so that a scan allocates them only as often as pieces are
+/// in flight at once.
 #[derive(Default)]
 struct Job {
     /// The piece's text, `resume` and `base` (see [`Piece`]).
@@ -292,7 +296,7 @@ mod tests {
     }
 
     #[test]
-    fn a_piece_longer_than_is_sent_is_scanned_here_in_its_place() {
+    fn runs_without_a_boundary_longer_than_a_piece_lose_nothing() {
         // Boundary-free runs between addresses: pieces of several chunks.
         let mut text = Vec::new();
         for i in 0..12u32 {
@@ -316,7 +320,6 @@ mod tests {
         });
         let mut pieces = InFlight {
             answers: VecDeque::from([answered]),
-            window: 4,
             spare: Vec::new(),
             stopped: false,
         };

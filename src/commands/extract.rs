@@ -16,14 +16,14 @@ pub fn run(args: &ExtractArgs) -> Exit {
     if args.input == "-" {
         super::awaiting_stdin("the text");
     }
-    let mut size = 0;
-    let input: Box<dyn io::Read + Send> = if args.input == "-" {
-        Box::new(io::stdin())
+    // The file's length, when it is a file (it sizes what is read and the set of addresses).
+    let (input, size): (Box<dyn io::Read + Send>, Option<u64>) = if args.input == "-" {
+        (Box::new(io::stdin()), None)
     } else {
         match crate::paths::open_file(std::path::Path::new(&args.input)) {
             Ok(file) => {
-                size = file.metadata().map_or(0, |m| m.len());
-                Box::new(file)
+                let size = file.metadata().ok().map(|m| m.len());
+                (Box::new(file), size)
             }
             Err(e) => return failed(args, &ScanError::Io(e)),
         }
@@ -36,7 +36,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let reading = Reading {
         name: &name,
         limit: args.max_mib.saturating_mul(1 << 20),
-        size: (args.input != "-").then_some(size),
+        size,
         max_decoded: 1 << 30,
         decoder: &decoder,
         every: args.with_source,
@@ -52,7 +52,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
     let room = if args.with_source {
         0
     } else {
-        size / BYTES_PER_ADDRESS
+        size.unwrap_or(0) / BYTES_PER_ADDRESS
     };
     let mut seen = Seen::with_capacity(room.min(MAX_ROOM) as usize);
     let mut batch: Vec<IpAddr> = Vec::with_capacity(Seen::BATCH);

@@ -414,7 +414,7 @@ impl Config {
             Some((Parsed::Bool(b), _)) => *b,
             _ => settings::setting(key).is_some_and(|s| s.default == "true"),
         };
-        let number = |key: &str| number(&values, key);
+        let number = |key: &str| number_setting(&values, key);
         let choice = |key: &str| {
             text(key).unwrap_or_else(|| {
                 settings::setting(key)
@@ -537,7 +537,7 @@ impl Config {
 }
 
 /// The number setting `key` in `values`, else its default.
-fn number(values: &Layer, key: &str) -> u64 {
+fn number_setting(values: &Layer, key: &str) -> u64 {
     match values.get(key) {
         Some((Parsed::Number(n), _)) => *n,
         _ => settings::setting(key)
@@ -549,7 +549,7 @@ fn number(values: &Layer, key: &str) -> u64 {
 /// The web cache's settings: `cache_path` (flag, request, env `MAXMIND_GEOLOCATE_CACHE`), else
 /// the file in the user's cache folder.
 fn cache_config(values: &Layer, env: &Environment) -> CacheConfig {
-    let number = |key: &str| number(values, key);
+    let number = |key: &str| number_setting(values, key);
     let path = match values.get("cache_path") {
         Some((Parsed::Text(path), _)) => Some(PathBuf::from(path)),
         _ => env

@@ -389,10 +389,7 @@ fn candidate(text: &[u8], start: usize, token: &mut [u8; MAX_TOKEN], sink: &mut 
         regex,
     } = read_token(text, start, token);
     // A run too long has eight colons at least, and the token whole holds all of its colons.
-    if first_colon.is_some()
-        && !dot
-        && (overflow || whole.iter().filter(|&&b| b == b':').count() >= 8)
-    {
+    if first_colon.is_some() && !dot && (overflow || colons(whole) >= 8) {
         if let Some(run_end) = colon_run_too_long(text, start) {
             // A fingerprint or a hex dump: no part of it is an address.
             return run_end;
@@ -750,8 +747,13 @@ fn may_be_v6(tok: &[u8]) -> bool {
 
 /// How many colons `tok` has, and whether two of them stand together (`::`).
 fn colons_in(tok: &[u8]) -> (usize, bool) {
-    let colons = tok.iter().filter(|&&b| b == b':').count();
+    let colons = colons(tok);
     (colons, colons >= 2 && tok.windows(2).any(|w| w == b"::"))
+}
+
+/// How many colons `tok` holds.
+fn colons(tok: &[u8]) -> usize {
+    tok.iter().filter(|&&b| b == b':').count()
 }
 
 /// A strict dotted quad: four parts of digits, no leading zeros, each at most 255 (what
@@ -1024,7 +1026,8 @@ impl Lines {
 pub struct Piece<'a> {
     /// The piece's text, its look-behind first.
     pub text: &'a [u8],
-    /// Where the bytes new to this piece start in `text`.
+    /// Where the bytes new to this piece start in `text` (0 only in a stream's first piece:
+    /// every later one starts with a look-behind).
     pub resume: usize,
     /// Where `text` starts in the stream (as decoded: UTF-16 counts one byte a character).
     pub base: usize,

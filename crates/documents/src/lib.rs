@@ -141,14 +141,10 @@ pub fn decode<R: Read + Seek>(
 /// of its own first. The same parts and warnings as [`decode`] of a reader over `bytes`.
 pub fn decode_in_memory(name: &str, bytes: &[u8], limits: &Limits, sink: &mut dyn Sink) -> Outcome {
     let format = sniff::sniff(&bytes[..bytes.len().min(HEAD as usize)]);
-    let buffered = !matches!(
-        format,
-        Format::Other | Format::Gzip | Format::Tar | Format::Zip | Format::Msg
-    );
     // (`decode` charges the whole input to the budget, and buffers at most `max_buffer_bytes`.)
     let size = bytes.len() as u64;
     let fits = size <= limits.max_decoded_bytes && size <= limits.max_buffer_bytes;
-    if !buffered || !fits {
+    if !format.is_read_whole() || !fits {
         // Streamed or read in place by `decode` as well; or cut by a limit, as it says.
         return decode(name, Cursor::new(bytes), limits, sink);
     }
@@ -213,6 +209,17 @@ pub fn recognise(head: &[u8]) -> Format {
 }
 
 impl Format {
+    /// Whether [`decode`] reads an attachment of this format into memory whole to decode it
+    /// (PDF, e-mail, HTML, …), where it streams the others (gzip, tar, what it does not
+    /// recognise) or reads them in place (ZIP, `.msg`): [`decode_in_memory`] decodes these
+    /// from the bytes it is given.
+    pub fn is_read_whole(self) -> bool {
+        !matches!(
+            self,
+            Format::Other | Format::Gzip | Format::Tar | Format::Zip | Format::Msg
+        )
+    }
+
     /// A short name, for messages (`pdf`, `docx`, …, `other`).
     pub fn name(self) -> &'static str {
         match self {
@@ -444,14 +451,13 @@ fn decode_seekable(
     input: &mut dyn ReadSeek,
     format: Format,
 ) -> io::Result<Format> {
-    let depth = 0;
     match format {
-        Format::Zip => archive::zip(ctx, label, input, depth),
-        Format::Msg => msg::decode(ctx, label, input, depth),
+        Format::Zip => archive::zip(ctx, label, input, 0),
+        Format::Msg => msg::decode(ctx, label, input, 0),
         _ => {
             let size = input.seek(io::SeekFrom::End(0))?;
             input.seek(io::SeekFrom::Start(0))?;
-            decode_reader_sized(ctx, label, input, depth, Some(size))
+            decode_reader_sized(ctx, label, input, 0, Some(size))
         }
     }
 }

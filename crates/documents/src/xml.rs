@@ -9,6 +9,7 @@ use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 use std::borrow::Cow;
 use std::io::{self, BufRead};
+use std::ops::ControlFlow;
 
 /// One simplified XML event.
 pub(crate) enum XEv<'e> {
@@ -108,13 +109,6 @@ pub(crate) enum Tok<'a, 'b> {
     Ref(&'a [u8]),
 }
 
-/// Whether the walk goes on.
-#[derive(PartialEq, Eq)]
-pub(crate) enum Flow {
-    Go,
-    Stop,
-}
-
 /// The state of one walk shared by both tokenizers: the depth, and the caller's handler.
 pub(crate) struct Walker<'l, F> {
     label: &'l str,
@@ -134,7 +128,11 @@ impl<'l, F: FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>> Walker<'l, F> {
     }
 
     /// Hands one piece of markup to the handler.
-    pub(crate) fn token(&mut self, ctx: &mut Ctx<'_>, tok: Tok<'_, '_>) -> io::Result<Flow> {
+    pub(crate) fn token(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        tok: Tok<'_, '_>,
+    ) -> io::Result<ControlFlow<()>> {
         let f = &mut self.f;
         match tok {
             Tok::Start(e) => {
@@ -148,7 +146,7 @@ impl<'l, F: FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>> Walker<'l, F> {
                             self.label
                         ),
                     );
-                    return Ok(Flow::Stop);
+                    return Ok(ControlFlow::Break(()));
                 }
                 f(ctx, XEv::Start(e))?;
             }
@@ -191,7 +189,7 @@ impl<'l, F: FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>> Walker<'l, F> {
                 }
             }
         }
-        Ok(Flow::Go)
+        Ok(ControlFlow::Continue(()))
     }
 
     /// Walks the rest of `input` with `quick-xml` (from its start, or from where the fast path
@@ -226,7 +224,7 @@ impl<'l, F: FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>> Walker<'l, F> {
                 Event::Eof => return Ok(()),
                 _ => continue,
             };
-            if self.token(ctx, tok)? == Flow::Stop {
+            if self.token(ctx, tok)?.is_break() {
                 return Ok(());
             }
         }
@@ -240,9 +238,10 @@ impl<'l, F: FnMut(&mut Ctx<'_>, XEv<'_>) -> io::Result<()>> Walker<'l, F> {
     }
 }
 
-/// Whether XML 1.1 end-of-line handling would change `s` (`\r`, NEL, LINE SEPARATOR).
+/// Whether XML 1.1 end-of-line handling may change `s`: it holds `\r` or the first byte of
+/// NEL or LINE SEPARATOR (as quick-xml's own check, which the text is then handed to).
 fn needs_eol_normalizing(s: &str) -> bool {
-    s.bytes().any(|b| b == b'\r' || b == 0xC2 || b == 0xE2)
+    memchr::memchr3(b'\r', 0xC2, 0xE2, s.as_bytes()).is_some()
 }
 
 /// Decodes a plain XML file: text nodes (adjacent ones joined across inline markup would be a

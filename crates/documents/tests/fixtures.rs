@@ -151,7 +151,7 @@ fn pdf_text_holds_every_address_pdftotext_finds() {
 
 #[test]
 fn a_document_in_memory_decodes_as_the_same_document_read() {
-    use documents::{Format, Limits, decode, decode_in_memory, samples};
+    use documents::{Limits, decode, decode_in_memory, samples};
     let dir = fixtures();
     let mut documents: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap()
@@ -191,12 +191,11 @@ fn a_document_in_memory_decodes_as_the_same_document_read() {
             let limits = limits.clone().unwrap_or_else(|| budget(bytes, over));
             // (What `decode_in_memory` decodes from the bytes themselves.)
             let format = documents::recognise(&bytes[..bytes.len().min(documents::HEAD_BYTES)]);
-            let streamed = matches!(
-                format,
-                Format::Other | Format::Gzip | Format::Tar | Format::Zip | Format::Msg
-            );
             let size = bytes.len() as u64;
-            if !streamed && size <= limits.max_decoded_bytes && size <= limits.max_buffer_bytes {
+            if format.is_read_whole()
+                && size <= limits.max_decoded_bytes
+                && size <= limits.max_buffer_bytes
+            {
                 from_memory += 1;
             }
             let mut read = common::Collect::default();
