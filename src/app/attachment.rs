@@ -235,8 +235,8 @@ fn limits(max_decoded: u64) -> documents::Limits {
     }
 }
 
-/// Decodes a document in this process, handing each address to `found` (each once, unless
-/// every occurrence is asked for).
+/// Decodes a document in this process, handing each address to `found`: once, unless every
+/// occurrence is asked for, or more than [`RECALL`] other distinct addresses came in between.
 fn decode_here(
     reading: &Reading<'_>,
     bytes: Vec<u8>,
@@ -244,9 +244,9 @@ fn decode_here(
 ) -> Report {
     struct Parts<'f> {
         every: bool,
-        /// The addresses passed on.
+        /// The addresses passed on lately (see [`RECALL`]).
         seen: crate::app::Seen,
-        /// The addresses passed on with a network.
+        /// The addresses passed on lately with a network.
         with_network: crate::app::Seen,
         /// Addresses found and not yet put through `seen`: they go in batches, so that their
         /// lookups in a set larger than the caches overlap (see `Seen::look_ahead`).
@@ -346,8 +346,19 @@ fn decode_here(
     }
 }
 
-/// Whether `ip` is new to `seen` (it is added).
+/// How many distinct addresses a document's decoder remembers having passed on: it spares the
+/// reader repeats (a log names the same few addresses again and again), and forgets them all
+/// when it has this many. The reader keeps the one set of distinct addresses; this one stays
+/// small, so that a decoding child's memory does not grow with a document's distinct
+/// addresses (two sets of 2^16 addresses, at most 10 MiB).
+const RECALL: usize = 1 << 16;
+
+/// Whether `ip` was not passed on lately: it is added to `seen`, which forgets what it held
+/// once it holds [`RECALL`] addresses.
 fn first(seen: &mut crate::app::Seen, ip: IpAddr) -> bool {
+    if seen.len() >= RECALL {
+        seen.clear();
+    }
     let place = u32::try_from(seen.len()).unwrap_or(u32::MAX);
     seen.place(ip, place).is_ok()
 }

@@ -82,6 +82,14 @@ impl Seen {
     pub fn len(&self) -> usize {
         self.v4.len + usize::from(self.v4.broadcast.is_some()) + self.v6.len()
     }
+
+    /// Forgets every address, keeping the memory for as many.
+    pub fn clear(&mut self) {
+        self.v4.slots.fill(0);
+        self.v4.len = 0;
+        self.v4.broadcast = None;
+        self.v6.clear();
+    }
 }
 
 /// IPv4 addresses and their places: open addressing with linear probing over one array, so
@@ -292,7 +300,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seen_keeps_what_a_hash_map_keeps() {
+    fn seen_keeps_what_a_hash_map_keeps_and_forgets_when_cleared() {
         for room in [0, 1, 700, 5_000] {
             let mut seen = Seen::with_capacity(room);
             let mut reference: std::collections::HashMap<IpAddr, u32> = Default::default();
@@ -320,6 +328,11 @@ mod tests {
                 seen.look_ahead(&[ip]);
                 assert_eq!(seen.place(ip, place), expected, "{ip}");
                 assert_eq!(seen.len(), reference.len());
+                if i % 25_000 == 24_999 {
+                    seen.clear();
+                    reference.clear();
+                    assert_eq!(seen.len(), 0);
+                }
             }
         }
     }

@@ -242,3 +242,67 @@ fn child_decoder(parent: u32) -> Option<u32> {
     }
     None
 }
+
+#[test]
+fn a_decoders_memory_does_not_grow_with_the_distinct_addresses_it_finds() {
+    // A gzipped log of a million distinct addresses, each written twice, far apart.
+    let distinct = 1_000_000u32;
+    let address = |i: u32| std::net::Ipv4Addr::from(0x0b00_0000 + i * 37);
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for _ in 0..2 {
+        let mut text = String::with_capacity(25 * distinct as usize);
+        for i in 0..distinct {
+            text.push_str(&format!("from {}\n", address(i)));
+        }
+        encoder.write_all(text.as_bytes()).unwrap();
+    }
+    let gz = encoder.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("conn.log.gz");
+    std::fs::write(&path, &gz).unwrap();
+
+    // The decoding child alone, as an action runs it: a set of every address it passed on
+    // would take 32 MiB here (a million slots of 8 bytes at most half full), and 48 while it
+    // grows.
+    let rss = dir.path().join("rss");
+    let child = crate::harness::under_time(&rss)
+        .args([
+            "decode-document",
+            "--name",
+            "conn.log.gz",
+            "--cpu-seconds",
+            "60",
+        ])
+        .args([
+            "--max-bytes",
+            "1000000000",
+            "--max-decoded-bytes",
+            "1000000000",
+        ])
+        .arg(format!("--size={}", gz.len()))
+        .env("MIMALLOC_ARENA_RESERVE", "64MiB")
+        .stdin(std::fs::File::open(&path).unwrap())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(child.status.success());
+    let lines = child
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| l.starts_with(b"A\t"));
+    assert!(lines.count() >= distinct as usize);
+    let kib = crate::harness::peak_rss_kib(&rss);
+    assert!(kib < 24 * 1024, "the decoding child peaked at {kib} KiB");
+
+    // What it passes on again, the reader drops: each address once, in order.
+    let out = cli(&["extract", path.to_str().unwrap()], b"", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(found.len(), distinct as usize);
+    assert!(
+        found
+            .iter()
+            .enumerate()
+            .all(|(i, ip)| *ip == address(i as u32).to_string())
+    );
+}
