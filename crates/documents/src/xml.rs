@@ -33,6 +33,69 @@ pub(crate) fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
 
 /// [`attr`], borrowed from the element where the value has no reference to resolve.
 pub(crate) fn attr_cow<'e>(e: &'e BytesStart<'_>, name: &[u8]) -> Option<Cow<'e, str>> {
+    // A worksheet asks each of its millions of cells for its type: plain attribute lists are
+    // read here, anything else by quick-xml (a test holds the two alike).
+    match plain_attr(e.attributes_raw(), name) {
+        Plain::Found(value) => Some(Cow::Borrowed(value)),
+        Plain::Absent => None,
+        Plain::Other => attr_reference(e, name),
+    }
+}
+
+/// What [`plain_attr`] read.
+enum Plain<'e> {
+    /// The attribute's value, which has no reference to resolve.
+    Found(&'e str),
+    /// No attribute has that local name.
+    Absent,
+    /// Something quick-xml reads better: a reference, a key without a quoted value, a value
+    /// that is not UTF-8.
+    Other,
+}
+
+/// The value of the attribute whose local name is `name` in `raw` (an element's attributes as
+/// written), when the attributes up to it are plain: `key="value"` or `key='value'`.
+fn plain_attr<'e>(raw: &'e [u8], name: &[u8]) -> Plain<'e> {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let mut rest = raw;
+    loop {
+        let Some(start) = rest.iter().position(|b| !space(b)) else {
+            return Plain::Absent;
+        };
+        rest = &rest[start..];
+        let Some(key_end) = rest.iter().position(|b| *b == b'=' || space(b)) else {
+            return Plain::Other;
+        };
+        let key = &rest[..key_end];
+        let after = &rest[key_end..];
+        let after = &after[after.iter().position(|b| !space(b)).unwrap_or(after.len())..];
+        let Some((b'=', after)) = after.split_first() else {
+            return Plain::Other;
+        };
+        let after = &after[after.iter().position(|b| !space(b)).unwrap_or(after.len())..];
+        let Some((&quote @ (b'"' | b'\''), value)) = after.split_first() else {
+            return Plain::Other;
+        };
+        let Some(len) = value.iter().position(|&b| b == quote) else {
+            return Plain::Other;
+        };
+        let (value, tail) = (&value[..len], &value[len + 1..]);
+        if key.is_empty() || value.contains(&b'&') {
+            return Plain::Other;
+        }
+        let local = key
+            .iter()
+            .position(|&b| b == b':')
+            .map_or(key, |colon| &key[colon + 1..]);
+        if local == name {
+            return std::str::from_utf8(value).map_or(Plain::Other, Plain::Found);
+        }
+        rest = tail;
+    }
+}
+
+/// [`attr_cow`] as quick-xml reads the attributes: the reference [`plain_attr`] is held to.
+fn attr_reference<'e>(e: &'e BytesStart<'_>, name: &[u8]) -> Option<Cow<'e, str>> {
     let mut attrs = e.attributes();
     attrs.with_checks(false);
     for a in attrs.flatten() {
@@ -267,7 +330,58 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::*;
     use std::cell::Cell;
+
+    #[test]
+    fn plain_attributes_are_read_as_quick_xml_reads_them() {
+        let mut tags: Vec<String> = [
+            r#"c r="A1" s="t" t="s""#,
+            r#"c t='s'"#,
+            r#"c t = "s" "#,
+            "c\tr=\"B2\"\n\tt=\"str\"",
+            r#"c x:t="s""#,
+            r#"c t="&#115;""#,
+            r#"c t="a&amp;b""#,
+            r#"c t"#,
+            r#"c t=s"#,
+            r#"c r="A1"t="s""#,
+            r#"c r="A1" t="s"#,
+            r#"c t="" t="s""#,
+            r#"c tt="s" t="n""#,
+            r#"c :t="s""#,
+            r#"c ="s" t="b""#,
+            r#"c r="t=&quot;s&quot;" t="e""#,
+            r#"c r='x"y' t="s""#,
+            "c t=\"\u{e9}\"",
+            r#"c"#,
+            r#"c "#,
+        ]
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+        // And every short arrangement of the pieces attribute lists are made of.
+        let pieces = [" ", "t", "r", "=", "\"", "'", "s", "&amp;", ":", "x"];
+        let mut shapes = vec![String::new()];
+        for _ in 0..5 {
+            shapes = shapes
+                .iter()
+                .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            tags.extend(shapes.iter().map(|s| format!("c {s}")));
+        }
+        for tag in &tags {
+            let e = BytesStart::from_content(tag.as_str(), 1);
+            for name in [&b"t"[..], b"r", b"x"] {
+                assert_eq!(
+                    attr_cow(&e, name),
+                    attr_reference(&e, name),
+                    "<{tag}> {}",
+                    String::from_utf8_lossy(name)
+                );
+            }
+        }
+    }
 
     thread_local! {
         /// Makes [`super::walk`] use the reference walk (a test compares the two).
