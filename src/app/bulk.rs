@@ -184,18 +184,16 @@ fn maps(
 
 /// The results table's rows, shares of them rendered on every core for a large attachment
 /// (each share renders a record's cells once: the shares are as large as they can be).
-fn table_rows(rows: &[TableRow<'_>], columns: render::Columns) -> String {
+fn table_rows(rows: &[TableRow<'_>], columns: render::Columns) -> Vec<String> {
     use rayon::prelude::*;
     const ALONE: usize = 4096;
     if rows.len() < 2 * ALONE {
-        return render::table_rows(rows, columns);
+        return vec![render::table_rows(rows, columns)];
     }
     let share = rows.len().div_ceil(rayon::current_num_threads()).max(ALONE);
-    let shares: Vec<String> = rows
-        .par_chunks(share)
+    rows.par_chunks(share)
         .map(|share| render::table_rows(share, columns))
-        .collect();
-    shares.concat()
+        .collect()
 }
 
 /// The Mapbox map of the located addresses, and the warning when some are left off it.

@@ -80,14 +80,15 @@ const MAP_ALT: &str = "Map of the located IP addresses";
 
 /// Renders the section, markers included.
 pub fn render_section(report: &Report<'_>) -> String {
-    render_section_with(report, &table_rows)
+    render_section_with(report, &|rows, columns| vec![table_rows(rows, columns)])
 }
 
-/// [`render_section`], with the table's rows rendered by `rows` (which must give what
-/// [`table_rows`] gives: a caller may render shares of them on several threads and join them).
+/// [`render_section`], with the table's rows rendered by `rows` in pieces that, joined, give
+/// what [`table_rows`] gives (a caller may render shares of them on several threads): they
+/// are copied once, into the section.
 pub fn render_section_with(
     report: &Report<'_>,
-    rows: &(dyn Fn(&[TableRow<'_>], Columns) -> String + Sync),
+    rows: &(dyn Fn(&[TableRow<'_>], Columns) -> Vec<String> + Sync),
 ) -> String {
     let total =
         report.rows.len() + report.not_found.len() + report.reserved.len() + report.failed.len();
@@ -233,10 +234,13 @@ pub fn render_section_with(
     match table {
         Some(columns) => {
             let table = rows(&report.rows, columns);
-            let mut section = String::with_capacity(head.len() + table.len() + h.len());
-            for part in [head.as_str(), &table, &h] {
-                section.push_str(part);
+            let table_len: usize = table.iter().map(String::len).sum();
+            let mut section = String::with_capacity(head.len() + table_len + h.len());
+            section.push_str(&head);
+            for piece in &table {
+                section.push_str(piece);
             }
+            section.push_str(&h);
             section
         }
         None => head + &h,
