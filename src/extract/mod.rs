@@ -1067,25 +1067,27 @@ pub fn scan_pieces(
     let mut search_from = 0;
     let mut encoding = None;
     let mut odd_byte: Option<u8> = None;
+    // The error that ended the reading, once one has.
+    let mut failed = None;
     loop {
         if buf.len() - filled < CHUNK {
             buf.resize(filled + CHUNK, 0);
         }
         let got = match encoding {
             Some(Encoding::Bytes) => {
-                let got = read_full(&mut reader, &mut buf[filled..filled + CHUNK])?;
+                let got = read_full(&mut reader, &mut buf[filled..filled + CHUNK], &mut failed);
                 filled += got;
                 got
             }
             Some(utf16) => {
                 raw.resize(CHUNK, 0);
-                let got = read_full(&mut reader, &mut raw)?;
+                let got = read_full(&mut reader, &mut raw, &mut failed);
                 filled = decode_utf16(&raw[..got], utf16, &mut odd_byte, &mut buf, filled);
                 got
             }
             None => {
                 // The first chunk (`filled` is 0): sniff it, and drop its byte order mark.
-                let got = read_full(&mut reader, &mut buf[..CHUNK])?;
+                let got = read_full(&mut reader, &mut buf[..CHUNK], &mut failed);
                 let enc = sniff(&buf[..got]);
                 encoding = Some(enc);
                 let bom = got - strip_bom(&buf[..got], enc).len();
@@ -1104,6 +1106,22 @@ pub fn scan_pieces(
             return Err(ScanError::TooLarge { limit });
         }
         let text = &buf[..filled];
+        if let Some(e) = failed {
+            // A damaged input (a truncated gzip): the text read before the damage is scanned
+            // up to its last boundary, so that no address cut by the damage is reported.
+            if let Some((cut, _)) = cut_at_boundary(text, resume) {
+                let before = Piece {
+                    text: &text[..cut],
+                    resume,
+                    base,
+                    last: false,
+                };
+                if !piece(before) {
+                    return Err(ScanError::Stopped);
+                }
+            }
+            return Err(ScanError::Io(e));
+        }
         if got == 0 {
             let last = Piece {
                 text,
@@ -1140,17 +1158,22 @@ pub fn scan_pieces(
     }
 }
 
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Reads as much of `buf` as there is: the count read, even when an error (put in `failed`)
+/// ended the reading.
+fn read_full(reader: &mut impl Read, buf: &mut [u8], failed: &mut Option<std::io::Error>) -> usize {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {
             Ok(0) => break,
             Ok(k) => filled += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                *failed = Some(e);
+                break;
+            }
         }
     }
-    Ok(filled)
+    filled
 }
 
 fn strip_bom(input: &[u8], enc: Encoding) -> &[u8] {
@@ -1748,6 +1771,55 @@ mod tests {
             let mut text = vec![b'x'; pad];
             text.extend_from_slice(b" OID 2.5.29.17 and 8.8.4.4 ");
             assert_eq!(streamed(&text), all(&text), "pad {pad}");
+        }
+    }
+
+    #[test]
+    fn what_was_read_before_a_damaged_input_fails_is_scanned_up_to_the_damage() {
+        /// Gives `text`, then fails (as a truncated gzip does), `per_read` bytes at a time.
+        struct Damaged<'a> {
+            text: &'a [u8],
+            per_read: usize,
+        }
+        impl Read for Damaged<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.text.is_empty() {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                let n = buf.len().min(self.per_read).min(self.text.len());
+                buf[..n].copy_from_slice(&self.text[..n]);
+                self.text = &self.text[n..];
+                Ok(n)
+            }
+        }
+        // Each text ends where the damage cut `9.9.9.99`: what is left looks like an address,
+        // and must not be reported.
+        let mut long = String::from("deny 80.66.88.123\n");
+        for i in 0..30_000u32 {
+            long.push_str(&format!("seen {}\n", Ipv4Addr::from(0x0b00_0000 + i)));
+        }
+        long.push_str("seen 9.9.9.9");
+        let short = "deny 80.66.88.123 and 1.2.3.4\nfiller 9.9.9.9";
+        for text in [short, long.as_str()] {
+            let mut expected = found(text);
+            assert_eq!(expected.pop().as_deref(), Some("9.9.9.9"));
+            let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            for bytes in [text.as_bytes(), &utf16] {
+                for per_read in [1, 7, 4096, usize::MAX] {
+                    let mut out = Vec::new();
+                    let damaged = Damaged {
+                        text: bytes,
+                        per_read,
+                    };
+                    let ended = scan_reader(damaged, u64::MAX, &mut |e| out.push(e.ip.to_string()));
+                    assert!(matches!(ended, Err(ScanError::Io(_))), "{ended:?}");
+                    assert!(
+                        out == expected,
+                        "{per_read} bytes a read: {} found",
+                        out.len()
+                    );
+                }
+            }
         }
     }
 

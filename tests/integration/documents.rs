@@ -382,3 +382,36 @@ fn a_pdfs_decoder_holds_its_file_and_little_more_however_many_pages() {
         long.len()
     );
 }
+
+#[test]
+fn a_truncated_gzip_keeps_what_came_before_the_damage() {
+    // A log being rotated while it was copied, a download cut short: the trailer missing, or
+    // half the file. An address cut by the damage is not reported half written.
+    let mut log = String::from("2024-05-17 deny 80.66.88.123\n");
+    for i in 0..20_000 {
+        log.push_str(&format!("filler line {i}\n"));
+    }
+    log.push_str("2024-05-17 deny 89.160.20.115\n");
+    let gz = documents::samples::gzip_of(log.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("no-trailer.log.gz", &gz[..gz.len() - 8]),
+        ("half.log.gz", &gz[..gz.len() / 2]),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = cli(&["extract", path.to_str().unwrap()], b"", &[]);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        let expected = if name == "half.log.gz" {
+            "80.66.88.123\n"
+        } else {
+            "80.66.88.123\n89.160.20.115\n"
+        };
+        assert_eq!(out.stdout, expected, "{name}");
+        assert!(
+            out.stderr.contains("[document_partial]"),
+            "{name}: {}",
+            out.stderr
+        );
+    }
+}
