@@ -69,6 +69,31 @@ fn line_moves_separate_lines() {
 }
 
 #[test]
+fn a_text_block_that_goes_on_on_the_same_baseline_joins_the_one_before() {
+    // As LibreOffice writes a change of font or colour inside an address: a new `BT` block
+    // placed with `Td` from the origin, right where the last glyph ended.
+    let t = text_of(&page_with(
+        b"BT 90 700 Td /F1 11 Tf (contacted 81.2) Tj ET BT 162.16 700 Td /F2 11 Tf (.69.142 and) Tj ET           BT 90 680 Td /F1 11 Tf (then 89.160.) Tj ET BT 149.41 680 Td /F1 11 Tf (20.115) Tj ET",
+        "/F2 6 0 R",
+        "",
+        vec![b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".to_vec()],
+    ));
+    assert_eq!(find_ips(&t), vec!["81.2.69.142", "89.160.20.115"], "{t:?}");
+}
+
+#[test]
+fn a_raised_smaller_footnote_mark_is_not_part_of_the_address_before_it() {
+    // As Chromium prints `81.2.69.142<sup>1</sup>`: the mark 0.4 of a line higher, in a
+    // smaller font, placed with `Tm`; and a line moved by a little with `Td`.
+    let t = text_of(&page(
+        b"BT /F1 16 Tf 1 0 0 1 72 700 Tm (C2 81.2.69.142) Tj ET           BT /F1 13.33 Tf 1 0 0 1 181.41 706.3 Tm (1) Tj ET           BT /F1 16 Tf 1 0 0 1 188.8 700 Tm ( was used) Tj ET           BT /F1 10 Tf 72 600 Td (seen 216.160.83.60) Tj 88.4 3 Td (2) Tj ET",
+        "",
+        vec![],
+    ));
+    assert_eq!(find_ips(&t), vec!["81.2.69.142", "216.160.83.60"], "{t:?}");
+}
+
+#[test]
 fn glyph_by_glyph_positioning_joins_and_gaps_split() {
     // Each piece placed where the previous one ended (Helvetica digits are 556/1000 wide).
     let t = text_of(&page(

@@ -42,8 +42,12 @@ pub(crate) struct Interp<'o> {
     ts: TextState,
     /// Device-space end of the last glyph shown, and the font height there.
     last: Option<(f64, f64, f64)>,
-    /// A line break was requested by an operator (`T*`, `'`, `"`, `Td` with a vertical move).
+    /// A line break was requested by an operator (`T*`, `'`, `"`).
     newline: bool,
+    /// The text line was moved off its baseline (`Td`, `TD` with a vertical move): a line
+    /// break, unless the text goes on on the baseline of the last glyph (LibreOffice starts a
+    /// `BT` block with a `Td` from the origin for each change of font or colour).
+    moved_line: bool,
     form_depth: usize,
     forms_seen: Vec<u32>,
     max_depth: usize,
@@ -84,6 +88,7 @@ impl<'o> Interp<'o> {
             },
             last: None,
             newline: false,
+            moved_line: false,
             form_depth: 0,
             forms_seen: Vec::new(),
             max_depth: max_depth.min(16),
@@ -210,7 +215,7 @@ impl<'o> Interp<'o> {
         self.tlm = mul(&[1.0, 0.0, 0.0, 1.0, tx, ty], &self.tlm);
         self.tm = self.tlm;
         if ty.abs() > 1e-9 {
-            self.newline = true;
+            self.moved_line = true;
         }
     }
 
@@ -289,12 +294,21 @@ impl<'o> Interp<'o> {
             let along = dx * ux + dy * uy;
             let across = -dx * uy + dy * ux;
             let h = height.max(lh);
-            if across.abs() > 0.5 * h {
+            // Off the baseline by half a line; or by a little after a line move, or in a font
+            // of another size (a superscript footnote mark after an address is not part of it).
+            let resized = (height - lh).abs() > 0.1 * h;
+            let off_line = if self.moved_line || resized {
+                0.1 * h
+            } else {
+                0.5 * h
+            };
+            if across.abs() > off_line {
                 self.out.sep(Sep::Line);
             } else if along > 0.15 * h || along < -0.5 * h {
                 self.out.sep(Sep::Space);
             }
         }
+        self.moved_line = false;
         let fs = self.ts.size;
         for (code, len) in font.codes(bytes) {
             match font.unicode(code) {
