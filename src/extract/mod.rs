@@ -607,12 +607,17 @@ fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sin
 
 /// Whether the dotted quad `v4`, written right after `before`, is named something else than
 /// an address by what is written before it, or is an X.509 object identifier:
-/// - after a word that names it (and at most four spaces, colons, `=`, `(` or quotes):
+/// - after a word that names it (and at most four spaces, colons, `=`, `(`, dots or quotes):
 ///   `OID 2.5.29.17`, `urn:oid:…`, `Oid("…")`, `Object Identifier: …`, `Extension Id: …`,
-///   `version 1.7.0.3`, `Version=4.0.0.0`, `section 4.2.1.6` — the word whole, not inside
-///   another (`Android`, `avoid`, `void*`, `OIDC`, `server` do not count);
-/// - a product's version in a user agent, ending in `.0` (`Chrome/120.0.0.0`,
-///   `+Edg/119.0.0.0+`), not a URL's path (`ipinfo.io/8.8.8.0`, `/check/1.2.3.0`);
+///   `version 1.7.0.3`, `Version=4.0.0.0`, `ver. 3.2.1.0`, `Build 5.1.2.3`, `rev 4.4.0.1`,
+///   `Java 1.8.0.251`,
+///   `section 4.2.1.6`, `Table 4.1.2.3`, `Figure 2.1.1.3` — the word whole, not inside
+///   another (`Android`, `avoid`, `void*`, `OIDC`, `server` do not count), but for `Version`
+///   ending an identifier (`FileVersion: 10.0.0.1`, `AssemblyVersion("1.0.0.0")`);
+/// - a product's version in a user agent or banner: any product's ending in `.0`
+///   (`Chrome/120.0.0.0`, `+Edg/119.0.0.0+`), any version of a known HTTP client or SSH
+///   server (`curl/8.4.0.1`, `python-requests/2.31.0.1`, `OpenSSH_8.9.1.2`); not a URL's
+///   path (`ipinfo.io/8.8.8.0`, `/check/1.2.3.0`);
 /// - in `2.5.4.0/24` or `2.5.29.0/24`: the X.500 attribute types and certificate extensions
 ///   every certificate dump prints (`2.5.29.17: Flags = 0`).
 fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
@@ -623,7 +628,10 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     let mut rest = before;
     for _ in 0..4 {
         match rest {
-            [head @ .., b' ' | b'\t' | b':' | b'=' | b'(' | b'"' | b'\''] => rest = head,
+            [
+                head @ ..,
+                b' ' | b'\t' | b':' | b'=' | b'(' | b'"' | b'\'' | b'.',
+            ] => rest = head,
             _ => break,
         }
     }
@@ -635,24 +643,41 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
             rest.len() >= word.len() && {
                 let (head, tail) = rest.split_at(rest.len() - word.len());
                 tail.eq_ignore_ascii_case(word)
-                    && !head.last().is_some_and(u8::is_ascii_alphanumeric)
+                    && match head.last() {
+                        Some(b) if b.is_ascii_alphanumeric() => {
+                            // `FileVersion`: the word capitalised, ending an identifier.
+                            *word == b"version" && tail[0] == b'V' && !b.is_ascii_uppercase()
+                        }
+                        _ => true,
+                    }
             }
         });
-    named || (d == 0 && after_product(before))
+    named || after_product(before, d == 0)
 }
 
 /// The words that name a dotted number something else than an address ([`named_otherwise`]).
-const NAMES: [&[u8]; 10] = [
+const NAMES: [&[u8]; 21] = [
     b"oid",
     b"oids",
     b"object identifier",
     b"objectidentifier",
     b"extension id",
     b"version",
+    b"version info",
     b"ver",
+    b"build",
+    b"rev",
+    b"revision",
+    b"release",
+    b"firmware",
+    b"java",
     b"section",
     b"sec",
     "\u{a7}".as_bytes(),
+    b"table",
+    b"figure",
+    b"fig",
+    b"chapter",
 ];
 
 /// The last bytes of [`NAMES`].
@@ -666,13 +691,46 @@ static ENDS_A_NAME: [bool; 256] = {
     ends
 };
 
-/// Whether `before` ends with a user agent's product token and its `/` (`Chrome/`): letters,
-/// digits, `-` and `_` after a space, `(`, `+`, `"`, `;` or `,` — not after a `/` or `.`,
-/// as a URL's path is.
-fn after_product(before: &[u8]) -> bool {
-    let Some((b'/', head)) = before.split_last() else {
-        return false;
+/// Products whose every version is written after them in user agents and banners (lower
+/// case): HTTP clients and SSH servers.
+const PRODUCTS: [&[u8]; 16] = [
+    b"curl",
+    b"wget",
+    b"python-requests",
+    b"python-urllib",
+    b"python-httpx",
+    b"aiohttp",
+    b"go-http-client",
+    b"okhttp",
+    b"java",
+    b"apache-httpclient",
+    b"libwww-perl",
+    b"windowspowershell",
+    b"powershell",
+    b"openssh",
+    b"dropbear",
+    b"libssh",
+];
+
+/// Whether `before` ends with a product and the `/` of a user agent (`Chrome/`) or the `_` of
+/// an SSH banner (`OpenSSH_`): when `any` (the version ends in `.0`), any product token —
+/// letters, digits, `-` and `_` after a space, `(`, `+`, `"`, `;`, `,` or the start of the
+/// text, not after a `/` or `.` as a URL's path is; else one of [`PRODUCTS`], after no letter
+/// or digit.
+fn after_product(before: &[u8], any: bool) -> bool {
+    let (sep, head) = match before.split_last() {
+        Some((&sep @ (b'/' | b'_'), head)) => (sep, head),
+        _ => return false,
     };
+    let known = PRODUCTS.iter().any(|p| {
+        head.len() >= p.len() && {
+            let (rest, name) = head.split_at(head.len() - p.len());
+            name.eq_ignore_ascii_case(p) && !rest.last().is_some_and(u8::is_ascii_alphanumeric)
+        }
+    });
+    if known || !any || sep != b'/' {
+        return known;
+    }
     let word = head
         .iter()
         .rev()
@@ -1478,6 +1536,25 @@ mod tests {
             "ver 1.2.3.4",
             "see RFC 5280 section 4.2.1.6",
             "§ 4.2.1.6",
+            // Versions as Windows, .NET and builds write them; numbered tables and figures.
+            "FileVersion: 10.0.0.1",
+            "ProductVersion: 6.3.0.1",
+            "FileVersion 1.0.0.0",
+            r#"[assembly: AssemblyVersion("1.0.0.0")]"#,
+            r#"[assembly: AssemblyFileVersion("2.1.0.4")]"#,
+            "file_version=1.2.3.4",
+            "PE version info: 7.0.0.1",
+            "Build 5.1.2.3 (x64)",
+            "ver. 3.2.1.0",
+            "rev 4.4.0.1",
+            "Revision: 1.0.2.3",
+            "release 5.4.3.2",
+            "Firmware 1.0.4.12",
+            "Table 4.1.2.3: network indicators",
+            "Figure 2.1.1.3 shows",
+            "Fig. 3.1.2.4",
+            "Chapter 1.2.3.4",
+            "Java 1.8.0.251",
         ] {
             none(named);
         }
@@ -1493,6 +1570,11 @@ mod tests {
             ("OID is 81.2.69.142", "81.2.69.142"),
             ("server 81.2.69.143", "81.2.69.143"),
             ("intersection 81.2.69.144", "81.2.69.144"),
+            ("DNS conversion to 81.2.69.145", "81.2.69.145"),
+            ("CONVERSION 81.2.69.146", "81.2.69.146"),
+            ("rebuild 81.2.69.147", "81.2.69.147"),
+            ("stable 81.2.69.148", "81.2.69.148"),
+            ("end of sentence. 81.2.69.149", "81.2.69.149"),
         ] {
             one(text, ip);
         }
@@ -1514,9 +1596,20 @@ mod tests {
             "+Chrome/119.0.0.0+Safari/537.36",
             "Edg/120.0.0.0",
             "(OPR/105.0.0.0)",
+            "User-Agent: curl/8.4.0.1",
+            "User-Agent: python-requests/2.31.0.1",
+            "Go-http-client/1.1.0.2",
+            "SSH-2.0-OpenSSH_8.9.1.2 Ubuntu-3",
+            "OpenSSH_8.9.1.2",
+            "dropbear_2022.83.1.1",
         ] {
             none(ua);
         }
+        // Another product's version may be a host; a word and `_` before an address are not
+        // a banner.
+        one("tcp/81.2.69.142", "81.2.69.142");
+        one("src_ip_81.2.69.143 dst", "81.2.69.143");
+        one("curl-test/81.2.69.144", "81.2.69.144");
         // A URL's path holds addresses; so does a product's token ending in a host's digit.
         one("https://ipinfo.io/8.8.8.0", "8.8.8.0");
         one("https://www.abuseipdb.com/check/81.2.69.0", "81.2.69.0");
