@@ -1134,7 +1134,7 @@ pub fn scan_pieces(
         let got = match encoding {
             Some(Encoding::Bytes) => {
                 let got = read_full(&mut reader, &mut buf[filled..filled + CHUNK], &mut failed);
-                filled += got;
+                filled += drop_invisible(&mut buf[filled..filled + got]);
                 got
             }
             Some(utf16) => {
@@ -1151,7 +1151,7 @@ pub fn scan_pieces(
                 let bom = got - strip_bom(&buf[..got], enc).len();
                 if enc == Encoding::Bytes {
                     buf.copy_within(bom..got, 0);
-                    filled = got - bom;
+                    filled = drop_invisible(&mut buf[..got - bom]);
                 } else {
                     raw = buf[bom..got].to_vec();
                     filled = decode_utf16(&raw, enc, &mut odd_byte, &mut buf, 0);
@@ -1259,8 +1259,10 @@ fn decode_utf16(
         } else {
             u16::from_be_bytes([a, b])
         };
-        out[at] = if unit < 0x80 { unit as u8 } else { 0x80 };
-        at += 1;
+        if !is_invisible(unit) {
+            out[at] = if unit < 0x80 { unit as u8 } else { 0x80 };
+            at += 1;
+        }
     };
     let mut bytes = input;
     if let Some(first) = odd.take() {
@@ -1279,6 +1281,45 @@ fn decode_utf16(
         *odd = Some(*last);
     }
     at
+}
+
+/// Whether a UTF-16 unit is a character a reader does not see (see [`drop_invisible`]).
+fn is_invisible(unit: u16) -> bool {
+    matches!(unit, 0xad | 0x200b..=0x200d | 0x2060 | 0xfeff)
+}
+
+/// Drops from UTF-8 `text` the characters a reader does not see — the soft hyphen, the
+/// zero-width space, non-joiner and joiner, the word joiner, the zero-width no-break space —
+/// and returns its new length. Pasted from a chat or a word processor, or put there to hide
+/// it, one inside an address splits it for the scan and not for a reader
+/// (`45.13<U+200B>3.1.25` is 45.133.1.25). (Columns after one shift by its length; one cut by
+/// the end of a read is left.)
+fn drop_invisible(text: &mut [u8]) -> usize {
+    let invisible = |b: &[u8]| match b {
+        [0xc2, 0xad, ..] => 2,
+        [0xe2, 0x80, 0x8b..=0x8d, ..] | [0xe2, 0x81, 0xa0, ..] | [0xef, 0xbb, 0xbf, ..] => 3,
+        _ => 0,
+    };
+    // Where the next byte that may start one is, from `from`.
+    let lead = |text: &[u8], from: usize| {
+        memchr::memchr3(0xc2, 0xe2, 0xef, &text[from..]).map_or(text.len(), |p| from + p)
+    };
+    let mut read = lead(text, 0);
+    let mut write = read;
+    while read < text.len() {
+        let len = invisible(&text[read..]);
+        if len > 0 {
+            read += len;
+            continue;
+        }
+        let next = lead(text, read + 1);
+        if write != read {
+            text.copy_within(read..next, write);
+        }
+        write += next - read;
+        read = next;
+    }
+    write
 }
 
 /// Bytes that are never part of an address token nor its glue: a chunk may be cut after one.
@@ -1912,6 +1953,46 @@ mod tests {
                         out.len()
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn characters_a_reader_does_not_see_do_not_split_an_address() {
+        let text = "a 45.1\u{ad}2.3.4 b 45.13\u{200b}3.1.25 c 45.133.1\u{2060}0.11 \
+                    d 81.2.69.1\u{feff}42 e 89.160.20\u{200c}.115 f \u{200d}2.125.160.216\u{200b} \
+                    g \u{2014} 175.16.199.0 \u{e9}\u{200b}";
+        let expected = [
+            "45.12.3.4",
+            "45.133.1.25",
+            "45.133.10.11",
+            "81.2.69.142",
+            "89.160.20.115",
+            "2.125.160.216",
+            "175.16.199.0",
+        ];
+        assert_eq!(stream(text.as_bytes()), expected);
+        let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(stream(&utf16), expected);
+        // Against removing them character by character, on every mix of them and their
+        // neighbours up to four long.
+        let alphabet = [
+            "\u{ad}", "\u{200b}", "\u{2060}", "\u{feff}", "\u{2014}", "\u{e2}", "a", ".",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            texts = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            for t in &texts {
+                let mut bytes = t.clone().into_bytes();
+                let len = drop_invisible(&mut bytes);
+                let kept: String = t
+                    .chars()
+                    .filter(|&c| !u16::try_from(u32::from(c)).is_ok_and(is_invisible))
+                    .collect();
+                assert_eq!(&bytes[..len], kept.as_bytes(), "{t:?}");
             }
         }
     }

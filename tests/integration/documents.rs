@@ -415,3 +415,34 @@ fn a_truncated_gzip_keeps_what_came_before_the_damage() {
         );
     }
 }
+
+#[test]
+fn an_invisible_character_inside_an_address_does_not_hide_it() {
+    // Soft hyphens and zero-width spaces, pasted from a chat or put there on purpose: in
+    // plain text, as HTML references, in an e-mail's body.
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &str); 3] = [
+        (
+            "chat.txt",
+            "c2 45.13\u{200b}3.1.25 and 81.2.69.1\u{ad}42\n",
+            "45.133.1.25\n81.2.69.142\n",
+        ),
+        (
+            "page.html",
+            "<p>c2 45.13&#8203;3.1.25 and 81.2.69.1&shy;42</p>",
+            "45.133.1.25\n81.2.69.142\n",
+        ),
+        (
+            "mail.eml",
+            "From: a@b\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nseen 216.160.\u{2060}83.60\r\n",
+            "216.160.83.60\n",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let out = cli(&["extract", path.to_str().unwrap()], b"", &[]);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        assert_eq!(out.stdout, expected, "{name}");
+    }
+}
