@@ -176,6 +176,35 @@ fn link_uris_and_filter_chains() {
     );
 }
 
+#[test]
+fn form_field_values_are_read_with_their_page() {
+    // A filled form: a text field whose widget holds its value, a field whose widgets
+    // inherit it from their parent, a list box with two choices, a check box (a name).
+    let objs = vec![
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 7 0 R 9 0 R 10 0 R] >> >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R /Annots [6 0 R 8 0 R 9 0 R 10 0 R] >>".to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        stream("", b"BT /F1 10 Tf 72 700 Td (Source address:) Tj ET"),
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (source) /V (67.43.156.9) /Rect [0 0 10 10] >>".to_vec(),
+        b"<< /FT /Tx /T (c2) /V <FEFF003200310036002E003100360030002E00380033002E00360030> /Kids [8 0 R] >>".to_vec(),
+        b"<< /Type /Annot /Subtype /Widget /Parent 7 0 R /Rect [0 0 10 10] >>".to_vec(),
+        b"<< /Type /Annot /Subtype /Widget /FT /Ch /T (seen) /V [(81.2.69.142) (89.160.20.115)] /Rect [0 0 10 10] >>".to_vec(),
+        b"<< /Type /Annot /Subtype /Widget /FT /Btn /T (blocked) /V /Yes /Rect [0 0 10 10] >>".to_vec(),
+    ];
+    let t = text_of(&pdf(&objs));
+    assert_eq!(
+        find_ips(&t),
+        vec![
+            "67.43.156.9",
+            "216.160.83.60",
+            "81.2.69.142",
+            "89.160.20.115"
+        ],
+        "{t:?}"
+    );
+}
+
 /// ASCII85-encodes bytes (test helper).
 fn ascii85(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();

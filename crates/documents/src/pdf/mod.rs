@@ -1,4 +1,5 @@
-//! PDF: the text of every page (`name p. N`), link URIs and annotation texts with their page,
+//! PDF: the text of every page (`name p. N`), link URIs, annotation texts and form field values
+//! with their page,
 //! the Info and XMP metadata (`name metadata`), and embedded files recursed through the decoder
 //! (`name/file`). Pages are read one at a time from a page-tree walk that refuses loops;
 //! objects load lazily; every stream is decoded through capped filters.
@@ -183,6 +184,9 @@ fn page(
             if let Obj::Str(c) = doc.get_in(ad, b"Contents") {
                 texts.push(pdf_string(&c));
             }
+            if ad.name(b"Subtype") == Some(b"Widget") {
+                field_value(doc, ad, &mut texts);
+            }
             for t in texts {
                 out.sep(Sep::Line);
                 out.push(&t);
@@ -191,6 +195,31 @@ fn page(
         }
     }
     out.flush(ctx)
+}
+
+/// The value of the form field a widget annotation shows (a filled report's indicators): its
+/// own `/V`, or the one it inherits from the field above it. Text fields and choices; the
+/// names of check boxes are no text.
+fn field_value(doc: &mut Doc<'_>, widget: &Dict, texts: &mut Vec<String>) {
+    let mut field = widget.clone();
+    for _ in 0..8 {
+        match doc.get_in(&field, b"V") {
+            Obj::Str(v) => return texts.push(pdf_string(&v)),
+            Obj::Array(values) => {
+                for v in values.iter().take(1_000) {
+                    if let Obj::Str(v) = doc.resolve(v) {
+                        texts.push(pdf_string(&v));
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+        match doc.get_in(&field, b"Parent") {
+            Obj::Dict(parent) => field = parent,
+            _ => return,
+        }
+    }
 }
 
 /// The Info dictionary's strings and the XMP packet's text, as `label metadata`.
