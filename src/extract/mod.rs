@@ -1134,7 +1134,9 @@ pub fn scan_pieces(
         let got = match encoding {
             Some(Encoding::Bytes) => {
                 let got = read_full(&mut reader, &mut buf[filled..filled + CHUNK], &mut failed);
-                filled += drop_invisible(&mut buf[filled..filled + got]);
+                let read = &mut buf[filled..filled + got];
+                let narrowed = narrow_wide_strings(read);
+                filled += drop_invisible(&mut read[..narrowed]);
                 got
             }
             Some(utf16) => {
@@ -1151,7 +1153,8 @@ pub fn scan_pieces(
                 let bom = got - strip_bom(&buf[..got], enc).len();
                 if enc == Encoding::Bytes {
                     buf.copy_within(bom..got, 0);
-                    filled = drop_invisible(&mut buf[..got - bom]);
+                    let narrowed = narrow_wide_strings(&mut buf[..got - bom]);
+                    filled = drop_invisible(&mut buf[..narrowed]);
                 } else {
                     raw = buf[bom..got].to_vec();
                     filled = decode_utf16(&raw, enc, &mut odd_byte, &mut buf, 0);
@@ -1313,6 +1316,52 @@ fn drop_invisible(text: &mut [u8]) -> usize {
             continue;
         }
         let next = lead(text, read + 1);
+        if write != read {
+            text.copy_within(read..next, write);
+        }
+        write += next - read;
+        read = next;
+    }
+    write
+}
+
+/// The shortest UTF-16LE string [`narrow_wide_strings`] reads, in characters (as `strings -el`).
+const WIDE_STRING: usize = 4;
+
+/// Reads the UTF-16LE strings of a binary as text, in place, as `strings -el` does: a run of
+/// [`WIDE_STRING`] printable ASCII characters or more, each followed by a zero byte
+/// (`S\0e\0r\0v\0e\0r\0=\01\00\03\0.\0…`, as Windows programs keep their strings), becomes its
+/// characters between two spaces. Returns the new length. Text without zero bytes is left as
+/// it is at the cost of one `memchr`; a string cut by the end of a read is left.
+fn narrow_wide_strings(text: &mut [u8]) -> usize {
+    let printable = |b: u8| (0x20..0x7f).contains(&b) || b == b'\t';
+    // Where a run may start next: the byte before the next zero byte from `from`.
+    let next_run = |text: &[u8], from: usize| {
+        memchr::memchr(0, &text[from..]).map_or(text.len(), |p| (from + p).saturating_sub(1))
+    };
+    let mut read = next_run(text, 0);
+    let mut write = read;
+    while read < text.len() {
+        let mut chars = 0;
+        while read + 2 * chars + 1 < text.len()
+            && printable(text[read + 2 * chars])
+            && text[read + 2 * chars + 1] == 0
+        {
+            chars += 1;
+        }
+        if chars >= WIDE_STRING {
+            // `chars + 2` bytes written where `2 * chars` were read, each character moved
+            // before its place is written over (the first to where its zero byte was).
+            for k in 0..chars {
+                text[write + 1 + k] = text[read + 2 * k];
+            }
+            text[write] = b' ';
+            text[write + 1 + chars] = b' ';
+            write += chars + 2;
+            read += 2 * chars;
+            continue;
+        }
+        let next = next_run(text, read + 1).max(read + 1);
         if write != read {
             text.copy_within(read..next, write);
         }
@@ -1993,6 +2042,58 @@ mod tests {
                     .filter(|&c| !u16::try_from(u32::from(c)).is_ok_and(is_invisible))
                     .collect();
                 assert_eq!(&bytes[..len], kept.as_bytes(), "{t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_binarys_wide_strings_are_read_as_strings_el_reads_them() {
+        // A PE-like file: code bytes, a wide string with an address, 16-bit numbers, a narrow
+        // string, a wide string too short to count.
+        let wide = |s: &str| -> Vec<u8> { s.bytes().flat_map(|b| [b, 0]).collect() };
+        let mut binary = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
+        binary.extend(wide("Server=103.145.13.151;Port=443"));
+        binary.extend([0, 0, 0x31, 0, 0x2e, 0, 7, 0, 0xff, 0xfe]);
+        binary.extend(b"\x00c2 81.2.69.142\x00");
+        binary.extend(b"x");
+        binary.extend(wide("1.2."));
+        binary.extend(wide("3"));
+        assert_eq!(stream(&binary), ["103.145.13.151", "81.2.69.142"]);
+        // Against reading the runs out by hand, on every short mix of printable bytes, zero
+        // bytes and others.
+        let alphabet = [b'a', b'\t', 0u8, 0x90];
+        let mut texts = vec![Vec::new()];
+        for _ in 0..10 {
+            texts = texts
+                .iter()
+                .flat_map(|t: &Vec<u8>| {
+                    alphabet.iter().map(move |&b| [t.as_slice(), &[b]].concat())
+                })
+                .collect();
+            for t in &texts {
+                let mut expected = Vec::new();
+                let mut i = 0;
+                while i < t.len() {
+                    let run = (0..)
+                        .take_while(|k| {
+                            i + 2 * k + 1 < t.len()
+                                && ((0x20..0x7f).contains(&t[i + 2 * k]) || t[i + 2 * k] == b'\t')
+                                && t[i + 2 * k + 1] == 0
+                        })
+                        .count();
+                    if run >= WIDE_STRING {
+                        expected.push(b' ');
+                        expected.extend((0..run).map(|k| t[i + 2 * k]));
+                        expected.push(b' ');
+                        i += 2 * run;
+                    } else {
+                        expected.push(t[i]);
+                        i += 1;
+                    }
+                }
+                let mut bytes = t.clone();
+                let len = narrow_wide_strings(&mut bytes);
+                assert_eq!(bytes[..len], expected[..], "{t:?}");
             }
         }
     }

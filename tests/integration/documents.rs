@@ -446,3 +446,22 @@ fn an_invisible_character_inside_an_address_does_not_hide_it() {
         assert_eq!(out.stdout, expected, "{name}");
     }
 }
+
+#[test]
+fn a_binarys_wide_strings_are_searched() {
+    // A sample's configuration as Windows programs keep strings (UTF-16LE), among code bytes:
+    // what `strings -el` shows an analyst.
+    let mut binary = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\xff\xff\x00\x00\xb8".to_vec();
+    binary.extend(
+        "Server=103.145.13.151;Port=443"
+            .bytes()
+            .flat_map(|b| [b, 0]),
+    );
+    binary.extend(b"\x00\x00\x8b\x45\x08\x00c2 81.2.69.142\x00");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample.exe");
+    std::fs::write(&path, &binary).unwrap();
+    let out = cli(&["extract", path.to_str().unwrap()], b"", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "103.145.13.151\n81.2.69.142\n");
+}
