@@ -311,21 +311,49 @@ fn needs_eol_normalizing(s: &str) -> bool {
 /// guess, so each element boundary separates) and attribute values as separate tokens.
 pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result<()> {
     let mut out = TextOut::new(label.to_string());
+    // The attribute values of SVG text spans that go on the line before them, said after it.
+    let mut deferred: Vec<String> = Vec::new();
+    // How many of the open elements are such spans.
+    let mut spans: Vec<bool> = Vec::new();
     walk(ctx, label, bytes, |ctx, ev| {
         match ev {
             XEv::Start(e) => {
-                out.sep(Sep::Space);
-                for v in attr_values(e) {
-                    out.push(&v);
+                let span = goes_on_the_line(e);
+                spans.push(span);
+                if span {
+                    deferred.extend(attr_values(e));
+                } else {
                     out.sep(Sep::Space);
+                    for v in attr_values(e) {
+                        out.push(&v);
+                        out.sep(Sep::Space);
+                    }
                 }
             }
-            XEv::End(_) => out.sep(Sep::Line),
+            XEv::End(_) => {
+                if !spans.pop().unwrap_or(false) {
+                    out.sep(Sep::Line);
+                    for v in deferred.drain(..) {
+                        out.push(&v);
+                        out.sep(Sep::Line);
+                    }
+                }
+            }
             XEv::Text(t) => out.push(t),
         }
         out.maybe_flush(ctx)
     })?;
     out.flush(ctx)
+}
+
+/// Whether `e` is an SVG text span that goes on the text before it (`<tspan>5.18</tspan>
+/// <tspan>8.206.109</tspan>` draws one address): one that is not placed anew (`x`, `y`,
+/// `dy`, as a new line is), nor rotated.
+fn goes_on_the_line(e: &BytesStart<'_>) -> bool {
+    local(e) == b"tspan"
+        && [&b"x"[..], b"y", b"dy", b"rotate"]
+            .iter()
+            .all(|name| attr_cow(e, name).is_none())
 }
 
 #[cfg(test)]

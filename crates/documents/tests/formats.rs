@@ -183,6 +183,25 @@ fn quoted_printable_soft_breaks_never_yield_a_wrong_address() {
     assert_eq!(ips, vec!["37.221.113.45", "81.2.69.142"]);
 }
 
+#[test]
+fn svg_text_spans_on_one_line_join_and_new_lines_do_not() {
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><text x="10" y="40"><tspan>5.18</tspan><tspan fill="red" dx="1">8.206.109</tspan></text>
+        <text x="10" y="60"><tspan x="10" dy="1.2em">seen 81.2.69.142</tspan><tspan x="10" dy="1.2em">5 hosts</tspan></text>
+        <g><text><tspan class="c" data-seen="89.160.20.115">216.160.</tspan>83.60</text></g></svg>"#;
+    let (_, parts) = decode_bytes("d.svg", svg);
+    let text: String = parts.iter().map(part_text).collect();
+    assert_eq!(
+        find_ips(&text),
+        [
+            "5.188.206.109",
+            "81.2.69.142",
+            "216.160.83.60",
+            "89.160.20.115"
+        ],
+        "{text:?}"
+    );
+}
+
 /// A small xorshift generator: deterministic mutations without a dependency.
 struct Rng(u64);
 impl Rng {
