@@ -2,6 +2,8 @@
 //! XLSX (every sheet, shared and inline strings, numbers), PPTX (slides and their notes),
 //! ODT/ODS/ODP (`content.xml`, ODT headers and footers), plus external link targets of OOXML
 //! relationships. Runs of a paragraph are joined; paragraphs, cells, tabs and breaks separate.
+//! Text that tracked changes remove (DOCX `del` and `moveFrom`, ODF `tracked-changes`) is left
+//! out: what is read is the document with its changes accepted.
 
 use crate::limits::Capped;
 use crate::text::{Sep, TextOut, clean_name};
@@ -99,25 +101,46 @@ fn numbered<R: Read + Seek>(a: &ZipArchive<R>, prefix: &str) -> Vec<String> {
     v.into_iter().map(|(_, n)| n).collect()
 }
 
+/// The state of [`ooxml_text`] within one part.
+#[derive(Default)]
+struct OoxmlText {
+    /// Inside a `t` or `instrText` element: its text is read.
+    in_text: bool,
+    /// How many `del` and `moveFrom` elements enclose the position: tracked changes that
+    /// remove their text (a deletion, the old place of moved text), which a reader of the
+    /// document with its changes accepted no longer sees.
+    removed: usize,
+}
+
 /// WordprocessingML and DrawingML text: `t` runs joined, paragraphs, cells, tabs and breaks
-/// separate; field instructions (`instrText`) are kept as separate tokens.
-fn ooxml_text(out: &mut TextOut, in_text: &mut bool, ev: XEv<'_>) {
+/// separate; field instructions (`instrText`) are kept as separate tokens; text removed by a
+/// tracked change (`del`, `moveFrom`) is left out.
+fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
+    if st.removed > 0 {
+        match ev {
+            XEv::Start(e) if matches!(local(e), b"del" | b"moveFrom") => st.removed += 1,
+            XEv::End(b"del" | b"moveFrom") => st.removed -= 1,
+            _ => {}
+        }
+        return;
+    }
     match ev {
         XEv::Start(e) => match local(e) {
-            b"t" => *in_text = true,
+            b"t" => st.in_text = true,
             b"instrText" => {
-                *in_text = true;
+                st.in_text = true;
                 out.sep(Sep::Space);
             }
+            b"del" | b"moveFrom" => st.removed = 1,
             b"tab" => out.sep(Sep::Tab),
             b"br" | b"cr" => out.sep(Sep::Line),
             b"noBreakHyphen" => out.push("-"),
             _ => {}
         },
         XEv::End(name) => match name {
-            b"t" => *in_text = false,
+            b"t" => st.in_text = false,
             b"instrText" => {
-                *in_text = false;
+                st.in_text = false;
                 out.sep(Sep::Space);
             }
             b"p" | b"tr" => out.sep(Sep::Line),
@@ -125,7 +148,7 @@ fn ooxml_text(out: &mut TextOut, in_text: &mut bool, ev: XEv<'_>) {
             _ => {}
         },
         XEv::Text(t) => {
-            if *in_text {
+            if st.in_text {
                 out.push(t)
             }
         }
@@ -149,9 +172,9 @@ fn docx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
     }
     for (entry, part_label) in parts {
         let mut out = TextOut::new(part_label.clone());
-        let mut in_text = false;
+        let mut st = OoxmlText::default();
         walk_entry(ctx, &part_label, a, &entry, |ctx, ev| {
-            ooxml_text(&mut out, &mut in_text, ev);
+            ooxml_text(&mut out, &mut st, ev);
             out.maybe_flush(ctx)
         })?;
         out.flush(ctx)?;
@@ -424,9 +447,9 @@ fn drawing_text<R: Read + Seek>(
     entry: &str,
 ) -> io::Result<()> {
     let mut out = TextOut::new(part_label.to_string());
-    let mut in_text = false;
+    let mut st = OoxmlText::default();
     walk_entry(ctx, part_label, a, entry, |ctx, ev| {
-        ooxml_text(&mut out, &mut in_text, ev);
+        ooxml_text(&mut out, &mut st, ev);
         out.maybe_flush(ctx)
     })?;
     out.flush(ctx)
@@ -441,7 +464,18 @@ fn odf<R: Read + Seek>(
     let mut out = TextOut::new(label.to_string());
     let mut links: Vec<String> = Vec::new();
     let mut pages = 0usize;
+    // Depth inside `tracked-changes`: the record of changes (the text of deletions and who made
+    // each change when), not text of the document.
+    let mut hidden = 0usize;
     walk_entry(ctx, label, a, "content.xml", |ctx, ev| {
+        if hidden > 0 {
+            match ev {
+                XEv::Start(e) if local(e) == b"tracked-changes" => hidden += 1,
+                XEv::End(b"tracked-changes") => hidden -= 1,
+                _ => {}
+            }
+            return Ok(());
+        }
         match ev {
             XEv::Start(e) => {
                 let name = local(e);
@@ -449,6 +483,7 @@ fn odf<R: Read + Seek>(
                     b"tab" => out.sep(Sep::Tab),
                     b"line-break" => out.sep(Sep::Line),
                     b"s" => out.sep(Sep::Space),
+                    b"tracked-changes" => hidden = 1,
                     b"table" if kind == Format::Ods => {
                         let sheet = attr(e, b"name").unwrap_or_default();
                         out.relabel(ctx, format!("{label} sheet \"{}\"", clean_name(&sheet)))?;

@@ -1,0 +1,98 @@
+//! Office documents built here, part by part, for what the fixtures made by real tools do not
+//! show: tracked changes, footnote marks, spreadsheet comments and page headers, alternative
+//! format parts and embedded documents. Each test states the text a reader sees, part by part.
+
+mod common;
+
+use common::{decode_bytes, part_text};
+use documents::samples::stored_zip;
+
+/// The namespaces of a WordprocessingML part.
+const W: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
+
+/// A DOCX whose body is `body` (the children of `w:body`), with `more` parts besides.
+fn docx(body: &str, more: &[(&str, &[u8])]) -> Vec<u8> {
+    let document =
+        format!(r#"<?xml version="1.0"?><w:document {W}><w:body>{body}</w:body></w:document>"#);
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", document.as_bytes()),
+    ];
+    files.extend_from_slice(more);
+    stored_zip(&files)
+}
+
+/// An ODF document of the given MIME type whose `content.xml` holds `body` (the children of
+/// `office:body`).
+fn odf(mime: &str, body: &str) -> Vec<u8> {
+    let content = format!(
+        r#"<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:body>{body}</office:body></office:document-content>"#
+    );
+    stored_zip(&[
+        ("mimetype", mime.as_bytes()),
+        ("content.xml", content.as_bytes()),
+    ])
+}
+
+/// Every part handed out, as (label, text); asserts that nothing was warned about.
+fn parts(name: &str, bytes: &[u8]) -> Vec<(String, String)> {
+    let (outcome, parts) = decode_bytes(name, bytes);
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    parts
+        .iter()
+        .map(|p| (p.found_in.clone(), part_text(p)))
+        .collect()
+}
+
+/// `(label, text)` pairs as [`parts`] returns them, from string literals.
+fn expect(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(l, t)| (l.to_string(), t.to_string()))
+        .collect()
+}
+
+#[test]
+fn docx_text_removed_by_a_tracked_change_is_left_out_and_the_text_around_it_joins() {
+    // A deletion inside an address, a deleted paragraph, and a move: the text at its old place
+    // (`moveFrom`, between its range marks) is gone once the changes are accepted, the text at
+    // its new place (`moveTo`) is read.
+    let body = r#"
+        <w:p><w:r><w:t>kept 81.2.</w:t></w:r><w:del w:id="1" w:author="a"><w:r><w:delText>99.</w:delText></w:r></w:del><w:r><w:t>69.142</w:t></w:r></w:p>
+        <w:p><w:pPr><w:rPr><w:del w:id="2" w:author="a"/></w:rPr></w:pPr><w:del w:id="3" w:author="a"><w:r><w:delText>45.133.1.46</w:delText></w:r></w:del></w:p>
+        <w:p><w:moveFromRangeStart w:id="4" w:name="move1" w:author="a"/><w:moveFrom w:id="5" w:author="a"><w:r><w:t>91.92.248.46</w:t></w:r></w:moveFrom><w:moveFromRangeEnd w:id="4"/></w:p>
+        <w:p><w:r><w:t xml:space="preserve">moved to the end: </w:t></w:r><w:moveToRangeStart w:id="6" w:name="move1" w:author="a"/><w:moveTo w:id="7" w:author="a"><w:r><w:t>91.92.248.46</w:t></w:r></w:moveTo><w:moveToRangeEnd w:id="6"/></w:p>"#;
+    assert_eq!(
+        parts("changes.docx", &docx(body, &[])),
+        expect(&[(
+            "changes.docx",
+            "kept 81.2.69.142\nmoved to the end: 91.92.248.46"
+        )])
+    );
+}
+
+#[test]
+fn odt_tracked_changes_are_a_record_of_changes_not_text() {
+    // LibreOffice keeps the text of a deletion, with who deleted it and when, in
+    // `text:tracked-changes`; the body keeps only a mark where it was.
+    let body = r#"<office:text><text:tracked-changes><text:changed-region text:id="ct1"><text:deletion><office:change-info><dc:creator>rev</dc:creator><dc:date>2024-05-01T00:00:00</dc:date></office:change-info><text:p>45.133.1.46</text:p></text:deletion></text:changed-region></text:tracked-changes><text:p>Body 81.2.69.142<text:change text:change-id="ct1"/> end</text:p></office:text>"#;
+    assert_eq!(
+        parts(
+            "changes.odt",
+            &odf("application/vnd.oasis.opendocument.text", body)
+        ),
+        expect(&[("changes.odt", "Body 81.2.69.142 end")])
+    );
+}
+
+#[test]
+fn ods_tracked_changes_are_left_out_too() {
+    // Calc keeps the previous content of a changed cell in `table:tracked-changes`.
+    let body = r#"<office:spreadsheet><table:tracked-changes><table:cell-content-change table:id="ct1"><office:change-info><dc:creator>rev</dc:creator><dc:date>2024-05-01T00:00:00</dc:date></office:change-info><table:previous><table:change-track-table-cell><text:p>45.133.1.46</text:p></table:change-track-table-cell></table:previous></table:cell-content-change></table:tracked-changes><table:table table:name="Hosts"><table:table-row><table:table-cell><text:p>81.2.69.142</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>"#;
+    assert_eq!(
+        parts(
+            "book.ods",
+            &odf("application/vnd.oasis.opendocument.spreadsheet", body)
+        ),
+        expect(&[("book.ods sheet \"Hosts\"", "81.2.69.142")])
+    );
+}
