@@ -110,6 +110,9 @@ struct OoxmlText {
     /// remove their text (a deletion, the old place of moved text), which a reader of the
     /// document with its changes accepted no longer sees.
     removed: usize,
+    /// A footnote or endnote reference was read in the current run: its mark, a raised
+    /// number (or the run's own text, for a custom mark), stands apart from the text around.
+    in_note_reference: bool,
 }
 
 /// WordprocessingML and DrawingML text: `t` runs joined, paragraphs, cells, tabs and breaks
@@ -132,6 +135,10 @@ fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
                 out.sep(Sep::Space);
             }
             b"del" | b"moveFrom" => st.removed = 1,
+            b"footnoteReference" | b"endnoteReference" => {
+                st.in_note_reference = true;
+                out.sep(Sep::Space);
+            }
             b"tab" => out.sep(Sep::Tab),
             b"br" | b"cr" => out.sep(Sep::Line),
             b"noBreakHyphen" => out.push("-"),
@@ -141,6 +148,10 @@ fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
             b"t" => st.in_text = false,
             b"instrText" => {
                 st.in_text = false;
+                out.sep(Sep::Space);
+            }
+            b"r" if st.in_note_reference => {
+                st.in_note_reference = false;
                 out.sep(Sep::Space);
             }
             b"p" | b"tr" => out.sep(Sep::Line),
@@ -464,14 +475,17 @@ fn odf<R: Read + Seek>(
     let mut out = TextOut::new(label.to_string());
     let mut links: Vec<String> = Vec::new();
     let mut pages = 0usize;
-    // Depth inside `tracked-changes`: the record of changes (the text of deletions and who made
-    // each change when), not text of the document.
+    // Depth inside elements whose text is not the document's: `tracked-changes`, the record of
+    // changes (the text of deletions, who made each change when), and `note-citation`, a
+    // note's number, drawn raised after the text the note is about.
     let mut hidden = 0usize;
     walk_entry(ctx, label, a, "content.xml", |ctx, ev| {
         if hidden > 0 {
             match ev {
-                XEv::Start(e) if local(e) == b"tracked-changes" => hidden += 1,
-                XEv::End(b"tracked-changes") => hidden -= 1,
+                XEv::Start(e) if matches!(local(e), b"tracked-changes" | b"note-citation") => {
+                    hidden += 1
+                }
+                XEv::End(b"tracked-changes" | b"note-citation") => hidden -= 1,
                 _ => {}
             }
             return Ok(());
@@ -483,7 +497,9 @@ fn odf<R: Read + Seek>(
                     b"tab" => out.sep(Sep::Tab),
                     b"line-break" => out.sep(Sep::Line),
                     b"s" => out.sep(Sep::Space),
-                    b"tracked-changes" => hidden = 1,
+                    b"tracked-changes" | b"note-citation" => hidden = 1,
+                    // A note's body is read where the note stands, apart from the text around.
+                    b"note" => out.sep(Sep::Space),
                     b"table" if kind == Format::Ods => {
                         let sheet = attr(e, b"name").unwrap_or_default();
                         out.relabel(ctx, format!("{label} sheet \"{}\"", clean_name(&sheet)))?;
@@ -503,6 +519,7 @@ fn odf<R: Read + Seek>(
             XEv::End(name) => match name {
                 b"p" | b"h" | b"list-item" | b"table-row" | b"frame" => out.sep(Sep::Line),
                 b"table-cell" => out.sep(Sep::Tab),
+                b"note" => out.sep(Sep::Space),
                 _ => {}
             },
             XEv::Text(t) => out.push(t),

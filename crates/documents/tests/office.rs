@@ -96,3 +96,39 @@ fn ods_tracked_changes_are_left_out_too() {
         expect(&[("book.ods sheet \"Hosts\"", "81.2.69.142")])
     );
 }
+
+#[test]
+fn an_odt_footnote_number_is_not_glued_to_the_address_before_it() {
+    // The citation (the raised "1") is left out; the note's text is read where the note stands,
+    // apart from the sentence around it.
+    let body = r#"<office:text><text:p>Body 193.142.146.67<text:note text:id="ftn1" text:note-class="footnote"><text:note-citation>1</text:note-citation><text:note-body><text:p>source 81.2.69.142</text:p></text:note-body></text:note> end</text:p></office:text>"#;
+    assert_eq!(
+        parts(
+            "notes.odt",
+            &odf("application/vnd.oasis.opendocument.text", body)
+        ),
+        expect(&[("notes.odt", "Body 193.142.146.67 source 81.2.69.142\n end")])
+    );
+}
+
+#[test]
+fn a_docx_note_reference_stands_apart_from_the_text_around_it() {
+    // Word numbers a reference itself (no text); a custom mark is the reference run's own text.
+    let body = r#"<w:p><w:r><w:t>seen at 193.142.146.67</w:t></w:r><w:r><w:rPr><w:rStyle w:val="FootnoteReference"/></w:rPr><w:footnoteReference w:customMarkFollows="1" w:id="1"/><w:t>1</w:t></w:r><w:r><w:t>, then at 81.2.69.142</w:t></w:r><w:r><w:endnoteReference w:id="2"/></w:r><w:r><w:t>.</w:t></w:r></w:p>"#;
+    let footnotes = format!(
+        r#"<w:footnotes {W}><w:footnote w:id="1"><w:p><w:r><w:t>1</w:t></w:r><w:r><w:t xml:space="preserve"> source 89.160.20.115</w:t></w:r></w:p></w:footnote></w:footnotes>"#
+    );
+    assert_eq!(
+        parts(
+            "notes.docx",
+            &docx(body, &[("word/footnotes.xml", footnotes.as_bytes())])
+        ),
+        expect(&[
+            (
+                "notes.docx",
+                "seen at 193.142.146.67 1 , then at 81.2.69.142 ."
+            ),
+            ("notes.docx footnotes", "1 source 89.160.20.115"),
+        ])
+    );
+}
