@@ -1,5 +1,6 @@
 //! Office documents inside a ZIP: DOCX (body, headers, footers, footnotes, endnotes, comments),
-//! XLSX (every sheet, shared and inline strings, numbers), PPTX (slides and their notes),
+//! XLSX (every sheet, shared and inline strings, numbers; each sheet's page headers and
+//! footers, notes and threaded comments), PPTX (slides and their notes),
 //! ODT/ODS/ODP (`content.xml`, ODT headers and footers), plus external link targets of OOXML
 //! relationships. Runs of a paragraph are joined; paragraphs, cells, tabs and breaks separate.
 //! Text that tracked changes remove (DOCX `del` and `moveFrom`, ODF `tracked-changes`) is left
@@ -211,13 +212,32 @@ fn core_properties<R: Read + Seek>(
     out.flush(ctx)
 }
 
-/// Relationship targets of a `.rels` entry: Id → (Target, external).
+/// One relationship of a `.rels` entry.
+struct Rel {
+    /// Where it points: a part, relative to the folder of the part that owns it, or (external)
+    /// a URL.
+    target: String,
+    /// Its type: a URI whose last segment names it (`…/relationships/comments`).
+    kind: String,
+    /// The target is outside the package (a hyperlink).
+    external: bool,
+}
+
+impl Rel {
+    /// Whether the type's last segment is `name` (the transitional and strict URIs differ in
+    /// the rest).
+    fn is(&self, name: &str) -> bool {
+        self.kind.rsplit('/').next() == Some(name)
+    }
+}
+
+/// The relationships of a `.rels` entry, by Id.
 fn rels<R: Read + Seek>(
     ctx: &mut Ctx<'_>,
     label: &str,
     a: &mut ZipArchive<R>,
     entry: &str,
-) -> io::Result<HashMap<String, (String, bool)>> {
+) -> io::Result<HashMap<String, Rel>> {
     let mut map = HashMap::new();
     walk_entry(ctx, label, a, entry, |_, ev| {
         if let XEv::Start(e) = ev {
@@ -225,13 +245,28 @@ fn rels<R: Read + Seek>(
                 if let (Some(id), Some(target)) = (attr(e, b"Id"), attr(e, b"Target")) {
                     let external =
                         attr(e, b"TargetMode").is_some_and(|m| m.eq_ignore_ascii_case("External"));
-                    map.insert(id, (target, external));
+                    let kind = attr(e, b"Type").unwrap_or_default();
+                    map.insert(
+                        id,
+                        Rel {
+                            target,
+                            kind,
+                            external,
+                        },
+                    );
                 }
             }
         }
         Ok(())
     })?;
     Ok(map)
+}
+
+/// The folder of a part, and the entry of its relationships (`xl/worksheets/sheet1.xml` →
+/// `xl/worksheets`, `xl/worksheets/_rels/sheet1.xml.rels`).
+fn rels_of(part: &str) -> (&str, String) {
+    let (dir, file) = part.rsplit_once('/').unwrap_or(("", part));
+    (dir, format!("{dir}/_rels/{file}.rels"))
 }
 
 /// The `r:id` attribute (relationship id) of an element: local name `id` with a prefix.
@@ -274,8 +309,8 @@ fn links<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) 
     for n in names {
         let mut targets: Vec<String> = rels(ctx, &part_label, a, &n)?
             .into_values()
-            .filter(|(_, ext)| *ext)
-            .map(|(t, _)| t)
+            .filter(|r| r.external)
+            .map(|r| r.target)
             .collect();
         targets.sort();
         for t in targets {
@@ -355,7 +390,7 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
     let rel = rels(ctx, label, a, "xl/_rels/workbook.xml.rels")?;
     let mut entries: Vec<(String, String)> = sheets
         .into_iter()
-        .filter_map(|(name, id)| rel.get(&id).map(|(t, _)| (resolve("xl", t), name)))
+        .filter_map(|(name, id)| rel.get(&id).map(|r| (resolve("xl", &r.target), name)))
         .collect();
     if entries.is_empty() {
         entries = numbered(a, "xl/worksheets/sheet")
@@ -367,6 +402,12 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
         let part_label = format!("{label} sheet \"{}\"", clean_name(&name));
         let mut out = TextOut::new(part_label.clone());
         let (mut shared_cell, mut value, mut in_v, mut in_t) = (false, String::new(), false, false);
+        // The page headers and footers (`headerFooter`), and which of the two is being read.
+        let mut pages = [
+            TextOut::new(format!("{part_label} header")),
+            TextOut::new(format!("{part_label} footer")),
+        ];
+        let (mut page, mut codes) = (None, HeaderFooterCodes::default());
         walk_entry(ctx, &part_label, a, &entry, |ctx, ev| {
             match ev {
                 XEv::Start(e) => match local(e) {
@@ -376,11 +417,23 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                     }
                     b"v" => in_v = true,
                     b"t" => in_t = true,
+                    b"oddHeader" | b"evenHeader" | b"firstHeader" => {
+                        (page, codes) = (Some(0), HeaderFooterCodes::default())
+                    }
+                    b"oddFooter" | b"evenFooter" | b"firstFooter" => {
+                        (page, codes) = (Some(1), HeaderFooterCodes::default())
+                    }
                     _ => {}
                 },
                 XEv::End(name) => match name {
                     b"v" => in_v = false,
                     b"t" => in_t = false,
+                    b"oddHeader" | b"evenHeader" | b"firstHeader" | b"oddFooter"
+                    | b"evenFooter" | b"firstFooter" => {
+                        if let Some(p) = page.take() {
+                            pages[p].sep(Sep::Line);
+                        }
+                    }
                     b"c" => {
                         out.sep(Sep::Tab);
                         if shared_cell {
@@ -401,7 +454,10 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                     _ => {}
                 },
                 XEv::Text(t) => {
-                    if in_v || in_t {
+                    if let Some(p) = page {
+                        codes.read(&mut pages[p], t);
+                        pages[p].maybe_flush(ctx)?;
+                    } else if in_v || in_t {
                         value.push_str(t);
                     }
                 }
@@ -409,8 +465,148 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
             out.maybe_flush(ctx)
         })?;
         out.flush(ctx)?;
+        for mut p in pages {
+            p.flush(ctx)?;
+        }
+        sheet_comments(ctx, &part_label, a, &entry)?;
     }
     Ok(())
+}
+
+/// The text of a sheet's page header or footer, read through the formatting codes written
+/// inline with it (ECMA-376 §18.3.1.39): `&L`, `&C` and `&R` start the left, centre and right
+/// sections; `&P`, `&N`, `&D`, `&T`, `&A`, `&F`, `&Z` and `&G` print a field (page number,
+/// date, sheet name, picture…); `&B`, `&I`, `&U`, `&"Arial,Bold"`, `&12` (size) and `&KFF0000`
+/// (colour) change the look of the text that follows, which joins the text before as a run
+/// of a paragraph does; `&&` is an ampersand. The text arrives in pieces (a reference such
+/// as `&amp;` is one): the code being read is kept between them.
+#[derive(Default)]
+struct HeaderFooterCodes {
+    code: Code,
+}
+
+/// Where [`HeaderFooterCodes`] is in the code being read.
+#[derive(Default, Clone, Copy)]
+enum Code {
+    /// Text, no code.
+    #[default]
+    None,
+    /// After `&`.
+    Amp,
+    /// Inside the quotes of `&"font,style"`.
+    Font,
+    /// After `&` and this many digits of a font size (at most three).
+    Size(u8),
+    /// After `&K` and this many characters of a colour (six: `RRGGBB`, or a theme colour
+    /// `TTsNNN`).
+    Colour(u8),
+    /// After `&P` or `&N`, which may add or take a number (`&P+1`).
+    Field,
+    /// In the digits after `&P+` or `&N-`.
+    FieldOffset,
+}
+
+impl HeaderFooterCodes {
+    /// Reads one piece of the text into `out`.
+    fn read(&mut self, out: &mut TextOut, text: &str) {
+        let mut buf = [0u8; 4];
+        for c in text.chars() {
+            if self.code(out, c) {
+                continue;
+            }
+            if c == '&' {
+                self.code = Code::Amp;
+            } else {
+                out.push(c.encode_utf8(&mut buf));
+            }
+        }
+    }
+
+    /// Reads `c` as part of the code being read; false if it is not part of one (no code is
+    /// being read, or `c` ends it): it is then text, or the start of the next code.
+    fn code(&mut self, out: &mut TextOut, c: char) -> bool {
+        self.code = match (self.code, c) {
+            (Code::None, _) => return false,
+            (Code::Amp, '&') => {
+                out.push("&");
+                Code::None
+            }
+            (Code::Amp, 'L' | 'C' | 'R') => {
+                out.sep(Sep::Tab);
+                Code::None
+            }
+            // A field's value is a word of its own.
+            (Code::Amp, 'P' | 'N') => {
+                out.sep(Sep::Space);
+                Code::Field
+            }
+            (Code::Amp, 'D' | 'T' | 'A' | 'F' | 'Z' | 'G') => {
+                out.sep(Sep::Space);
+                Code::None
+            }
+            (Code::Amp, 'B' | 'I' | 'U' | 'E' | 'S' | 'X' | 'Y' | 'O' | 'H') => Code::None,
+            (Code::Amp, '"') => Code::Font,
+            (Code::Amp, 'K') => Code::Colour(0),
+            (Code::Amp, '0'..='9') => Code::Size(1),
+            (Code::Font, '"') => Code::None,
+            (Code::Font, _) => Code::Font,
+            (Code::Size(n), '0'..='9') if n < 3 => Code::Size(n + 1),
+            (Code::Colour(n), c) if n < 6 && (c.is_ascii_hexdigit() || c == '+' || c == '-') => {
+                Code::Colour(n + 1)
+            }
+            (Code::Field, '+' | '-') => Code::FieldOffset,
+            (Code::FieldOffset, '0'..='9') => Code::FieldOffset,
+            // A character that cannot continue the code ends it, and is text (after a lone
+            // `&`, which is dropped).
+            (Code::Amp | Code::Size(_) | Code::Colour(_) | Code::Field | Code::FieldOffset, _) => {
+                self.code = Code::None;
+                return false;
+            }
+        };
+        true
+    }
+}
+
+/// A sheet's notes (`comments`, reached through the sheet's relationships: the `t` runs of each
+/// comment joined, phonetic runs left out) and threaded comments (the `text` of each), as one
+/// part, `… sheet "Name" comments`.
+fn sheet_comments<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    sheet_label: &str,
+    a: &mut ZipArchive<R>,
+    sheet: &str,
+) -> io::Result<()> {
+    let part_label = format!("{sheet_label} comments");
+    let (dir, rels_entry) = rels_of(sheet);
+    let mut parts: Vec<(bool, String)> = rels(ctx, &part_label, a, &rels_entry)?
+        .into_values()
+        .filter(|r| !r.external && (r.is("comments") || r.is("threadedComment")))
+        .map(|r| (r.is("threadedComment"), resolve(dir, &r.target)))
+        .collect();
+    parts.sort();
+    let mut out = TextOut::new(part_label.clone());
+    for (threaded, entry) in parts {
+        // A note's text is in `t` runs inside its `text`; a threaded comment's is `text` itself.
+        let text_element: &[u8] = if threaded { b"text" } else { b"t" };
+        let (mut in_text, mut in_phonetic) = (false, false);
+        walk_entry(ctx, &part_label, a, &entry, |ctx, ev| {
+            match ev {
+                XEv::Start(e) => match local(e) {
+                    b"rPh" => in_phonetic = true,
+                    name if name == text_element => in_text = true,
+                    _ => {}
+                },
+                XEv::End(b"rPh") => in_phonetic = false,
+                XEv::End(b"comment" | b"threadedComment") => out.sep(Sep::Line),
+                XEv::End(name) if name == text_element => in_text = false,
+                XEv::Text(t) if in_text && !in_phonetic => out.push(t),
+                _ => {}
+            }
+            out.maybe_flush(ctx)
+        })?;
+        out.sep(Sep::Line);
+    }
+    out.flush(ctx)
 }
 
 fn pptx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -> io::Result<()> {
@@ -428,7 +624,7 @@ fn pptx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
     let rel = rels(ctx, label, a, "ppt/_rels/presentation.xml.rels")?;
     let mut slides: Vec<String> = ids
         .iter()
-        .filter_map(|id| rel.get(id).map(|(t, _)| resolve("ppt", t)))
+        .filter_map(|id| rel.get(id).map(|r| resolve("ppt", &r.target)))
         .collect();
     if slides.is_empty() {
         slides = numbered(a, "ppt/slides/slide");
@@ -436,12 +632,12 @@ fn pptx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
     for (i, slide) in slides.iter().enumerate() {
         let slide_label = format!("{label} slide {}", i + 1);
         drawing_text(ctx, &slide_label, a, slide)?;
-        let (dir, file) = slide.rsplit_once('/').unwrap_or(("", slide));
-        let slide_rels = rels(ctx, &slide_label, a, &format!("{dir}/_rels/{file}.rels"))?;
+        let (dir, rels_entry) = rels_of(slide);
+        let slide_rels = rels(ctx, &slide_label, a, &rels_entry)?;
         let mut notes: Vec<String> = slide_rels
             .values()
-            .filter(|(t, ext)| !ext && t.contains("notesSlide"))
-            .map(|(t, _)| resolve(dir, t))
+            .filter(|r| !r.external && r.target.contains("notesSlide"))
+            .map(|r| resolve(dir, &r.target))
             .collect();
         notes.sort();
         for n in notes {

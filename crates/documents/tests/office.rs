@@ -132,3 +132,84 @@ fn a_docx_note_reference_stands_apart_from_the_text_around_it() {
         ])
     );
 }
+
+/// An XLSX of one sheet, "IOCs", whose `worksheet` holds `sheet` (cells and page setup) and
+/// whose relationships are `sheet_rels` (the children of `Relationships`); `more` parts besides.
+fn xlsx(sheet: &str, sheet_rels: &str, more: &[(&str, &[u8])]) -> Vec<u8> {
+    let ns = r#"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
+    let rels = r#"xmlns="http://schemas.openxmlformats.org/package/2006/relationships""#;
+    let workbook = format!(
+        r#"<workbook {ns}><sheets><sheet name="IOCs" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+    );
+    let workbook_rels = format!(
+        r#"<Relationships {rels}><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
+    );
+    let sheet = format!(r#"<worksheet {ns}>{sheet}</worksheet>"#);
+    let sheet_rels = format!(r#"<Relationships {rels}>{sheet_rels}</Relationships>"#);
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("[Content_Types].xml", b"<Types/>"),
+        ("xl/workbook.xml", workbook.as_bytes()),
+        ("xl/_rels/workbook.xml.rels", workbook_rels.as_bytes()),
+        ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ("xl/worksheets/_rels/sheet1.xml.rels", sheet_rels.as_bytes()),
+    ];
+    files.extend_from_slice(more);
+    stored_zip(&files)
+}
+
+/// One cell, A1, holding `text` as an inline string.
+fn a1(text: &str) -> String {
+    format!(
+        r#"<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>{text}</t></is></c></row></sheetData>"#
+    )
+}
+
+#[test]
+fn xlsx_notes_and_threaded_comments_are_read_with_their_sheet() {
+    // xlsxwriter and Excel write a note (`comments1.xml`, rich runs, phonetic runs left out)
+    // and a threaded comment, each reached through the sheet's relationships.
+    let rels = r#"<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing" Target="../drawings/vmlDrawing1.vml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments" Target="../comments1.xml"/><Relationship Id="rId3" Type="http://schemas.microsoft.com/office/2017/10/relationships/threadedComment" Target="../threadedComments/threadedComment1.xml"/>"#;
+    let notes = br#"<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>Analyst 1</author></authors><commentList><comment ref="A1" authorId="0"><text><r><rPr><b/></rPr><t xml:space="preserve">Analyst note: pivot from 195.123.</t></r><r><t>246.53</t></r><rPh sb="0" eb="1"><t>9</t></rPh></text></comment><comment ref="B2" authorId="0"><text><t>also 81.2.69.142</t></text></comment></commentList></comments>"#;
+    let threaded = br#"<ThreadedComments xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"><threadedComment ref="A1" dT="2024-05-01T00:00:00.00" personId="{1}" id="{2}"><text>seen from 89.160.20.115</text></threadedComment></ThreadedComments>"#;
+    let book = xlsx(
+        &a1("see note"),
+        rels,
+        &[
+            ("xl/comments1.xml", notes),
+            ("xl/threadedComments/threadedComment1.xml", threaded),
+        ],
+    );
+    assert_eq!(
+        parts("book.xlsx", &book),
+        expect(&[
+            ("book.xlsx sheet \"IOCs\"", "see note"),
+            (
+                "book.xlsx sheet \"IOCs\" comments",
+                "Analyst note: pivot from 195.123.246.53\nalso 81.2.69.142\nseen from 89.160.20.115"
+            ),
+        ])
+    );
+}
+
+#[test]
+fn xlsx_page_headers_and_footers_are_read_through_their_formatting_codes() {
+    // `&L`/`&C`/`&R` start a section; a font (`&"Arial,Bold"`), size (`&12`) or colour
+    // (`&KFF0000`) inside an address leaves it whole; a field (`&P`, page number) is a word
+    // of its own; `&&` is an ampersand.
+    let page = r#"<headerFooter differentFirst="1"><oddHeader>&amp;L&amp;12Sensor 37.120.&amp;"Arial,Bold"198&amp;"-,Regular".&amp;KFF000053&amp;CR&amp;&amp;D&amp;RPage&amp;P+1</oddHeader><oddFooter>&amp;C&amp;B81.2.69.142&amp;B&amp;P</oddFooter><firstFooter>&amp;K01+0002a02:ff80::1</firstFooter></headerFooter>"#;
+    let book = xlsx(&format!("{}{page}", a1("cells")), "", &[]);
+    assert_eq!(
+        parts("book.xlsx", &book),
+        expect(&[
+            ("book.xlsx sheet \"IOCs\"", "cells"),
+            (
+                "book.xlsx sheet \"IOCs\" header",
+                "Sensor 37.120.198.53\tR&D\tPage"
+            ),
+            (
+                "book.xlsx sheet \"IOCs\" footer",
+                "81.2.69.142\n2a02:ff80::1"
+            ),
+        ])
+    );
+}
