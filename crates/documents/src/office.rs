@@ -1,17 +1,22 @@
-//! Office documents inside a ZIP: DOCX (body, headers, footers, footnotes, endnotes, comments),
-//! XLSX (every sheet, shared and inline strings, numbers; each sheet's page headers and
-//! footers, notes and threaded comments), PPTX (slides and their notes),
-//! ODT/ODS/ODP (`content.xml`, ODT headers and footers), plus external link targets of OOXML
-//! relationships. Runs of a paragraph are joined; paragraphs, cells, tabs and breaks separate.
+//! Office documents inside a ZIP: DOCX (body, headers, footers, footnotes, endnotes, comments,
+//! the HTML or text parts of `altChunk`s), XLSX (every sheet, shared and inline strings,
+//! numbers; each sheet's page headers and footers, notes and threaded comments), PPTX (slides
+//! and their notes), ODT/ODS/ODP (`content.xml`, ODT headers and footers), plus external link
+//! targets of OOXML relationships and the files an OOXML package embeds (decoded as an
+//! archive's members are). Runs of a paragraph are joined; paragraphs, cells, tabs and breaks
+//! separate.
 //! Text that tracked changes remove (DOCX `del` and `moveFrom`, ODF `tracked-changes`) is left
 //! out: what is read is the document with its changes accepted.
 
-use crate::limits::Capped;
+use crate::limits::{Capped, read_capped};
 use crate::text::{Sep, TextOut, clean_name};
 use crate::xml::{XEv, attr, attr_cow, local, walk};
-use crate::{Ctx, DOCUMENT_LIMIT, DOCUMENT_PARTIAL, Format};
+use crate::{
+    Ctx, DOCUMENT_LIMIT, DOCUMENT_PARTIAL, DOCUMENT_UNSUPPORTED, Format, archive, decode_reader,
+    html, sniff,
+};
 use std::collections::HashMap;
-use std::io::{self, BufReader, Read, Seek};
+use std::io::{self, BufReader, Cursor, Read, Seek};
 use zip::ZipArchive;
 
 /// Recognises an Office document from the entry names (and the ODF `mimetype` entry).
@@ -45,21 +50,24 @@ pub(crate) fn kind<R: Read + Seek>(a: &mut ZipArchive<R>) -> Option<Format> {
     None
 }
 
-/// Decodes an Office document of the given kind.
+/// Decodes an Office document of the given kind, found at `depth` (the files it embeds are
+/// at `depth + 1`).
 pub(crate) fn decode<R: Read + Seek>(
     ctx: &mut Ctx<'_>,
     label: &str,
     a: &mut ZipArchive<R>,
     kind: Format,
+    depth: usize,
 ) -> io::Result<()> {
     match kind {
-        Format::Docx => docx(ctx, label, a)?,
+        Format::Docx => docx(ctx, label, a, depth)?,
         Format::Xlsx => xlsx(ctx, label, a)?,
         Format::Pptx => pptx(ctx, label, a)?,
         _ => odf(ctx, label, a, kind)?,
     }
     if matches!(kind, Format::Docx | Format::Xlsx | Format::Pptx) {
         links(ctx, label, a)?;
+        embeddings(ctx, label, a, kind, depth)?;
     }
     Ok(())
 }
@@ -114,6 +122,8 @@ struct OoxmlText {
     /// A footnote or endnote reference was read in the current run: its mark, a raised
     /// number (or the run's own text, for a custom mark), stands apart from the text around.
     in_note_reference: bool,
+    /// The relationship ids of the part's `altChunk` elements, in document order.
+    alt_chunks: Vec<String>,
 }
 
 /// WordprocessingML and DrawingML text: `t` runs joined, paragraphs, cells, tabs and breaks
@@ -136,6 +146,7 @@ fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
                 out.sep(Sep::Space);
             }
             b"del" | b"moveFrom" => st.removed = 1,
+            b"altChunk" => st.alt_chunks.extend(rel_id(e)),
             b"footnoteReference" | b"endnoteReference" => {
                 st.in_note_reference = true;
                 out.sep(Sep::Space);
@@ -167,7 +178,12 @@ fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
     }
 }
 
-fn docx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -> io::Result<()> {
+fn docx<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    a: &mut ZipArchive<R>,
+    depth: usize,
+) -> io::Result<()> {
     let mut parts: Vec<(String, String)> = vec![("word/document.xml".into(), label.to_string())];
     for h in numbered(a, "word/header") {
         parts.push((h, format!("{label} header")));
@@ -190,8 +206,236 @@ fn docx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
             out.maybe_flush(ctx)
         })?;
         out.flush(ctx)?;
+        if !st.alt_chunks.is_empty() {
+            alt_chunks(ctx, &part_label, a, &entry, &st.alt_chunks, depth)?;
+        }
     }
     core_properties(ctx, label, a)
+}
+
+/// The parts that the `altChunk` elements of a WordprocessingML part bring in (`ids`: their
+/// relationships, in document order): HTML, plain text, RTF, MHT or a whole document, which
+/// Word shows in place of the element as text of the document. Each is read after the part
+/// that holds it, as `report.docx altChunk afchunk.html`, by its content type.
+fn alt_chunks<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    part_label: &str,
+    a: &mut ZipArchive<R>,
+    part: &str,
+    ids: &[String],
+    depth: usize,
+) -> io::Result<()> {
+    if !ctx.may_nest(part_label, depth) {
+        return Ok(());
+    }
+    let (dir, rels_entry) = rels_of(part);
+    let rel = rels(ctx, part_label, a, &rels_entry)?;
+    let entries: Vec<String> = ids
+        .iter()
+        .filter_map(|id| rel.get(id))
+        .filter(|r| !r.external)
+        .map(|r| resolve(dir, &r.target))
+        .collect();
+    let types = content_types(ctx, part_label, a, &entries)?;
+    for (entry, content_type) in entries.iter().zip(types) {
+        let name = entry.rsplit('/').next().unwrap_or(entry);
+        let child = format!("{part_label} altChunk {}", clean_name(name));
+        let read_as = match content_type.as_deref() {
+            Some("text/html" | "application/xhtml+xml") => ReadAs::Html,
+            Some("text/plain") => ReadAs::Text,
+            _ => ReadAs::Recognised,
+        };
+        if !member(ctx, &child, a, entry, depth, read_as)? || ctx.budget.remaining() == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The content type (`[Content_Types].xml`: an `Override` for the part, else the `Default` for
+/// its extension; lower case) of each of `parts`. Only the types of those parts are kept, however
+/// many the package declares.
+fn content_types<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    a: &mut ZipArchive<R>,
+    parts: &[String],
+) -> io::Result<Vec<Option<String>>> {
+    // Part names and extensions compare without regard to case (OPC, ECMA-376-2 §9.1.1.4).
+    let wanted: HashMap<String, usize> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.to_ascii_lowercase(), i))
+        .collect();
+    let extension = |p: &str| {
+        let name = p.rsplit('/').next().unwrap_or(p);
+        name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())
+    };
+    let mut overrides: Vec<Option<String>> = vec![None; parts.len()];
+    let mut defaults: HashMap<String, String> = parts
+        .iter()
+        .filter_map(|p| extension(p))
+        .map(|e| (e, String::new()))
+        .collect();
+    walk_entry(ctx, label, a, "[Content_Types].xml", |_, ev| {
+        if let XEv::Start(e) = ev {
+            match local(e) {
+                b"Override" => {
+                    let name = attr(e, b"PartName").unwrap_or_default();
+                    let name = name.trim_start_matches('/').to_ascii_lowercase();
+                    if let (Some(&i), Some(t)) = (wanted.get(&name), attr(e, b"ContentType")) {
+                        overrides[i] = Some(t.to_ascii_lowercase());
+                    }
+                }
+                b"Default" => {
+                    let ext = attr(e, b"Extension")
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    if let (Some(slot), Some(t)) = (defaults.get_mut(&ext), attr(e, b"ContentType"))
+                    {
+                        *slot = t.to_ascii_lowercase();
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    })?;
+    Ok(parts
+        .iter()
+        .zip(overrides)
+        .map(|(p, o)| {
+            o.or_else(|| {
+                extension(p)
+                    .and_then(|e| defaults.get(&e).cloned())
+                    .filter(|t| !t.is_empty())
+            })
+        })
+        .collect())
+}
+
+/// Files embedded in an OOXML package (`word/embeddings/`, `xl/embeddings/`,
+/// `ppt/embeddings/`: workbooks, documents, presentations, OLE objects…), in name order, each
+/// decoded as an archive's member is, as `report.docx embedded Microsoft_Excel_Worksheet.xlsx`.
+fn embeddings<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    a: &mut ZipArchive<R>,
+    kind: Format,
+    depth: usize,
+) -> io::Result<()> {
+    let folder = match kind {
+        Format::Docx => "word/embeddings/",
+        Format::Xlsx => "xl/embeddings/",
+        Format::Pptx => "ppt/embeddings/",
+        _ => return Ok(()),
+    };
+    let mut entries: Vec<String> = a
+        .file_names()
+        .filter(|n| n.len() > folder.len() && n.starts_with(folder) && !n.ends_with('/'))
+        .map(str::to_string)
+        .collect();
+    if entries.is_empty() || !ctx.may_nest(label, depth) {
+        return Ok(());
+    }
+    entries.sort();
+    for entry in entries {
+        let child = format!("{label} embedded {}", clean_name(&entry[folder.len()..]));
+        if !member(ctx, &child, a, &entry, depth, ReadAs::Recognised)?
+            || ctx.budget.remaining() == 0
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// How [`member`] reads a file.
+enum ReadAs {
+    /// As HTML, whatever its first bytes look like (an altChunk of type `text/html` may be a
+    /// fragment).
+    Html,
+    /// As plain text: handed on as raw bytes, as a text file is.
+    Text,
+    /// Recognised by its content, as an archive's member is.
+    Recognised,
+}
+
+/// Decodes a part of the package that is a file of its own (an altChunk, an embedded file)
+/// under `child`, as [`archive::zip`] decodes a member: counted against `max_entries`, read
+/// through the decoded-bytes budget, its own members at `depth + 1`. False once `max_entries`
+/// is reached (this and later members are skipped).
+fn member<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    child: &str,
+    a: &mut ZipArchive<R>,
+    entry: &str,
+    depth: usize,
+    read_as: ReadAs,
+) -> io::Result<bool> {
+    if a.index_for_name(entry).is_none() {
+        ctx.warn(
+            DOCUMENT_PARTIAL,
+            format!("{child}: the part {} is missing", clean_name(entry)),
+        );
+        return Ok(true);
+    }
+    if !ctx.take_entry(child) {
+        return Ok(false);
+    }
+    let file = match a.by_name(entry) {
+        Ok(f) => f,
+        Err(e) => {
+            archive::entry_error(ctx, child, e);
+            return Ok(true);
+        }
+    };
+    let mut input = Capped::new(file, &ctx.budget);
+    let read = match read_as {
+        ReadAs::Html => {
+            let cap = ctx.limits.max_buffer_bytes;
+            match read_capped(&mut input, cap, None) {
+                Ok((buf, false)) => html::decode(ctx, child, &buf),
+                Ok((buf, true)) => {
+                    ctx.warn(
+                        DOCUMENT_LIMIT,
+                        format!("{child}: larger than max_buffer_bytes ({cap}); handed on as raw bytes, not decoded as HTML"),
+                    );
+                    ctx.emit_raw(child, &mut Cursor::new(buf).chain(input))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        ReadAs::Text => ctx.emit_raw(child, &mut input),
+        ReadAs::Recognised => recognised(ctx, child, &mut input, depth),
+    };
+    if let Err(e) = read {
+        ctx.branch_error(child, e)?;
+    }
+    ctx.note_budget(child);
+    Ok(true)
+}
+
+/// Decodes an embedded file by its content; an OLE object (a compound file that is not an
+/// Outlook message: a legacy Word or Excel file, a packaged file) has only its raw bytes
+/// scanned, which is said in a warning.
+fn recognised(
+    ctx: &mut Ctx<'_>,
+    child: &str,
+    input: &mut dyn Read,
+    depth: usize,
+) -> io::Result<()> {
+    let mut head = Vec::new();
+    input.take(8).read_to_end(&mut head)?;
+    let compound = sniff::sniff(&head) == Format::Msg;
+    let format = decode_reader(ctx, child, &mut Cursor::new(head).chain(input), depth + 1)?;
+    if compound && format == Format::Other {
+        ctx.warn(
+            DOCUMENT_UNSUPPORTED,
+            format!("{child}: OLE object not decoded; only its raw bytes were scanned"),
+        );
+    }
+    Ok(())
 }
 
 /// `docProps/core.xml`: title, subject, author, keywords, description.

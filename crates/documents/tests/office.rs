@@ -10,14 +10,15 @@ use documents::samples::stored_zip;
 /// The namespaces of a WordprocessingML part.
 const W: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
 
-/// A DOCX whose body is `body` (the children of `w:body`), with `more` parts besides.
+/// A DOCX whose body is `body` (the children of `w:body`), with `more` parts besides (an empty
+/// `[Content_Types].xml` unless they hold one).
 fn docx(body: &str, more: &[(&str, &[u8])]) -> Vec<u8> {
     let document =
         format!(r#"<?xml version="1.0"?><w:document {W}><w:body>{body}</w:body></w:document>"#);
-    let mut files: Vec<(&str, &[u8])> = vec![
-        ("[Content_Types].xml", b"<Types/>"),
-        ("word/document.xml", document.as_bytes()),
-    ];
+    let mut files: Vec<(&str, &[u8])> = vec![("word/document.xml", document.as_bytes())];
+    if !more.iter().any(|(name, _)| *name == "[Content_Types].xml") {
+        files.insert(0, ("[Content_Types].xml", b"<Types/>"));
+    }
     files.extend_from_slice(more);
     stored_zip(&files)
 }
@@ -211,5 +212,115 @@ fn xlsx_page_headers_and_footers_are_read_through_their_formatting_codes() {
                 "81.2.69.142\n2a02:ff80::1"
             ),
         ])
+    );
+}
+
+#[test]
+fn a_docx_alt_chunk_is_read_by_its_content_type_after_the_part_that_holds_it() {
+    // html-docx-js and "export to Word" features write the document as HTML in an altChunk
+    // part, which Word shows in place of the element. An HTML fragment is read as HTML because
+    // its content type says so (its first bytes look like XML); a text/plain one as text.
+    let body = r#"<w:p><w:r><w:t>Body 81.2.69.142</w:t></w:r></w:p><w:altChunk r:id="rIdHtml"/><w:p><w:r><w:t>between</w:t></w:r></w:p><w:altChunk r:id="rIdText"/>"#;
+    let rels = br#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdHtml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk" Target="afchunk.html"/><Relationship Id="rIdText" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk" Target="/word/chunks/notes.part"/></Relationships>"#;
+    let types = br#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="HTML" ContentType="text/html"/><Override PartName="/word/chunks/notes.part" ContentType="text/plain"/></Types>"#;
+    let files = docx(
+        body,
+        &[
+            ("[Content_Types].xml", types),
+            ("word/_rels/document.xml.rels", rels),
+            (
+                "word/afchunk.html",
+                b"<span>seen at 216.160.</span><b>83.60</b>",
+            ),
+            ("word/chunks/notes.part", b"and 89.160.20.115"),
+        ],
+    );
+    assert_eq!(
+        parts("report.docx", &files),
+        expect(&[
+            ("report.docx", "Body 81.2.69.142\nbetween"),
+            ("report.docx altChunk afchunk.html", "seen at 216.160.83.60"),
+            ("report.docx altChunk notes.part", "and 89.160.20.115"),
+        ])
+    );
+}
+
+/// A compound file (what Office calls an OLE object) holding one stream, `name`.
+fn compound_file(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut cf = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    std::io::Write::write_all(&mut cf.create_stream(name).unwrap(), data).unwrap();
+    cf.flush().unwrap();
+    cf.into_inner().into_inner()
+}
+
+#[test]
+fn files_embedded_in_a_docx_are_decoded_as_archive_members_are() {
+    // Word embeds a workbook as a package of its own; a legacy object as an OLE compound file,
+    // which is not decoded: its raw bytes are scanned, and a warning says so.
+    let workbook = xlsx(&a1("embedded 89.160.20.115"), "", &[]);
+    let ole = compound_file("/\u{1}Ole10Native", b"packaged 216.160.83.60");
+    let body = r#"<w:p><w:r><w:t>Body 81.2.69.142</w:t></w:r></w:p>"#;
+    let file = docx(
+        body,
+        &[
+            ("word/embeddings/Microsoft_Excel_Worksheet.xlsx", &workbook),
+            ("word/embeddings/oleObject1.bin", &ole),
+        ],
+    );
+    let (outcome, parts) = decode_bytes("report.docx", &file);
+    let found: Vec<(String, Vec<String>)> = parts
+        .iter()
+        .map(|p| (p.found_in.clone(), common::find_ips(&part_text(p))))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("report.docx", vec!["81.2.69.142"]),
+            (
+                "report.docx embedded Microsoft_Excel_Worksheet.xlsx sheet \"IOCs\"",
+                vec!["89.160.20.115"]
+            ),
+            ("report.docx embedded oleObject1.bin", vec!["216.160.83.60"]),
+        ]
+        .map(|(l, ips)| (l.to_string(), ips.iter().map(|s| s.to_string()).collect()))
+    );
+    let warnings: Vec<(&str, &str)> = outcome
+        .warnings
+        .iter()
+        .map(|w| (w.code, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [(
+            "document_unsupported",
+            "report.docx embedded oleObject1.bin: OLE object not decoded; only its raw bytes were scanned"
+        )]
+    );
+}
+
+#[test]
+fn embedded_files_count_against_max_entries() {
+    let text = |s: &str| s.as_bytes().to_vec();
+    let file = docx(
+        "",
+        &[
+            ("word/embeddings/a.txt", &text("first 81.2.69.142")),
+            ("word/embeddings/b.txt", &text("second 89.160.20.115")),
+        ],
+    );
+    let mut sink = common::Collect::default();
+    let limits = documents::Limits {
+        max_entries: 1,
+        ..documents::Limits::default()
+    };
+    let o = documents::decode("x.docx", std::io::Cursor::new(file), &limits, &mut sink);
+    let labels: Vec<&str> = sink.parts.iter().map(|p| p.found_in.as_str()).collect();
+    assert_eq!(labels, ["x.docx embedded a.txt"]);
+    assert!(
+        o.warnings
+            .iter()
+            .any(|w| w.code == "document_limit" && w.message.contains("max_entries")),
+        "{:?}",
+        o.warnings
     );
 }
