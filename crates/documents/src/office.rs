@@ -919,6 +919,9 @@ fn odf<R: Read + Seek>(
     // changes (the text of deletions, who made each change when), and `note-citation`, a
     // note's number, drawn raised after the text the note is about.
     let mut hidden = 0usize;
+    // Depth inside `annotation`s (comments), whose author and date stand apart from the
+    // comment's text.
+    let mut annotations = 0usize;
     walk_entry(ctx, label, a, "content.xml", |ctx, ev| {
         if hidden > 0 {
             match ev {
@@ -938,8 +941,13 @@ fn odf<R: Read + Seek>(
                     b"line-break" => out.sep(Sep::Line),
                     b"s" => out.sep(Sep::Space),
                     b"tracked-changes" | b"note-citation" => hidden = 1,
-                    // A note's body is read where the note stands, apart from the text around.
+                    // A note's body, or a comment, is read where it stands, apart from the text
+                    // around.
                     b"note" => out.sep(Sep::Space),
+                    b"annotation" => {
+                        annotations += 1;
+                        out.sep(Sep::Space);
+                    }
                     b"table" if kind == Format::Ods => {
                         let sheet = attr(e, b"name").unwrap_or_default();
                         out.relabel(ctx, format!("{label} sheet \"{}\"", clean_name(&sheet)))?;
@@ -960,6 +968,11 @@ fn odf<R: Read + Seek>(
                 b"p" | b"h" | b"list-item" | b"table-row" | b"frame" => out.sep(Sep::Line),
                 b"table-cell" => out.sep(Sep::Tab),
                 b"note" => out.sep(Sep::Space),
+                b"annotation" => {
+                    annotations = annotations.saturating_sub(1);
+                    out.sep(Sep::Space);
+                }
+                b"creator" | b"date" | b"date-string" if annotations > 0 => out.sep(Sep::Line),
                 _ => {}
             },
             XEv::Text(t) => out.push(t),

@@ -324,3 +324,33 @@ fn embedded_files_count_against_max_entries() {
         o.warnings
     );
 }
+
+#[test]
+fn an_odf_comment_stands_apart_from_the_text_it_annotates_and_from_its_date() {
+    // LibreOffice writes a comment where it is anchored: its author and date, then its text.
+    let comment = "<office:annotation><dc:creator>Analyst</dc:creator><dc:date>2024-05-17T10:00:00.000000000</dc:date><text:p>89.160.20.115 is C2</text:p></office:annotation>";
+    let text = format!("<office:text><text:p>Body 81.2.69.142{comment} end</text:p></office:text>");
+    assert_eq!(
+        parts(
+            "notes.odt",
+            &odf("application/vnd.oasis.opendocument.text", &text)
+        ),
+        expect(&[(
+            "notes.odt",
+            "Body 81.2.69.142 Analyst\n2024-05-17T10:00:00.000000000\n89.160.20.115 is C2\n end"
+        )])
+    );
+    let sheet = format!(
+        r#"<office:spreadsheet><table:table table:name="Hosts"><table:table-row><table:table-cell>{comment}<text:p>81.2.69.142</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>"#
+    );
+    assert_eq!(
+        parts(
+            "book.ods",
+            &odf("application/vnd.oasis.opendocument.spreadsheet", &sheet)
+        ),
+        expect(&[(
+            "book.ods sheet \"Hosts\"",
+            "Analyst\n2024-05-17T10:00:00.000000000\n89.160.20.115 is C2\n81.2.69.142"
+        )])
+    );
+}
