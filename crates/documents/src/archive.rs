@@ -47,7 +47,7 @@ pub(crate) fn zip(
         }
     };
     if let Some(kind) = office::kind(&mut archive) {
-        office::decode(ctx, label, &mut archive, kind)?;
+        office::decode(ctx, label, &mut archive, kind, depth)?;
         return Ok(kind);
     }
     if !ctx.may_nest(label, depth) {
@@ -88,7 +88,8 @@ pub(crate) fn zip(
     Ok(Format::Zip)
 }
 
-fn entry_error(ctx: &mut Ctx<'_>, child: &str, e: ZipError) {
+/// Warns that a member could not be opened: encrypted, compressed in a way not read, or damaged.
+pub(crate) fn entry_error(ctx: &mut Ctx<'_>, child: &str, e: ZipError) {
     match e {
         ZipError::UnsupportedArchive(m) if m == ZipError::PASSWORD_REQUIRED => ctx.warn(
             DOCUMENT_ENCRYPTED,

@@ -6,7 +6,8 @@ mod common;
 
 use common::{Drain, decode_bytes, find_ips, part_text};
 use documents::samples::{
-    deep_docx, nested_gzip, nested_zip, pdf, pdf_bomb, pdf_page_tree_loop, stream, zip_bomb,
+    deep_docx, nested_gzip, nested_zip, pdf, pdf_bomb, pdf_page_tree_loop, stored_zip, stream,
+    zip_bomb,
 };
 use documents::{Limits, decode};
 use std::io::{Cursor, Write};
@@ -206,4 +207,65 @@ fn a_42_zip_style_nest_of_bombs_stops_at_the_decoded_bytes_cap() {
         "{:?}",
         o.warnings
     );
+}
+
+/// A DOCX whose body says `text`, embedding `files` (`word/embeddings/<name>`).
+fn docx_embedding(text: &str, files: &[(&str, &[u8])]) -> Vec<u8> {
+    let document = format!(
+        r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#
+    );
+    let names: Vec<String> = files
+        .iter()
+        .map(|(name, _)| format!("word/embeddings/{name}"))
+        .collect();
+    let mut parts: Vec<(&str, &[u8])> = vec![
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", document.as_bytes()),
+    ];
+    parts.extend(
+        names
+            .iter()
+            .zip(files)
+            .map(|(n, (_, data))| (n.as_str(), *data)),
+    );
+    stored_zip(&parts)
+}
+
+#[test]
+fn documents_embedded_thirty_deep_stop_at_max_depth() {
+    let mut file = docx_embedding("level 29 81.2.69.29", &[]);
+    for level in (0..29).rev() {
+        file = docx_embedding(
+            &format!("level {level} 81.2.69.{level}"),
+            &[("inner.docx", &file)],
+        );
+    }
+    let (o, parts) = decode_bytes("nest.docx", &file);
+    assert!(has(&o, "document_limit", "max_depth"), "{:?}", o.warnings);
+    let found: Vec<String> = parts.iter().flat_map(|p| find_ips(&part_text(p))).collect();
+    let levels: Vec<String> = (0..=8).map(|l| format!("81.2.69.{l}")).collect();
+    assert_eq!(
+        found, levels,
+        "the document at depth 8 is read, not what it embeds"
+    );
+}
+
+#[test]
+fn a_zip_bomb_embedded_in_a_document_stops_at_the_decoded_bytes_cap() {
+    let file = docx_embedding(
+        "body 81.2.69.142",
+        &[
+            ("bomb.zip", &zip_bomb(2)),
+            ("later.txt", b"later 89.160.20.115"),
+        ],
+    );
+    let start = Instant::now();
+    let (o, parts) = decode_bytes("bomb.docx", &file);
+    assert!(start.elapsed() < Duration::from_secs(60));
+    assert!(
+        has(&o, "document_limit", "max_decoded_bytes"),
+        "{:?}",
+        o.warnings
+    );
+    assert_eq!(find_ips(&part_text(&parts[0])), vec!["81.2.69.142"]);
 }
