@@ -183,6 +183,66 @@ fn quoted_printable_soft_breaks_never_yield_a_wrong_address() {
     assert_eq!(ips, vec!["37.221.113.45", "81.2.69.142"]);
 }
 
+/// Where each address in `parts` is first found, in order.
+fn found_in(parts: &[common::Part]) -> Vec<(String, String)> {
+    parts
+        .iter()
+        .flat_map(|p| {
+            find_ips(&part_text(p))
+                .into_iter()
+                .map(|ip| (ip, p.found_in.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn rfc2047_encoded_words_are_decoded_in_every_header() {
+    // "Alert for 23.94.190.74" (B) and "seen 81.2.69.142" (Q), in headers mail-parser reads
+    // as raw text: Outlook's Thread-Topic, an X- header, a Received comment.
+    let b = "=?utf-8?B?QWxlcnQgZm9yIDIzLjk0LjE5MC43NA==?=";
+    let q = "=?iso-8859-1?Q?seen_81=2E2=2E69=2E142?=";
+    let mail = format!(
+        "From: a@example.net\r\nSubject: hello\r\nThread-Topic: {b}\r\nX-Alert:\r\n {q}\r\n\
+         Received: from relay ({q}) by mx\r\nMIME-Version: 1.0\r\n\r\nbody\r\n"
+    );
+    let (_, parts) = decode_bytes("topic.eml", mail.as_bytes());
+    let headers: String = parts.iter().map(part_text).collect();
+    assert!(
+        headers.contains("Thread-Topic: Alert for 23.94.190.74"),
+        "{headers}"
+    );
+    assert!(headers.contains("X-Alert: seen 81.2.69.142"), "{headers}");
+    let received = headers.lines().filter(|l| l.starts_with("Received:"));
+    let ips: Vec<String> = received.flat_map(find_ips).collect();
+    assert_eq!(ips, ["81.2.69.142"], "{headers}");
+
+    // A message forwarded as an attachment, and each message of a mailbox.
+    let inner = format!("From: b@example.net\r\nX-Alert: {b}\r\n\r\ninner\r\n");
+    let outer = format!(
+        "From: a@example.net\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+         --b\r\nContent-Type: message/rfc822\r\n\r\n{inner}--b--\r\n"
+    );
+    let (_, parts) = decode_bytes("fwd.eml", outer.as_bytes());
+    assert_eq!(
+        found_in(&parts),
+        [(
+            "23.94.190.74".into(),
+            "fwd.eml part 2 message headers".into()
+        )]
+    );
+    let mbox = format!(
+        "From a Mon Jan  1 00:00:00 2024\nFrom: a@b\nSubject: one\n\nfirst\n\n\
+         From b Tue Jan  2 00:00:00 2024\nFrom: b@c\nThread-Topic: {b}\n\nsecond\n"
+    );
+    let (_, parts) = decode_bytes("box.mbox", mbox.as_bytes());
+    assert_eq!(
+        found_in(&parts),
+        [("23.94.190.74".into(), "box.mbox message 2 headers".into())]
+    );
+}
+
 /// A small xorshift generator: deterministic mutations without a dependency.
 struct Rng(u64);
 impl Rng {
