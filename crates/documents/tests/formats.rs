@@ -5,6 +5,7 @@
 mod common;
 
 use common::{Collect, decode_bytes, find_ips, fixtures, part_text};
+use documents::samples::stored_zip;
 use documents::{Limits, PartKind, Sink, decode, fuzz_one};
 use std::io::{Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
@@ -240,6 +241,39 @@ fn rfc2047_encoded_words_are_decoded_in_every_header() {
     assert_eq!(
         found_in(&parts),
         [("23.94.190.74".into(), "box.mbox message 2 headers".into())]
+    );
+}
+
+#[test]
+fn a_zip_member_compressed_with_bzip2_is_read_and_one_with_lzma_is_named_in_a_warning() {
+    let bz = {
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Bzip2);
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        z.start_file("fw/deny.log", options).unwrap();
+        z.write_all(b"deny 77.91.124.109").unwrap();
+        z.finish().unwrap().into_inner()
+    };
+    let (o, parts) = decode_bytes("logs.zip", &bz);
+    assert_eq!(o.warnings, []);
+    assert_eq!(
+        found_in(&parts),
+        [("77.91.124.109".into(), "logs.zip/fw/deny.log".into())]
+    );
+
+    // The same entry stored, its method then set to LZMA (14) in both headers.
+    let mut lzma = stored_zip(&[("fw/deny.log", b"deny 77.91.124.109")]);
+    let local = 0;
+    let central = lzma.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    lzma[local + 8] = 14;
+    lzma[central + 10] = 14;
+    let (o, _) = decode_bytes("logs.zip", &lzma);
+    assert!(
+        o.warnings
+            .iter()
+            .any(|w| w.code == "document_unsupported" && w.message.contains("LZMA")),
+        "{:?}",
+        o.warnings
     );
 }
 
