@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Collect, decode_bytes, find_ips, fixtures, part_text};
-use documents::samples::stored_zip;
+use documents::samples::{bzip2_of, stored_zip, tar_of, xz_stored, zstd_of};
 use documents::{Limits, PartKind, Sink, decode, fuzz_one};
 use std::io::{Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
@@ -242,6 +242,78 @@ fn rfc2047_encoded_words_are_decoded_in_every_header() {
         found_in(&parts),
         [("23.94.190.74".into(), "box.mbox message 2 headers".into())]
     );
+}
+
+#[test]
+fn xz_bzip2_and_zstd_are_read_as_gzip_is_and_a_tar_inside_is_opened() {
+    let log: &[u8] = b"May 17 sshd[812]: Failed password for root from 77.91.124.109\n";
+    let tar = tar_of(&[("var/log/secure", log)]);
+    let secure = |name: &str| {
+        vec![(
+            "77.91.124.109".to_string(),
+            format!("{name}/var/log/secure"),
+        )]
+    };
+    for (name, format, bytes) in [
+        ("sosreport.tar.xz", "Xz", xz_stored(&tar)),
+        ("logs.tar.bz2", "Bzip2", bzip2_of(&tar)),
+        ("logs.tar.zst", "Zstd", zstd_of(&tar)),
+    ] {
+        let (o, parts) = decode_bytes(name, &bytes);
+        assert_eq!(format!("{:?}", o.format), format, "{name}");
+        assert_eq!(o.warnings, [], "{name}");
+        assert_eq!(found_in(&parts), secure(name), "{name}");
+    }
+
+    // Concatenated streams (`cat a.xz b.xz`, pbzip2, zstd's frames and skippable frames) are
+    // read to the end, each under the file's label; so is a lone compressed log.
+    let (a, b): (&[u8], &[u8]) = (b"first 81.2.69.142\n", b"second 89.160.20.115\n");
+    let skippable = [&[0x50, 0x2A, 0x4D, 0x18, 3, 0, 0, 0][..], b"abc"].concat();
+    for (name, bytes) in [
+        (
+            "auth.log.xz",
+            [xz_stored(a), vec![0; 8], xz_stored(b)].concat(),
+        ),
+        ("auth.log.bz2", [bzip2_of(a), bzip2_of(b)].concat()),
+        ("auth.log.zst", [zstd_of(a), skippable, zstd_of(b)].concat()),
+    ] {
+        let (o, parts) = decode_bytes(name, &bytes);
+        assert_eq!(o.warnings, [], "{name}");
+        assert_eq!(
+            found_in(&parts),
+            [
+                ("81.2.69.142".to_string(), name.to_string()),
+                ("89.160.20.115".to_string(), name.to_string())
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_compressed_stream_cut_short_or_corrupt_says_so() {
+    let text = "line 81.2.69.142\n".repeat(2_000);
+    for (name, bytes) in [
+        ("cut.xz", xz_stored(text.as_bytes())),
+        ("cut.bz2", bzip2_of(text.as_bytes())),
+        ("cut.zst", zstd_of(text.as_bytes())),
+    ] {
+        let (o, _) = decode_bytes(name, &bytes[..bytes.len() / 2]);
+        assert!(
+            o.warnings.iter().any(|w| w.code == "document_partial"),
+            "{name}: {:?}",
+            o.warnings
+        );
+        let mut corrupt = bytes.clone();
+        let at = corrupt.len() / 2;
+        corrupt[at..at + 16].fill(0xA5);
+        let (o, _) = decode_bytes(name, &corrupt);
+        assert!(
+            o.warnings.iter().any(|w| w.code == "document_partial"),
+            "{name}: {:?}",
+            o.warnings
+        );
+    }
 }
 
 #[test]
