@@ -694,7 +694,8 @@ fn parse_line(line: &str, label: &mut Option<Arc<str>>) -> Option<ChildLine> {
 fn format_name(name: &str) -> &'static str {
     use documents::Format::*;
     [
-        Pdf, Docx, Xlsx, Pptx, Odt, Ods, Odp, Eml, Mbox, Msg, Html, Xml, Zip, Gzip, Tar, Other,
+        Pdf, Docx, Xlsx, Pptx, Odt, Ods, Odp, Eml, Mbox, Msg, Html, Xml, Zip, Gzip, Xz, Bzip2,
+        Zstd, Tar, Other,
     ]
     .into_iter()
     .map(documents::Format::name)

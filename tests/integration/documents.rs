@@ -147,6 +147,21 @@ fn hostile_documents_end_in_one_response_in_time_and_in_bounded_memory() {
         ("bomb.zip", zip_bomb(1), "max_decoded_bytes"),
         ("nest.zip", nested_zip(30), "max_depth"),
         ("nest.gz", nested_gzip(40), "max_depth"),
+        (
+            "bomb.xz",
+            stream_bomb(documents::Format::Xz, 1_100),
+            "max_decoded_bytes",
+        ),
+        (
+            "bomb.bz2",
+            stream_bomb(documents::Format::Bzip2, 1_100),
+            "max_decoded_bytes",
+        ),
+        (
+            "bomb.zst",
+            stream_bomb(documents::Format::Zstd, 1_100),
+            "max_decoded_bytes",
+        ),
         ("bomb.pdf", pdf_bomb(), "max_pdf_stream_bytes"),
         ("loop.pdf", pdf_page_tree_loop(), "page tree"),
         ("deep.docx", deep_docx(100_000), "max_xml_depth"),

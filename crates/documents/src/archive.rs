@@ -11,8 +11,8 @@ use crate::{
 };
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Read, SeekFrom};
-use zip::ZipArchive;
 use zip::result::ZipError;
+use zip::{CompressionMethod, ZipArchive};
 
 /// Decodes a ZIP read in place: an Office document if its entries say so, else every entry.
 pub(crate) fn zip(
@@ -54,8 +54,8 @@ pub(crate) fn zip(
         return Ok(Format::Zip);
     }
     for i in 0..archive.len() {
-        let (name, is_dir) = match archive.by_index_raw(i) {
-            Ok(f) => (f.name().to_string(), f.is_dir()),
+        let (name, is_dir, method) = match archive.by_index_raw(i) {
+            Ok(f) => (f.name().to_string(), f.is_dir(), f.compression()),
             Err(e) => {
                 ctx.warn(
                     DOCUMENT_PARTIAL,
@@ -78,7 +78,7 @@ pub(crate) fn zip(
                     ctx.branch_error(&child, e)?;
                 }
             }
-            Err(e) => entry_error(ctx, &child, e),
+            Err(e) => entry_error(ctx, &child, e, method),
         }
         ctx.note_budget(&child);
         if ctx.budget.remaining() == 0 {
@@ -88,17 +88,38 @@ pub(crate) fn zip(
     Ok(Format::Zip)
 }
 
-/// Warns that a member could not be opened: encrypted, compressed in a way not read, or damaged.
-pub(crate) fn entry_error(ctx: &mut Ctx<'_>, child: &str, e: ZipError) {
+/// Warns that the entry `child`, compressed with `method`, could not be opened: encrypted,
+/// compressed in a way not read, or damaged.
+pub(crate) fn entry_error(ctx: &mut Ctx<'_>, child: &str, e: ZipError, method: CompressionMethod) {
     match e {
         ZipError::UnsupportedArchive(m) if m == ZipError::PASSWORD_REQUIRED => ctx.warn(
             DOCUMENT_ENCRYPTED,
             format!("{child}: encrypted ZIP entry not read"),
         ),
-        ZipError::UnsupportedArchive(m) => {
-            ctx.warn(DOCUMENT_UNSUPPORTED, format!("{child}: not read: {m}"))
-        }
+        ZipError::UnsupportedArchive(m) => ctx.warn(
+            DOCUMENT_UNSUPPORTED,
+            format!("{child}: not read: {m} ({})", method_name(method)),
+        ),
         e => ctx.warn(DOCUMENT_PARTIAL, format!("{child}: unreadable: {e}")),
+    }
+}
+
+/// The name of a ZIP compression method, for a warning: those this build does not decode
+/// (LZMA, xz, zstd, PPMd, the legacy ones) come from the zip crate as numbers.
+#[allow(deprecated)] // `Unsupported` is the only way to match a method built without.
+fn method_name(method: CompressionMethod) -> String {
+    match method {
+        CompressionMethod::Unsupported(n) => match n {
+            1 => "Shrink".into(),
+            2..=5 => "Reduce".into(),
+            6 => "Implode".into(),
+            14 => "LZMA".into(),
+            93 => "zstd".into(),
+            95 => "xz".into(),
+            98 => "PPMd".into(),
+            n => format!("compression method {n}"),
+        },
+        m => m.to_string(),
     }
 }
 

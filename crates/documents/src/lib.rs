@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod archive;
+mod compressed;
 mod html;
 mod html_entities;
 mod limits;
@@ -79,6 +80,12 @@ pub enum Format {
     Zip,
     /// gzip stream (its content decoded under the same label).
     Gzip,
+    /// xz stream (its content decoded under the same label).
+    Xz,
+    /// bzip2 stream (its content decoded under the same label).
+    Bzip2,
+    /// zstd stream (its content decoded under the same label).
+    Zstd,
     /// tar archive.
     Tar,
     /// Not a recognised document: handed on whole as [`PartKind::Raw`].
@@ -210,13 +217,20 @@ pub fn recognise(head: &[u8]) -> Format {
 
 impl Format {
     /// Whether [`decode`] reads an attachment of this format into memory whole to decode it
-    /// (PDF, e-mail, HTML, …), where it streams the others (gzip, tar, what it does not
-    /// recognise) or reads them in place (ZIP, `.msg`): [`decode_in_memory`] decodes these
-    /// from the bytes it is given.
+    /// (PDF, e-mail, HTML, …), where it streams the others (gzip, xz, bzip2, zstd, tar, what
+    /// it does not recognise) or reads them in place (ZIP, `.msg`): [`decode_in_memory`]
+    /// decodes these from the bytes it is given.
     pub fn is_read_whole(self) -> bool {
         !matches!(
             self,
-            Format::Other | Format::Gzip | Format::Tar | Format::Zip | Format::Msg
+            Format::Other
+                | Format::Gzip
+                | Format::Xz
+                | Format::Bzip2
+                | Format::Zstd
+                | Format::Tar
+                | Format::Zip
+                | Format::Msg
         )
     }
 
@@ -237,6 +251,9 @@ impl Format {
             Format::Xml => "xml",
             Format::Zip => "zip",
             Format::Gzip => "gzip",
+            Format::Xz => "xz",
+            Format::Bzip2 => "bzip2",
+            Format::Zstd => "zstd",
             Format::Tar => "tar",
             Format::Other => "other",
         }
@@ -289,6 +306,9 @@ pub fn fuzz_as(format: Option<Format>, bytes: &[u8]) {
         Format::Xml => xml::decode(ctx, label, bytes),
         Format::Msg => msg::decode(ctx, label, &mut Cursor::new(bytes), 0).map(drop),
         Format::Gzip => archive::gzip(ctx, label, &mut &bytes[..], 0).map(drop),
+        Format::Xz | Format::Bzip2 | Format::Zstd => {
+            compressed::decode(ctx, label, &mut &bytes[..], 0, format).map(drop)
+        }
         Format::Tar => archive::tar(ctx, label, &mut &bytes[..], 0).map(drop),
         Format::Zip
         | Format::Docx
@@ -462,8 +482,8 @@ fn decode_seekable(
     }
 }
 
-/// Decodes a stream: gzip, tar and unrecognised files are streamed; other formats are
-/// buffered (up to `max_buffer_bytes`) and decoded in memory.
+/// Decodes a stream: gzip, xz, bzip2, zstd, tar and unrecognised files are streamed; other
+/// formats are buffered (up to `max_buffer_bytes`) and decoded in memory.
 pub(crate) fn decode_reader(
     ctx: &mut Ctx<'_>,
     label: &str,
@@ -500,6 +520,9 @@ fn decode_reader_sized(
             Ok(Format::Other)
         }
         Format::Gzip => archive::gzip(ctx, label, &mut chained, depth),
+        Format::Xz | Format::Bzip2 | Format::Zstd => {
+            compressed::decode(ctx, label, &mut chained, depth, fmt)
+        }
         Format::Tar => archive::tar(ctx, label, &mut chained, depth),
         _ => {
             let cap = ctx.limits.max_buffer_bytes;
@@ -534,6 +557,9 @@ pub(crate) fn decode_bytes(
         Format::Html => html::decode(ctx, label, bytes).map(|()| Format::Html),
         Format::Xml => xml::decode(ctx, label, bytes).map(|()| Format::Xml),
         Format::Gzip => archive::gzip(ctx, label, &mut &bytes[..], depth),
+        Format::Xz | Format::Bzip2 | Format::Zstd => {
+            compressed::decode(ctx, label, &mut &bytes[..], depth, fmt)
+        }
         Format::Tar => archive::tar(ctx, label, &mut &bytes[..], depth),
         _ => {
             ctx.emit_raw(label, &mut &bytes[..])?;

@@ -27,7 +27,8 @@ pub struct Limits {
     /// Nesting of XML/HTML elements, PDF arrays/dictionaries and form XObjects. Default 1,000.
     pub max_xml_depth: usize,
     /// Largest single file held in memory to be decoded (a PDF, a mail, an HTML page, a ZIP or
-    /// `.msg` found inside another container). A larger one is handed on as raw bytes, with a
+    /// `.msg` found inside another container), and largest xz dictionary or zstd window. A
+    /// larger file is handed on as raw bytes, a larger dictionary ends its stream, each with a
     /// `document_limit` warning. Default 64 MiB. Peak memory of a decode stays around
     /// 1.5 × this + 2 × `max_pdf_stream_bytes` (≈ 160 MiB with the defaults).
     pub max_buffer_bytes: u64,
@@ -102,6 +103,11 @@ impl<R> Capped<R> {
             inner,
             budget: Rc::clone(budget),
         }
+    }
+
+    /// The reader it caps.
+    pub(crate) fn get_ref(&self) -> &R {
+        &self.inner
     }
 }
 

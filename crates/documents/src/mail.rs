@@ -1,12 +1,13 @@
 //! E-mail: `.eml` (RFC 5322/MIME) and mbox. The raw header block is handed on unfolded (so
-//! `Received: … ([37.221.113.45])` survives as written) with RFC 2047 encoded words decoded
-//! after it; every MIME part is transfer-decoded (base64, quoted-printable with soft line
+//! `Received: … ([37.221.113.45])` survives as written), then the value of every header that
+//! holds RFC 2047 encoded words, decoded; every MIME part is transfer-decoded (base64, quoted-printable with soft line
 //! breaks removed) before anything is scanned; HTML parts go through `html`; nested
 //! `message/rfc822` is walked; attachments are recursed through the decoder.
 
 use crate::text::{bytes_to_string, clean_name};
 use crate::{Ctx, DOCUMENT_LIMIT, DOCUMENT_PARTIAL, decode_bytes, html};
-use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::parsers::MessageStream;
+use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use std::io;
 
 /// Decodes one e-mail held in memory.
@@ -114,19 +115,10 @@ fn unfold(raw: &[u8]) -> String {
     out
 }
 
-fn render_address(a: &Address<'_>, out: &mut Vec<String>) {
-    let addrs: Vec<&mail_parser::Addr<'_>> = match a {
-        Address::List(l) => l.iter().collect(),
-        Address::Group(g) => g.iter().flat_map(|g| g.addresses.iter()).collect(),
-    };
-    for a in addrs {
-        out.extend(a.name.iter().map(|n| n.to_string()));
-        out.extend(a.address.iter().map(|n| n.to_string()));
-    }
-}
-
-/// The header block of a message: raw and unfolded, then the decoded value of every header
-/// that holds RFC 2047 encoded words.
+/// The header block of a message: raw and unfolded (so that `Received: … ([37.221.113.45])`
+/// stays as written), then, for every header whose value holds RFC 2047 encoded words, that
+/// value again with the words decoded. Every header is decoded alike, whatever mail-parser
+/// makes of it (it decodes only some: `Thread-Topic`, `X-…` and the rest it keeps raw).
 fn headers_text(msg: &Message<'_>) -> String {
     let Some(root) = msg.parts.first() else {
         return String::new();
@@ -143,18 +135,28 @@ fn headers_text(msg: &Message<'_>) -> String {
         if !value.windows(2).any(|w| w == b"=?") {
             continue;
         }
-        let mut vals = Vec::new();
-        match &h.value {
-            HeaderValue::Text(t) => vals.push(t.to_string()),
-            HeaderValue::TextList(l) => vals.extend(l.iter().map(|t| t.to_string())),
-            HeaderValue::Address(a) => render_address(a, &mut vals),
-            _ => {}
-        }
-        if !vals.is_empty() {
-            text.push_str(&format!("\n{}: {}", h.name.as_str(), vals.join(", ")));
+        let decoded = decode_words(value);
+        if !decoded.is_empty() {
+            text.push_str(&format!("\n{}: {decoded}", h.name.as_str()));
         }
     }
     text
+}
+
+/// A header's raw value (folded, as in the message) read as unstructured text (RFC 2047
+/// section 5 (1)): encoded words decoded, adjacent ones joined, folds and runs of white space
+/// made one space.
+fn decode_words(value: &[u8]) -> String {
+    // The parser reads up to the line break that ends the header: the last header of a
+    // message cut short has none.
+    let mut line = value.to_vec();
+    if !line.ends_with(b"\n") {
+        line.push(b'\n');
+    }
+    match MessageStream::new(&line).parse_unstructured() {
+        HeaderValue::Text(t) => t.into_owned(),
+        _ => String::new(),
+    }
 }
 
 /// Walks one message: its headers, then every leaf part in order (`label part N …`).
@@ -258,6 +260,14 @@ mod tests {
         assert_eq!(
             unfold(b"Received: from a\r\n\t([37.221.113.45])\r\nTo: b\r\n"),
             "Received: from a ([37.221.113.45])\nTo: b\n"
+        );
+    }
+
+    #[test]
+    fn decodes_encoded_words_and_joins_adjacent_ones_even_at_the_end_of_a_message() {
+        assert_eq!(
+            decode_words(b" seen =?utf-8?Q?81=2E2?=\r\n =?utf-8?B?LjY5LjE0Mg==?= (twice)"),
+            "seen 81.2.69.142 (twice)"
         );
     }
 

@@ -383,10 +383,14 @@ fn member<R: Read + Seek>(
     if !ctx.take_entry(child) {
         return Ok(false);
     }
+    let method = a
+        .index_for_name(entry)
+        .and_then(|i| a.by_index_raw(i).ok().map(|f| f.compression()))
+        .unwrap_or(zip::CompressionMethod::Stored);
     let file = match a.by_name(entry) {
         Ok(f) => f,
         Err(e) => {
-            archive::entry_error(ctx, child, e);
+            archive::entry_error(ctx, child, e, method);
             return Ok(true);
         }
     };

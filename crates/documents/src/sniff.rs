@@ -15,6 +15,21 @@ pub(crate) fn sniff(head: &[u8]) -> Format {
     if head.starts_with(&[0x1f, 0x8b]) {
         return Format::Gzip;
     }
+    if head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0]) {
+        return Format::Xz;
+    }
+    // "BZh", the block size (1-9 hundred KiB), then the magic of a first block (an empty
+    // stream has none, and nothing to read).
+    if head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && head[4..10] == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59]
+    {
+        return Format::Bzip2;
+    }
+    if head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        return Format::Zstd;
+    }
     if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         return Format::Msg;
     }
@@ -191,6 +206,11 @@ mod tests {
         assert_eq!(sniff(b"junk\n%PDF-1.4\n"), Format::Pdf);
         assert_eq!(sniff(b"PK\x03\x04rest"), Format::Zip);
         assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Format::Gzip);
+        assert_eq!(sniff(b"\xFD7zXZ\0\0\x01"), Format::Xz);
+        assert_eq!(sniff(b"BZh91AY&SY\x64\x1b"), Format::Bzip2);
+        assert_eq!(sniff(b"BZh0rest of a note"), Format::Other);
+        assert_eq!(sniff(b"BZh9\x17\x72\x45\x38\x50\x90"), Format::Other);
+        assert_eq!(sniff(&[0x28, 0xB5, 0x2F, 0xFD, 0x24]), Format::Zstd);
         assert_eq!(
             sniff(b"Received: from x\r\nFrom: a@b\r\n\r\nbody"),
             Format::Eml

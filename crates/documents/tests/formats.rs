@@ -5,6 +5,7 @@
 mod common;
 
 use common::{Collect, decode_bytes, find_ips, fixtures, part_text};
+use documents::samples::{bzip2_of, stored_zip, tar_of, xz_stored, zstd_of};
 use documents::{Limits, PartKind, Sink, decode, fuzz_one};
 use std::io::{Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
@@ -199,6 +200,171 @@ fn svg_text_spans_on_one_line_join_and_new_lines_do_not() {
             "89.160.20.115"
         ],
         "{text:?}"
+    );
+}
+
+/// Where each address in `parts` is first found, in order.
+fn found_in(parts: &[common::Part]) -> Vec<(String, String)> {
+    parts
+        .iter()
+        .flat_map(|p| {
+            find_ips(&part_text(p))
+                .into_iter()
+                .map(|ip| (ip, p.found_in.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn rfc2047_encoded_words_are_decoded_in_every_header() {
+    // "Alert for 23.94.190.74" (B) and "seen 81.2.69.142" (Q), in headers mail-parser reads
+    // as raw text: Outlook's Thread-Topic, an X- header, a Received comment.
+    let b = "=?utf-8?B?QWxlcnQgZm9yIDIzLjk0LjE5MC43NA==?=";
+    let q = "=?iso-8859-1?Q?seen_81=2E2=2E69=2E142?=";
+    let mail = format!(
+        "From: a@example.net\r\nSubject: hello\r\nThread-Topic: {b}\r\nX-Alert:\r\n {q}\r\n\
+         Received: from relay ({q}) by mx\r\nMIME-Version: 1.0\r\n\r\nbody\r\n"
+    );
+    let (_, parts) = decode_bytes("topic.eml", mail.as_bytes());
+    let headers: String = parts.iter().map(part_text).collect();
+    assert!(
+        headers.contains("Thread-Topic: Alert for 23.94.190.74"),
+        "{headers}"
+    );
+    assert!(headers.contains("X-Alert: seen 81.2.69.142"), "{headers}");
+    let received = headers.lines().filter(|l| l.starts_with("Received:"));
+    let ips: Vec<String> = received.flat_map(find_ips).collect();
+    assert_eq!(ips, ["81.2.69.142"], "{headers}");
+
+    // A message forwarded as an attachment, and each message of a mailbox.
+    let inner = format!("From: b@example.net\r\nX-Alert: {b}\r\n\r\ninner\r\n");
+    let outer = format!(
+        "From: a@example.net\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+         --b\r\nContent-Type: message/rfc822\r\n\r\n{inner}--b--\r\n"
+    );
+    let (_, parts) = decode_bytes("fwd.eml", outer.as_bytes());
+    assert_eq!(
+        found_in(&parts),
+        [(
+            "23.94.190.74".into(),
+            "fwd.eml part 2 message headers".into()
+        )]
+    );
+    let mbox = format!(
+        "From a Mon Jan  1 00:00:00 2024\nFrom: a@b\nSubject: one\n\nfirst\n\n\
+         From b Tue Jan  2 00:00:00 2024\nFrom: b@c\nThread-Topic: {b}\n\nsecond\n"
+    );
+    let (_, parts) = decode_bytes("box.mbox", mbox.as_bytes());
+    assert_eq!(
+        found_in(&parts),
+        [("23.94.190.74".into(), "box.mbox message 2 headers".into())]
+    );
+}
+
+#[test]
+fn xz_bzip2_and_zstd_are_read_as_gzip_is_and_a_tar_inside_is_opened() {
+    let log: &[u8] = b"May 17 sshd[812]: Failed password for root from 77.91.124.109\n";
+    let tar = tar_of(&[("var/log/secure", log)]);
+    let secure = |name: &str| {
+        vec![(
+            "77.91.124.109".to_string(),
+            format!("{name}/var/log/secure"),
+        )]
+    };
+    for (name, format, bytes) in [
+        ("sosreport.tar.xz", "Xz", xz_stored(&tar)),
+        ("logs.tar.bz2", "Bzip2", bzip2_of(&tar)),
+        ("logs.tar.zst", "Zstd", zstd_of(&tar)),
+    ] {
+        let (o, parts) = decode_bytes(name, &bytes);
+        assert_eq!(format!("{:?}", o.format), format, "{name}");
+        assert_eq!(o.warnings, [], "{name}");
+        assert_eq!(found_in(&parts), secure(name), "{name}");
+    }
+
+    // Concatenated streams (`cat a.xz b.xz`, pbzip2, zstd's frames and skippable frames) are
+    // read to the end, each under the file's label; so is a lone compressed log.
+    let (a, b): (&[u8], &[u8]) = (b"first 81.2.69.142\n", b"second 89.160.20.115\n");
+    let skippable = [&[0x50, 0x2A, 0x4D, 0x18, 3, 0, 0, 0][..], b"abc"].concat();
+    for (name, bytes) in [
+        (
+            "auth.log.xz",
+            [xz_stored(a), vec![0; 8], xz_stored(b)].concat(),
+        ),
+        ("auth.log.bz2", [bzip2_of(a), bzip2_of(b)].concat()),
+        ("auth.log.zst", [zstd_of(a), skippable, zstd_of(b)].concat()),
+    ] {
+        let (o, parts) = decode_bytes(name, &bytes);
+        assert_eq!(o.warnings, [], "{name}");
+        assert_eq!(
+            found_in(&parts),
+            [
+                ("81.2.69.142".to_string(), name.to_string()),
+                ("89.160.20.115".to_string(), name.to_string())
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_compressed_stream_cut_short_or_corrupt_says_so() {
+    let text = "line 81.2.69.142\n".repeat(2_000);
+    for (name, bytes) in [
+        ("cut.xz", xz_stored(text.as_bytes())),
+        ("cut.bz2", bzip2_of(text.as_bytes())),
+        ("cut.zst", zstd_of(text.as_bytes())),
+    ] {
+        let (o, _) = decode_bytes(name, &bytes[..bytes.len() / 2]);
+        assert!(
+            o.warnings.iter().any(|w| w.code == "document_partial"),
+            "{name}: {:?}",
+            o.warnings
+        );
+        let mut corrupt = bytes.clone();
+        let at = corrupt.len() / 2;
+        corrupt[at..at + 16].fill(0xA5);
+        let (o, _) = decode_bytes(name, &corrupt);
+        assert!(
+            o.warnings.iter().any(|w| w.code == "document_partial"),
+            "{name}: {:?}",
+            o.warnings
+        );
+    }
+}
+
+#[test]
+fn a_zip_member_compressed_with_bzip2_is_read_and_one_with_lzma_is_named_in_a_warning() {
+    let bz = {
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Bzip2);
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        z.start_file("fw/deny.log", options).unwrap();
+        z.write_all(b"deny 77.91.124.109").unwrap();
+        z.finish().unwrap().into_inner()
+    };
+    let (o, parts) = decode_bytes("logs.zip", &bz);
+    assert_eq!(o.warnings, []);
+    assert_eq!(
+        found_in(&parts),
+        [("77.91.124.109".into(), "logs.zip/fw/deny.log".into())]
+    );
+
+    // The same entry stored, its method then set to LZMA (14) in both headers.
+    let mut lzma = stored_zip(&[("fw/deny.log", b"deny 77.91.124.109")]);
+    let local = 0;
+    let central = lzma.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    lzma[local + 8] = 14;
+    lzma[central + 10] = 14;
+    let (o, _) = decode_bytes("logs.zip", &lzma);
+    assert!(
+        o.warnings
+            .iter()
+            .any(|w| w.code == "document_unsupported" && w.message.contains("LZMA")),
+        "{:?}",
+        o.warnings
     );
 }
 

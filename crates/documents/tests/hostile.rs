@@ -7,9 +7,9 @@ mod common;
 use common::{Drain, decode_bytes, find_ips, part_text};
 use documents::samples::{
     deep_docx, nested_gzip, nested_zip, pdf, pdf_bomb, pdf_page_tree_loop, stored_zip, stream,
-    zip_bomb,
+    stream_bomb, xz_stored_declaring, zip_bomb,
 };
-use documents::{Limits, decode};
+use documents::{Format, Limits, decode};
 use std::io::{Cursor, Write};
 use std::time::{Duration, Instant};
 use zip::write::SimpleFileOptions;
@@ -44,6 +44,52 @@ fn a_zip_bomb_stops_at_the_decoded_bytes_cap() {
         "{:?}",
         o.warnings
     );
+}
+
+#[test]
+fn xz_bzip2_and_zstd_bombs_stop_at_the_decoded_bytes_cap() {
+    for (name, format) in [
+        ("bomb.xz", Format::Xz),
+        ("bomb.bz2", Format::Bzip2),
+        ("bomb.zst", Format::Zstd),
+    ] {
+        // 1,100 MiB of zeros, past the 1 GiB budget.
+        let bomb = stream_bomb(format, 1_100);
+        assert!(bomb.len() < 1 << 20, "{name}: {} bytes", bomb.len());
+        let o = run(name, &bomb, 60);
+        assert!(
+            has(&o, "document_limit", "max_decoded_bytes"),
+            "{name}: {:?}",
+            o.warnings
+        );
+    }
+}
+
+#[test]
+fn an_xz_dictionary_or_zstd_window_past_the_buffer_cap_is_refused_not_allocated() {
+    // A block declaring a 2 GiB dictionary: it would be allocated before the block's first byte.
+    let xz = xz_stored_declaring(38, b"after the header 81.2.69.142");
+    // A frame declaring a 2 GiB window (descriptor 0xA8), then one raw block, the last.
+    let text = b"after the header 81.2.69.142";
+    let mut zst = vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, 0xA8];
+    zst.extend_from_slice(&((text.len() as u32) << 3 | 1).to_le_bytes()[..3]);
+    zst.extend_from_slice(text);
+    for (name, bytes, says) in [
+        ("huge-dict.xz", xz, "xz dictionary of 2147483648 bytes"),
+        ("huge-window.zst", zst, "zstd window of 2147483648 bytes"),
+    ] {
+        let o = run(name, &bytes, 5);
+        assert!(
+            has(&o, "document_limit", says) && has(&o, "document_limit", "max_buffer_bytes"),
+            "{name}: {:?}",
+            o.warnings
+        );
+    }
+    // Up to the cap (`xz -9` declares 64 MiB, as much as `max_buffer_bytes`), the file is read.
+    let (o, parts) = decode_bytes("dict.xz", &xz_stored_declaring(28, text));
+    assert_eq!(o.warnings, []);
+    let found: Vec<String> = parts.iter().flat_map(|p| find_ips(&part_text(p))).collect();
+    assert_eq!(found, ["81.2.69.142"]);
 }
 
 #[test]
