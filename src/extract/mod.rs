@@ -59,13 +59,27 @@ const MAX_TOKEN: usize = 64;
 ///
 /// `text` is taken to start and end at a token boundary.
 pub fn scan(text: &[u8], emit: &mut dyn FnMut(Extracted)) {
-    scan_from(text, 0, emit);
+    scan_from(&as_read(text), 0, emit);
 }
 
 /// [`scan`] for a value given as an address (an indicator): every address written in it,
 /// unassigned IPv6 space included (`::`, `1::`: [`scan`] leaves those out of text).
 pub fn scan_value(value: &[u8], emit: &mut dyn FnMut(Extracted)) {
-    scan_shapes(value, 0, &mut Sink { emit, every: true });
+    scan_shapes(&as_read(value), 0, &mut Sink { emit, every: true });
+}
+
+/// `text` as a reader reads it, as the streaming loop sees it: wide strings narrowed
+/// ([`narrow_wide_strings`]), invisible characters dropped ([`drop_invisible`]). Offsets of
+/// what is found count in it.
+fn as_read(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr3(0, 0xc2, 0xe2, text).is_none() && memchr::memchr(0xef, text).is_none() {
+        return text.into();
+    }
+    let mut owned = text.to_vec();
+    let narrowed = narrow_wide_strings(&mut owned);
+    let len = drop_invisible(&mut owned[..narrowed]);
+    owned.truncate(len);
+    owned.into()
 }
 
 /// [`scan`] from `text[start..]`; the bytes before `start` are only looked back at (the left
@@ -607,17 +621,19 @@ fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sin
 
 /// Whether the dotted quad `v4`, written right after `before`, is named something else than
 /// an address by what is written before it, or is an X.509 object identifier:
-/// - after a word that names it (and at most four spaces, colons, `=`, `(`, dots or quotes):
-///   `OID 2.5.29.17`, `urn:oid:…`, `Oid("…")`, `Object Identifier: …`, `Extension Id: …`,
-///   `version 1.7.0.3`, `Version=4.0.0.0`, `ver. 3.2.1.0`, `Build 5.1.2.3`, `rev 4.4.0.1`,
-///   `Java 1.8.0.251`,
-///   `section 4.2.1.6`, `Table 4.1.2.3`, `Figure 2.1.1.3` — the word whole, not inside
-///   another (`Android`, `avoid`, `void*`, `OIDC`, `server` do not count), but for `Version`
-///   ending an identifier (`FileVersion: 10.0.0.1`, `AssemblyVersion("1.0.0.0")`);
+/// - after a word that names it (and at most four spaces, colons, `=`, `(` or quotes; a dot
+///   after an abbreviation): `OID 2.5.29.17`, `urn:oid:…`, `Oid("…")`, `Object Identifier:
+///   …`, `Extension Id: …`, `version 1.7.0.3`, `Version=4.0.0.0`, `ver. 3.2.1.0`, `section
+///   4.2.1.6` — the word whole, not inside another (`Android`, `avoid`, `void*`, `OIDC`,
+///   `server` do not count), but for `Version` ending an identifier (`FileVersion: 10.0.0.1`,
+///   `AssemblyVersion("1.0.0.0")`);
+/// - a number of parts under 100 written right after a word that numbers builds or parts of a
+///   document, with spaces only (`Build 5.1.2.3`, `rev 4.4.0.1`, `Table 4.1.2.3`, `Fig.
+///   2.1.1.3`, `Java 1.8.0.25`): not `firewall table: 81.2.69.142`;
 /// - a product's version in a user agent or banner: any product's ending in `.0`
 ///   (`Chrome/120.0.0.0`, `+Edg/119.0.0.0+`), any version of a known HTTP client or SSH
 ///   server (`curl/8.4.0.1`, `python-requests/2.31.0.1`, `OpenSSH_8.9.1.2`); not a URL's
-///   path (`ipinfo.io/8.8.8.0`, `/check/1.2.3.0`);
+///   path (`ipinfo.io/8.8.8.0`, `/check/1.2.3.0`, `GET /curl/1.2.3.4`);
 /// - in `2.5.4.0/24` or `2.5.29.0/24`: the X.500 attribute types and certificate extensions
 ///   every certificate dump prints (`2.5.29.17: Flags = 0`).
 fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
@@ -628,35 +644,44 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     let mut rest = before;
     for _ in 0..4 {
         match rest {
-            [
-                head @ ..,
-                b' ' | b'\t' | b':' | b'=' | b'(' | b'"' | b'\'' | b'.',
-            ] => rest = head,
+            [head @ .., b' ' | b'\t' | b':' | b'=' | b'(' | b'"' | b'\''] => rest = head,
             _ => break,
         }
     }
-    // Most addresses follow a byte that ends none of the words: that byte decides first.
-    let named = rest
-        .last()
-        .is_some_and(|&last| ENDS_A_NAME[usize::from(last.to_ascii_lowercase())])
-        && NAMES.iter().any(|word| {
-            rest.len() >= word.len() && {
-                let (head, tail) = rest.split_at(rest.len() - word.len());
-                tail.eq_ignore_ascii_case(word)
-                    && match head.last() {
-                        Some(b) if b.is_ascii_alphanumeric() => {
-                            // `FileVersion`: the word capitalised, ending an identifier.
-                            *word == b"version" && tail[0] == b'V' && !b.is_ascii_uppercase()
+    let spaced = before.len() - rest.len();
+    let small = v4.octets().iter().all(|&o| o < 100);
+    let names = |words: &[&[u8]], plain: bool| {
+        // A dot right after an abbreviation (`ver.`, `Fig.`).
+        let (rest, dotted) = match rest {
+            [head @ .., b'.'] => (head, true),
+            _ => (rest, false),
+        };
+        // Most addresses follow a byte that ends none of the words: that byte decides first.
+        rest.last()
+            .is_some_and(|&last| ENDS_A_NAME[usize::from(last.to_ascii_lowercase())])
+            && words.iter().any(|word| {
+                rest.len() >= word.len() && {
+                    let (head, tail) = rest.split_at(rest.len() - word.len());
+                    tail.eq_ignore_ascii_case(word)
+                        && (!dotted || word.len() <= 3)
+                        && (plain || before[before.len() - spaced..].iter().all(|&b| b == b' '))
+                        && match head.last() {
+                            Some(b) if b.is_ascii_alphanumeric() => {
+                                // `FileVersion`: the word capitalised, ending an identifier.
+                                *word == b"version" && tail[0] == b'V' && !b.is_ascii_uppercase()
+                            }
+                            _ => true,
                         }
-                        _ => true,
-                    }
-            }
-        });
-    named || after_product(before, d == 0)
+                }
+            })
+    };
+    names(&NAMES, true)
+        || (small && spaced > 0 && names(&NUMBERING, false))
+        || after_product(before, d == 0)
 }
 
 /// The words that name a dotted number something else than an address ([`named_otherwise`]).
-const NAMES: [&[u8]; 21] = [
+const NAMES: [&[u8]; 11] = [
     b"oid",
     b"oids",
     b"object identifier",
@@ -665,27 +690,36 @@ const NAMES: [&[u8]; 21] = [
     b"version",
     b"version info",
     b"ver",
-    b"build",
-    b"rev",
-    b"revision",
-    b"release",
-    b"firmware",
-    b"java",
     b"section",
     b"sec",
     "\u{a7}".as_bytes(),
+];
+
+/// The words that number builds or parts of a document: they name a number of small parts
+/// written right after them ([`named_otherwise`]).
+const NUMBERING: [&[u8]; 9] = [
+    b"build",
+    b"rev",
+    b"revision",
+    b"firmware",
+    b"java",
     b"table",
     b"figure",
     b"fig",
     b"chapter",
 ];
 
-/// The last bytes of [`NAMES`].
+/// The last bytes of [`NAMES`] and [`NUMBERING`].
 static ENDS_A_NAME: [bool; 256] = {
     let mut ends = [false; 256];
     let mut i = 0;
     while i < NAMES.len() {
         ends[NAMES[i][NAMES[i].len() - 1] as usize] = true;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NUMBERING.len() {
+        ends[NUMBERING[i][NUMBERING[i].len() - 1] as usize] = true;
         i += 1;
     }
     ends
@@ -712,20 +746,28 @@ const PRODUCTS: [&[u8]; 16] = [
     b"libssh",
 ];
 
-/// Whether `before` ends with a product and the `/` of a user agent (`Chrome/`) or the `_` of
-/// an SSH banner (`OpenSSH_`): when `any` (the version ends in `.0`), any product token —
-/// letters, digits, `-` and `_` after a space, `(`, `+`, `"`, `;`, `,` or the start of the
-/// text, not after a `/` or `.` as a URL's path is; else one of [`PRODUCTS`], after no letter
-/// or digit.
+/// Whether `before` ends with a product token and the `/` of a user agent (`Chrome/`) or the
+/// `_` of an SSH banner (`OpenSSH_`): a token of letters, digits, `-` and `_` after a space,
+/// `(`, `+`, `"`, `;`, `,` or the start of the text — not after a `/` or `.`, as a URL's path
+/// is (a banner's product may follow a `-`: `SSH-2.0-OpenSSH_`). Any product's with `/` when
+/// `any` (the version ends in `.0`), else one of [`PRODUCTS`].
 fn after_product(before: &[u8], any: bool) -> bool {
     let (sep, head) = match before.split_last() {
         Some((&sep @ (b'/' | b'_'), head)) => (sep, head),
         _ => return false,
     };
+    let starts_a_token = |at: usize| match at.checked_sub(1) {
+        Some(i) => {
+            matches!(head[i], b' ' | b'\t' | b'(' | b'+' | b'"' | b';' | b',')
+                || (sep == b'_' && head[i] == b'-')
+        }
+        // The token starts the text (a look-behind shorter than the window began there).
+        None => before.len() < LOOK_BEHIND,
+    };
     let known = PRODUCTS.iter().any(|p| {
         head.len() >= p.len() && {
-            let (rest, name) = head.split_at(head.len() - p.len());
-            name.eq_ignore_ascii_case(p) && !rest.last().is_some_and(u8::is_ascii_alphanumeric)
+            let at = head.len() - p.len();
+            head[at..].eq_ignore_ascii_case(p) && starts_a_token(at)
         }
     });
     if known || !any || sep != b'/' {
@@ -736,14 +778,7 @@ fn after_product(before: &[u8], any: bool) -> bool {
         .rev()
         .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
         .count();
-    if word == 0 || !head[head.len() - word].is_ascii_alphabetic() {
-        return false;
-    }
-    match head.len().checked_sub(word + 1) {
-        Some(i) => matches!(head[i], b' ' | b'\t' | b'(' | b'+' | b'"' | b';' | b','),
-        // The word starts the text (a look-behind shorter than the window began there).
-        None => before.len() < LOOK_BEHIND,
-    }
+    word > 0 && head[head.len() - word].is_ascii_alphabetic() && starts_a_token(head.len() - word)
 }
 
 /// Whether an IPv6 address read from text is worth reporting: in space IANA has assigned
@@ -1127,16 +1162,19 @@ pub fn scan_pieces(
     let mut odd_byte: Option<u8> = None;
     // The error that ended the reading, once one has.
     let mut failed = None;
+    // Bytes read after `buf[..filled]` and not yet read as text: what the next read may
+    // complete (see `unfinished`).
+    let mut held = 0;
     loop {
-        if buf.len() - filled < CHUNK {
-            buf.resize(filled + CHUNK, 0);
+        if buf.len() < filled + held + CHUNK {
+            buf.resize(filled + held + CHUNK, 0);
         }
         let got = match encoding {
             Some(Encoding::Bytes) => {
-                let got = read_full(&mut reader, &mut buf[filled..filled + CHUNK], &mut failed);
-                let read = &mut buf[filled..filled + got];
-                let narrowed = narrow_wide_strings(read);
-                filled += drop_invisible(&mut read[..narrowed]);
+                let at = filled + held;
+                let got = read_full(&mut reader, &mut buf[at..at + CHUNK], &mut failed);
+                let ended = got == 0 || failed.is_some();
+                (filled, held) = as_read_in_place(&mut buf, filled, at + got, ended);
                 got
             }
             Some(utf16) => {
@@ -1153,8 +1191,8 @@ pub fn scan_pieces(
                 let bom = got - strip_bom(&buf[..got], enc).len();
                 if enc == Encoding::Bytes {
                     buf.copy_within(bom..got, 0);
-                    let narrowed = narrow_wide_strings(&mut buf[..got - bom]);
-                    filled = drop_invisible(&mut buf[..narrowed]);
+                    let ended = got < CHUNK || failed.is_some();
+                    (filled, held) = as_read_in_place(&mut buf, 0, got - bom, ended);
                 } else {
                     raw = buf[bom..got].to_vec();
                     filled = decode_utf16(&raw, enc, &mut odd_byte, &mut buf, 0);
@@ -1211,7 +1249,7 @@ pub fn scan_pieces(
         if !piece(this) {
             return Err(ScanError::Stopped);
         }
-        buf.copy_within(keep_from..filled, 0);
+        buf.copy_within(keep_from..filled + held, 0);
         filled -= keep_from;
         base += keep_from;
         resume = cut - keep_from;
@@ -1284,6 +1322,42 @@ fn decode_utf16(
         *odd = Some(*last);
     }
     at
+}
+
+/// Reads `buf[from..end]` (bytes just read after the text `buf[..from]`) as text in place
+/// ([`as_read`]), but for an unfinished end that the next read may complete, unless the
+/// reading `ended`. Returns the text's new length and how many bytes are held after it.
+fn as_read_in_place(buf: &mut [u8], from: usize, end: usize, ended: bool) -> (usize, usize) {
+    let hold = if ended {
+        0
+    } else {
+        unfinished(&buf[from..end])
+    };
+    let narrowed = narrow_wide_strings(&mut buf[from..end - hold]);
+    let len = drop_invisible(&mut buf[from..from + narrowed]);
+    buf.copy_within(end - hold..end, from + len);
+    (from + len, hold)
+}
+
+/// How many bytes at the end of `text` the next read may complete: the first bytes of an
+/// invisible character ([`drop_invisible`]), or a wide string still open (its last pairs, up
+/// to 64 KiB, and a last printable byte whose zero byte is next).
+fn unfinished(text: &[u8]) -> usize {
+    let invisible = match text {
+        [.., 0xe2, 0x80 | 0x81] | [.., 0xef, 0xbb] => 2,
+        [.., 0xc2 | 0xe2 | 0xef] => 1,
+        _ => 0,
+    };
+    let printable = |b: u8| (0x20..0x7f).contains(&b) || b == b'\t';
+    let n = text.len();
+    let mut k = n;
+    if k > 0 && printable(text[k - 1]) {
+        k -= 1;
+    }
+    while k >= 2 && text[k - 1] == 0 && printable(text[k - 2]) && n - k < 64 << 10 {
+        k -= 2;
+    }
+    invisible.max(n - k)
 }
 
 /// Whether a UTF-16 unit is a character a reader does not see (see [`drop_invisible`]).
@@ -1637,14 +1711,13 @@ mod tests {
             "Build 5.1.2.3 (x64)",
             "ver. 3.2.1.0",
             "rev 4.4.0.1",
-            "Revision: 1.0.2.3",
-            "release 5.4.3.2",
+            "Revision 1.0.2.3",
             "Firmware 1.0.4.12",
             "Table 4.1.2.3: network indicators",
             "Figure 2.1.1.3 shows",
             "Fig. 3.1.2.4",
             "Chapter 1.2.3.4",
-            "Java 1.8.0.251",
+            "Java 1.8.0.25",
         ] {
             none(named);
         }
@@ -1665,6 +1738,18 @@ mod tests {
             ("rebuild 81.2.69.147", "81.2.69.147"),
             ("stable 81.2.69.148", "81.2.69.148"),
             ("end of sentence. 81.2.69.149", "81.2.69.149"),
+            // A sentence ending in one of the words, a word and a colon, larger parts.
+            (
+                "See the previous section. 81.2.69.150 was the C2",
+                "81.2.69.150",
+            ),
+            ("after the release. 81.2.69.151", "81.2.69.151"),
+            ("DHCP release 81.2.69.152", "81.2.69.152"),
+            ("Blocked in the firewall table: 81.2.69.153", "81.2.69.153"),
+            ("Build: 81.2.69.154", "81.2.69.154"),
+            ("JAVA: 81.2.69.155", "81.2.69.155"),
+            ("routing table 10.0.0.156", "10.0.0.156"),
+            ("Figure 81.2.69.157", "81.2.69.157"),
         ] {
             one(text, ip);
         }
@@ -1691,7 +1776,7 @@ mod tests {
             "Go-http-client/1.1.0.2",
             "SSH-2.0-OpenSSH_8.9.1.2 Ubuntu-3",
             "OpenSSH_8.9.1.2",
-            "dropbear_2022.83.1.1",
+            "dropbear_1.2.3.4",
         ] {
             none(ua);
         }
@@ -1699,6 +1784,9 @@ mod tests {
         // a banner.
         one("tcp/81.2.69.142", "81.2.69.142");
         one("src_ip_81.2.69.143 dst", "81.2.69.143");
+        one("foo_1.2.3.4", "1.2.3.4");
+        one("https://example.com/java/81.2.69.145", "81.2.69.145");
+        one("GET /curl/81.2.69.146 HTTP/1.1", "81.2.69.146");
         one("curl-test/81.2.69.144", "81.2.69.144");
         // A URL's path holds addresses; so does a product's token ending in a host's digit.
         one("https://ipinfo.io/8.8.8.0", "8.8.8.0");
@@ -2095,6 +2183,25 @@ mod tests {
                 let len = narrow_wide_strings(&mut bytes);
                 assert_eq!(bytes[..len], expected[..], "{t:?}");
             }
+        }
+    }
+
+    #[test]
+    fn wide_strings_and_invisible_characters_cut_by_a_read_are_read_whole() {
+        // At every cut near the end of the first read: a wide string, and an address with a
+        // zero-width space, across it; read at once and a byte at a time.
+        let wide: Vec<u8> = "Server=81.2.69.142;Port=443"
+            .bytes()
+            .flat_map(|b| [b, 0])
+            .collect();
+        for pad in CHUNK - 60..CHUNK + 4 {
+            let mut binary = vec![0x90; pad];
+            binary.extend(&wide);
+            binary.extend(b"\x90\x90");
+            assert_eq!(stream(&binary), ["81.2.69.142"], "pad {pad}");
+            let mut text = vec![b'x'; pad];
+            text.extend(" 89.160.20\u{200b}.115 ".as_bytes());
+            assert_eq!(stream(&text), ["89.160.20.115"], "pad {pad}");
         }
     }
 

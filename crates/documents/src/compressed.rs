@@ -6,9 +6,10 @@
 //!
 //! Memory: an xz dictionary and a zstd window are allocated from a size the file declares, up
 //! to gigabytes; both decoders here are given `max_buffer_bytes` as their largest (64 MiB by
-//! default, what `xz -9` declares; `zstd -19` declares 8 MiB). A larger one ends the stream
-//! with a `document_limit` warning, before it is allocated. bzip2 needs under 4 MiB whatever
-//! the file says.
+//! default, what `xz -9` declares; `zstd -19` declares 8 MiB), half that inside another xz or
+//! zstd stream, and so on (all nested together hold at most twice it). A larger one ends the
+//! stream with a `document_limit` warning, before it is allocated. bzip2 needs under 4 MiB
+//! whatever the file says.
 
 use crate::limits::Capped;
 use crate::{Ctx, DOCUMENT_LIMIT, Format, decode_reader};
@@ -30,14 +31,18 @@ pub(crate) fn decode(
     if !ctx.may_nest(label, depth) {
         return Ok(format);
     }
-    let window = ctx.limits.max_buffer_bytes;
+    // Nested, each stream's window is half the one around it: however deep the nesting, all
+    // of them together hold at most twice `max_buffer_bytes`.
+    let window = ctx.limits.max_buffer_bytes >> ctx.open_windows.min(63);
     let decoder = match format {
         Format::Xz => Decoder::Xz(XzStreams::new(input, window)),
         Format::Bzip2 => Decoder::Bzip2(MultiBzDecoder::new(input)),
         _ => Decoder::Zstd(Box::new(ZstdFrames::new(input, window))),
     };
     let mut capped = Capped::new(decoder, &ctx.budget);
+    ctx.open_windows += 1;
     let result = decode_reader(ctx, label, &mut capped, depth + 1);
+    ctx.open_windows -= 1;
     let refused = capped.get_ref().refused_window();
     if let Err(e) = result {
         // A refused window is a limit, said below, not damage; a failed sink stops everything.
@@ -54,7 +59,7 @@ pub(crate) fn decode(
         ctx.warn(
             DOCUMENT_LIMIT,
             format!(
-                "{label}: {what} of {declared} bytes is larger than max_buffer_bytes ({window}); the rest was skipped"
+                "{label}: {what} of {declared} bytes is larger than this stream may hold ({window} bytes: max_buffer_bytes, halved for each xz or zstd stream around it); the rest was skipped"
             ),
         );
     }

@@ -179,6 +179,7 @@ fn decode_with(
         entries: 0,
         sink_error: None,
         budget_warned: false,
+        open_windows: 0,
     };
     let result = catch_unwind(AssertUnwindSafe(|| decode(&mut ctx, &label)));
     let format = match result {
@@ -295,6 +296,7 @@ pub fn fuzz_as(format: Option<Format>, bytes: &[u8]) {
         entries: 0,
         sink_error: None,
         budget_warned: false,
+        open_windows: 0,
     };
     let ctx = &mut ctx;
     let label = "fuzz.bin";
@@ -334,6 +336,9 @@ pub(crate) struct Ctx<'a> {
     entries: usize,
     sink_error: Option<io::Error>,
     budget_warned: bool,
+    /// xz and zstd streams open around the one being decoded: each inner one may hold half the
+    /// window of the one around it (see `compressed::decode`).
+    pub(crate) open_windows: u32,
 }
 
 impl Ctx<'_> {

@@ -27,10 +27,11 @@ pub struct Limits {
     /// Nesting of XML/HTML elements, PDF arrays/dictionaries and form XObjects. Default 1,000.
     pub max_xml_depth: usize,
     /// Largest single file held in memory to be decoded (a PDF, a mail, an HTML page, a ZIP or
-    /// `.msg` found inside another container), and largest xz dictionary or zstd window. A
-    /// larger file is handed on as raw bytes, a larger dictionary ends its stream, each with a
-    /// `document_limit` warning. Default 64 MiB. Peak memory of a decode stays around
-    /// 1.5 × this + 2 × `max_pdf_stream_bytes` (≈ 160 MiB with the defaults).
+    /// `.msg` found inside another container), and largest xz dictionary or zstd window (half
+    /// that inside another such stream, and so on). A larger file is handed on as raw bytes, a
+    /// larger dictionary ends its stream, each with a `document_limit` warning. Default 64
+    /// MiB. Peak memory of a decode stays around 3.5 × this + 2 × `max_pdf_stream_bytes`
+    /// (≈ 290 MiB with the defaults; nested xz or zstd streams hold up to 2 × this).
     pub max_buffer_bytes: u64,
     /// MIME parts read from one mail (nested messages included). Default 1,000.
     pub max_mail_parts: usize,

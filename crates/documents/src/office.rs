@@ -126,6 +126,10 @@ struct OoxmlText {
     alt_chunks: Vec<String>,
 }
 
+/// The most `altChunk` parts a part lists that are read (each is an entry of the package,
+/// charged to `max_entries` as it is read).
+const MAX_ALT_CHUNKS: usize = 10_000;
+
 /// WordprocessingML and DrawingML text: `t` runs joined, paragraphs, cells, tabs and breaks
 /// separate; field instructions (`instrText`) are kept as separate tokens; text removed by a
 /// tracked change (`del`, `moveFrom`) is left out.
@@ -146,7 +150,13 @@ fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
                 out.sep(Sep::Space);
             }
             b"del" | b"moveFrom" => st.removed = 1,
-            b"altChunk" => st.alt_chunks.extend(rel_id(e)),
+            // Each part once, at most as many as an archive's members: a few bytes of markup
+            // repeated must not make millions of look-ups.
+            b"altChunk" if st.alt_chunks.len() < MAX_ALT_CHUNKS => {
+                if let Some(id) = rel_id(e).filter(|id| !st.alt_chunks.contains(id)) {
+                    st.alt_chunks.push(id);
+                }
+            }
             b"footnoteReference" | b"endnoteReference" => {
                 st.in_note_reference = true;
                 out.sep(Sep::Space);
@@ -832,6 +842,7 @@ fn sheet_comments<R: Read + Seek>(
         .map(|r| (r.is("threadedComment"), resolve(dir, &r.target)))
         .collect();
     parts.sort();
+    parts.dedup();
     let mut out = TextOut::new(part_label.clone());
     for (threaded, entry) in parts {
         // A note's text is in `t` runs inside its `text`; a threaded comment's is `text` itself.

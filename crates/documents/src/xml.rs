@@ -315,7 +315,7 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
     let mut deferred: Vec<String> = Vec::new();
     // How many of the open elements are such spans.
     let mut spans: Vec<bool> = Vec::new();
-    walk(ctx, label, bytes, |ctx, ev| {
+    let walked = walk(ctx, label, bytes, |ctx, ev| {
         match ev {
             XEv::Start(e) => {
                 let span = goes_on_the_line(e);
@@ -342,8 +342,15 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
             XEv::Text(t) => out.push(t),
         }
         out.maybe_flush(ctx)
-    })?;
-    out.flush(ctx)
+    });
+    // What an unclosed span held, when the walk stopped (damage, a cap) before its line ended.
+    for v in deferred {
+        out.sep(Sep::Line);
+        out.push(&v);
+    }
+    let flushed = out.flush(ctx);
+    walked?;
+    flushed
 }
 
 /// Whether `e` is an SVG text span that goes on the text before it (`<tspan>5.18</tspan>

@@ -307,6 +307,7 @@ mod tests {
             entries: 0,
             sink_error: None,
             budget_warned: false,
+            open_windows: 0,
         };
         let mut seen = Vec::new();
         let record = |_: &mut Ctx<'_>, ev: XEv<'_>| {

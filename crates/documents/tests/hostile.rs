@@ -90,6 +90,23 @@ fn an_xz_dictionary_or_zstd_window_past_the_buffer_cap_is_refused_not_allocated(
     assert_eq!(o.warnings, []);
     let found: Vec<String> = parts.iter().flat_map(|p| find_ips(&part_text(p))).collect();
     assert_eq!(found, ["81.2.69.142"]);
+    // Nested, each stream may hold half the window of the one around it: a 64 MiB dictionary
+    // inside one of 64 MiB is refused (eight levels could otherwise hold 512 MiB); 32 MiB
+    // inside it is read.
+    let inner = xz_stored_declaring(28, text);
+    let o = run("nest.xz", &xz_stored_declaring(28, &inner), 5);
+    assert!(
+        has(&o, "document_limit", "xz dictionary of 67108864 bytes"),
+        "{:?}",
+        o.warnings
+    );
+    let (o, parts) = decode_bytes(
+        "nest.xz",
+        &xz_stored_declaring(28, &xz_stored_declaring(26, text)),
+    );
+    assert_eq!(o.warnings, []);
+    let found: Vec<String> = parts.iter().flat_map(|p| find_ips(&part_text(p))).collect();
+    assert_eq!(found, ["81.2.69.142"]);
 }
 
 #[test]

@@ -205,6 +205,37 @@ fn form_field_values_are_read_with_their_page() {
     );
 }
 
+#[test]
+fn a_form_value_shared_or_listed_again_is_read_once() {
+    // Twenty widgets of one field whose value lists one long string a thousand times, and
+    // the same annotation listed a thousand times: each read once.
+    let long = format!("({} 81.2.69.142)", "x".repeat(10_000));
+    let refs = "11 0 R ".repeat(1_000);
+    let widgets = (0..20)
+        .map(|i| format!("{} 0 R ", 12 + i))
+        .collect::<String>();
+    let mut objs = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!("<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R /Annots [{widgets} {}] >>", "6 0 R ".repeat(1_000)).into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        stream("", b"BT /F1 10 Tf 72 700 Td (form) Tj ET"),
+        format!("<< /Type /Annot /Subtype /Text /Rect [0 0 1 1] /Contents {long} >>").into_bytes(),
+        b"<< >>".to_vec(),
+        b"<< >>".to_vec(),
+        b"<< >>".to_vec(),
+        format!("<< /FT /Ch /T (f) /V [{refs}] >>").into_bytes(),
+        long.into_bytes(),
+    ];
+    for _ in 0..20 {
+        objs.push(b"<< /Type /Annot /Subtype /Widget /Parent 10 0 R /Rect [0 0 1 1] >>".to_vec());
+    }
+    let (_, parts) = decode_bytes("t.pdf", &pdf(&objs));
+    let text: String = parts.iter().map(part_text).collect();
+    assert!(text.len() < 30_000, "{} bytes of text", text.len());
+    assert_eq!(find_ips(&text), ["81.2.69.142", "81.2.69.142"]);
+}
+
 /// ASCII85-encodes bytes (test helper).
 fn ascii85(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();

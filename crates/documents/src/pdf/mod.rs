@@ -172,7 +172,15 @@ fn page(
     drop(data);
     // Link targets and annotation texts.
     if let Obj::Array(annots) = doc.get_in(d, b"Annots") {
+        // Each annotation and each form field once, however often they are listed or shared:
+        // a few bytes of references must not multiply a long string.
+        let mut seen = std::collections::HashSet::new();
         for a in annots.iter().take(10_000) {
+            if let Obj::Ref(id) = a {
+                if !seen.insert(*id) {
+                    continue;
+                }
+            }
             let a = doc.resolve(a);
             let Some(ad) = a.as_dict() else { continue };
             let mut texts = Vec::new();
@@ -185,28 +193,39 @@ fn page(
                 texts.push(pdf_string(&c));
             }
             if ad.name(b"Subtype") == Some(b"Widget") {
-                field_value(doc, ad, &mut texts);
+                field_value(doc, ad, &mut seen, &mut texts);
             }
             for t in texts {
                 out.sep(Sep::Line);
                 out.push(&t);
                 out.sep(Sep::Line);
             }
+            out.maybe_flush(ctx)?;
         }
     }
     out.flush(ctx)
 }
 
 /// The value of the form field a widget annotation shows (a filled report's indicators): its
-/// own `/V`, or the one it inherits from the field above it. Text fields and choices; the
-/// names of check boxes are no text.
-fn field_value(doc: &mut Doc<'_>, widget: &Dict, texts: &mut Vec<String>) {
+/// own `/V`, or the one it inherits from the field above it, unless that field (in `seen`,
+/// with the annotations) was read already. Text fields and choices; the names of check boxes
+/// are no text.
+fn field_value(
+    doc: &mut Doc<'_>,
+    widget: &Dict,
+    seen: &mut std::collections::HashSet<u32>,
+    texts: &mut Vec<String>,
+) {
     let mut field = widget.clone();
     for _ in 0..8 {
         match doc.get_in(&field, b"V") {
             Obj::Str(v) => return texts.push(pdf_string(&v)),
             Obj::Array(values) => {
+                let mut listed = std::collections::HashSet::new();
                 for v in values.iter().take(1_000) {
+                    if matches!(v, Obj::Ref(id) if !listed.insert(*id)) {
+                        continue;
+                    }
                     if let Obj::Str(v) = doc.resolve(v) {
                         texts.push(pdf_string(&v));
                     }
@@ -214,6 +233,11 @@ fn field_value(doc: &mut Doc<'_>, widget: &Dict, texts: &mut Vec<String>) {
                 return;
             }
             _ => {}
+        }
+        if let Some(Obj::Ref(parent)) = field.get(b"Parent") {
+            if !seen.insert(*parent) {
+                return;
+            }
         }
         match doc.get_in(&field, b"Parent") {
             Obj::Dict(parent) => field = parent,
