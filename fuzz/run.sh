@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(request extract mmdb render documents documents_pdf documents_office documents_mail documents_markup documents_archive)
+[ ${#targets[@]} -gt 0 ] || targets=(request extract mmdb render documents documents_pdf documents_office documents_mail documents_markup documents_archive attributes)
 cargo +nightly fuzz build
 run() {
   mkdir -p "corpus-work/$1"

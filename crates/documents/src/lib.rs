@@ -25,6 +25,7 @@ mod xml;
 mod xml_fast;
 
 pub use limits::Limits;
+pub use xml::fuzz_attributes;
 
 use limits::{Budget, Capped, read_capped};
 use std::io::{self, Cursor, Read, Seek};

@@ -94,6 +94,21 @@ fn plain_attr<'e>(raw: &'e [u8], name: &[u8]) -> Plain<'e> {
     }
 }
 
+/// Fuzzing harness: panics unless [`attr_cow`] reads the attributes of the tag `content`
+/// (`name attr="value" …`, as between `<` and `>`) as quick-xml reads them.
+pub fn fuzz_attributes(content: &[u8]) {
+    let Ok(content) = std::str::from_utf8(content) else {
+        return;
+    };
+    let name_len = content
+        .find([' ', '\t', '\r', '\n'])
+        .unwrap_or(content.len());
+    let e = BytesStart::from_content(content, name_len);
+    for name in [&b"t"[..], b"r", b"x", b"val"] {
+        assert_eq!(attr_cow(&e, name), attr_reference(&e, name), "<{content}>");
+    }
+}
+
 /// [`attr_cow`] as quick-xml reads the attributes: the reference [`plain_attr`] is held to.
 fn attr_reference<'e>(e: &'e BytesStart<'_>, name: &[u8]) -> Option<Cow<'e, str>> {
     let mut attrs = e.attributes();
