@@ -39,6 +39,8 @@ mod paths;
 mod protocol;
 mod record;
 mod render;
+#[cfg(test)]
+mod test_support;
 
 // The public API: what the binary, the benches, the fuzz targets and the integration tests
 // use. Everything else is the crate's own (so the compiler reports what nothing uses).

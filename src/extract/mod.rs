@@ -72,12 +72,12 @@ pub fn scan_value(value: &[u8], emit: &mut dyn FnMut(Extracted)) {
 /// ([`narrow_wide_strings`]), invisible characters dropped ([`drop_invisible`]). Offsets of
 /// what is found count in it.
 fn as_read(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if memchr::memchr3(0, 0xc2, 0xe2, text).is_none() && memchr::memchr(0xef, text).is_none() {
+    let [a, b, c] = INVISIBLE_LEADS;
+    if memchr::memchr3(a, b, c, text).is_none() && memchr::memchr(0, text).is_none() {
         return text.into();
     }
     let mut owned = text.to_vec();
-    let narrowed = narrow_wide_strings(&mut owned);
-    let len = drop_invisible(&mut owned[..narrowed]);
+    let (len, _) = as_read_in_place(&mut owned, 0, text.len(), true);
     owned.truncate(len);
     owned.into()
 }
@@ -649,6 +649,7 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
         }
     }
     let spaced = before.len() - rest.len();
+    let only_spaces = before[rest.len()..].iter().all(|&b| b == b' ');
     let small = v4.octets().iter().all(|&o| o < 100);
     let names = |words: &[&[u8]], plain: bool| {
         // A dot right after an abbreviation (`ver.`, `Fig.`).
@@ -664,7 +665,7 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
                     let (head, tail) = rest.split_at(rest.len() - word.len());
                     tail.eq_ignore_ascii_case(word)
                         && (!dotted || word.len() <= 3)
-                        && (plain || before[before.len() - spaced..].iter().all(|&b| b == b' '))
+                        && (plain || only_spaces)
                         && match head.last() {
                             Some(b) if b.is_ascii_alphanumeric() => {
                                 // `FileVersion`: the word capitalised, ending an identifier.
@@ -1205,30 +1206,26 @@ pub fn scan_pieces(
             return Err(ScanError::TooLarge { limit });
         }
         let text = &buf[..filled];
+        // Hands on `text[..end]`; whether the scan goes on.
+        let mut hand_on = |end: usize, last: bool| {
+            piece(Piece {
+                text: &text[..end],
+                resume,
+                base,
+                last,
+            })
+        };
         if let Some(e) = failed {
             // A damaged input (a truncated gzip): the text read before the damage is scanned
             // up to its last boundary, so that no address cut by the damage is reported.
-            if let Some((cut, _)) = cut_at_boundary(text, resume) {
-                let before = Piece {
-                    text: &text[..cut],
-                    resume,
-                    base,
-                    last: false,
-                };
-                if !piece(before) {
-                    return Err(ScanError::Stopped);
-                }
+            let cut = cut_at_boundary(text, resume);
+            if cut.is_some_and(|(cut, _)| !hand_on(cut, false)) {
+                return Err(ScanError::Stopped);
             }
             return Err(ScanError::Io(e));
         }
         if got == 0 {
-            let last = Piece {
-                text,
-                resume,
-                base,
-                last: true,
-            };
-            return if piece(last) {
+            return if hand_on(filled, true) {
                 Ok(total)
             } else {
                 Err(ScanError::Stopped)
@@ -1240,13 +1237,7 @@ pub fn scan_pieces(
             search_from = filled;
             continue;
         };
-        let this = Piece {
-            text: &text[..cut],
-            resume,
-            base,
-            last: false,
-        };
-        if !piece(this) {
+        if !hand_on(cut, false) {
             return Err(ScanError::Stopped);
         }
         buf.copy_within(keep_from..filled + held, 0);
@@ -1343,12 +1334,12 @@ fn as_read_in_place(buf: &mut [u8], from: usize, end: usize, ended: bool) -> (us
 /// invisible character ([`drop_invisible`]), or a wide string still open (its last pairs, up
 /// to 64 KiB, and a last printable byte whose zero byte is next).
 fn unfinished(text: &[u8]) -> usize {
-    let invisible = match text {
-        [.., 0xe2, 0x80 | 0x81] | [.., 0xef, 0xbb] => 2,
-        [.., 0xc2 | 0xe2 | 0xef] => 1,
-        _ => 0,
-    };
-    let printable = |b: u8| (0x20..0x7f).contains(&b) || b == b'\t';
+    // The longest start of an invisible character that ends the text.
+    let invisible = INVISIBLE
+        .iter()
+        .flat_map(|c| (1..c.len()).filter(|&k| text.ends_with(&c.as_bytes()[..k])))
+        .max()
+        .unwrap_or(0);
     let n = text.len();
     let mut k = n;
     if k > 0 && printable(text[k - 1]) {
@@ -1360,26 +1351,45 @@ fn unfinished(text: &[u8]) -> usize {
     invisible.max(n - k)
 }
 
-/// Whether a UTF-16 unit is a character a reader does not see (see [`drop_invisible`]).
+/// The characters a reader does not see: the soft hyphen, the zero-width space, non-joiner
+/// and joiner, the word joiner, the zero-width no-break space (see [`drop_invisible`]).
+const INVISIBLE: [&str; 6] = [
+    "\u{ad}", "\u{200b}", "\u{200c}", "\u{200d}", "\u{2060}", "\u{feff}",
+];
+
+/// The first bytes of [`INVISIBLE`]'s characters in UTF-8 (for `memchr3`).
+const INVISIBLE_LEADS: [u8; 3] = [0xc2, 0xe2, 0xef];
+
+/// Whether a UTF-16 unit is one of [`INVISIBLE`].
 fn is_invisible(unit: u16) -> bool {
-    matches!(unit, 0xad | 0x200b..=0x200d | 0x2060 | 0xfeff)
+    INVISIBLE.iter().any(|c| {
+        c.chars()
+            .next()
+            .is_some_and(|c| u32::from(c) == u32::from(unit))
+    })
 }
 
-/// Drops from UTF-8 `text` the characters a reader does not see — the soft hyphen, the
-/// zero-width space, non-joiner and joiner, the word joiner, the zero-width no-break space —
-/// and returns its new length. Pasted from a chat or a word processor, or put there to hide
+/// The printable ASCII bytes of a wide string ([`narrow_wide_strings`]).
+fn printable(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || b == b'\t'
+}
+
+/// Drops from UTF-8 `text` the characters a reader does not see ([`INVISIBLE`]) and returns
+/// its new length. Pasted from a chat or a word processor, or put there to hide
 /// it, one inside an address splits it for the scan and not for a reader
 /// (`45.13<U+200B>3.1.25` is 45.133.1.25). (Columns after one shift by its length; one cut by
 /// the end of a read is left.)
 fn drop_invisible(text: &mut [u8]) -> usize {
-    let invisible = |b: &[u8]| match b {
-        [0xc2, 0xad, ..] => 2,
-        [0xe2, 0x80, 0x8b..=0x8d, ..] | [0xe2, 0x81, 0xa0, ..] | [0xef, 0xbb, 0xbf, ..] => 3,
-        _ => 0,
+    let invisible = |b: &[u8]| {
+        INVISIBLE
+            .iter()
+            .find(|c| b.starts_with(c.as_bytes()))
+            .map_or(0, |c| c.len())
     };
     // Where the next byte that may start one is, from `from`.
+    let [a, b, c] = INVISIBLE_LEADS;
     let lead = |text: &[u8], from: usize| {
-        memchr::memchr3(0xc2, 0xe2, 0xef, &text[from..]).map_or(text.len(), |p| from + p)
+        memchr::memchr3(a, b, c, &text[from..]).map_or(text.len(), |p| from + p)
     };
     let mut read = lead(text, 0);
     let mut write = read;
@@ -1408,7 +1418,6 @@ const WIDE_STRING: usize = 4;
 /// characters between two spaces. Returns the new length. Text without zero bytes is left as
 /// it is at the cost of one `memchr`; a string cut by the end of a read is left.
 fn narrow_wide_strings(text: &mut [u8]) -> usize {
-    let printable = |b: u8| (0x20..0x7f).contains(&b) || b == b'\t';
     // Where a run may start next: the byte before the next zero byte from `from`.
     let next_run = |text: &[u8], from: usize| {
         memchr::memchr(0, &text[from..]).map_or(text.len(), |p| (from + p).saturating_sub(1))
@@ -2116,22 +2125,16 @@ mod tests {
         let alphabet = [
             "\u{ad}", "\u{200b}", "\u{2060}", "\u{feff}", "\u{2014}", "\u{e2}", "a", ".",
         ];
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            texts = texts
-                .iter()
-                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+        crate::test_support::for_every_mix(&alphabet, 4, &mut |mix| {
+            let t = mix.concat();
+            let mut bytes = t.clone().into_bytes();
+            let len = drop_invisible(&mut bytes);
+            let kept: String = t
+                .chars()
+                .filter(|&c| !u16::try_from(u32::from(c)).is_ok_and(is_invisible))
                 .collect();
-            for t in &texts {
-                let mut bytes = t.clone().into_bytes();
-                let len = drop_invisible(&mut bytes);
-                let kept: String = t
-                    .chars()
-                    .filter(|&c| !u16::try_from(u32::from(c)).is_ok_and(is_invisible))
-                    .collect();
-                assert_eq!(&bytes[..len], kept.as_bytes(), "{t:?}");
-            }
-        }
+            assert_eq!(&bytes[..len], kept.as_bytes(), "{t:?}");
+        });
     }
 
     #[test]
@@ -2150,40 +2153,31 @@ mod tests {
         // Against reading the runs out by hand, on every short mix of printable bytes, zero
         // bytes and others.
         let alphabet = [b'a', b'\t', 0u8, 0x90];
-        let mut texts = vec![Vec::new()];
-        for _ in 0..10 {
-            texts = texts
-                .iter()
-                .flat_map(|t: &Vec<u8>| {
-                    alphabet.iter().map(move |&b| [t.as_slice(), &[b]].concat())
-                })
-                .collect();
-            for t in &texts {
-                let mut expected = Vec::new();
-                let mut i = 0;
-                while i < t.len() {
-                    let run = (0..)
-                        .take_while(|k| {
-                            i + 2 * k + 1 < t.len()
-                                && ((0x20..0x7f).contains(&t[i + 2 * k]) || t[i + 2 * k] == b'\t')
-                                && t[i + 2 * k + 1] == 0
-                        })
-                        .count();
-                    if run >= WIDE_STRING {
-                        expected.push(b' ');
-                        expected.extend((0..run).map(|k| t[i + 2 * k]));
-                        expected.push(b' ');
-                        i += 2 * run;
-                    } else {
-                        expected.push(t[i]);
-                        i += 1;
-                    }
+        crate::test_support::for_every_mix(&alphabet, 10, &mut |t| {
+            let mut expected = Vec::new();
+            let mut i = 0;
+            while i < t.len() {
+                let run = (0..)
+                    .take_while(|k| {
+                        i + 2 * k + 1 < t.len()
+                            && ((0x20..0x7f).contains(&t[i + 2 * k]) || t[i + 2 * k] == b'\t')
+                            && t[i + 2 * k + 1] == 0
+                    })
+                    .count();
+                if run >= WIDE_STRING {
+                    expected.push(b' ');
+                    expected.extend((0..run).map(|k| t[i + 2 * k]));
+                    expected.push(b' ');
+                    i += 2 * run;
+                } else {
+                    expected.push(t[i]);
+                    i += 1;
                 }
-                let mut bytes = t.clone();
-                let len = narrow_wide_strings(&mut bytes);
-                assert_eq!(bytes[..len], expected[..], "{t:?}");
             }
-        }
+            let mut bytes = t.to_vec();
+            let len = narrow_wide_strings(&mut bytes);
+            assert_eq!(bytes[..len], expected[..], "{t:?}");
+        });
     }
 
     #[test]

@@ -138,15 +138,9 @@ mod tests {
                 })
                 .collect()
         };
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            texts = texts
-                .iter()
-                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
-                .collect();
-            for text in &texts {
-                assert_eq!(escape(text), one_at_a_time(text), "{text:?}");
-            }
-        }
+        crate::test_support::for_every_mix(&alphabet, 4, &mut |mix| {
+            let text: String = mix.iter().collect();
+            assert_eq!(escape(&text), one_at_a_time(&text), "{text:?}");
+        });
     }
 }

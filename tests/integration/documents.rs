@@ -279,34 +279,11 @@ fn a_decoders_memory_does_not_grow_with_the_distinct_addresses_it_finds() {
     // The decoding child alone, as an action runs it: a set of every address it passed on
     // would take 32 MiB here (a million slots of 8 bytes at most half full), and 48 while it
     // grows.
-    let rss = dir.path().join("rss");
-    let child = crate::harness::under_time(&rss)
-        .args([
-            "decode-document",
-            "--name",
-            "conn.log.gz",
-            "--cpu-seconds",
-            "60",
-        ])
-        .args([
-            "--max-bytes",
-            "1000000000",
-            "--max-decoded-bytes",
-            "1000000000",
-        ])
-        .arg(format!("--size={}", gz.len()))
-        .env("MIMALLOC_ARENA_RESERVE", "64MiB")
-        .stdin(std::fs::File::open(&path).unwrap())
-        .stdout(Stdio::piped())
-        .output()
-        .unwrap();
-    assert!(child.status.success());
-    let lines = child
-        .stdout
+    let (report, kib) = run_decoder("conn.log.gz", &gz);
+    let lines = report
         .split(|&b| b == b'\n')
         .filter(|l| l.starts_with(b"A\t"));
     assert!(lines.count() >= distinct as usize);
-    let kib = crate::harness::peak_rss_kib(&rss);
     assert!(kib < 24 * 1024, "the decoding child peaked at {kib} KiB");
 
     // What it passes on again, the reader drops: each address once, in order.
@@ -322,8 +299,9 @@ fn a_decoders_memory_does_not_grow_with_the_distinct_addresses_it_finds() {
     );
 }
 
-/// The decoding child's peak resident memory (KiB) on the document `bytes` named `name`.
-fn decoder_peak_kib(name: &str, bytes: &[u8]) -> u64 {
+/// Runs the decoding child alone on the document `bytes` named `name`, as an action runs it:
+/// its report (stdout) and its peak resident memory in KiB.
+fn run_decoder(name: &str, bytes: &[u8]) -> (Vec<u8>, u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -339,11 +317,11 @@ fn decoder_peak_kib(name: &str, bytes: &[u8]) -> u64 {
         .arg(format!("--size={}", bytes.len()))
         .env("MIMALLOC_ARENA_RESERVE", "64MiB")
         .stdin(std::fs::File::open(&path).unwrap())
-        .stdout(Stdio::null())
-        .status()
+        .stdout(Stdio::piped())
+        .output()
         .unwrap();
-    assert!(child.success());
-    crate::harness::peak_rss_kib(&rss)
+    assert!(child.status.success());
+    (child.stdout, crate::harness::peak_rss_kib(&rss))
 }
 
 #[test]
@@ -383,7 +361,9 @@ fn a_pdfs_decoder_holds_its_file_and_little_more_however_many_pages() {
     };
     let (short, long) = (export(200), export(4_000));
     let beyond_the_file = |bytes: &[u8]| {
-        decoder_peak_kib("export.pdf", bytes).saturating_sub(bytes.len() as u64 / 1024)
+        run_decoder("export.pdf", bytes)
+            .1
+            .saturating_sub(bytes.len() as u64 / 1024)
     };
     let (a, b) = (beyond_the_file(&short), beyond_the_file(&long));
     // 20 times the pages (8,000 to 160,000 distinct addresses, 0.1 to 2.2 MB of file): what

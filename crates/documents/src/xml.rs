@@ -57,23 +57,21 @@ enum Plain<'e> {
 /// written), when the attributes up to it are plain: `key="value"` or `key='value'`.
 fn plain_attr<'e>(raw: &'e [u8], name: &[u8]) -> Plain<'e> {
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let skip_space = |s: &'e [u8]| &s[s.iter().position(|b| !space(b)).unwrap_or(s.len())..];
     let mut rest = raw;
     loop {
-        let Some(start) = rest.iter().position(|b| !space(b)) else {
+        rest = skip_space(rest);
+        if rest.is_empty() {
             return Plain::Absent;
-        };
-        rest = &rest[start..];
+        }
         let Some(key_end) = rest.iter().position(|b| *b == b'=' || space(b)) else {
             return Plain::Other;
         };
         let key = &rest[..key_end];
-        let after = &rest[key_end..];
-        let after = &after[after.iter().position(|b| !space(b)).unwrap_or(after.len())..];
-        let Some((b'=', after)) = after.split_first() else {
+        let Some((b'=', after)) = skip_space(&rest[key_end..]).split_first() else {
             return Plain::Other;
         };
-        let after = &after[after.iter().position(|b| !space(b)).unwrap_or(after.len())..];
-        let Some((&quote @ (b'"' | b'\''), value)) = after.split_first() else {
+        let Some((&quote @ (b'"' | b'\''), value)) = skip_space(after).split_first() else {
             return Plain::Other;
         };
         let Some(len) = value.iter().position(|&b| b == quote) else {
@@ -83,11 +81,7 @@ fn plain_attr<'e>(raw: &'e [u8], name: &[u8]) -> Plain<'e> {
         if key.is_empty() || value.contains(&b'&') {
             return Plain::Other;
         }
-        let local = key
-            .iter()
-            .position(|&b| b == b':')
-            .map_or(key, |colon| &key[colon + 1..]);
-        if local == name {
+        if QName(key).local_name().as_ref() == name {
             return std::str::from_utf8(value).map_or(Plain::Other, Plain::Found);
         }
         rest = tail;
