@@ -35,9 +35,9 @@ pub(crate) fn decode(
     // of them together hold at most twice `max_buffer_bytes`.
     let window = ctx.limits.max_buffer_bytes >> ctx.open_windows.min(63);
     let decoder = match format {
-        Format::Xz => Decoder::Xz(XzStreams::new(input, window)),
+        Format::Xz => Decoder::Xz(KeepFailure::new(XzStreams::new(input, window))),
         Format::Bzip2 => Decoder::Bzip2(MultiBzDecoder::new(input)),
-        _ => Decoder::Zstd(Box::new(ZstdFrames::new(input, window))),
+        _ => Decoder::Zstd(Box::new(KeepFailure::new(ZstdFrames::new(input, window)))),
     };
     let mut capped = Capped::new(decoder, &ctx.budget);
     ctx.open_windows += 1;
@@ -69,19 +69,19 @@ pub(crate) fn decode(
 
 /// One of the stream decoders, reading from the attachment.
 enum Decoder<'a> {
-    Xz(XzStreams<&'a mut dyn Read>),
+    Xz(KeepFailure<XzStreams<&'a mut dyn Read>>),
     Bzip2(MultiBzDecoder<&'a mut dyn Read>),
     // Boxed: a frame decoder's state is some 900 bytes, eight times the others'.
-    Zstd(Box<ZstdFrames<&'a mut dyn Read>>),
+    Zstd(Box<KeepFailure<ZstdFrames<&'a mut dyn Read>>>),
 }
 
 impl Decoder<'_> {
     /// The declared dictionary or window size that was refused, if one was.
     fn refused_window(&self) -> Option<u64> {
         match self {
-            Decoder::Xz(x) => x.refused,
+            Decoder::Xz(x) => x.decoder.refused,
             Decoder::Bzip2(_) => None,
-            Decoder::Zstd(z) => z.refused,
+            Decoder::Zstd(z) => z.decoder.refused,
         }
     }
 }
@@ -96,11 +96,46 @@ impl Read for Decoder<'_> {
     }
 }
 
+/// A decoder of many streams or frames, read `decode_some` at a time.
+trait DecodeSome {
+    /// Decodes into `out` (not empty): the count of bytes, 0 at the end of the last stream.
+    fn decode_some(&mut self, out: &mut [u8]) -> io::Result<usize>;
+}
+
+/// Reads a [`DecodeSome`], keeping its first failure: every later read returns it again.
+struct KeepFailure<D> {
+    decoder: D,
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl<D> KeepFailure<D> {
+    fn new(decoder: D) -> Self {
+        KeepFailure {
+            decoder,
+            failed: None,
+        }
+    }
+}
+
+impl<D: DecodeSome> Read for KeepFailure<D> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if let Some((kind, msg)) = &self.failed {
+            return Err(io::Error::new(*kind, msg.clone()));
+        }
+        if out.is_empty() {
+            return Ok(0);
+        }
+        self.decoder.decode_some(out).inspect_err(|e| {
+            self.failed = Some((e.kind(), e.to_string()));
+        })
+    }
+}
+
 /// Bytes of compressed input held at once.
 const INPUT_BUFFER: usize = 64 << 10;
 
 /// An xz file read as `xz -d` reads it: every stream in turn, the zero bytes of stream padding
-/// between them skipped. A failure is kept: every later read returns it again.
+/// between them skipped.
 struct XzStreams<R> {
     inner: R,
     decoder: Box<XzDecoder<'static>>,
@@ -111,7 +146,6 @@ struct XzStreams<R> {
     in_stream: bool,
     /// The dictionary size a block declared past the maximum.
     refused: Option<u64>,
-    failed: Option<(io::ErrorKind, String)>,
 }
 
 impl<R: Read> XzStreams<R> {
@@ -127,7 +161,6 @@ impl<R: Read> XzStreams<R> {
             end: 0,
             in_stream: false,
             refused: None,
-            failed: None,
         }
     }
 
@@ -151,8 +184,9 @@ impl<R: Read> XzStreams<R> {
         self.end += n;
         Ok(n > 0)
     }
+}
 
-    /// Decodes into `out`: the count of bytes, 0 at the end of the last stream.
+impl<R: Read> DecodeSome for XzStreams<R> {
     fn decode_some(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
             if self.start == self.end && !self.fill()? {
@@ -206,7 +240,7 @@ impl<R: Read> XzStreams<R> {
                 Err(e) => {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        format!("xz data corrupt ({e:?})"),
+                        format!("xz data corrupt ({e})"),
                     ));
                 }
             }
@@ -214,29 +248,13 @@ impl<R: Read> XzStreams<R> {
     }
 }
 
-impl<R: Read> Read for XzStreams<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if let Some((kind, msg)) = &self.failed {
-            return Err(io::Error::new(*kind, msg.clone()));
-        }
-        if out.is_empty() {
-            return Ok(0);
-        }
-        self.decode_some(out).inspect_err(|e| {
-            self.failed = Some((e.kind(), e.to_string()));
-        })
-    }
-}
-
-/// A zstd file read as `zstd -d` reads it: every frame in turn, skippable frames skipped. A
-/// failure is kept: every later read returns it again.
+/// A zstd file read as `zstd -d` reads it: every frame in turn, skippable frames skipped.
 struct ZstdFrames<R> {
     inner: BufReader<R>,
     frame: FrameDecoder,
     in_frame: bool,
     /// The window size a frame declared past the maximum.
     refused: Option<u64>,
-    failed: Option<(io::ErrorKind, String)>,
 }
 
 impl<R: Read> ZstdFrames<R> {
@@ -249,7 +267,6 @@ impl<R: Read> ZstdFrames<R> {
             frame,
             in_frame: false,
             refused: None,
-            failed: None,
         }
     }
 
@@ -291,8 +308,9 @@ impl<R: Read> ZstdFrames<R> {
             }
         }
     }
+}
 
-    /// Decodes into `out`: the count of bytes, 0 at the end of the last frame.
+impl<R: Read> DecodeSome for ZstdFrames<R> {
     fn decode_some(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
             if !self.in_frame {
@@ -324,19 +342,5 @@ impl<R: Read> ZstdFrames<R> {
                 self.in_frame = false;
             }
         }
-    }
-}
-
-impl<R: Read> Read for ZstdFrames<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if let Some((kind, msg)) = &self.failed {
-            return Err(io::Error::new(*kind, msg.clone()));
-        }
-        if out.is_empty() {
-            return Ok(0);
-        }
-        self.decode_some(out).inspect_err(|e| {
-            self.failed = Some((e.kind(), e.to_string()));
-        })
     }
 }

@@ -115,15 +115,33 @@ fn numbered<R: Read + Seek>(a: &ZipArchive<R>, prefix: &str) -> Vec<String> {
 struct OoxmlText {
     /// Inside a `t` or `instrText` element: its text is read.
     in_text: bool,
-    /// How many `del` and `moveFrom` elements enclose the position: tracked changes that
-    /// remove their text (a deletion, the old place of moved text), which a reader of the
-    /// document with its changes accepted no longer sees.
-    removed: usize,
+    /// Inside `del` and `moveFrom` elements: tracked changes that remove their text (a
+    /// deletion, the old place of moved text), which a reader of the document with its changes
+    /// accepted no longer sees.
+    removed: LeftOut,
     /// A footnote or endnote reference was read in the current run: its mark, a raised
     /// number (or the run's own text, for a custom mark), stands apart from the text around.
     in_note_reference: bool,
     /// The relationship ids of the part's `altChunk` elements, in document order.
     alt_chunks: Vec<String>,
+}
+
+/// The nesting depth of elements whose text is left out (DOCX tracked deletions, the ODF
+/// record of changes…).
+#[derive(Default)]
+struct LeftOut(usize);
+
+impl LeftOut {
+    /// Whether `ev` is left out: it opens or closes one of the elements `names` (counted), or
+    /// stands inside one.
+    fn skips(&mut self, ev: &XEv<'_>, names: &[&[u8]]) -> bool {
+        match ev {
+            XEv::Start(e) if names.contains(&local(e)) => self.0 += 1,
+            XEv::End(name) if self.0 > 0 && names.contains(name) => self.0 -= 1,
+            _ => return self.0 > 0,
+        }
+        true
+    }
 }
 
 /// The most `altChunk` parts a part lists that are read (each is an entry of the package,
@@ -134,12 +152,7 @@ const MAX_ALT_CHUNKS: usize = 10_000;
 /// separate; field instructions (`instrText`) are kept as separate tokens; text removed by a
 /// tracked change (`del`, `moveFrom`) is left out.
 fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
-    if st.removed > 0 {
-        match ev {
-            XEv::Start(e) if matches!(local(e), b"del" | b"moveFrom") => st.removed += 1,
-            XEv::End(b"del" | b"moveFrom") => st.removed -= 1,
-            _ => {}
-        }
+    if st.removed.skips(&ev, &[b"del", b"moveFrom"]) {
         return;
     }
     match ev {
@@ -149,7 +162,6 @@ fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
                 st.in_text = true;
                 out.sep(Sep::Space);
             }
-            b"del" | b"moveFrom" => st.removed = 1,
             // Each part once, at most as many as an archive's members: a few bytes of markup
             // repeated must not make millions of look-ups.
             b"altChunk" if st.alt_chunks.len() < MAX_ALT_CHUNKS => {
@@ -383,21 +395,20 @@ fn member<R: Read + Seek>(
     depth: usize,
     read_as: ReadAs,
 ) -> io::Result<bool> {
-    if a.index_for_name(entry).is_none() {
+    let Some(index) = a.index_for_name(entry) else {
         ctx.warn(
             DOCUMENT_PARTIAL,
             format!("{child}: the part {} is missing", clean_name(entry)),
         );
         return Ok(true);
-    }
+    };
     if !ctx.take_entry(child) {
         return Ok(false);
     }
     let method = a
-        .index_for_name(entry)
-        .and_then(|i| a.by_index_raw(i).ok().map(|f| f.compression()))
-        .unwrap_or(zip::CompressionMethod::Stored);
-    let file = match a.by_name(entry) {
+        .by_index_raw(index)
+        .map_or(zip::CompressionMethod::Stored, |f| f.compression());
+    let file = match a.by_index(index) {
         Ok(f) => f,
         Err(e) => {
             archive::entry_error(ctx, child, e, method);
@@ -933,20 +944,14 @@ fn odf<R: Read + Seek>(
     // Depth inside elements whose text is not the document's: `tracked-changes`, the record of
     // changes (the text of deletions, who made each change when), and `note-citation`, a
     // note's number, drawn raised after the text the note is about.
-    let mut hidden = 0usize;
+    let mut hidden = LeftOut::default();
     // Depth inside `annotation`s (comments), whose author and date stand apart from the
     // comment's text.
     let mut annotations = 0usize;
     walk_entry(ctx, label, a, "content.xml", |ctx, ev| {
-        if hidden > 0 {
-            match ev {
-                XEv::Start(e) if matches!(local(e), b"tracked-changes" | b"note-citation") => {
-                    hidden += 1
-                }
-                XEv::End(b"tracked-changes" | b"note-citation") => hidden -= 1,
-                _ => {}
-            }
-            return Ok(());
+        if hidden.skips(&ev, &[b"tracked-changes", b"note-citation"]) {
+            // Nothing is gathered in there: only the opening tag may find a chunk to hand out.
+            return out.maybe_flush(ctx);
         }
         match ev {
             XEv::Start(e) => {
@@ -955,7 +960,6 @@ fn odf<R: Read + Seek>(
                     b"tab" => out.sep(Sep::Tab),
                     b"line-break" => out.sep(Sep::Line),
                     b"s" => out.sep(Sep::Space),
-                    b"tracked-changes" | b"note-citation" => hidden = 1,
                     // A note's body, or a comment, is read where it stands, apart from the text
                     // around.
                     b"note" => out.sep(Sep::Space),
