@@ -641,6 +641,9 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if a == 2 && b == 5 && (c == 4 || c == 29) {
         return true;
     }
+    if matches!(before.last(), Some(b'/' | b'_')) {
+        return after_product(before, d == 0);
+    }
     let mut rest = before;
     for _ in 0..4 {
         match rest {
@@ -650,39 +653,48 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     }
     let spaced = before.len() - rest.len();
     let only_spaces = before[rest.len()..].iter().all(|&b| b == b' ');
-    let small = v4.octets().iter().all(|&o| o < 100);
-    let names = |words: &[&[u8]], plain: bool| {
-        // A dot right after an abbreviation (`ver.`, `Fig.`).
-        let (rest, dotted) = match rest {
-            [head @ .., b'.'] => (head, true),
-            _ => (rest, false),
-        };
-        // Most addresses follow a byte that ends none of the words: that byte decides first.
-        rest.last()
-            .is_some_and(|&last| ENDS_A_NAME[usize::from(last.to_ascii_lowercase())])
-            && words.iter().any(|word| {
-                rest.len() >= word.len() && {
-                    let (head, tail) = rest.split_at(rest.len() - word.len());
-                    tail.eq_ignore_ascii_case(word)
-                        && (!dotted || word.len() <= 3)
-                        && (plain || only_spaces)
-                        && match head.last() {
-                            Some(b) if b.is_ascii_alphanumeric() => {
-                                // `FileVersion`: the word capitalised, ending an identifier.
-                                *word == b"version" && tail[0] == b'V' && !b.is_ascii_uppercase()
-                            }
-                            _ => true,
-                        }
-                }
-            })
+    // A dot right after an abbreviation (`ver.`, `Fig.`).
+    let (rest, dotted) = match rest {
+        [head @ .., b'.'] => (head, true),
+        _ => (rest, false),
     };
-    names(&NAMES, true)
-        || (small && spaced > 0 && names(&NUMBERING, false))
-        || after_product(before, d == 0)
+    // Most addresses follow a byte that ends none of the words: that byte decides first.
+    let mut words = rest
+        .last()
+        .map_or(0, |&last| ENDING_IN[usize::from(last.to_ascii_lowercase())]);
+    if words == 0 {
+        return false;
+    }
+    let numbered = spaced > 0 && only_spaces && v4.octets().iter().all(|&o| o < 100);
+    if !numbered {
+        words &= NAMING;
+    }
+    while words != 0 {
+        let word = NAMED_BY[words.trailing_zeros() as usize];
+        words &= words - 1;
+        if rest.len() < word.len() || (dotted && word.len() > 3) {
+            continue;
+        }
+        let (head, tail) = rest.split_at(rest.len() - word.len());
+        if tail.eq_ignore_ascii_case(word)
+            && match head.last() {
+                // `FileVersion`: the word capitalised, ending an identifier.
+                Some(b) if b.is_ascii_alphanumeric() => {
+                    word == b"version" && tail[0] == b'V' && !b.is_ascii_uppercase()
+                }
+                _ => true,
+            }
+        {
+            return true;
+        }
+    }
+    false
 }
 
-/// The words that name a dotted number something else than an address ([`named_otherwise`]).
-const NAMES: [&[u8]; 11] = [
+/// The words that name a dotted number something else than an address ([`named_otherwise`]):
+/// first those that name any (`NAMING` marks them), then those that number builds or parts of
+/// a document, which name only a number of small parts written right after them with spaces.
+const NAMED_BY: [&[u8]; 20] = [
     b"oid",
     b"oids",
     b"object identifier",
@@ -694,11 +706,7 @@ const NAMES: [&[u8]; 11] = [
     b"section",
     b"sec",
     "\u{a7}".as_bytes(),
-];
-
-/// The words that number builds or parts of a document: they name a number of small parts
-/// written right after them ([`named_otherwise`]).
-const NUMBERING: [&[u8]; 9] = [
+    // Numbering words.
     b"build",
     b"rev",
     b"revision",
@@ -710,20 +718,18 @@ const NUMBERING: [&[u8]; 9] = [
     b"chapter",
 ];
 
-/// The last bytes of [`NAMES`] and [`NUMBERING`].
-static ENDS_A_NAME: [bool; 256] = {
-    let mut ends = [false; 256];
+/// The words of [`NAMED_BY`] that name any dotted number (a bit each).
+const NAMING: u32 = (1 << 11) - 1;
+
+/// For each byte, the words of [`NAMED_BY`] that end in it (a bit each).
+static ENDING_IN: [u32; 256] = {
+    let mut ending = [0u32; 256];
     let mut i = 0;
-    while i < NAMES.len() {
-        ends[NAMES[i][NAMES[i].len() - 1] as usize] = true;
+    while i < NAMED_BY.len() {
+        ending[NAMED_BY[i][NAMED_BY[i].len() - 1] as usize] |= 1 << i;
         i += 1;
     }
-    let mut i = 0;
-    while i < NUMBERING.len() {
-        ends[NUMBERING[i][NUMBERING[i].len() - 1] as usize] = true;
-        i += 1;
-    }
-    ends
+    ending
 };
 
 /// Products whose every version is written after them in user agents and banners (lower
