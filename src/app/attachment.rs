@@ -12,6 +12,7 @@
 //! addresses the child reports as it finds them. When the child dies, the addresses it
 //! reported are kept and a `document_partial` warning says what happened.
 
+use super::mapped::MappedFile;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -55,6 +56,9 @@ pub struct Reading<'a> {
     /// The attachment's length in bytes, when it is known (a file's, a decoded upload's): a
     /// document is then read into one buffer of that size, not into one grown by doubling.
     pub size: Option<u64>,
+    /// The attachment's file, when it is one (and the input reads it from its start): a
+    /// decoding child is given the file to map rather than its bytes through a pipe.
+    pub file: Option<&'a std::fs::File>,
     /// The most bytes the document layer may decode from it, all parts together.
     pub max_decoded: u64,
     /// Where documents are decoded.
@@ -103,7 +107,7 @@ pub fn read(
     match reading.decoder {
         Decoder::InProcess => {
             let bytes = read_capped(whole, reading)?;
-            Ok(decode_here(reading, bytes, found))
+            Ok(decode_here(reading, &bytes, &|| (), found))
         }
         Decoder::Child(binary) => decode_in_child(binary, whole, reading, found),
     }
@@ -113,15 +117,16 @@ pub fn read(
 /// handed to the decoder as it is, not copied again. (The decoding child gets only what its
 /// parent recognised as a document; the text branch keeps `read`'s behaviour all the same.)
 fn read_in_memory(
-    bytes: Vec<u8>,
+    bytes: &[u8],
+    release: &dyn Fn(),
     reading: &Reading<'_>,
     found: &mut dyn FnMut(Found) -> bool,
 ) -> Result<Report, ScanError> {
     let head = &bytes[..bytes.len().min(documents::HEAD_BYTES)];
     if documents::recognise(head) == documents::Format::Other {
-        return scan_plain(bytes.as_slice(), reading, found);
+        return scan_plain(bytes, reading, found);
     }
-    Ok(decode_here(reading, bytes, found))
+    Ok(decode_here(reading, bytes, release, found))
 }
 
 /// Scans an attachment that is no document as text.
@@ -237,9 +242,11 @@ fn limits(max_decoded: u64) -> documents::Limits {
 
 /// Decodes a document in this process, handing each address to `found`: once, unless every
 /// occurrence is asked for, or more than [`RECALL`] other distinct addresses came in between.
+/// `release` is called after every [`RELEASE_EVERY`] parts (a mapped file's pages go back).
 fn decode_here(
     reading: &Reading<'_>,
-    bytes: Vec<u8>,
+    bytes: &[u8],
+    release: &dyn Fn(),
     found: &mut dyn FnMut(Found) -> bool,
 ) -> Report {
     struct Parts<'f> {
@@ -256,6 +263,9 @@ fn decode_here(
         /// `found` said it wants no more: nothing more is passed on.
         stopped: bool,
         found: &'f mut dyn FnMut(Found) -> bool,
+        /// Parts read, and what is called after every [`RELEASE_EVERY`] of them.
+        parts: usize,
+        release: &'f dyn Fn(),
     }
     impl Parts<'_> {
         /// Passes on the batch's addresses that are new (or all of them, with `every`): each
@@ -288,6 +298,10 @@ fn decode_here(
             _: documents::PartKind,
             text: &mut dyn Read,
         ) -> io::Result<()> {
+            self.parts += 1;
+            if self.parts.is_multiple_of(RELEASE_EVERY) {
+                (self.release)();
+            }
             let label: Arc<str> = Arc::from(found_in);
             let every = self.every;
             // The batch is passed on when full, and after each piece of text read: an address
@@ -326,10 +340,12 @@ fn decode_here(
         ips: Vec::with_capacity(crate::app::Seen::BATCH),
         stopped: false,
         found,
+        parts: 0,
+        release,
     };
     let outcome = documents::decode_in_memory(
         reading.name,
-        &bytes,
+        bytes,
         &limits(reading.max_decoded),
         &mut parts,
     );
@@ -363,6 +379,10 @@ fn first(seen: &mut crate::app::Seen, ip: IpAddr) -> bool {
     seen.place(ip, place).is_ok()
 }
 
+/// How many parts are read between calls of `decode_here`'s `release`: a PDF's pages (a few
+/// kilobytes of file each) or an archive's members, given back in groups.
+const RELEASE_EVERY: usize = 32;
+
 /// What the sink says when the reader wants no more addresses.
 const STOPPED: &str = "enough addresses";
 
@@ -379,6 +399,16 @@ fn decode_in_child(
         .saturating_duration_since(Instant::now())
         .as_secs()
         .clamp(1, CHILD_CPU_SECONDS);
+    // A regular file is handed to the child from its start, to be mapped there; anything else
+    // is sent through a pipe.
+    let file = match reading.file {
+        Some(file) if file.metadata().is_ok_and(|m| m.is_file()) => {
+            let mut file = file.try_clone()?;
+            io::Seek::rewind(&mut file)?;
+            Some(file)
+        }
+        _ => None,
+    };
     let mut command = Command::new(binary);
     command
         .arg("decode-document")
@@ -394,14 +424,14 @@ fn decode_in_child(
         // The allocator reserves a gigabyte of address space up front unless told otherwise;
         // the child's address-space limit is meant for what the decoder takes.
         .env("MIMALLOC_ARENA_RESERVE", "64MiB")
-        .stdin(Stdio::piped())
+        .stdin(file.map_or_else(Stdio::piped, Stdio::from))
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if reading.every {
         command.arg("--every");
     }
     let mut child = command.spawn()?;
-    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+    let (stdin, Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         let _ = child.kill();
         return Err(ScanError::Io(io::Error::other("the decoder's pipes")));
     };
@@ -414,9 +444,11 @@ fn decode_in_child(
     let mut refused = 0;
     std::thread::scope(|threads| {
         // The attachment goes to the child while its answers are read (a pipe holds little).
-        threads.spawn(move || {
-            let _ = io::copy(&mut { input }, &mut stdin);
-        });
+        if let Some(mut stdin) = stdin {
+            threads.spawn(move || {
+                let _ = io::copy(&mut { input }, &mut stdin);
+            });
+        }
         // The action's deadline ends the child too.
         let deadline = reading.deadline;
         let child = &child;
@@ -523,18 +555,42 @@ fn describe_exit(status: Option<std::process::ExitStatus>) -> String {
 /// reports to `out` what it finds, each address as it is found. What is reported reaches the
 /// parent within [`FLUSH_EVERY`], however long the decoder then reads without finding more:
 /// if this process dies, it is kept.
-pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) -> io::Result<()> {
+pub fn serve(
+    input: impl Read,
+    reading: &Reading<'_>,
+    mut out: impl Write + Send,
+) -> io::Result<()> {
+    match read_capped(input, reading) {
+        Ok(bytes) => serve_bytes(&bytes, &|| (), reading, out),
+        Err(ScanError::TooLarge { .. }) => write_too_large(&mut out).and_then(|()| out.flush()),
+        Err(ScanError::Io(e)) => Err(e),
+        Err(e) => Err(io::Error::other(e.to_string())),
+    }
+}
+
+/// [`serve`] of the attachment's file, mapped: the pages read are given back to the kernel as
+/// the document's parts are decoded (see [`MappedFile`]).
+pub fn serve_mapped(
+    file: &MappedFile,
+    reading: &Reading<'_>,
+    mut out: impl Write + Send,
+) -> io::Result<()> {
+    if file.len() as u64 > reading.limit {
+        return write_too_large(&mut out).and_then(|()| out.flush());
+    }
+    serve_bytes(file, &|| file.release(), reading, out)
+}
+
+/// [`serve`] of the attachment's bytes; `release` is called between parts (see
+/// [`decode_here`]).
+fn serve_bytes(
+    bytes: &[u8],
+    release: &dyn Fn(),
+    reading: &Reading<'_>,
+    out: impl Write + Send,
+) -> io::Result<()> {
     use std::sync::mpsc::RecvTimeoutError;
     let out = Mutex::new(out);
-    let bytes = match read_capped(input, reading) {
-        Ok(bytes) => bytes,
-        Err(ScanError::TooLarge { .. }) => {
-            let mut out = lock(&out);
-            return write_too_large(&mut *out).and_then(|()| out.flush());
-        }
-        Err(ScanError::Io(e)) => return Err(e),
-        Err(e) => return Err(io::Error::other(e.to_string())),
-    };
     // Dropped when the work is done (or panics): the flusher then ends at once, without
     // finishing a wait of up to `FLUSH_EVERY` that the process would sit out on every document.
     let (done, stop) = std::sync::mpsc::channel::<()>();
@@ -549,7 +605,7 @@ pub fn serve(input: impl Read, reading: &Reading<'_>, out: impl Write + Send) ->
         let mut label: Option<Arc<str>> = None;
         // Each line is made here and written whole.
         let mut line = Vec::with_capacity(128);
-        let report = read_in_memory(bytes, reading, &mut |found| {
+        let report = read_in_memory(bytes, release, reading, &mut |found| {
             line.clear();
             if !label
                 .as_ref()
@@ -714,6 +770,7 @@ mod tests {
             name: "doc",
             limit: 1 << 30,
             size: None,
+            file: None,
             max_decoded: 1 << 30,
             decoder,
             every: false,
@@ -769,7 +826,7 @@ mod tests {
         ]);
         let decoder = Decoder::InProcess;
         let mut calls = Vec::new();
-        decode_here(&reading(&decoder), zip, &mut |f| {
+        decode_here(&reading(&decoder), &zip, &|| (), &mut |f| {
             calls.push(f.ip.to_string());
             false
         });

@@ -241,6 +241,16 @@ fn read_content(
         ));
     }
     let limit = config.max_attachment_bytes;
+    // An attachment given by path is handed to a decoding child as its file (see `Reading`).
+    let file = match (
+        &reader,
+        &object.content,
+        &object.content_base64,
+        &object.path,
+    ) {
+        (None, None, None, Some(path)) => Some(open_attachment(&config.attachment_dir, path)?),
+        _ => None,
+    };
     let (input, size): (Box<dyn Read + Send + '_>, _) = if let Some(reader) = reader {
         (Box::new(reader), None)
     } else if let Some(text) = &object.content {
@@ -249,10 +259,8 @@ fn read_content(
         let bytes = decode_base64(encoded, limit)?;
         let size = bytes.len() as u64;
         (Box::new(std::io::Cursor::new(bytes)), Some(size))
-    } else if let Some(path) = &object.path {
-        let file = open_attachment(&config.attachment_dir, path)?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
+    } else if let Some(file) = &file {
+        (Box::new(file), file.metadata().ok().map(|m| m.len()))
     } else {
         return Ok(());
     };
@@ -260,6 +268,7 @@ fn read_content(
         name: object.name.as_deref().unwrap_or("attachment"),
         limit,
         size,
+        file: file.as_ref(),
         max_decoded: config.max_decoded_bytes,
         decoder: &session.decoder,
         every: false,

@@ -6,6 +6,7 @@
 
 mod attachment;
 mod bulk;
+mod mapped;
 mod scan;
 mod targets;
 mod write;
@@ -32,7 +33,9 @@ use crate::protocol::{
 };
 pub use attachment::{
     CHILD_MEMORY_BYTES, Decoder, Reading, read as read_attachment, serve as serve_decoder,
+    serve_mapped as serve_decoder_mapped,
 };
+pub use mapped::MappedFile;
 pub use targets::{Seen, Target, Targets};
 pub use write::write_response;
 

@@ -1,7 +1,8 @@
 //! The hidden `decode-document` command: the child process in which the bulk action and
 //! `extract` decode a document (see `app::attachment`). It limits its own memory and CPU time
-//! first, reads the attachment on stdin, and reports each address it finds on stdout, a line
-//! each, as it finds them (so that the parent keeps what was found if this process dies).
+//! first, reads the attachment on stdin (mapped, when stdin is the attachment's file), and
+//! reports each address it finds on stdout, a line each, as it finds them (so that the parent
+//! keeps what was found if this process dies).
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -18,16 +19,29 @@ pub fn run(args: &DecodeArgs) -> Exit {
         name: &args.name,
         limit: args.max_bytes,
         size: args.size,
+        file: None,
         max_decoded: args.max_decoded_bytes,
         decoder: &Decoder::InProcess,
         every: args.every,
         deadline: Instant::now() + Duration::from_secs(args.cpu_seconds),
     };
     let out = io::BufWriter::new(io::stdout());
-    match app::serve_decoder(io::stdin().lock(), &reading, out) {
+    let served = match mapped_stdin() {
+        Some(file) => app::serve_decoder_mapped(&file, &reading, out),
+        None => app::serve_decoder(io::stdin().lock(), &reading, out),
+    };
+    match served {
         Ok(()) => Exit::Success,
         Err(_) => Exit::Failure,
     }
+}
+
+/// Stdin mapped, when it is the attachment's file (as `extract FILE` gives it) rather than a
+/// pipe: the document is then read from the file as the decoder needs it, not held whole.
+fn mapped_stdin() -> Option<app::MappedFile> {
+    use std::os::fd::AsFd;
+    let file = std::fs::File::from(io::stdin().as_fd().try_clone_to_owned().ok()?);
+    app::MappedFile::of(&file).ok().flatten()
 }
 
 /// This process's memory and CPU time limits.

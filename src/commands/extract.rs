@@ -17,16 +17,17 @@ pub fn run(args: &ExtractArgs) -> Exit {
         super::awaiting_stdin("the text");
     }
     // The file's length, when it is a file (it sizes what is read and the set of addresses).
-    let (input, size): (Box<dyn io::Read + Send>, Option<u64>) = if args.input == "-" {
-        (Box::new(io::stdin()), None)
+    let file = if args.input == "-" {
+        None
     } else {
         match crate::paths::open_file(std::path::Path::new(&args.input)) {
-            Ok(file) => {
-                let size = file.metadata().ok().map(|m| m.len());
-                (Box::new(file), size)
-            }
+            Ok(file) => Some(file),
             Err(e) => return failed(args, &ScanError::Io(e)),
         }
+    };
+    let (input, size): (Box<dyn io::Read + Send + '_>, Option<u64>) = match &file {
+        Some(file) => (Box::new(file), file.metadata().ok().map(|m| m.len())),
+        None => (Box::new(io::stdin()), None),
     };
     let name = match std::path::Path::new(&args.input).file_name() {
         Some(n) if args.input != "-" => n.to_string_lossy().into_owned(),
@@ -37,6 +38,7 @@ pub fn run(args: &ExtractArgs) -> Exit {
         name: &name,
         limit: args.max_mib.saturating_mul(1 << 20),
         size,
+        file: file.as_ref(),
         max_decoded: 1 << 30,
         decoder: &decoder,
         every: args.with_source,

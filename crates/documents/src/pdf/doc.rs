@@ -12,10 +12,99 @@ use crate::{DOCUMENT_LIMIT, DOCUMENT_PARTIAL, DOCUMENT_UNSUPPORTED};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Entry {
     Offset(usize),
     InStream(u32, u32),
+}
+
+impl Entry {
+    const IN_STREAM: u64 = 1 << 63;
+
+    /// Eight bytes, never 0 (0 is "no entry"): an offset plus one, or the object stream's
+    /// number and the index (31 bits; a larger one is found by searching the stream) tagged.
+    fn pack(self) -> u64 {
+        match self {
+            Entry::Offset(o) => (o as u64).min(Self::IN_STREAM - 2) + 1,
+            Entry::InStream(stm, idx) => {
+                Self::IN_STREAM | u64::from(stm) << 31 | u64::from(idx.min(u32::MAX >> 1))
+            }
+        }
+    }
+
+    fn unpack(v: u64) -> Option<Entry> {
+        match v {
+            0 => None,
+            v if v & Self::IN_STREAM == 0 => Some(Entry::Offset((v - 1) as usize)),
+            v => Some(Entry::InStream(
+                (v >> 31) as u32,
+                (v & u64::from(u32::MAX >> 1)) as u32,
+            )),
+        }
+    }
+}
+
+/// The cross-reference table: where each object is. Object numbers as files number them
+/// (from 1, nearly without gaps) index a vector of packed entries, eight bytes an object; a
+/// number far beyond the entries seen so far goes to a map, so that a hostile number cannot
+/// make the vector large.
+#[derive(Default)]
+struct Xref {
+    dense: Vec<u64>,
+    sparse: HashMap<u32, u64>,
+    len: usize,
+}
+
+impl Xref {
+    fn get(&self, num: u32) -> Option<Entry> {
+        match self.dense.get(num as usize) {
+            Some(&v) => Entry::unpack(v),
+            None => self.sparse.get(&num).copied().and_then(Entry::unpack),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Sets the entry of `num`, unless it has one and `replace` is false (a newer section,
+    /// read first, wins over the older ones).
+    fn set(&mut self, num: u32, e: Entry, replace: bool) {
+        let i = num as usize;
+        let limit = 4096.max(self.len.saturating_mul(4));
+        if i >= self.dense.len() && i < limit {
+            let grown = (i + 1).max(self.dense.len() * 2).min(limit);
+            self.dense.resize(grown, 0);
+            let dense = &mut self.dense;
+            self.sparse.retain(|&k, v| match dense.get_mut(k as usize) {
+                Some(slot) => {
+                    *slot = *v;
+                    false
+                }
+                None => true,
+            });
+        }
+        let slot = match self.dense.get_mut(i) {
+            Some(slot) => slot,
+            None => self.sparse.entry(num).or_insert(0),
+        };
+        if *slot == 0 {
+            self.len += 1;
+        } else if !replace {
+            return;
+        }
+        *slot = e.pack();
+    }
+
+    /// The object numbers with an entry, in order.
+    fn numbers(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = (0..self.dense.len() as u32)
+            .filter(|&n| self.dense[n as usize] != 0)
+            .chain(self.sparse.keys().copied())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// A decoded object stream: its data and where each object starts.
@@ -27,7 +116,7 @@ struct ObjStm {
 /// An open PDF.
 pub(crate) struct Doc<'a> {
     buf: &'a [u8],
-    xref: HashMap<u32, Entry>,
+    xref: Xref,
     pub(crate) trailer: Dict,
     crypt: Option<Crypt>,
     objstms: HashMap<u32, Rc<ObjStm>>,
@@ -56,7 +145,7 @@ impl<'a> Doc<'a> {
     pub(crate) fn open(buf: &'a [u8], limits: &Limits, budget: &Rc<Budget>) -> Doc<'a> {
         let mut d = Doc {
             buf,
-            xref: HashMap::new(),
+            xref: Xref::default(),
             trailer: Dict::default(),
             crypt: None,
             objstms: HashMap::new(),
@@ -170,9 +259,7 @@ impl<'a> Doc<'a> {
                                 && num <= u32::MAX as i64
                                 && self.xref.len() < self.max_objects
                             {
-                                self.xref
-                                    .entry(num as u32)
-                                    .or_insert(Entry::Offset(o as usize));
+                                self.xref.set(num as u32, Entry::Offset(o as usize), false);
                             }
                         }
                     }
@@ -232,7 +319,7 @@ impl<'a> Doc<'a> {
                     2 => Entry::InStream(a as u32, b as u32),
                     _ => continue,
                 };
-                self.xref.entry(num as u32).or_insert(e);
+                self.xref.set(num as u32, e, false);
             }
         }
         Some(s.dict.clone())
@@ -295,7 +382,7 @@ impl<'a> Doc<'a> {
         }
         // Found objects replace the table's; objects inside object streams are added.
         for (k, v) in found.iter() {
-            self.xref.insert(*k, *v);
+            self.xref.set(*k, *v, true);
         }
         let ids: Vec<u32> = found.keys().copied().collect();
         let mut trailer_root = None;
@@ -308,9 +395,7 @@ impl<'a> Doc<'a> {
                     Some(b"ObjStm") => {
                         if let Some(stm) = self.objstm(id) {
                             for (k, &(num, _)) in stm.offsets.iter().enumerate() {
-                                self.xref
-                                    .entry(num)
-                                    .or_insert(Entry::InStream(id, k as u32));
+                                self.xref.set(num, Entry::InStream(id, k as u32), false);
                             }
                         }
                     }
@@ -339,9 +424,7 @@ impl<'a> Doc<'a> {
             self.trailer = t;
         }
         if self.root().is_none() {
-            let mut ids: Vec<u32> = self.xref.keys().copied().collect();
-            ids.sort();
-            for id in ids {
+            for id in self.xref.numbers() {
                 if let Some(o) = self.get(id) {
                     if o.as_dict().and_then(|d| d.name(b"Type")) == Some(b"Catalog") {
                         self.trailer.0.push((b"Root".to_vec(), Obj::Ref(id)));
@@ -435,7 +518,7 @@ impl<'a> Doc<'a> {
 
     /// Loads an object stored directly in the file, without decrypting it.
     fn load_plain(&mut self, id: u32) -> Option<Obj> {
-        let Entry::Offset(off) = *self.xref.get(&id)? else {
+        let Entry::Offset(off) = self.xref.get(id)? else {
             return None;
         };
         match self.parse_indirect(off) {
@@ -490,11 +573,11 @@ impl<'a> Doc<'a> {
         if self.fetches > self.max_fetches {
             return None;
         }
-        let entry = match self.xref.get(&id) {
-            Some(e) => *e,
+        let entry = match self.xref.get(id) {
+            Some(e) => e,
             None if !self.scanned => {
                 self.scan();
-                *self.xref.get(&id)?
+                self.xref.get(id)?
             }
             None => return None,
         };
@@ -503,7 +586,7 @@ impl<'a> Doc<'a> {
                 Some((num, o)) if num == id => Some(self.decrypt_obj(o, id)),
                 _ if !self.scanned => {
                     self.scan();
-                    match self.xref.get(&id).copied() {
+                    match self.xref.get(id) {
                         Some(Entry::Offset(o2)) if o2 != off => self
                             .parse_indirect(o2)
                             .filter(|(n, _)| *n == id)
@@ -653,5 +736,63 @@ impl<'a> Doc<'a> {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Entry, Xref};
+
+    #[test]
+    fn an_entry_survives_packing() {
+        for e in [
+            Entry::Offset(0),
+            Entry::Offset(9),
+            Entry::Offset(usize::MAX >> 2),
+            Entry::InStream(0, 0),
+            Entry::InStream(u32::MAX, (u32::MAX >> 1) - 1),
+            Entry::InStream(7, 3),
+        ] {
+            assert_eq!(Entry::unpack(e.pack()), Some(e));
+        }
+        assert_eq!(Entry::unpack(0), None);
+    }
+
+    #[test]
+    fn the_table_keeps_the_first_entry_unless_told_to_replace_it() {
+        let mut x = Xref::default();
+        x.set(5, Entry::Offset(100), false);
+        x.set(5, Entry::Offset(200), false);
+        assert_eq!(x.get(5), Some(Entry::Offset(100)));
+        x.set(5, Entry::InStream(9, 1), true);
+        assert_eq!(x.get(5), Some(Entry::InStream(9, 1)));
+        assert_eq!((x.len(), x.get(4)), (1, None));
+    }
+
+    #[test]
+    fn far_numbers_go_to_the_map_and_move_to_the_vector_when_it_reaches_them() {
+        let mut x = Xref::default();
+        x.set(u32::MAX, Entry::Offset(1), false);
+        x.set(50_000, Entry::Offset(2), false);
+        assert!(
+            x.dense.len() <= 4096,
+            "a far number does not grow the vector"
+        );
+        for n in 1..60_000 {
+            x.set(n, Entry::Offset(n as usize * 10), false);
+        }
+        assert!(x.dense.len() >= 60_000, "the vector followed the entries");
+        assert!(!x.sparse.contains_key(&50_000));
+        assert_eq!(
+            x.get(50_000),
+            Some(Entry::Offset(2)),
+            "moved, still the first"
+        );
+        assert_eq!(x.get(u32::MAX), Some(Entry::Offset(1)));
+        assert_eq!(x.get(59_999), Some(Entry::Offset(599_990)));
+        assert_eq!(x.len(), 60_000);
+        let numbers = x.numbers();
+        assert_eq!(numbers.len(), 60_000);
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]));
     }
 }

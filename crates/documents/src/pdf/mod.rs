@@ -72,29 +72,57 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8], depth: usize)
     Ok(())
 }
 
+/// A page-tree node being walked: its kids not yet visited (last first) and the resources
+/// they inherit. Each node's kids are held once, so the walk costs a reference per page.
+struct Level {
+    kids: Vec<Obj>,
+    inherited: Option<Obj>,
+}
+
 /// Walks the page tree (iteratively; a node met twice is a loop and is skipped) and hands
 /// each page's text to the sink as soon as it is read.
 fn pages(ctx: &mut Ctx<'_>, doc: &mut Doc<'_>, label: &str, root: &Dict) -> io::Result<()> {
     let mut fonts = FontCache::new();
     let mut seen: HashSet<u32> = HashSet::new();
-    let mut stack: Vec<(Obj, Option<Obj>)> =
-        vec![(root.get(b"Pages").cloned().unwrap_or(Obj::Null), None)];
+    let first = root.get(b"Pages").cloned().unwrap_or(Obj::Null);
+    let mut levels = vec![Level {
+        kids: vec![first],
+        inherited: None,
+    }];
+    let mut pending = 1usize;
     let mut n = 0usize;
     let mut looped = false;
-    while let Some((node, inherited)) = stack.pop() {
+    while let Some(level) = levels.last_mut() {
+        let Some(node) = level.kids.pop() else {
+            levels.pop();
+            continue;
+        };
+        pending -= 1;
+        let inherited = level.inherited.clone();
         if let Obj::Ref(id) = node {
             if !seen.insert(id) {
                 looped = true;
                 continue;
             }
         }
-        let node = doc.resolve(&node);
-        let Some(d) = node.as_dict() else { continue };
+        let mut d = match doc.resolve(&node) {
+            Obj::Dict(d) => d,
+            Obj::Stream(s) => s.dict.clone(),
+            _ => continue,
+        };
         let resources = d.get(b"Resources").cloned().or(inherited);
-        let kids = doc.get_in(d, b"Kids");
+        // Taken out of the node, not copied: a flat tree lists every page here.
+        let kids = match d.0.iter().position(|(k, _)| k == b"Kids") {
+            Some(at) => match d.0.swap_remove(at).1 {
+                r @ Obj::Ref(_) => doc.resolve(&r),
+                kids => kids,
+            },
+            None => Obj::Null,
+        };
         if d.name(b"Type") == Some(b"Pages") || matches!(kids, Obj::Array(_)) {
-            if let Obj::Array(kids) = kids {
-                if stack.len() + kids.len() > ctx.limits.max_pdf_pages.saturating_mul(2) {
+            if let Obj::Array(mut kids) = kids {
+                pending += kids.len();
+                if pending > ctx.limits.max_pdf_pages.saturating_mul(2) {
                     ctx.warn(
                         DOCUMENT_LIMIT,
                         format!(
@@ -103,9 +131,11 @@ fn pages(ctx: &mut Ctx<'_>, doc: &mut Doc<'_>, label: &str, root: &Dict) -> io::
                     );
                     break;
                 }
-                for k in kids.into_iter().rev() {
-                    stack.push((k, resources.clone()));
-                }
+                kids.reverse();
+                levels.push(Level {
+                    kids,
+                    inherited: resources,
+                });
             }
             continue;
         }
@@ -121,7 +151,7 @@ fn pages(ctx: &mut Ctx<'_>, doc: &mut Doc<'_>, label: &str, root: &Dict) -> io::
             break;
         }
         let page_label = format!("{label} p. {n}");
-        page(ctx, doc, &page_label, d, resources, &mut fonts)?;
+        page(ctx, doc, &page_label, &d, resources, &mut fonts)?;
         drain(ctx, doc, label);
         if ctx.budget.remaining() == 0 {
             break;
