@@ -242,6 +242,44 @@ fn when_the_decoder_dies_the_addresses_it_found_are_kept() {
     );
 }
 
+#[test]
+fn a_document_cut_short_while_its_decoder_reads_it_ends_the_decoder_alone() {
+    // The decoding child maps the file `extract` is given; the file is cut to its first
+    // megabyte while the child reads it, as an upload written over in place would be.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.pdf");
+    std::fs::write(&path, log_export_pdf(12_000)).unwrap();
+    let child = crate::harness::spawn(
+        &["extract", path.to_str().unwrap()],
+        b"",
+        Stdio::piped(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child_decoder(child.id()).is_none() {
+        assert!(Instant::now() < deadline, "no decoder process appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // What the child found before it ended is kept, and said to be partial (the child reads
+    // the 12,000 pages for seconds, ten times the wait above).
+    let found = String::from_utf8_lossy(&out.stdout);
+    assert!(found.lines().any(|l| l == "11.0.0.0"), "{stderr}");
+    assert!(
+        stderr.contains("stopped early") && stderr.contains("[document_partial]"),
+        "{} addresses; {stderr}",
+        found.lines().count()
+    );
+}
+
 /// The pid of the `decode-document` child of process `parent`, if it runs.
 fn child_decoder(parent: u32) -> Option<u32> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
