@@ -249,11 +249,7 @@ fn a_document_cut_short_while_its_decoder_reads_it_ends_the_decoder_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("export.pdf");
     std::fs::write(&path, log_export_pdf(12_000)).unwrap();
-    let child = crate::harness::spawn(
-        &["extract", path.to_str().unwrap()],
-        b"",
-        Stdio::piped(),
-    );
+    let child = crate::harness::spawn(&["extract", path.to_str().unwrap()], b"", Stdio::piped());
     let deadline = Instant::now() + Duration::from_secs(30);
     while child_decoder(child.id()).is_none() {
         assert!(Instant::now() < deadline, "no decoder process appeared");

@@ -106,6 +106,23 @@ impl TextOut {
         }
     }
 
+    /// Writes a space before what comes next now (unless a stronger separator is pending or
+    /// nothing came before); returns where it is, for [`TextOut::unspace`].
+    pub(crate) fn space_now(&mut self) -> Option<usize> {
+        self.sep(Sep::Space);
+        let space = self.pending == Sep::Space && !self.buf.is_empty();
+        self.write_pending();
+        space.then(|| self.buf.len() - 1)
+    }
+
+    /// Takes back the space [`TextOut::space_now`] wrote at `at` (if the text still has it
+    /// there: a flush in between leaves it out).
+    pub(crate) fn unspace(&mut self, at: usize) {
+        if self.buf.as_bytes().get(at) == Some(&b' ') {
+            self.buf.remove(at);
+        }
+    }
+
     /// Hands the text out if it has grown large and ends at a separator.
     pub(crate) fn maybe_flush(&mut self, ctx: &mut Ctx<'_>) -> io::Result<()> {
         if self.buf.len() >= CHUNK && self.pending != Sep::None {

@@ -104,6 +104,65 @@ fn glyph_by_glyph_positioning_joins_and_gaps_split() {
     assert!(t.contains("81.2 next"), "{t:?}");
 }
 
+/// `text` in Helvetica 10, each glyph placed on its own (`(c) Tj w 0 Td`), `extra` units apart
+/// beyond its width, as Chromium prints CSS `letter-spacing`; spaces shown as glyphs, or left
+/// as gaps of a space's width.
+fn placed(text: &str, extra: f64, space_glyphs: bool) -> Vec<u8> {
+    let width = |c: char| match c {
+        '0'..='9' | 'a' | 'b' | 'd' | 'e' | 'g' | 'h' | 'n' | 'o' | 'p' | 'q' | 'u' | 'L' => 556,
+        'c' | 'k' | 's' | 'v' | 'x' | 'y' | 'z' => 500,
+        'i' | 'j' | 'l' => 222,
+        'm' => 833,
+        'r' => 333,
+        'w' => 722,
+        _ => 278, // . : space f t
+    };
+    let mut content = String::from("BT /F1 10 Tf 72 700 Td\n");
+    for c in text.chars() {
+        if c != ' ' || space_glyphs {
+            content.push_str(&format!("({c}) Tj "));
+        }
+        content.push_str(&format!(
+            "{:.3} 0 Td\n",
+            f64::from(width(c)) / 100.0 + extra
+        ));
+    }
+    content.push_str("ET");
+    page(content.as_bytes(), "", vec![])
+}
+
+#[test]
+fn letter_spaced_text_placed_a_glyph_at_a_time_keeps_its_words_whole() {
+    let line = "Letter spaced: 216.160.83.56 and 81.2.69.142";
+    for space_glyphs in [true, false] {
+        // A fifth of an em between glyphs: wider than the gap that parts words elsewhere.
+        let t = text_of(&placed(line, 2.0, space_glyphs));
+        assert_eq!(t.trim(), line, "space glyphs: {space_glyphs}");
+        assert_eq!(find_ips(&t), vec!["216.160.83.56", "81.2.69.142"]);
+    }
+}
+
+#[test]
+fn words_set_with_equal_gaps_stay_apart() {
+    // Justified words, a quarter of an em between each: runs of several glyphs.
+    let t = text_of(&page(
+        b"BT /F1 10 Tf 72 700 Td [(10.0.0.1) -250 (10.0.0.2) -250 (10.0.0.3) -250 (x)] TJ ET",
+        "",
+        vec![],
+    ));
+    assert_eq!(
+        find_ips(&t),
+        vec!["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+        "{t:?}"
+    );
+    // Glyphs placed one at a time without letter spacing, spaces left as gaps: the one-letter
+    // word between two equal gaps is a word, not letter spacing.
+    for line in ["is a 81.2.69.142 or a 1.1.1.1", "a 8 1 9.9.9.9"] {
+        let t = text_of(&placed(line, 0.0, false));
+        assert_eq!(t.trim(), line);
+    }
+}
+
 #[test]
 fn differences_encoding_maps_glyph_names() {
     let font =

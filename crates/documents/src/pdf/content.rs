@@ -48,9 +48,32 @@ pub(crate) struct Interp<'o> {
     /// break, unless the text goes on on the baseline of the last glyph (LibreOffice starts a
     /// `BT` block with a `Td` from the origin for each change of font or colour).
     moved_line: bool,
+    /// Letter spacing on this line: see [`Spacing`].
+    spacing: Spacing,
     form_depth: usize,
     forms_seen: Vec<u32>,
     max_depth: usize,
+}
+
+/// Letter-spaced text placed a glyph at a time (Chromium prints CSS `letter-spacing` so: every
+/// glyph moved to its place, each gap as wide as a narrow word space) is told from words by
+/// the gaps' sameness: two equal gaps in a row around a single glyph that stands loose are
+/// letter spacing, and the space written for the first is taken back. From then on, until
+/// the line ends, only what exceeds that spacing can part words. Words set with equal gaps
+/// (justified text) are runs of several glyphs, and a glyph joined tightly to the one before
+/// it is part of a word: neither is taken for letter spacing.
+#[derive(Default)]
+struct Spacing {
+    /// The line's letter spacing, once found (device units).
+    gap: Option<f64>,
+    /// The last gap that was written as a space and could be letter spacing: where its space
+    /// is in the page's text, and its width.
+    soft: Option<(usize, f64)>,
+    /// Glyphs in the last string shown.
+    glyphs: usize,
+    /// Whether the last string shown stood apart from what came before it (the start of a
+    /// line or a gap), rather than joined to it.
+    loose: bool,
 }
 
 #[derive(Clone)]
@@ -89,6 +112,7 @@ impl<'o> Interp<'o> {
             last: None,
             newline: false,
             moved_line: false,
+            spacing: Spacing::default(),
             form_depth: 0,
             forms_seen: Vec::new(),
             max_depth: max_depth.min(16),
@@ -278,9 +302,11 @@ impl<'o> Interp<'o> {
         );
         let height = (trm[2] * trm[2] + trm[3] * trm[3]).sqrt() * self.ts.size.abs();
         let height = if height > 0.0 { height } else { 1.0 };
+        let mut loose = true;
         if self.newline {
             self.out.sep(Sep::Line);
             self.newline = false;
+            self.spacing = Spacing::default();
         } else if let Some((lx, ly, lh)) = self.last {
             // Direction of the baseline in device space.
             let (bx, by) = (trm[0], trm[1]);
@@ -304,13 +330,18 @@ impl<'o> Interp<'o> {
             };
             if across.abs() > off_line {
                 self.out.sep(Sep::Line);
-            } else if along > 0.15 * h || along < -0.5 * h {
-                self.out.sep(Sep::Space);
+                self.spacing = Spacing::default();
+            } else {
+                let space = font.space_width().unwrap_or(250.0) / 1000.0 * self.ts.th.abs();
+                loose = self.gap(along, h, space);
             }
         }
         self.moved_line = false;
+        self.spacing.loose = loose;
+        self.spacing.glyphs = 0;
         let fs = self.ts.size;
         for (code, len) in font.codes(bytes) {
+            self.spacing.glyphs += 1;
             match font.unicode(code) {
                 Some(t) if t.chars().all(char::is_whitespace) => self.out.sep(Sep::Space),
                 Some(t) => self.out.push(&normalize(&t)),
@@ -330,6 +361,39 @@ impl<'o> Interp<'o> {
             end[5] + end[3] * self.ts.rise,
             height,
         ));
+    }
+
+    /// Parts or joins what is shown next from what was shown before it, `along` the baseline
+    /// after it, in a font `h` high whose space is `space` em wide: a gap wider than a fraction
+    /// of a space (beyond the line's letter spacing) or a step back is a word break. Letter
+    /// spacing is narrower than the font's space. Returns whether a gap was found (the string
+    /// shown next stands loose), whether or not it was a word break.
+    fn gap(&mut self, along: f64, h: f64, space: f64) -> bool {
+        let beyond = along - self.spacing.gap.unwrap_or(0.0);
+        if along < -0.5 * h {
+            self.spacing.soft = None;
+            self.out.sep(Sep::Space);
+            return true;
+        }
+        if beyond <= 0.15 * h {
+            self.spacing.soft = None;
+            return along > 0.15 * h;
+        }
+        let narrow = along < 0.9 * space * h && self.spacing.gap.is_none();
+        let single = self.spacing.glyphs == 1 && self.spacing.loose;
+        match self.spacing.soft.take() {
+            Some((at, first)) if narrow && single && (along - first).abs() <= 0.02 * h => {
+                self.out.unspace(at);
+                self.spacing.gap = Some(first.max(along));
+            }
+            _ => {
+                let at = self.out.space_now();
+                if narrow && single {
+                    self.spacing.soft = at.map(|at| (at, along));
+                }
+            }
+        }
+        true
     }
 
     /// Runs a form XObject (bounded depth, never one already being run).

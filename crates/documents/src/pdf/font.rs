@@ -274,6 +274,8 @@ pub(crate) struct Font {
     /// Nothing maps codes to Unicode (a CID font without ToUnicode).
     pub(crate) unmappable: bool,
     pub(crate) name: String,
+    /// The width of its space glyph (1/1000 em), found once it is loaded.
+    space: Option<f64>,
 }
 
 impl Font {
@@ -296,6 +298,7 @@ impl Font {
             scale: 1.0,
             unmappable: false,
             name: "(none)".into(),
+            space: None,
         }
     }
 
@@ -458,6 +461,7 @@ impl Font {
                 f.scale = m.first().and_then(Obj::as_f64).unwrap_or(0.001).abs() * 1000.0;
             }
         }
+        f.space = f.find_space_width();
         f
     }
 
@@ -530,6 +534,27 @@ impl Font {
             })
             .unwrap_or(self.default_width);
         w * self.scale
+    }
+
+    /// The width of the font's space glyph (1/1000 em), if the font says which glyph that is:
+    /// code 32 of a simple font, the code a CID font's ToUnicode map gives a space.
+    fn find_space_width(&self) -> Option<f64> {
+        let code = if self.cid {
+            let map = self.to_unicode.as_ref()?;
+            map.chars
+                .iter()
+                .filter(|(_, t)| t.as_str() == " ")
+                .map(|(&code, _)| code)
+                .min()?
+        } else {
+            32
+        };
+        (self.unicode(code).as_deref() == Some(" ")).then(|| self.width(code))
+    }
+
+    /// The width of the font's space glyph (1/1000 em), if known.
+    pub(crate) fn space_width(&self) -> Option<f64> {
+        self.space
     }
 
     /// Whether codes are one byte (word spacing applies to code 32).
