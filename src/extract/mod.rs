@@ -609,7 +609,12 @@ fn before_char(text: &[u8], start: usize, end: usize) -> usize {
 /// text scan) it is IPv6 not worth reporting.
 fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sink: &mut Sink) {
     let taken = match found.ip {
-        IpAddr::V4(v4) => !named_otherwise(v4, &text[start.saturating_sub(LOOK_BEHIND)..start]),
+        IpAddr::V4(v4) => {
+            if in_reverse_zone(&text[end..text.len().min(end + 256)]) {
+                found.ip = IpAddr::V4(reversed(v4));
+            }
+            !named_otherwise(v4, &text[start.saturating_sub(LOOK_BEHIND)..start])
+        }
         IpAddr::V6(v6) => sink.every || worth_reporting(v6, &text[start..end]),
     };
     if taken {
@@ -617,6 +622,50 @@ fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sin
         found.end = end;
         (sink.emit)(found);
     }
+}
+
+/// DNS zones whose names hold an address with its parts reversed: reverse DNS
+/// (`142.69.2.81.in-addr.arpa` is 81.2.69.142) and the block lists and look-up services that
+/// follow it (`2.0.0.127.zen.spamhaus.org` asks about 127.0.0.2).
+const REVERSE_ZONES: [&[u8]; 14] = [
+    b"in-addr.arpa",
+    b"spamhaus.org",
+    b"spamcop.net",
+    b"barracudacentral.org",
+    b"sorbs.net",
+    b"abuseat.org",
+    b"surriel.com",
+    b"uceprotect.net",
+    b"mailspike.net",
+    b"spameatingmonkey.net",
+    b"senderscore.com",
+    b"dnswl.org",
+    b"dronebl.org",
+    b"cymru.com",
+];
+
+/// Whether what follows a dotted quad (`after`) makes it the start of a name in a
+/// [`REVERSE_ZONES`] zone.
+fn in_reverse_zone(after: &[u8]) -> bool {
+    let Some(name) = after.strip_prefix(b".") else {
+        return false;
+    };
+    let len = name
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+        .unwrap_or(name.len());
+    let name = name[..len].strip_suffix(b".").unwrap_or(&name[..len]);
+    REVERSE_ZONES.iter().any(|zone| {
+        name.len() >= zone.len()
+            && name[name.len() - zone.len()..].eq_ignore_ascii_case(zone)
+            && (name.len() == zone.len() || name[name.len() - zone.len() - 1] == b'.')
+    })
+}
+
+/// `v4` with its parts in the other order.
+fn reversed(v4: Ipv4Addr) -> Ipv4Addr {
+    let [a, b, c, d] = v4.octets();
+    Ipv4Addr::new(d, c, b, a)
 }
 
 /// Whether the dotted quad `v4`, written right after `before`, is named something else than
@@ -644,6 +693,10 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if matches!(before.last(), Some(b'/' | b'_')) {
         return after_product(before, d == 0);
     }
+    // The end of a range whose start is named (`oldVersion="0.0.0.0-13.0.0.0"`).
+    if let Some(start) = range_start(before) {
+        return named_otherwise(v4, start);
+    }
     let mut rest = before;
     for _ in 0..4 {
         match rest {
@@ -653,6 +706,9 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     }
     let spaced = before.len() - rest.len();
     let only_spaces = before[rest.len()..].iter().all(|&b| b == b' ');
+    if spaced > 0 && !only_spaces && identifier_names_version(rest) {
+        return true;
+    }
     // A dot right after an abbreviation (`ver.`, `Fig.`).
     let (rest, dotted) = match rest {
         [head @ .., b'.'] => (head, true),
@@ -689,6 +745,43 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Whether the identifier that `rest` ends with has a part that names a version
+/// (`android:versionName`, `platformBuildVersionName`, `os_version`, `X-Version-Id`): the word
+/// at the identifier's start, after a separator, or capitalised after a lowercase letter or a
+/// digit; not inside another word (`conversion`, `CONVERSION`).
+fn identifier_names_version(rest: &[u8]) -> bool {
+    let len = rest
+        .iter()
+        .rev()
+        .take(64)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.'))
+        .count();
+    let ident = &rest[rest.len() - len..];
+    ident.windows(7).enumerate().any(|(i, word)| {
+        word.eq_ignore_ascii_case(b"version")
+            && match i.checked_sub(1).map(|j| ident[j]) {
+                Some(b) if b.is_ascii_alphanumeric() => word[0] == b'V' && !b.is_ascii_uppercase(),
+                _ => true,
+            }
+    })
+}
+
+/// What comes before the dotted number that `before` ends with, followed by a `-` (the start
+/// of a range of versions), if it does.
+fn range_start(before: &[u8]) -> Option<&[u8]> {
+    let number = before.strip_suffix(b"-")?;
+    let len = number
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit() || **b == b'.')
+        .count();
+    let dots = number[number.len() - len..]
+        .iter()
+        .filter(|&&b| b == b'.')
+        .count();
+    (len >= 7 && dots == 3).then(|| &number[..number.len() - len])
 }
 
 /// The words that name a dotted number something else than an address ([`named_otherwise`]):
@@ -1768,6 +1861,68 @@ mod tests {
         ] {
             one(text, ip);
         }
+    }
+
+    #[test]
+    fn a_reverse_dns_name_holds_its_address_reversed() {
+        one(
+            "142.69.2.81.in-addr.arpa. 3600 IN PTR host.example.net.",
+            "81.2.69.142",
+        );
+        one("PTR 142.69.2.81.IN-ADDR.ARPA", "81.2.69.142");
+        one("DNSBL query 2.0.0.127.zen.spamhaus.org", "127.0.0.2");
+        one("dig +short 1.2.3.4.origin.asn.cymru.com TXT", "4.3.2.1");
+        one("listed: 45.205.155.45.psbl.surriel.com.", "45.155.205.45");
+        for zone in [
+            "bl.spamcop.net",
+            "b.barracudacentral.org",
+            "dnsbl.sorbs.net",
+        ] {
+            let listed = format!("query 45.205.155.45.{zone}");
+            assert!(
+                !found(&listed).contains(&"45.205.155.45".to_string()),
+                "{listed}"
+            );
+        }
+        // Names that hold the address as it is, and zones only like the reverse ones.
+        one("callback to 1.2.3.4.nip.io", "1.2.3.4");
+        one("81.2.69.142.sslip.io", "81.2.69.142");
+        one("81.2.69.142.notspamhaus.org", "81.2.69.142");
+        one("81.2.69.142.in-addr.arpa.example.com", "81.2.69.142");
+        // A zone of three parts holds no whole address.
+        none("69.2.81.in-addr.arpa zone");
+        none("2.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+    }
+
+    #[test]
+    fn an_identifier_naming_a_version_names_its_value() {
+        for named in [
+            r#"android:versionName="1.0.0.1" platformBuildVersionName="13.0.0.0""#,
+            r#"{"os_version": "10.0.0.19"}"#,
+            "X-Version-Id: 2.1.0.5",
+            "ProductVersion=6.1.0.2",
+            "version_string='4.2.0.1'",
+        ] {
+            none(named);
+        }
+        for (text, ip) in [
+            ("conversion_ip=81.2.69.142", "81.2.69.142"),
+            ("CONVERSION: 81.2.69.143", "81.2.69.143"),
+            ("subversion_host=81.2.69.144", "81.2.69.144"),
+            ("server_ip=81.2.69.145", "81.2.69.145"),
+        ] {
+            one(text, ip);
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_named_range_is_named_too() {
+        none(r#"<bindingRedirect oldVersion="0.0.0.0-13.0.0.0" newVersion="13.0.0.0" />"#);
+        none("version 1.0.0.0-2.0.0.0");
+        assert_eq!(
+            found("blocked 81.2.69.0-81.2.69.255"),
+            ["81.2.69.0", "81.2.69.255"]
+        );
     }
 
     #[test]

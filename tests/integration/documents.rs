@@ -276,6 +276,53 @@ fn a_document_cut_short_while_its_decoder_reads_it_ends_the_decoder_alone() {
     );
 }
 
+#[test]
+fn xml_files_say_what_their_values_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "web.config",
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<configuration><runtime><assemblyBinding><dependentAssembly>
+<assemblyIdentity name="Newtonsoft.Json" publicKeyToken="30ad4fe6b2a6aeed" culture="neutral" />
+<bindingRedirect oldVersion="0.0.0.0-13.0.0.0" newVersion="13.0.0.0" />
+</dependentAssembly></assemblyBinding></runtime>
+<appSettings><add key="BackupHost" value="81.2.69.220" /></appSettings>
+<system.webServer><security><ipSecurity><add ipAddress="81.2.69.221" allowed="false" />
+</ipSecurity></security></system.webServer></configuration>"#,
+            vec!["81.2.69.220", "81.2.69.221"],
+        ),
+        (
+            "app.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><AssemblyVersion>2.1.0.0</AssemblyVersion>\
+             <FileVersion>2.1.0.5</FileVersion><Version>2.1.0.5</Version></PropertyGroup></Project>",
+            vec![],
+        ),
+        (
+            "AndroidManifest.xml",
+            r#"<?xml version="1.0" encoding="utf-8" standalone="no"?><manifest xmlns:android="http://schemas.android.com/apk/res/android" package="com.evil.app" android:versionName="1.0.0.1" platformBuildVersionName="13.0.0.0"><application><meta-data android:name="c2" android:value="81.2.69.223"/></application></manifest>"#,
+            vec!["81.2.69.223"],
+        ),
+        (
+            "feed.xml",
+            r#"<rss><channel><item><title>Payload</title><enclosure url="http://81.2.69.245/a.zip"/></item></channel></rss>"#,
+            vec!["81.2.69.245"],
+        ),
+        (
+            "ptr.txt",
+            "142.69.2.81.in-addr.arpa. 3600 IN PTR host.example.net.\n",
+            vec!["81.2.69.142"],
+        ),
+    ];
+    for (name, text, expected) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = cli(&["extract", path.to_str().unwrap()], b"", &[]);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        assert_eq!(out.stdout.lines().collect::<Vec<_>>(), expected, "{name}");
+    }
+}
+
 /// The pid of the `decode-document` child of process `parent`, if it runs.
 fn child_decoder(parent: u32) -> Option<u32> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {

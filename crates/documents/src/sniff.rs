@@ -72,7 +72,12 @@ pub(crate) fn sniff(head: &[u8]) -> Format {
             b"<br",
             b"<a href",
         ];
-        if HTML.iter().any(|tag| find(&lower, tag).is_some()) {
+        // An XML vocabulary (RSS, an Android manifest, a .NET config) may use `<title>` or
+        // `<meta-data>`: its root element says it is no HTML page.
+        let page = find(&lower, b"<html").is_some() || find(&lower, b"<!doctype html").is_some();
+        if (page || root_element(&lower).is_none_or(is_html_element))
+            && HTML.iter().any(|tag| find(&lower, tag).is_some())
+        {
             return Format::Html;
         }
         if lower.starts_with(b"<?xml")
@@ -84,6 +89,113 @@ pub(crate) fn sniff(head: &[u8]) -> Format {
         }
     }
     Format::Other
+}
+
+/// The name of the first element of markup (after the XML declaration, comments and the
+/// document type), lowercase as `lower` is; None if none starts in it.
+fn root_element(lower: &[u8]) -> Option<&[u8]> {
+    let mut at = 0;
+    while let Some(p) = lower[at..].iter().position(|&c| c == b'<') {
+        let tag = &lower[at + p + 1..];
+        match tag.first() {
+            Some(c) if c.is_ascii_alphabetic() => {
+                let len = tag
+                    .iter()
+                    .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b':' | b'-' | b'_')))
+                    .unwrap_or(tag.len());
+                return Some(&tag[..len]);
+            }
+            Some(b'!' | b'?') => at += p + 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Whether `name` (lowercase) is an element of HTML, which a page or a fragment of one may
+/// start with.
+fn is_html_element(name: &[u8]) -> bool {
+    const NAMES: [&[u8]; 78] = [
+        b"html",
+        b"head",
+        b"body",
+        b"title",
+        b"meta",
+        b"link",
+        b"base",
+        b"style",
+        b"script",
+        b"noscript",
+        b"div",
+        b"p",
+        b"span",
+        b"a",
+        b"b",
+        b"i",
+        b"u",
+        b"s",
+        b"em",
+        b"strong",
+        b"small",
+        b"big",
+        b"sup",
+        b"sub",
+        b"font",
+        b"center",
+        b"h1",
+        b"h2",
+        b"h3",
+        b"h4",
+        b"h5",
+        b"h6",
+        b"br",
+        b"hr",
+        b"pre",
+        b"code",
+        b"tt",
+        b"kbd",
+        b"samp",
+        b"blockquote",
+        b"q",
+        b"cite",
+        b"ul",
+        b"ol",
+        b"li",
+        b"dl",
+        b"dt",
+        b"dd",
+        b"table",
+        b"caption",
+        b"thead",
+        b"tbody",
+        b"tfoot",
+        b"tr",
+        b"td",
+        b"th",
+        b"form",
+        b"input",
+        b"button",
+        b"label",
+        b"select",
+        b"textarea",
+        b"img",
+        b"iframe",
+        b"section",
+        b"article",
+        b"main",
+        b"header",
+        b"footer",
+        b"nav",
+        b"aside",
+        b"figure",
+        b"details",
+        b"summary",
+        b"mark",
+        b"time",
+        b"address",
+        b"frameset",
+    ];
+    NAMES.contains(&name)
 }
 
 /// Position of `needle` in `hay`.
@@ -221,6 +333,28 @@ mod tests {
         );
         assert_eq!(sniff(b"\n<!DOCTYPE html><html>"), Format::Html);
         assert_eq!(sniff(b"<?xml version=\"1.0\"?><root/>"), Format::Xml);
+        // XML vocabularies with elements named as HTML's are XML; pages and fragments HTML.
+        for xml in [
+            &b"<?xml version=\"1.0\"?><rss><channel><title>t</title></channel></rss>"[..],
+            b"<rss><item><title>t</title><enclosure url=\"http://81.2.69.245/a.zip\"/></item></rss>",
+            b"<?xml version=\"1.0\" encoding=\"utf-8\"?><manifest><application><meta-data/>",
+            b"<!-- feed --><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>x</title>",
+        ] {
+            assert_eq!(sniff(xml), Format::Xml, "{}", String::from_utf8_lossy(xml));
+        }
+        for html in [
+            &b"<?xml version=\"1.0\"?><!DOCTYPE html><html><body>"[..],
+            b"<div><p>81.2.69.142</p></div>",
+            b"<!-- saved --><table><tr><td>x</td></tr></table>",
+            b"<section><p>text</p></section>",
+        ] {
+            assert_eq!(
+                sniff(html),
+                Format::Html,
+                "{}",
+                String::from_utf8_lossy(html)
+            );
+        }
         assert_eq!(sniff(b"2024-01-01 deny 81.2.69.142\n"), Format::Other);
         assert_eq!(sniff(b"ip,country\n81.2.69.142,GB\n"), Format::Other);
         assert_eq!(sniff(b"{\"ip\": \"81.2.69.142\"}"), Format::Other);

@@ -316,8 +316,30 @@ fn needs_eol_normalizing(s: &str) -> bool {
     memchr::memchr3(b'\r', 0xC2, 0xE2, s.as_bytes()).is_some()
 }
 
-/// Decodes a plain XML file: text nodes (adjacent ones joined across inline markup would be a
-/// guess, so each element boundary separates) and attribute values as separate tokens.
+/// Every attribute of an element as it is written, `name="value"` (the value unescaped): the
+/// name says what the value is (`newVersion="13.0.0.0"`).
+fn attr_pairs(e: &BytesStart<'_>) -> Vec<String> {
+    let mut attrs = e.attributes();
+    attrs.with_checks(false);
+    attrs
+        .flatten()
+        .map(|a| {
+            let value = match a.unescape_value() {
+                Ok(v) => v.into_owned(),
+                Err(_) => crate::text::bytes_to_string(&a.value),
+            };
+            format!(
+                "{}=\"{value}\"",
+                crate::text::bytes_to_string(a.key.as_ref())
+            )
+        })
+        .collect()
+}
+
+/// Decodes a plain XML file as it reads: each element's name before its text and its
+/// attributes as written (the names say what a value is: `<AssemblyVersion>2.1.0.0`), text
+/// nodes (adjacent ones joined across inline markup would be a guess, so each element boundary
+/// separates) and attributes as separate tokens.
 pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result<()> {
     let mut out = TextOut::new(label.to_string());
     // The attribute values of SVG text spans that go on the line before them, said after it.
@@ -333,7 +355,9 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
                     deferred.extend(attr_values(e));
                 } else {
                     out.sep(Sep::Space);
-                    for v in attr_values(e) {
+                    out.push(&crate::text::bytes_to_string(local(e)));
+                    out.sep(Sep::Space);
+                    for v in attr_pairs(e) {
                         out.push(&v);
                         out.sep(Sep::Space);
                     }
