@@ -399,16 +399,18 @@ fn decode_in_child(
         .saturating_duration_since(Instant::now())
         .as_secs()
         .clamp(1, CHILD_CPU_SECONDS);
-    // A regular file is handed to the child from its start, to be mapped there; anything else
-    // is sent through a pipe.
-    let file = match reading.file {
-        Some(file) if file.metadata().is_ok_and(|m| m.is_file()) => {
-            let mut file = file.try_clone()?;
-            io::Seek::rewind(&mut file)?;
+    // A regular file is handed to the child, to be mapped there; anything else, or a file
+    // that cannot be handed on, is sent through a pipe. The handle shares its offset with
+    // `reading.file`'s, which the child reads from (if it cannot map the file) and which this
+    // process no longer reads: rewound, the child reads the whole file.
+    let file = reading
+        .file
+        .filter(|file| file.metadata().is_ok_and(|m| m.is_file()))
+        .and_then(|file| {
+            let mut file = file.try_clone().ok()?;
+            io::Seek::rewind(&mut file).ok()?;
             Some(file)
-        }
-        _ => None,
-    };
+        });
     let mut command = Command::new(binary);
     command
         .arg("decode-document")

@@ -22,12 +22,14 @@ impl MappedFile {
         if !meta.is_file() || meta.len() == 0 {
             return Ok(None);
         }
-        // SAFETY: read-only and private, and only read while mapped (the slice borrows the
-        // map). Only the decoding child maps an attachment, and that process exists to be
-        // lost: a file truncated under it makes a read past the new end fault, which ends the
-        // child, and its parent keeps what it reported and warns that the decoder stopped
-        // (`document_partial`). Bytes changed in place are read as they now are, as any
-        // bytes are: the decoder trusts no offset or length it reads.
+        // SAFETY: the mapping is read-only and shared with the file: bytes written into the
+        // file in place while it is mapped change under the slices borrowed from it, which
+        // Rust's rules do not allow for a `&[u8]`. The risk is taken in this one process,
+        // which exists to be lost: the decoding child, which trusts no offset or length it
+        // reads, and whose output its parent reads as untrusted lines. A file truncated under
+        // it makes a read past the new end raise SIGBUS, which ends the child; the parent
+        // keeps what it reported and warns that the decoder stopped (`document_partial`). The
+        // action's own process never maps an attachment.
         let map = unsafe { memmap2::Mmap::map(file)? };
         Ok(Some(MappedFile { map }))
     }
@@ -35,8 +37,8 @@ impl MappedFile {
     /// Gives the pages read so far back to the kernel: the child holds none of the file until
     /// it reads on (the pages come back from the page cache, or from the file).
     pub fn release(&self) {
-        // SAFETY: on a private, read-only file mapping, `MADV_DONTNEED` loses nothing (no
-        // page was written): a page read again is read from the file as it was.
+        // SAFETY: on a read-only file mapping, `MADV_DONTNEED` loses nothing (no page was
+        // written): a page read again is read from the page cache or the file, as it is then.
         let _ = unsafe {
             self.map
                 .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)

@@ -53,4 +53,7 @@ fn limit_resources(cpu_seconds: u64) {
         cpu_seconds,
         cpu_seconds.saturating_add(1),
     );
+    // A child ended by its limits or by a file cut short under it (SIGXCPU, SIGBUS) leaves no
+    // core file behind: its parent reports how it ended.
+    let _ = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0);
 }

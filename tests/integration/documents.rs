@@ -277,6 +277,48 @@ fn a_document_cut_short_while_its_decoder_reads_it_ends_the_decoder_alone() {
 }
 
 #[test]
+fn a_deep_page_tree_inheriting_large_resources_is_read_in_little_memory() {
+    // 20,000 nested page-tree nodes under a root whose resources hold a 5,000-element array,
+    // all inherited by the one page at the bottom: 1.7 MB of file. Were each level to keep its
+    // own copy of what it inherits, the decoder would run out of memory and lose the page.
+    use documents::samples::{FONT, pdf, stream};
+    let depth = 20_000;
+    let junk: Vec<String> = (0..5_000).map(|i| i.to_string()).collect();
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 3 0 R >>".to_vec(),
+        FONT.as_bytes().to_vec(),
+    ];
+    for level in 0..depth {
+        let at = objects.len() + 1;
+        let resources = if level == 0 {
+            format!(
+                "/Resources << /Font << /F1 2 0 R >> /Junk [{}] >>",
+                junk.join(" ")
+            )
+        } else {
+            String::new()
+        };
+        objects.push(
+            format!(
+                "<< /Type /Pages /Kids [{} 0 R] /Count 1 {resources} >>",
+                at + 1
+            )
+            .into_bytes(),
+        );
+    }
+    let page_at = objects.len() + 1;
+    objects.push(format!("<< /Type /Page /Contents {} 0 R >>", page_at + 1).into_bytes());
+    objects.push(stream("", b"BT /F1 9 Tf 36 800 Td (C2 81.2.69.142) Tj ET"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.pdf");
+    std::fs::write(&path, pdf(&objects)).unwrap();
+    let out = cli(&["extract", path.to_str().unwrap()], b"", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "81.2.69.142\n", "{}", out.stderr);
+    assert!(!out.stderr.contains("document_partial"), "{}", out.stderr);
+}
+
+#[test]
 fn xml_files_say_what_their_values_are() {
     let dir = tempfile::tempdir().unwrap();
     let files = [

@@ -104,19 +104,39 @@ fn glyph_by_glyph_positioning_joins_and_gaps_split() {
     assert!(t.contains("81.2 next"), "{t:?}");
 }
 
-/// `text` in Helvetica 10, each glyph placed on its own (`(c) Tj w 0 Td`), `extra` units apart
-/// beyond its width, as Chromium prints CSS `letter-spacing`; spaces shown as glyphs, or left
-/// as gaps of a space's width.
-fn placed(text: &str, extra: f64, space_glyphs: bool) -> Vec<u8> {
-    let width = |c: char| match c {
+/// Helvetica's width of `c` (1/1000 em), for the characters these tests place.
+fn helvetica(c: char) -> u32 {
+    match c {
         '0'..='9' | 'a' | 'b' | 'd' | 'e' | 'g' | 'h' | 'n' | 'o' | 'p' | 'q' | 'u' | 'L' => 556,
         'c' | 'k' | 's' | 'v' | 'x' | 'y' | 'z' => 500,
         'i' | 'j' | 'l' => 222,
         'm' => 833,
         'r' => 333,
         'w' => 722,
+        'S' => 667,
         _ => 278, // . : space f t
-    };
+    }
+}
+
+/// Content that shows each of `pieces` in Helvetica 10 with its own `Tj`, the next one placed
+/// `gap` units beyond its end (`(piece) Tj w 0 Td`); pieces that are a space are not shown but
+/// leave their width.
+fn pieces(pieces: &[String], gap: f64) -> String {
+    let mut content = String::new();
+    for piece in pieces {
+        if piece != " " {
+            content.push_str(&format!("({piece}) Tj "));
+        }
+        let width: u32 = piece.chars().map(helvetica).sum();
+        content.push_str(&format!("{:.3} 0 Td\n", f64::from(width) / 100.0 + gap));
+    }
+    content
+}
+
+/// `text` in Helvetica 10, each glyph placed on its own (`(c) Tj w 0 Td`), `extra` units apart
+/// beyond its width, as Chromium prints CSS `letter-spacing`; spaces shown as glyphs, or left
+/// as gaps of a space's width.
+fn placed(text: &str, extra: f64, space_glyphs: bool) -> Vec<u8> {
     let mut content = String::from("BT /F1 10 Tf 72 700 Td\n");
     for c in text.chars() {
         if c != ' ' || space_glyphs {
@@ -124,11 +144,23 @@ fn placed(text: &str, extra: f64, space_glyphs: bool) -> Vec<u8> {
         }
         content.push_str(&format!(
             "{:.3} 0 Td\n",
-            f64::from(width(c)) / 100.0 + extra
+            f64::from(helvetica(c)) / 100.0 + extra
         ));
     }
     content.push_str("ET");
     page(content.as_bytes(), "", vec![])
+}
+
+/// Words in Helvetica 10, each shown with its own `Tj` and placed `gap` units (a tenth of an
+/// em each) after the end of the one before: no space glyphs.
+fn words_apart(words: &[&str], gap: f64) -> String {
+    let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    let text = text_of(&page(
+        format!("BT /F1 10 Tf 72 700 Td\n{}ET", pieces(&words, gap)).as_bytes(),
+        "",
+        vec![],
+    ));
+    text.trim().to_string()
 }
 
 #[test]
@@ -140,6 +172,22 @@ fn letter_spaced_text_placed_a_glyph_at_a_time_keeps_its_words_whole() {
         assert_eq!(t.trim(), line, "space glyphs: {space_glyphs}");
         assert_eq!(find_ips(&t), vec!["216.160.83.56", "81.2.69.142"]);
     }
+}
+
+#[test]
+fn a_letter_spaced_span_inside_a_line_keeps_its_first_glyph() {
+    // `IP: <span style="letter-spacing:2px">216.160.83.56</span>`: the line's words, then the
+    // span's glyphs one at a time, the first right where the words' space glyph ended.
+    let mut content = String::from("BT /F1 10 Tf 72 700 Td (Seen at ) Tj 37.25 0 Td\n");
+    for c in "216.160.83.56".chars() {
+        content.push_str(&format!(
+            "({c}) Tj {:.3} 0 Td\n",
+            f64::from(helvetica(c)) / 100.0 + 2.0
+        ));
+    }
+    content.push_str("ET");
+    let t = text_of(&page(content.as_bytes(), "", vec![]));
+    assert_eq!(t.trim(), "Seen at 216.160.83.56");
 }
 
 #[test]
@@ -155,6 +203,19 @@ fn words_set_with_equal_gaps_stay_apart() {
         vec!["10.0.0.1", "10.0.0.2", "10.0.0.3"],
         "{t:?}"
     );
+    // Words a narrow gap apart (tight justification, 0.22 em: narrower than Helvetica's space),
+    // one-letter words among them: words, not letter spacing, and never one address glued to
+    // a number before it.
+    assert_eq!(
+        words_apart(&["log", "a", "1", "10.0.0.1", "10.0.0.2", "done"], 2.2),
+        "log a 1 10.0.0.1 10.0.0.2 done"
+    );
+    assert_eq!(
+        words_apart(&["rank", "1", "2", "3.4.5.6"], 2.2),
+        "rank 1 2 3.4.5.6"
+    );
+    let t = words_apart(&["1", "2", "3", "4", "10.0.0.1", "10.0.0.2"], 2.0);
+    assert_eq!(find_ips(&t), vec!["10.0.0.1", "10.0.0.2"], "{t:?}");
     // Glyphs placed one at a time without letter spacing, spaces left as gaps: the one-letter
     // word between two equal gaps is a word, not letter spacing.
     for line in ["is a 81.2.69.142 or a 1.1.1.1", "a 8 1 9.9.9.9"] {

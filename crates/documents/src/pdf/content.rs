@@ -57,23 +57,26 @@ pub(crate) struct Interp<'o> {
 
 /// Letter-spaced text placed a glyph at a time (Chromium prints CSS `letter-spacing` so: every
 /// glyph moved to its place, each gap as wide as a narrow word space) is told from words by
-/// the gaps' sameness: two equal gaps in a row around a single glyph that stands loose are
-/// letter spacing, and the space written for the first is taken back. From then on, until
-/// the line ends, only what exceeds that spacing can part words. Words set with equal gaps
-/// (justified text) are runs of several glyphs, and a glyph joined tightly to the one before
-/// it is part of a word: neither is taken for letter spacing.
+/// the gaps' sameness: three equal gaps in a row, each between two single glyphs and narrower
+/// than the font's space, are letter spacing, and the spaces written for the first two are
+/// taken back. From then on, until the line ends, a gap between two single glyphs parts words
+/// only by what exceeds that spacing. A string of several glyphs is a word (justified words,
+/// however equal their gaps), and a glyph joined tightly to the one before it is part of one:
+/// neither is ever taken for letter spacing.
 #[derive(Default)]
 struct Spacing {
     /// The line's letter spacing, once found (device units).
     gap: Option<f64>,
-    /// The last gap that was written as a space and could be letter spacing: where its space
-    /// is in the page's text, and its width.
-    soft: Option<(usize, f64)>,
+    /// The gaps in a row that were written as spaces and could be letter spacing: where each
+    /// space is in the page's text, and its width.
+    soft: Vec<(usize, f64)>,
     /// Glyphs in the last string shown.
     glyphs: usize,
     /// Whether the last string shown stood apart from what came before it (the start of a
-    /// line or a gap), rather than joined to it.
+    /// line, a gap, or a space glyph before it), rather than joined to a word.
     loose: bool,
+    /// Whether the last glyph shown was a space.
+    after_space: bool,
 }
 
 #[derive(Clone)]
@@ -302,6 +305,7 @@ impl<'o> Interp<'o> {
         );
         let height = (trm[2] * trm[2] + trm[3] * trm[3]).sqrt() * self.ts.size.abs();
         let height = if height > 0.0 { height } else { 1.0 };
+        let codes = font.codes(bytes);
         let mut loose = true;
         if self.newline {
             self.out.sep(Sep::Line);
@@ -333,17 +337,22 @@ impl<'o> Interp<'o> {
                 self.spacing = Spacing::default();
             } else {
                 let space = font.space_width().unwrap_or(250.0) / 1000.0 * self.ts.th.abs();
-                loose = self.gap(along, h, space);
+                let singles = self.spacing.glyphs == 1 && codes.len() == 1;
+                loose = self.gap(along, h, space, singles) || self.spacing.after_space;
             }
         }
         self.moved_line = false;
         self.spacing.loose = loose;
-        self.spacing.glyphs = 0;
+        self.spacing.glyphs = codes.len();
         let fs = self.ts.size;
-        for (code, len) in font.codes(bytes) {
-            self.spacing.glyphs += 1;
-            match font.unicode(code) {
-                Some(t) if t.chars().all(char::is_whitespace) => self.out.sep(Sep::Space),
+        for (code, len) in codes {
+            let text = font.unicode(code);
+            let space = text
+                .as_deref()
+                .is_some_and(|t| t.chars().all(char::is_whitespace));
+            self.spacing.after_space = space;
+            match text {
+                Some(_) if space => self.out.sep(Sep::Space),
                 Some(t) => self.out.push(&normalize(&t)),
                 None => {}
             }
@@ -364,34 +373,47 @@ impl<'o> Interp<'o> {
     }
 
     /// Parts or joins what is shown next from what was shown before it, `along` the baseline
-    /// after it, in a font `h` high whose space is `space` em wide: a gap wider than a fraction
-    /// of a space (beyond the line's letter spacing) or a step back is a word break. Letter
-    /// spacing is narrower than the font's space. Returns whether a gap was found (the string
-    /// shown next stands loose), whether or not it was a word break.
-    fn gap(&mut self, along: f64, h: f64, space: f64) -> bool {
-        let beyond = along - self.spacing.gap.unwrap_or(0.0);
+    /// after it, in a font `h` high whose space is `space` em wide; `singles`: both are single
+    /// glyphs. A gap wider than a fraction of a space (beyond the line's letter spacing, between
+    /// single glyphs) or a step back is a word break; see [`Spacing`] for how letter spacing is
+    /// found. Returns whether there was a gap, whether or not it parts words.
+    fn gap(&mut self, along: f64, h: f64, space: f64, singles: bool) -> bool {
         if along < -0.5 * h {
-            self.spacing.soft = None;
+            self.spacing.soft.clear();
             self.out.sep(Sep::Space);
             return true;
         }
-        if beyond <= 0.15 * h {
-            self.spacing.soft = None;
+        let spacing = match self.spacing.gap {
+            Some(gap) if singles => gap,
+            _ => 0.0,
+        };
+        if along - spacing <= 0.15 * h {
+            if along <= 0.15 * h {
+                self.spacing.soft.clear();
+            }
             return along > 0.15 * h;
         }
-        let narrow = along < 0.9 * space * h && self.spacing.gap.is_none();
-        let single = self.spacing.glyphs == 1 && self.spacing.loose;
-        match self.spacing.soft.take() {
-            Some((at, first)) if narrow && single && (along - first).abs() <= 0.02 * h => {
+        let candidate =
+            singles && self.spacing.loose && self.spacing.gap.is_none() && along < 0.9 * space * h;
+        if !candidate {
+            self.spacing.soft.clear();
+            self.out.sep(Sep::Space);
+            return true;
+        }
+        if let Some(&(_, first)) = self.spacing.soft.first() {
+            if (along - first).abs() > 0.02 * h {
+                self.spacing.soft.clear();
+            }
+        }
+        if self.spacing.soft.len() >= 2 {
+            let mut widest = along;
+            for (at, gap) in self.spacing.soft.drain(..).rev() {
                 self.out.unspace(at);
-                self.spacing.gap = Some(first.max(along));
+                widest = widest.max(gap);
             }
-            _ => {
-                let at = self.out.space_now();
-                if narrow && single {
-                    self.spacing.soft = at.map(|at| (at, along));
-                }
-            }
+            self.spacing.gap = Some(widest);
+        } else if let Some(at) = self.out.space_now() {
+            self.spacing.soft.push((at, along));
         }
         true
     }

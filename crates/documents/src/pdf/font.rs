@@ -549,7 +549,24 @@ impl Font {
         } else {
             32
         };
-        (self.unicode(code).as_deref() == Some(" ")).then(|| self.width(code))
+        if self.unicode(code).as_deref() != Some(" ") {
+            return None;
+        }
+        // Only a width the font gives (a missing one is a default, not the space's).
+        let key = if self.cid {
+            self.encoding_cmap
+                .as_ref()
+                .and_then(|c| c.cid(code))
+                .unwrap_or(code)
+        } else {
+            code
+        };
+        let listed = self.widths.contains_key(&key)
+            || self
+                .wranges
+                .iter()
+                .any(|(lo, hi, _)| (*lo..=*hi).contains(&key));
+        Some(self.width(code)).filter(|&w| listed && w > 0.0)
     }
 
     /// The width of the font's space glyph (1/1000 em), if known.

@@ -19,6 +19,7 @@ use doc::Doc;
 use lexer::{Dict, Obj};
 use std::collections::HashSet;
 use std::io;
+use std::rc::Rc;
 
 /// Text of a PDF string: UTF-16BE or UTF-8 with a BOM, else PDFDocEncoding (read as Latin-1).
 fn pdf_string(b: &[u8]) -> String {
@@ -73,10 +74,12 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8], depth: usize)
 }
 
 /// A page-tree node being walked: its kids not yet visited (last first) and the resources
-/// they inherit. Each node's kids are held once, so the walk costs a reference per page.
+/// they inherit. Each node's kids are held once, so the walk costs a reference per page; a
+/// node is let go when its last kid is taken, and the resources are shared, not copied, so
+/// that a deep tree costs no more than a flat one.
 struct Level {
     kids: Vec<Obj>,
-    inherited: Option<Obj>,
+    inherited: Option<Rc<Obj>>,
 }
 
 /// Walks the page tree (iteratively; a node met twice is a loop and is skipped) and hands
@@ -98,7 +101,11 @@ fn pages(ctx: &mut Ctx<'_>, doc: &mut Doc<'_>, label: &str, root: &Dict) -> io::
             continue;
         };
         pending -= 1;
-        let inherited = level.inherited.clone();
+        let inherited = if level.kids.is_empty() {
+            levels.pop().and_then(|level| level.inherited)
+        } else {
+            level.inherited.clone()
+        };
         if let Obj::Ref(id) = node {
             if !seen.insert(id) {
                 looped = true;
@@ -110,10 +117,10 @@ fn pages(ctx: &mut Ctx<'_>, doc: &mut Doc<'_>, label: &str, root: &Dict) -> io::
             Obj::Stream(s) => s.dict.clone(),
             _ => continue,
         };
-        let resources = d.get(b"Resources").cloned().or(inherited);
+        let resources = d.get(b"Resources").cloned().map(Rc::new).or(inherited);
         // Taken out of the node, not copied: a flat tree lists every page here.
         let kids = match d.0.iter().position(|(k, _)| k == b"Kids") {
-            Some(at) => match d.0.swap_remove(at).1 {
+            Some(at) => match d.0.remove(at).1 {
                 r @ Obj::Ref(_) => doc.resolve(&r),
                 kids => kids,
             },
@@ -171,7 +178,7 @@ fn page(
     doc: &mut Doc<'_>,
     page_label: &str,
     d: &Dict,
-    resources: Option<Obj>,
+    resources: Option<Rc<Obj>>,
     fonts: &mut FontCache,
 ) -> io::Result<()> {
     let res = match resources.map(|r| doc.resolve(&r)) {
