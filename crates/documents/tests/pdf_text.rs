@@ -82,6 +82,42 @@ fn a_text_block_that_goes_on_on_the_same_baseline_joins_the_one_before() {
 }
 
 #[test]
+fn strings_drawn_one_text_object_each_join_where_they_meet() {
+    // reportlab's drawString: a text object per string, placed by `Tm`, ended by `T*`; an
+    // address drawn in two calls (a bold part, a wrap the generator undid) is one address.
+    let t = text_of(&page_with(
+        b"BT 1 0 0 1 50 768 Tm /F1 10 Tf 12 TL (C2 at 194.26.) Tj T* ET\n\
+          BT 1 0 0 1 110.04 768 Tm /F1 10 Tf (30.3) Tj T* ET\n\
+          BT 1 0 0 1 50 752 Tm /F1 10 Tf (then 194.) Tj T* ET\n\
+          BT 1 0 0 1 91.70 752 Tm /F2 10 Tf (26.30.4) Tj T* ET\n\
+          BT 1 0 0 1 50 736 Tm /F1 10 Tf (line one 81.2.69.142) Tj T* (line two) Tj ET",
+        "/F2 6 0 R",
+        "",
+        vec![b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".to_vec()],
+    ));
+    assert_eq!(
+        find_ips(&t),
+        vec!["194.26.30.3", "194.26.30.4", "81.2.69.142"],
+        "{t:?}"
+    );
+    assert!(t.contains("81.2.69.142\nline two"), "{t:?}");
+}
+
+#[test]
+fn actual_text_stands_for_the_glyphs_it_marks() {
+    // Chromium's soft hyphen: a space glyph marked as U+00AD, the text going on from where
+    // that glyph started; and glyphs whose text is given apart (a ligature, an icon font).
+    let t = text_of(&page(
+        b"BT /F1 10 Tf 72 700 Td (C2 5.188.207.) Tj /Span << /ActualText <FEFF00AD> >> BDC ( ) Tj EMC \
+          [278 (20) -1000 (and) -1000] TJ /Span << /ActualText (81.2.69.142) >> BDC (xyz) Tj EMC ET",
+        "",
+        vec![],
+    ));
+    // The soft hyphen is kept for the address scan, which reads through it.
+    assert_eq!(t.trim(), "C2 5.188.207.\u{ad}20 and 81.2.69.142");
+}
+
+#[test]
 fn a_raised_smaller_footnote_mark_is_not_part_of_the_address_before_it() {
     // As Chromium prints `81.2.69.142<sup>1</sup>`: the mark 0.4 of a line higher, in a
     // smaller font, placed with `Tm`; and a line moved by a little with `Td`.

@@ -52,6 +52,13 @@ pub(crate) struct Interp<'o> {
     spacing: Spacing,
     form_depth: usize,
     forms_seen: Vec<u32>,
+    /// Open marked-content sequences (`BDC`/`BMC` … `EMC`): whether each carries the
+    /// `/ActualText` being shown instead of its glyphs. Beyond a bound, only counted.
+    marked: Vec<bool>,
+    marked_beyond: usize,
+    /// The replacement text of the outermost open `/ActualText` sequence (Chromium shows a
+    /// soft hyphen as a space glyph replaced by U+00AD; a ligature's text is spelled out).
+    actual: Option<String>,
     max_depth: usize,
 }
 
@@ -118,6 +125,9 @@ impl<'o> Interp<'o> {
             spacing: Spacing::default(),
             form_depth: 0,
             forms_seen: Vec::new(),
+            marked: Vec::new(),
+            marked_beyond: 0,
+            actual: None,
             max_depth: max_depth.min(16),
         }
     }
@@ -173,9 +183,13 @@ impl<'o> Interp<'o> {
                 ];
                 self.ctm = mul(&m, &self.ctm);
             }
+            // A new text object or matrix places the text anew: a `T*` before it (reportlab
+            // ends every string it draws with one) moved nothing that is shown, and where the
+            // text goes decides whether a line ends.
             b"BT" => {
                 self.tm = IDENT;
                 self.tlm = IDENT;
+                self.newline = false;
             }
             b"Tf" if a.len() >= 2 => {
                 self.ts.size = num(&a[1]);
@@ -201,8 +215,35 @@ impl<'o> Interp<'o> {
                     num(&a[5]),
                 ];
                 self.tlm = self.tm;
+                self.newline = false;
             }
             b"T*" => self.next_line(),
+            b"BDC" | b"BMC" => {
+                let actual = a
+                    .get(1)
+                    .and_then(Obj::as_dict)
+                    .and_then(|d| d.get(b"ActualText"))
+                    .and_then(Obj::as_str)
+                    .filter(|_| self.actual.is_none())
+                    .map(super::pdf_string);
+                if self.marked.len() >= 256 {
+                    self.marked_beyond += 1;
+                } else {
+                    self.marked.push(actual.is_some());
+                    if actual.is_some() {
+                        self.actual = actual;
+                    }
+                }
+            }
+            b"EMC" => {
+                if self.marked_beyond > 0 {
+                    self.marked_beyond -= 1;
+                } else if self.marked.pop() == Some(true) {
+                    if let Some(text) = self.actual.take() {
+                        self.out.push(&normalize(&text));
+                    }
+                }
+            }
             b"Tj" if !a.is_empty() => self.show(&a[0]),
             b"'" if !a.is_empty() => {
                 self.next_line();
@@ -352,6 +393,8 @@ impl<'o> Interp<'o> {
                 .is_some_and(|t| t.chars().all(char::is_whitespace));
             self.spacing.after_space = space;
             match text {
+                // Inside an `/ActualText` sequence, its text stands for the glyphs.
+                _ if self.actual.is_some() => {}
                 Some(_) if space => self.out.sep(Sep::Space),
                 Some(t) => self.out.push(&normalize(&t)),
                 None => {}

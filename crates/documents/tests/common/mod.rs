@@ -91,7 +91,18 @@ pub fn part_text(p: &Part) -> String {
 
 /// Finds IPv4 and IPv6 addresses in text, refanging `[.]`, `(.)` and `[:]` first.
 pub fn find_ips(text: &str) -> Vec<String> {
-    let t = text
+    // Invisible characters inside an address (a soft hyphen, zero-width spaces) are read
+    // through, as the scan of the binary reads through them.
+    let t: String = text
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{ad}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+            )
+        })
+        .collect();
+    let t = t
         .replace("[.]", ".")
         .replace("(.)", ".")
         .replace("[:]", ":");
