@@ -176,6 +176,15 @@ fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
             b"tab" => out.sep(Sep::Tab),
             b"br" | b"cr" => out.sep(Sep::Line),
             b"noBreakHyphen" => out.push("-"),
+            // A simple field keeps its instruction in an attribute (`HYPERLINK "http://…"`),
+            // where `instrText` holds a complex field's.
+            b"fldSimple" => {
+                if let Some(instr) = attr_cow(e, b"instr") {
+                    out.sep(Sep::Space);
+                    out.push(instr.trim());
+                    out.sep(Sep::Space);
+                }
+            }
             _ => {}
         },
         XEv::End(name) => match name {
@@ -670,7 +679,12 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
     for (entry, name) in entries {
         let part_label = format!("{label} sheet \"{}\"", clean_name(&name));
         let mut out = TextOut::new(part_label.clone());
+        // The sheet's tab shows its name.
+        out.push(&name);
+        out.sep(Sep::Line);
         let (mut shared_cell, mut value, mut in_v, mut in_t) = (false, String::new(), false, false);
+        // A cell's formula, read for the target of a `HYPERLINK()`.
+        let (mut in_f, mut formula) = (false, String::new());
         // The page headers and footers (`headerFooter`), and which of the two is being read.
         let mut pages = [
             TextOut::new(format!("{part_label} header")),
@@ -683,8 +697,10 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                     b"c" => {
                         shared_cell = attr_cow(e, b"t").is_some_and(|t| t == "s");
                         value.clear();
+                        formula.clear();
                     }
                     b"v" => in_v = true,
+                    b"f" => in_f = true,
                     b"t" => in_t = true,
                     b"oddHeader" | b"evenHeader" | b"firstHeader" => {
                         (page, codes) = (Some(0), HeaderFooterCodes::default())
@@ -696,6 +712,7 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                 },
                 XEv::End(name) => match name {
                     b"v" => in_v = false,
+                    b"f" => in_f = false,
                     b"t" => in_t = false,
                     b"oddHeader" | b"evenHeader" | b"firstHeader" | b"oddFooter"
                     | b"evenFooter" | b"firstFooter" => {
@@ -717,6 +734,10 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                         } else {
                             out.push(&value);
                         }
+                        if let Some(target) = hyperlink_target(&formula) {
+                            out.sep(Sep::Tab);
+                            out.push(&target);
+                        }
                         out.sep(Sep::Tab);
                     }
                     b"row" => out.sep(Sep::Line),
@@ -728,6 +749,8 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                         pages[p].maybe_flush(ctx)?;
                     } else if in_v || in_t {
                         value.push_str(t);
+                    } else if in_f && formula.len() < 8 * 1024 {
+                        formula.push_str(t);
                     }
                 }
             }
@@ -740,6 +763,26 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
         sheet_comments(ctx, &part_label, a, &entry)?;
     }
     Ok(())
+}
+
+/// The link target of a `HYPERLINK("target", "name")` formula, when written as a string (the
+/// cell shows the name; the target is where a click goes).
+fn hyperlink_target(formula: &str) -> Option<String> {
+    let at = formula.to_ascii_uppercase().find("HYPERLINK(")?;
+    let rest = formula[at + "HYPERLINK(".len()..].trim_start();
+    let mut chars = rest.strip_prefix('"')?.chars();
+    let mut target = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if chars.as_str().starts_with('"') => {
+                chars.next();
+                target.push('"');
+            }
+            '"' => return Some(target),
+            c => target.push(c),
+        }
+    }
+    None
 }
 
 /// The text of a sheet's page header or footer, read through the formatting codes written
@@ -970,6 +1013,9 @@ fn odf<R: Read + Seek>(
                     b"table" if kind == Format::Ods => {
                         let sheet = attr(e, b"name").unwrap_or_default();
                         out.relabel(ctx, format!("{label} sheet \"{}\"", clean_name(&sheet)))?;
+                        // The sheet's tab shows its name.
+                        out.push(&sheet);
+                        out.sep(Sep::Line);
                     }
                     b"page" if kind == Format::Odp => {
                         pages += 1;

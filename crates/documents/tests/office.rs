@@ -94,7 +94,7 @@ fn ods_tracked_changes_are_left_out_too() {
             "book.ods",
             &odf("application/vnd.oasis.opendocument.spreadsheet", body)
         ),
-        expect(&[("book.ods sheet \"Hosts\"", "81.2.69.142")])
+        expect(&[("book.ods sheet \"Hosts\"", "Hosts\n81.2.69.142")])
     );
 }
 
@@ -137,10 +137,15 @@ fn a_docx_note_reference_stands_apart_from_the_text_around_it() {
 /// An XLSX of one sheet, "IOCs", whose `worksheet` holds `sheet` (cells and page setup) and
 /// whose relationships are `sheet_rels` (the children of `Relationships`); `more` parts besides.
 fn xlsx(sheet: &str, sheet_rels: &str, more: &[(&str, &[u8])]) -> Vec<u8> {
+    xlsx_named("IOCs", sheet, sheet_rels, more)
+}
+
+/// [`xlsx`], its sheet named `name`.
+fn xlsx_named(name: &str, sheet: &str, sheet_rels: &str, more: &[(&str, &[u8])]) -> Vec<u8> {
     let ns = r#"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
     let rels = r#"xmlns="http://schemas.openxmlformats.org/package/2006/relationships""#;
     let workbook = format!(
-        r#"<workbook {ns}><sheets><sheet name="IOCs" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+        r#"<workbook {ns}><sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>"#
     );
     let workbook_rels = format!(
         r#"<Relationships {rels}><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
@@ -183,7 +188,7 @@ fn xlsx_notes_and_threaded_comments_are_read_with_their_sheet() {
     assert_eq!(
         parts("book.xlsx", &book),
         expect(&[
-            ("book.xlsx sheet \"IOCs\"", "see note"),
+            ("book.xlsx sheet \"IOCs\"", "IOCs\nsee note"),
             (
                 "book.xlsx sheet \"IOCs\" comments",
                 "Analyst note: pivot from 195.123.246.53\nalso 81.2.69.142\nseen from 89.160.20.115"
@@ -202,7 +207,7 @@ fn xlsx_page_headers_and_footers_are_read_through_their_formatting_codes() {
     assert_eq!(
         parts("book.xlsx", &book),
         expect(&[
-            ("book.xlsx sheet \"IOCs\"", "cells"),
+            ("book.xlsx sheet \"IOCs\"", "IOCs\ncells"),
             (
                 "book.xlsx sheet \"IOCs\" header",
                 "Sensor 37.120.198.53\tR&D\tPage"
@@ -350,7 +355,41 @@ fn an_odf_comment_stands_apart_from_the_text_it_annotates_and_from_its_date() {
         ),
         expect(&[(
             "book.ods sheet \"Hosts\"",
-            "Analyst\n2024-05-17T10:00:00.000000000\n89.160.20.115 is C2\n81.2.69.142"
+            "Hosts\nAnalyst\n2024-05-17T10:00:00.000000000\n89.160.20.115 is C2\n81.2.69.142"
+        )])
+    );
+}
+
+#[test]
+fn what_a_workbook_shows_beside_its_cells_is_read_its_tab_names_and_link_targets() {
+    // A sheet's tab shows its name; a `HYPERLINK()` cell shows its name and links to its
+    // target, as a relationship-based hyperlink does.
+    let cells = r#"<sheetData><row r="1"><c r="A1" t="str"><f>HYPERLINK("http://89.160.20.125/x","click")</f><v>click</v></c><c r="B1" t="str"><f>CONCATENATE("89.160.","20.119")</f><v>89.160.20.119</v></c></row></sheetData>"#;
+    assert_eq!(
+        parts("book.xlsx", &xlsx_named("89.160.20.131", cells, "", &[])),
+        expect(&[(
+            "book.xlsx sheet \"89.160.20.131\"",
+            "89.160.20.131\nclick\thttp://89.160.20.125/x\t89.160.20.119"
+        )])
+    );
+    let sheet = r#"<office:spreadsheet><table:table table:name="77.88.56.99"><table:table-row><table:table-cell><text:p>x</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>"#;
+    assert_eq!(
+        parts(
+            "book.ods",
+            &odf("application/vnd.oasis.opendocument.spreadsheet", sheet)
+        ),
+        expect(&[("book.ods sheet \"77.88.56.99\"", "77.88.56.99\nx")])
+    );
+}
+
+#[test]
+fn a_docx_simple_fields_instruction_is_read_as_a_complex_fields_is() {
+    let body = r#"<w:p><w:fldSimple w:instr=" HYPERLINK &quot;http://81.2.69.43/&quot; "><w:r><w:t>simple field link</w:t></w:r></w:fldSimple></w:p>"#;
+    assert_eq!(
+        parts("links.docx", &docx(body, &[])),
+        expect(&[(
+            "links.docx",
+            "HYPERLINK \"http://81.2.69.43/\" simple field link"
         )])
     );
 }
