@@ -514,6 +514,11 @@ impl Font {
 
     /// Glyph width of a code in 1/1000 em.
     pub(crate) fn width(&self, code: u32) -> f64 {
+        self.listed_width(code).unwrap_or(self.default_width) * self.scale
+    }
+
+    /// The width the font lists for a code (unscaled), if it lists one.
+    fn listed_width(&self, code: u32) -> Option<f64> {
         let key = if self.cid {
             self.encoding_cmap
                 .as_ref()
@@ -522,18 +527,12 @@ impl Font {
         } else {
             code
         };
-        let w = self
-            .widths
-            .get(&key)
-            .copied()
-            .or_else(|| {
-                self.wranges
-                    .iter()
-                    .find(|(lo, hi, _)| (*lo..=*hi).contains(&key))
-                    .map(|r| r.2)
-            })
-            .unwrap_or(self.default_width);
-        w * self.scale
+        self.widths.get(&key).copied().or_else(|| {
+            self.wranges
+                .iter()
+                .find(|(lo, hi, _)| (*lo..=*hi).contains(&key))
+                .map(|r| r.2)
+        })
     }
 
     /// The width of the font's space glyph (1/1000 em), if the font says which glyph that is:
@@ -553,20 +552,9 @@ impl Font {
             return None;
         }
         // Only a width the font gives (a missing one is a default, not the space's).
-        let key = if self.cid {
-            self.encoding_cmap
-                .as_ref()
-                .and_then(|c| c.cid(code))
-                .unwrap_or(code)
-        } else {
-            code
-        };
-        let listed = self.widths.contains_key(&key)
-            || self
-                .wranges
-                .iter()
-                .any(|(lo, hi, _)| (*lo..=*hi).contains(&key));
-        Some(self.width(code)).filter(|&w| listed && w > 0.0)
+        self.listed_width(code)
+            .filter(|&w| w > 0.0)
+            .map(|w| w * self.scale)
     }
 
     /// The width of the font's space glyph (1/1000 em), if known.
