@@ -610,10 +610,14 @@ fn before_char(text: &[u8], start: usize, end: usize) -> usize {
 fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sink: &mut Sink) {
     let taken = match found.ip {
         IpAddr::V4(v4) => {
-            if in_reverse_zone(&text[end..text.len().min(end + 256)]) {
+            let reverse = in_reverse_zone(&text[end..text.len().min(end + 256)]);
+            if reverse {
                 found.ip = IpAddr::V4(reversed(v4));
             }
-            !named_otherwise(v4, &text[start.saturating_sub(LOOK_BEHIND)..start])
+            // A quad inside a longer name (`0/25.2.0.192.in-addr.arpa`, RFC 2317) is no
+            // address, reversed or not.
+            let inside_a_name = reverse && start > 0 && !starts_a_name(text[start - 1]);
+            !inside_a_name && !named_otherwise(v4, &text[start.saturating_sub(LOOK_BEHIND)..start])
         }
         IpAddr::V6(v6) => sink.every || worth_reporting(v6, &text[start..end]),
     };
@@ -624,7 +628,8 @@ fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sin
     }
 }
 
-/// DNS zones whose names hold an address with its parts reversed: reverse DNS
+/// DNS zones whose names hold an address with its parts reversed (the first, reverse DNS,
+/// itself; the others under a zone of theirs): reverse DNS
 /// (`142.69.2.81.in-addr.arpa` is 81.2.69.142) and the block lists and look-up services that
 /// follow it (`2.0.0.127.zen.spamhaus.org` asks about 127.0.0.2).
 const REVERSE_ZONES: [&[u8]; 14] = [
@@ -655,11 +660,19 @@ fn in_reverse_zone(after: &[u8]) -> bool {
         .position(|&b| !(b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
         .unwrap_or(name.len());
     let name = name[..len].strip_suffix(b".").unwrap_or(&name[..len]);
-    REVERSE_ZONES.iter().any(|zone| {
+    // A block list is asked under one of its zones (`zen.spamhaus.org`), never the domain
+    // itself (`….Spamhaus.org` is a sentence's end without its space).
+    REVERSE_ZONES.iter().enumerate().any(|(i, zone)| {
+        let whole = i == 0 && name.len() == zone.len();
         name.len() >= zone.len()
             && name[name.len() - zone.len()..].eq_ignore_ascii_case(zone)
-            && (name.len() == zone.len() || name[name.len() - zone.len() - 1] == b'.')
+            && (whole || name.len() > zone.len() && name[name.len() - zone.len() - 1] == b'.')
     })
+}
+
+/// Whether a name can start after `before`: not after a character of a name or a path.
+fn starts_a_name(before: u8) -> bool {
+    !(before.is_ascii_alphanumeric() || matches!(before, b'.' | b'/' | b'-' | b'_'))
 }
 
 /// `v4` with its parts in the other order.
@@ -747,10 +760,12 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     false
 }
 
-/// Whether the identifier that `rest` ends with has a part that names a version
-/// (`android:versionName`, `platformBuildVersionName`, `os_version`, `X-Version-Id`): the word
-/// at the identifier's start, after a separator, or capitalised after a lowercase letter or a
-/// digit; not inside another word (`conversion`, `CONVERSION`).
+/// Whether the identifier that `rest` ends with names a version (`android:versionName`,
+/// `platformBuildVersionName`, `os_version`, `X-Version-Id`): the word at the identifier's
+/// start, after a separator, or capitalised after a lowercase letter or a digit, and last or
+/// followed by a word that says which part of it (`Name`, `Number`, `Id`, …); not inside
+/// another word (`conversion`), nor naming something else (`versioned_host`,
+/// `version_check_server`, `VersionCheckHost`).
 fn identifier_names_version(rest: &[u8]) -> bool {
     let len = rest
         .iter()
@@ -760,11 +775,29 @@ fn identifier_names_version(rest: &[u8]) -> bool {
         .count();
     let ident = &rest[rest.len() - len..];
     ident.windows(7).enumerate().any(|(i, word)| {
+        let suffix = &ident[i + 7..];
+        let suffix = match suffix {
+            [b'_' | b'-' | b'.' | b':', tail @ ..] => tail,
+            _ => suffix,
+        };
         word.eq_ignore_ascii_case(b"version")
             && match i.checked_sub(1).map(|j| ident[j]) {
                 Some(b) if b.is_ascii_alphanumeric() => word[0] == b'V' && !b.is_ascii_uppercase(),
                 _ => true,
             }
+            && (suffix.is_empty()
+                || [
+                    &b"name"[..],
+                    b"number",
+                    b"string",
+                    b"str",
+                    b"id",
+                    b"info",
+                    b"code",
+                    b"no",
+                ]
+                .iter()
+                .any(|w| suffix.eq_ignore_ascii_case(w)))
     })
 }
 
@@ -1889,6 +1922,10 @@ mod tests {
         one("81.2.69.142.sslip.io", "81.2.69.142");
         one("81.2.69.142.notspamhaus.org", "81.2.69.142");
         one("81.2.69.142.in-addr.arpa.example.com", "81.2.69.142");
+        // A quad inside a longer name (RFC 2317 delegation), or a sentence's end.
+        none("zone 0/25.2.0.192.in-addr.arpa delegated");
+        none("142.128/25.2.0.192.in-addr.arpa. IN PTR");
+        one("C2 was 81.2.69.142.Spamhaus.org listed it", "81.2.69.142");
         // A zone of three parts holds no whole address.
         none("69.2.81.in-addr.arpa zone");
         none("2.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
@@ -1910,6 +1947,12 @@ mod tests {
             ("CONVERSION: 81.2.69.143", "81.2.69.143"),
             ("subversion_host=81.2.69.144", "81.2.69.144"),
             ("server_ip=81.2.69.145", "81.2.69.145"),
+            ("versioned_host=81.2.69.146", "81.2.69.146"),
+            ("version_check_server = 81.2.69.147", "81.2.69.147"),
+            ("VersionCheckHost: 81.2.69.148", "81.2.69.148"),
+            ("update.versionServer=81.2.69.149", "81.2.69.149"),
+            ("product_version_ip: 81.2.69.150", "81.2.69.150"),
+            ("Versions: 81.2.69.151", "81.2.69.151"),
         ] {
             one(text, ip);
         }

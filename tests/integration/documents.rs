@@ -347,8 +347,13 @@ fn xml_files_say_what_their_values_are() {
         ),
         (
             "feed.xml",
-            r#"<rss><channel><item><title>Payload</title><enclosure url="http://81.2.69.245/a.zip"/></item></channel></rss>"#,
-            vec!["81.2.69.245"],
+            r#"<rss><channel><item><title>Payload</title><enclosure url="http://81.2.69.245/a.zip"/><description><![CDATA[<p>New C2: <b>45.155.</b>205.52</p><!-- 45.155.205.53 -->]]></description><description>&lt;p&gt;<i>not</i> &lt;i&gt;89.160.&lt;/i&gt;20.112&lt;/p&gt;</description></item></channel></rss>"#,
+            vec!["81.2.69.245", "45.155.205.52", "89.160.20.112"],
+        ),
+        (
+            "label.svg",
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><text x="1" y="4" id="VersionLabel">81.2.69.147</text><text><tspan>Section</tspan></text><g><desc>10.0.0.1</desc></g></svg>"#,
+            vec!["81.2.69.147", "10.0.0.1"],
         ),
         (
             "ptr.txt",

@@ -73,11 +73,23 @@ pub(crate) fn sniff(head: &[u8]) -> Format {
             b"<a href",
         ];
         // An XML vocabulary (RSS, an Android manifest, a .NET config) may use `<title>` or
-        // `<meta-data>`: its root element says it is no HTML page.
+        // `<meta-data>`: it is XML when it says so (a declaration, a namespace on its root)
+        // or its root is one of the usual ones, and no HTML page says otherwise.
         let page = find(&lower, b"<html").is_some() || find(&lower, b"<!doctype html").is_some();
-        if (page || root_element(&lower).is_none_or(is_html_element))
-            && HTML.iter().any(|tag| find(&lower, tag).is_some())
+        // Inline SVG or MathML (with its namespace) may open an HTML fragment.
+        let fragment = [&b"<p>"[..], b"<p ", b"<div", b"<br", b"<table", b"<body"]
+            .iter()
+            .any(|tag| find(&lower, tag).is_some());
+        if !page
+            && (lower.starts_with(b"<?xml")
+                || root_element(&lower).is_some_and(|(name, xmlns)| {
+                    xmlns && !(fragment && matches!(name, b"svg" | b"math"))
+                        || XML_ROOTS.contains(&name)
+                }))
         {
+            return Format::Xml;
+        }
+        if HTML.iter().any(|tag| find(&lower, tag).is_some()) {
             return Format::Html;
         }
         if lower.starts_with(b"<?xml")
@@ -91,9 +103,22 @@ pub(crate) fn sniff(head: &[u8]) -> Format {
     Format::Other
 }
 
+/// Roots of XML vocabularies that are written without a declaration or a namespace.
+const XML_ROOTS: [&[u8]; 8] = [
+    b"rss",
+    b"feed",
+    b"manifest",
+    b"configuration",
+    b"project",
+    b"plist",
+    b"nmaprun",
+    b"kml",
+];
+
 /// The name of the first element of markup (after the XML declaration, comments and the
-/// document type), lowercase as `lower` is; None if none starts in it.
-fn root_element(lower: &[u8]) -> Option<&[u8]> {
+/// document type), lowercase as `lower` is, and whether it declares a default namespace; None
+/// if none starts in it.
+fn root_element(lower: &[u8]) -> Option<(&[u8], bool)> {
     let mut at = 0;
     while let Some(p) = lower[at..].iter().position(|&c| c == b'<') {
         let tag = &lower[at + p + 1..];
@@ -103,99 +128,14 @@ fn root_element(lower: &[u8]) -> Option<&[u8]> {
                     .iter()
                     .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b':' | b'-' | b'_')))
                     .unwrap_or(tag.len());
-                return Some(&tag[..len]);
+                let end = tag.iter().position(|&c| c == b'>').unwrap_or(tag.len());
+                return Some((&tag[..len], find(&tag[..end], b"xmlns=").is_some()));
             }
             Some(b'!' | b'?') => at += p + 1,
             _ => return None,
         }
     }
     None
-}
-
-/// Whether `name` (lowercase) is an element of HTML, which a page or a fragment of one may
-/// start with.
-fn is_html_element(name: &[u8]) -> bool {
-    const NAMES: [&[u8]; 78] = [
-        b"html",
-        b"head",
-        b"body",
-        b"title",
-        b"meta",
-        b"link",
-        b"base",
-        b"style",
-        b"script",
-        b"noscript",
-        b"div",
-        b"p",
-        b"span",
-        b"a",
-        b"b",
-        b"i",
-        b"u",
-        b"s",
-        b"em",
-        b"strong",
-        b"small",
-        b"big",
-        b"sup",
-        b"sub",
-        b"font",
-        b"center",
-        b"h1",
-        b"h2",
-        b"h3",
-        b"h4",
-        b"h5",
-        b"h6",
-        b"br",
-        b"hr",
-        b"pre",
-        b"code",
-        b"tt",
-        b"kbd",
-        b"samp",
-        b"blockquote",
-        b"q",
-        b"cite",
-        b"ul",
-        b"ol",
-        b"li",
-        b"dl",
-        b"dt",
-        b"dd",
-        b"table",
-        b"caption",
-        b"thead",
-        b"tbody",
-        b"tfoot",
-        b"tr",
-        b"td",
-        b"th",
-        b"form",
-        b"input",
-        b"button",
-        b"label",
-        b"select",
-        b"textarea",
-        b"img",
-        b"iframe",
-        b"section",
-        b"article",
-        b"main",
-        b"header",
-        b"footer",
-        b"nav",
-        b"aside",
-        b"figure",
-        b"details",
-        b"summary",
-        b"mark",
-        b"time",
-        b"address",
-        b"frameset",
-    ];
-    NAMES.contains(&name)
 }
 
 /// Position of `needle` in `hay`.
@@ -339,6 +279,7 @@ mod tests {
             b"<rss><item><title>t</title><enclosure url=\"http://81.2.69.245/a.zip\"/></item></rss>",
             b"<?xml version=\"1.0\" encoding=\"utf-8\"?><manifest><application><meta-data/>",
             b"<!-- feed --><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>x</title>",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><title>map</title><a href=\"#\"><text>x</text></a></svg>",
         ] {
             assert_eq!(sniff(xml), Format::Xml, "{}", String::from_utf8_lossy(xml));
         }
@@ -347,6 +288,11 @@ mod tests {
             b"<div><p>81.2.69.142</p></div>",
             b"<!-- saved --><table><tr><td>x</td></tr></table>",
             b"<section><p>text</p></section>",
+            b"<nobr>C2 81.2.69.142</nobr><br><script>var x;</script>",
+            b"<svg width=\"10\"></svg><p>if a < b then 81.2.69.142</p>",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><path/></svg>\n<p>81.2.69.142</p><br>",
+            b"<del>x</del><div title=\"IP version\">81.2.69.143</div>",
+            b"<!--[if gte mso 9]><xml><o:OfficeDocumentSettings/></xml><![endif]--><p>x</p>",
         ] {
             assert_eq!(
                 sniff(html),

@@ -123,6 +123,22 @@ impl TextOut {
         }
     }
 
+    /// Where the text stands now, for [`TextOut::replace_since`].
+    pub(crate) fn checkpoint(&self) -> (usize, Sep) {
+        (self.buf.len(), self.pending)
+    }
+
+    /// Replaces what was written since `checkpoint` (and the separator requested since) with
+    /// `text`, if none of it was handed out in between.
+    pub(crate) fn replace_since(&mut self, (at, pending): (usize, Sep), text: &str) {
+        if at > self.buf.len() || !self.buf.is_char_boundary(at) {
+            return;
+        }
+        self.buf.truncate(at);
+        self.pending = pending;
+        self.push(text);
+    }
+
     /// Hands the text out if it has grown large and ends at a separator.
     pub(crate) fn maybe_flush(&mut self, ctx: &mut Ctx<'_>) -> io::Result<()> {
         if self.buf.len() >= CHUNK && self.pending != Sep::None {

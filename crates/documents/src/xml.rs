@@ -336,17 +336,22 @@ fn attr_pairs(e: &BytesStart<'_>) -> Vec<String> {
         .collect()
 }
 
-/// Decodes a plain XML file as it reads: each element's name before its text and its
-/// attributes as written (the names say what a value is: `<AssemblyVersion>2.1.0.0`), text
-/// nodes (adjacent ones joined across inline markup would be a guess, so each element boundary
-/// separates) and attributes as separate tokens.
+/// Decodes a plain XML file as it reads: each element's attributes as written on a line
+/// (`newVersion="13.0.0.0"`: the name says what the value is), then its name as a label of its
+/// text (`AssemblyVersion: 2.1.0.0`); text nodes (adjacent ones joined across inline markup
+/// would be a guess, so each element boundary separates).
 pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result<()> {
     let mut out = TextOut::new(label.to_string());
     // The attribute values of SVG text spans that go on the line before them, said after it.
     let mut deferred: Vec<String> = Vec::new();
     // How many of the open elements are such spans.
     let mut spans: Vec<bool> = Vec::new();
+    // The text since the last element boundary, read whole for markup in it.
+    let mut run = String::new();
     let walked = walk(ctx, label, bytes, |ctx, ev| {
+        if !matches!(ev, XEv::Text(_)) {
+            text_run(ctx, label, &mut out, &mut run)?;
+        }
         match ev {
             XEv::Start(e) => {
                 let span = goes_on_the_line(e);
@@ -354,13 +359,18 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
                 if span {
                     deferred.extend(attr_values(e));
                 } else {
-                    out.sep(Sep::Space);
-                    out.push(&crate::text::bytes_to_string(local(e)));
-                    out.sep(Sep::Space);
+                    // The attributes on a line of their own, so that none names the text;
+                    // then the name, which does (`<Version>2.1.0.5`, `<oid>…`), as a label
+                    // (`Section: 10.0.0.1` is an address).
+                    out.sep(Sep::Line);
                     for v in attr_pairs(e) {
                         out.push(&v);
                         out.sep(Sep::Space);
                     }
+                    out.sep(Sep::Line);
+                    out.push(&crate::text::bytes_to_string(local(e)));
+                    out.push(":");
+                    out.sep(Sep::Space);
                 }
             }
             XEv::End(_) => {
@@ -372,10 +382,17 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
                     }
                 }
             }
-            XEv::Text(t) => out.push(t),
+            XEv::Text(t) => {
+                run.push_str(t);
+                if run.len() >= 1 << 20 {
+                    out.push(&run);
+                    run.clear();
+                }
+            }
         }
         out.maybe_flush(ctx)
     });
+    let ran = text_run(ctx, label, &mut out, &mut run);
     // What an unclosed span held, when the walk stopped (damage, a cap) before its line ended.
     for v in deferred {
         out.sep(Sep::Line);
@@ -383,7 +400,21 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
     }
     let flushed = out.flush(ctx);
     walked?;
+    ran?;
     flushed
+}
+
+/// Writes a run of text: markup in it (CDATA or escaped, as an RSS item's description holds
+/// the HTML a reader sees) is read as HTML, in a part of its own under the same label.
+fn text_run(ctx: &mut Ctx<'_>, label: &str, out: &mut TextOut, run: &mut String) -> io::Result<()> {
+    if run.contains('<') && run.contains('>') {
+        out.flush(ctx)?;
+        crate::html::to_text(ctx, label, run)?;
+    } else {
+        out.push(run);
+    }
+    run.clear();
+    Ok(())
 }
 
 /// Whether `e` is an SVG text span that goes on the text before it (`<tspan>5.18</tspan>

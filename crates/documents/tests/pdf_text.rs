@@ -115,6 +115,30 @@ fn actual_text_stands_for_the_glyphs_it_marks() {
     ));
     // The soft hyphen is kept for the address scan, which reads through it.
     assert_eq!(t.trim(), "C2 5.188.207.\u{ad}20 and 81.2.69.142");
+    // Never closed, blank, or marking no glyph: the glyphs are the text, and the sequence
+    // adds nothing (a `/Span` only, as poppler reads it).
+    for (content, text) in [
+        (
+            &b"BT /F1 10 Tf 72 700 Td /Span << /ActualText (fi) >> BDC (fi) Tj ET \
+               BT /F1 10 Tf 72 680 Td (C2 81.2.69.142) Tj ET"[..],
+            "fi\nC2 81.2.69.142",
+        ),
+        (
+            b"BT /F1 10 Tf 72 700 Td /Span << /ActualText () >> BDC (C2 81.2.69.142) Tj EMC ET",
+            "C2 81.2.69.142",
+        ),
+        (
+            b"BT /F1 10 Tf 72 700 Td /Span << /ActualText (10.0.0.1) >> BDC EMC (C2 81.2.69.142) Tj ET",
+            "C2 81.2.69.142",
+        ),
+        (
+            b"BT /F1 10 Tf 72 700 Td /Artifact << /ActualText (Page 1) >> BDC (C2 81.2.69.142) Tj EMC ET",
+            "C2 81.2.69.142",
+        ),
+    ] {
+        let t = text_of(&page(content, "", vec![]));
+        assert_eq!(t.trim(), text);
+    }
 }
 
 #[test]
@@ -207,6 +231,12 @@ fn letter_spaced_text_placed_a_glyph_at_a_time_keeps_its_words_whole() {
         let t = text_of(&placed(line, 2.0, space_glyphs));
         assert_eq!(t.trim(), line, "space glyphs: {space_glyphs}");
         assert_eq!(find_ips(&t), vec!["216.160.83.56", "81.2.69.142"]);
+    }
+    // A one-glyph word before an address, its space a glyph of the same spacing: the space
+    // is the word space, never taken back (it gave 181.2.69.142).
+    for line in ["1 81.2.69.142", "A 1 2.2.69.144 x"] {
+        let t = text_of(&placed(line, 2.0, true));
+        assert_eq!(t.trim(), line);
     }
 }
 

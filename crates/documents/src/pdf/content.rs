@@ -56,10 +56,20 @@ pub(crate) struct Interp<'o> {
     /// `/ActualText` being shown instead of its glyphs. Beyond a bound, only counted.
     marked: Vec<bool>,
     marked_beyond: usize,
-    /// The replacement text of the outermost open `/ActualText` sequence (Chromium shows a
-    /// soft hyphen as a space glyph replaced by U+00AD; a ligature's text is spelled out).
-    actual: Option<String>,
+    /// The outermost open `/Span` sequence with an `/ActualText` (Chromium shows a soft
+    /// hyphen as a space glyph replaced by U+00AD; a ligature's text is spelled out).
+    actual: Option<Actual>,
     max_depth: usize,
+}
+
+/// An open `/Span << /ActualText … >>` sequence: its text, where the page's text stood at its
+/// first glyph, and how many glyphs it has shown. Its glyphs are written as any are; when it
+/// closes, its text (if not blank, and if it marked any glyph) replaces theirs. A sequence
+/// never closed leaves them.
+struct Actual {
+    text: String,
+    at: (usize, Sep),
+    glyphs: usize,
 }
 
 /// Letter-spaced text placed a glyph at a time (Chromium prints CSS `letter-spacing` so: every
@@ -163,6 +173,15 @@ impl<'o> Interp<'o> {
         }
     }
 
+    /// Ends the open `/ActualText` sequence: its text stands for the glyphs it marked.
+    fn end_actual(&mut self) {
+        if let Some(seq) = self.actual.take() {
+            if seq.glyphs > 0 && !seq.text.trim().is_empty() {
+                self.out.replace_since(seq.at, &normalize(&seq.text));
+            }
+        }
+    }
+
     fn op(&mut self, doc: &mut Doc<'_>, op: &[u8], a: &[Obj], res: &Dict, lx: &mut Lexer<'_>) {
         match op {
             b"q" if self.stack.len() < 256 => self.stack.push((self.ctm, self.ts.clone())),
@@ -219,9 +238,11 @@ impl<'o> Interp<'o> {
             }
             b"T*" => self.next_line(),
             b"BDC" | b"BMC" => {
+                // As poppler: only a `/Span` replaces its glyphs' text.
                 let actual = a
                     .get(1)
                     .and_then(Obj::as_dict)
+                    .filter(|_| a.first().and_then(Obj::as_name) == Some(b"Span"))
                     .and_then(|d| d.get(b"ActualText"))
                     .and_then(Obj::as_str)
                     .filter(|_| self.actual.is_none())
@@ -230,8 +251,12 @@ impl<'o> Interp<'o> {
                     self.marked_beyond += 1;
                 } else {
                     self.marked.push(actual.is_some());
-                    if actual.is_some() {
-                        self.actual = actual;
+                    if let Some(text) = actual {
+                        self.actual = Some(Actual {
+                            text,
+                            at: self.out.checkpoint(),
+                            glyphs: 0,
+                        });
                     }
                 }
             }
@@ -239,9 +264,7 @@ impl<'o> Interp<'o> {
                 if self.marked_beyond > 0 {
                     self.marked_beyond -= 1;
                 } else if self.marked.pop() == Some(true) {
-                    if let Some(text) = self.actual.take() {
-                        self.out.push(&normalize(&text));
-                    }
+                    self.end_actual();
                 }
             }
             b"Tj" if !a.is_empty() => self.show(&a[0]),
@@ -378,11 +401,22 @@ impl<'o> Interp<'o> {
                 self.spacing = Spacing::default();
             } else {
                 let space = font.space_width().unwrap_or(250.0) / 1000.0 * self.ts.th.abs();
-                let singles = self.spacing.glyphs == 1 && codes.len() == 1;
+                // A space glyph is never letter spacing's: its gap is the word space.
+                let spaced = self.spacing.after_space
+                    || codes.first().is_some_and(|&(code, _)| {
+                        font.unicode(code)
+                            .is_some_and(|t| t.chars().all(char::is_whitespace))
+                    });
+                let singles = self.spacing.glyphs == 1 && codes.len() == 1 && !spaced;
                 loose = self.gap(along, h, space, singles) || self.spacing.after_space;
             }
         }
         self.moved_line = false;
+        // An `/ActualText` sequence replaces from its first glyph, after the separator its
+        // place asked for.
+        if let Some(seq) = self.actual.as_mut().filter(|seq| seq.glyphs == 0) {
+            seq.at = self.out.checkpoint();
+        }
         self.spacing.loose = loose;
         self.spacing.glyphs = codes.len();
         let fs = self.ts.size;
@@ -392,9 +426,10 @@ impl<'o> Interp<'o> {
                 .as_deref()
                 .is_some_and(|t| t.chars().all(char::is_whitespace));
             self.spacing.after_space = space;
+            if let Some(seq) = self.actual.as_mut() {
+                seq.glyphs += 1;
+            }
             match text {
-                // Inside an `/ActualText` sequence, its text stands for the glyphs.
-                _ if self.actual.is_some() => {}
                 Some(_) if space => self.out.sep(Sep::Space),
                 Some(t) => self.out.push(&normalize(&t)),
                 None => {}
@@ -513,11 +548,18 @@ impl<'o> Interp<'o> {
             ];
             self.ctm = mul(&m, &self.ctm);
         }
+        // The form's marked content is its own: what it leaves open is dropped with it.
+        let marked = (
+            std::mem::take(&mut self.marked),
+            std::mem::take(&mut self.marked_beyond),
+            self.actual.take(),
+        );
         self.form_depth += 1;
         self.forms_seen.push(id);
         self.run(doc, &dec.data, &form_res);
         self.forms_seen.pop();
         self.form_depth -= 1;
+        (self.marked, self.marked_beyond, self.actual) = marked;
         self.stack.truncate(saved.4);
         (self.ctm, self.tm, self.tlm, self.ts) = (saved.0, saved.1, saved.2, saved.3);
     }
