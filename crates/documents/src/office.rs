@@ -150,9 +150,11 @@ const MAX_ALT_CHUNKS: usize = 10_000;
 
 /// WordprocessingML and DrawingML text: `t` runs joined, paragraphs, cells, tabs and breaks
 /// separate; field instructions (`instrText`) are kept as separate tokens; text removed by a
-/// tracked change (`del`, `moveFrom`) is left out.
+/// tracked change (`del`, `moveFrom`) is left out, and so is the `mc:Fallback` of alternate
+/// content (Word writes a text box twice, as DrawingML and again as VML: it is read once, from
+/// the `mc:Choice`).
 fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
-    if st.removed.skips(&ev, &[b"del", b"moveFrom"]) {
+    if st.removed.skips(&ev, &[b"del", b"moveFrom", b"Fallback"]) {
         return;
     }
     match ev {
@@ -174,7 +176,8 @@ fn ooxml_text(out: &mut TextOut, st: &mut OoxmlText, ev: XEv<'_>) {
                 out.sep(Sep::Space);
             }
             b"tab" => out.sep(Sep::Tab),
-            b"br" | b"cr" => out.sep(Sep::Line),
+            // A text box stands apart from the paragraph that anchors it.
+            b"br" | b"cr" | b"txbxContent" => out.sep(Sep::Line),
             b"noBreakHyphen" => out.push("-"),
             // A simple field keeps its instruction in an attribute (`HYPERLINK "http://…"`),
             // where `instrText` holds a complex field's.

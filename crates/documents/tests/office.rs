@@ -393,3 +393,14 @@ fn a_docx_simple_fields_instruction_is_read_as_a_complex_fields_is() {
         )])
     );
 }
+
+#[test]
+fn a_docx_text_box_written_twice_as_alternate_content_is_read_once() {
+    // The box stands apart from the paragraph that anchors it (`port 8` before a box holding
+    // `1.2.3.4` is no `81.2.3.4`).
+    let body = r#"<w:p><w:r><w:t>Box:</w:t></w:r><w:r><mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"><mc:Choice Requires="wps"><w:drawing><w:txbxContent><w:p><w:r><w:t>C2 81.2.69.142</w:t></w:r></w:p></w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>C2 81.2.69.142</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r><w:r><w:t> end</w:t></w:r></w:p>"#;
+    assert_eq!(
+        parts("box.docx", &docx(body, &[])),
+        expect(&[("box.docx", "Box:\nC2 81.2.69.142\n end")])
+    );
+}
