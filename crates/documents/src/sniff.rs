@@ -274,32 +274,24 @@ mod tests {
         assert_eq!(sniff(b"\n<!DOCTYPE html><html>"), Format::Html);
         assert_eq!(sniff(b"<?xml version=\"1.0\"?><root/>"), Format::Xml);
         // XML vocabularies with elements named as HTML's are XML; pages and fragments HTML.
-        for xml in [
-            &b"<?xml version=\"1.0\"?><rss><channel><title>t</title></channel></rss>"[..],
-            b"<rss><item><title>t</title><enclosure url=\"http://81.2.69.245/a.zip\"/></item></rss>",
-            b"<?xml version=\"1.0\" encoding=\"utf-8\"?><manifest><application><meta-data/>",
-            b"<!-- feed --><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>x</title>",
-            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><title>map</title><a href=\"#\"><text>x</text></a></svg>",
+        use Format::{Html, Xml};
+        for (text, format) in [
+            (&b"<?xml version=\"1.0\"?><rss><channel><title>t</title></channel></rss>"[..], Xml),
+            (b"<rss><item><title>t</title><enclosure url=\"http://81.2.69.245/a.zip\"/></item></rss>", Xml),
+            (b"<?xml version=\"1.0\" encoding=\"utf-8\"?><manifest><application><meta-data/>", Xml),
+            (b"<!-- feed --><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>x</title>", Xml),
+            (b"<svg xmlns=\"http://www.w3.org/2000/svg\"><title>map</title><a href=\"#\"><text>x</text></a></svg>", Xml),
+            (b"<?xml version=\"1.0\"?><!DOCTYPE html><html><body>", Html),
+            (b"<div><p>81.2.69.142</p></div>", Html),
+            (b"<!-- saved --><table><tr><td>x</td></tr></table>", Html),
+            (b"<section><p>text</p></section>", Html),
+            (b"<nobr>C2 81.2.69.142</nobr><br><script>var x;</script>", Html),
+            (b"<svg width=\"10\"></svg><p>if a < b then 81.2.69.142</p>", Html),
+            (b"<svg xmlns=\"http://www.w3.org/2000/svg\"><path/></svg>\n<p>81.2.69.142</p><br>", Html),
+            (b"<del>x</del><div title=\"IP version\">81.2.69.143</div>", Html),
+            (b"<!--[if gte mso 9]><xml><o:OfficeDocumentSettings/></xml><![endif]--><p>x</p>", Html),
         ] {
-            assert_eq!(sniff(xml), Format::Xml, "{}", String::from_utf8_lossy(xml));
-        }
-        for html in [
-            &b"<?xml version=\"1.0\"?><!DOCTYPE html><html><body>"[..],
-            b"<div><p>81.2.69.142</p></div>",
-            b"<!-- saved --><table><tr><td>x</td></tr></table>",
-            b"<section><p>text</p></section>",
-            b"<nobr>C2 81.2.69.142</nobr><br><script>var x;</script>",
-            b"<svg width=\"10\"></svg><p>if a < b then 81.2.69.142</p>",
-            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><path/></svg>\n<p>81.2.69.142</p><br>",
-            b"<del>x</del><div title=\"IP version\">81.2.69.143</div>",
-            b"<!--[if gte mso 9]><xml><o:OfficeDocumentSettings/></xml><![endif]--><p>x</p>",
-        ] {
-            assert_eq!(
-                sniff(html),
-                Format::Html,
-                "{}",
-                String::from_utf8_lossy(html)
-            );
+            assert_eq!(sniff(text), format, "{}", String::from_utf8_lossy(text));
         }
         assert_eq!(sniff(b"2024-01-01 deny 81.2.69.142\n"), Format::Other);
         assert_eq!(sniff(b"ip,country\n81.2.69.142,GB\n"), Format::Other);
