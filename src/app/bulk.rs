@@ -242,13 +242,9 @@ fn read_content(
     }
     let limit = config.max_attachment_bytes;
     // An attachment given by path is handed to a decoding child as its file (see `Reading`).
-    let file = match (
-        &reader,
-        &object.content,
-        &object.content_base64,
-        &object.path,
-    ) {
-        (None, None, None, Some(path)) => Some(open_attachment(&config.attachment_dir, path)?),
+    let by_path = reader.is_none() && object.content.is_none() && object.content_base64.is_none();
+    let file = match &object.path {
+        Some(path) if by_path => Some(open_attachment(&config.attachment_dir, path)?),
         _ => None,
     };
     let (input, size): (Box<dyn Read + Send + '_>, _) = if let Some(reader) = reader {

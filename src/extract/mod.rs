@@ -628,12 +628,12 @@ fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sin
     }
 }
 
-/// DNS zones whose names hold an address with its parts reversed (the first, reverse DNS,
-/// itself; the others under a zone of theirs): reverse DNS
-/// (`142.69.2.81.in-addr.arpa` is 81.2.69.142) and the block lists and look-up services that
-/// follow it (`2.0.0.127.zen.spamhaus.org` asks about 127.0.0.2).
-const REVERSE_ZONES: [&[u8]; 14] = [
-    b"in-addr.arpa",
+/// The reverse-DNS zone: `142.69.2.81.in-addr.arpa` names 81.2.69.142.
+const REVERSE_DNS: &[u8] = b"in-addr.arpa";
+
+/// Block lists and look-up services that follow reverse DNS under zones of theirs
+/// (`2.0.0.127.zen.spamhaus.org` asks about 127.0.0.2).
+const BLOCK_LISTS: [&[u8]; 13] = [
     b"spamhaus.org",
     b"spamcop.net",
     b"barracudacentral.org",
@@ -649,8 +649,9 @@ const REVERSE_ZONES: [&[u8]; 14] = [
     b"cymru.com",
 ];
 
-/// Whether what follows a dotted quad (`after`) makes it the start of a name in a
-/// [`REVERSE_ZONES`] zone.
+/// Whether what follows a dotted quad (`after`) makes it the start of a name whose address
+/// is written reversed: in [`REVERSE_DNS`], or under a zone of one of the [`BLOCK_LISTS`] (never
+/// the domain itself: `….Spamhaus.org` is a sentence's end without its space).
 fn in_reverse_zone(after: &[u8]) -> bool {
     let Some(name) = after.strip_prefix(b".") else {
         return false;
@@ -660,14 +661,12 @@ fn in_reverse_zone(after: &[u8]) -> bool {
         .position(|&b| !(b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
         .unwrap_or(name.len());
     let name = name[..len].strip_suffix(b".").unwrap_or(&name[..len]);
-    // A block list is asked under one of its zones (`zen.spamhaus.org`), never the domain
-    // itself (`….Spamhaus.org` is a sentence's end without its space).
-    REVERSE_ZONES.iter().enumerate().any(|(i, zone)| {
-        let whole = i == 0 && name.len() == zone.len();
-        name.len() >= zone.len()
+    let under = |zone: &[u8]| {
+        name.len() > zone.len()
             && name[name.len() - zone.len()..].eq_ignore_ascii_case(zone)
-            && (whole || name.len() > zone.len() && name[name.len() - zone.len() - 1] == b'.')
-    })
+            && name[name.len() - zone.len() - 1] == b'.'
+    };
+    name.eq_ignore_ascii_case(REVERSE_DNS) || BLOCK_LISTS.iter().any(|zone| under(zone))
 }
 
 /// Whether a name can start after `before`: not after a character of a name or a path.
@@ -747,9 +746,9 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
         let (head, tail) = rest.split_at(rest.len() - word.len());
         if tail.eq_ignore_ascii_case(word)
             && match head.last() {
-                // `FileVersion`: the word capitalised, ending an identifier.
+                // `FileVersion`: the word ending an identifier.
                 Some(b) if b.is_ascii_alphanumeric() => {
-                    word == b"version" && tail[0] == b'V' && !b.is_ascii_uppercase()
+                    word == b"version" && identifier_names_version(rest)
                 }
                 _ => true,
             }

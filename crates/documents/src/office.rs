@@ -771,8 +771,12 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
 /// The link target of a `HYPERLINK("target", "name")` formula, when written as a string (the
 /// cell shows the name; the target is where a click goes).
 fn hyperlink_target(formula: &str) -> Option<String> {
-    let at = formula.to_ascii_uppercase().find("HYPERLINK(")?;
-    let rest = formula[at + "HYPERLINK(".len()..].trim_start();
+    const CALL: &[u8] = b"HYPERLINK(";
+    let at = formula
+        .as_bytes()
+        .windows(CALL.len())
+        .position(|w| w.eq_ignore_ascii_case(CALL))?;
+    let rest = formula[at + CALL.len()..].trim_start();
     let mut chars = rest.strip_prefix('"')?.chars();
     let mut target = String::new();
     while let Some(c) = chars.next() {

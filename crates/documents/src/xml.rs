@@ -118,17 +118,25 @@ fn attr_reference<'e>(e: &'e BytesStart<'_>, name: &[u8]) -> Option<Cow<'e, str>
     None
 }
 
-/// Every attribute value of an element, unescaped.
-pub(crate) fn attr_values(e: &BytesStart<'_>) -> Vec<String> {
+/// Every attribute of an element: its name, and its value unescaped.
+fn unescaped_attrs(e: &BytesStart<'_>) -> Vec<(String, String)> {
     let mut attrs = e.attributes();
     attrs.with_checks(false);
     attrs
         .flatten()
-        .map(|a| match a.unescape_value() {
-            Ok(v) => v.into_owned(),
-            Err(_) => crate::text::bytes_to_string(&a.value),
+        .map(|a| {
+            let value = match a.unescape_value() {
+                Ok(v) => v.into_owned(),
+                Err(_) => crate::text::bytes_to_string(&a.value),
+            };
+            (crate::text::bytes_to_string(a.key.as_ref()), value)
         })
         .collect()
+}
+
+/// Every attribute value of an element, unescaped.
+pub(crate) fn attr_values(e: &BytesStart<'_>) -> Vec<String> {
+    unescaped_attrs(e).into_iter().map(|(_, v)| v).collect()
 }
 
 /// Walks an XML document, calling `f` for each event. Elements nested deeper than
@@ -316,26 +324,6 @@ fn needs_eol_normalizing(s: &str) -> bool {
     memchr::memchr3(b'\r', 0xC2, 0xE2, s.as_bytes()).is_some()
 }
 
-/// Every attribute of an element as it is written, `name="value"` (the value unescaped): the
-/// name says what the value is (`newVersion="13.0.0.0"`).
-fn attr_pairs(e: &BytesStart<'_>) -> Vec<String> {
-    let mut attrs = e.attributes();
-    attrs.with_checks(false);
-    attrs
-        .flatten()
-        .map(|a| {
-            let value = match a.unescape_value() {
-                Ok(v) => v.into_owned(),
-                Err(_) => crate::text::bytes_to_string(&a.value),
-            };
-            format!(
-                "{}=\"{value}\"",
-                crate::text::bytes_to_string(a.key.as_ref())
-            )
-        })
-        .collect()
-}
-
 /// Decodes a plain XML file as it reads: each element's attributes as written on a line
 /// (`newVersion="13.0.0.0"`: the name says what the value is), then its name as a label of its
 /// text (`AssemblyVersion: 2.1.0.0`); text nodes (adjacent ones joined across inline markup
@@ -363,8 +351,10 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
                     // then the name, which does (`<Version>2.1.0.5`, `<oid>…`), as a label
                     // (`Section: 10.0.0.1` is an address).
                     out.sep(Sep::Line);
-                    for v in attr_pairs(e) {
-                        out.push(&v);
+                    // Each as written, `name="value"`: the name says what the value is
+                    // (`newVersion="13.0.0.0"`).
+                    for (name, value) in unescaped_attrs(e) {
+                        out.push(&format!("{name}=\"{value}\""));
                         out.sep(Sep::Space);
                     }
                     out.sep(Sep::Line);

@@ -52,10 +52,8 @@ pub(crate) struct Interp<'o> {
     spacing: Spacing,
     form_depth: usize,
     forms_seen: Vec<u32>,
-    /// Open marked-content sequences (`BDC`/`BMC` … `EMC`): whether each carries the
-    /// `/ActualText` being shown instead of its glyphs. Beyond a bound, only counted.
-    marked: Vec<bool>,
-    marked_beyond: usize,
+    /// How many marked-content sequences (`BDC`/`BMC` … `EMC`) are open.
+    marked: usize,
     /// The outermost open `/Span` sequence with an `/ActualText` (Chromium shows a soft
     /// hyphen as a space glyph replaced by U+00AD; a ligature's text is spelled out).
     actual: Option<Actual>,
@@ -70,6 +68,8 @@ struct Actual {
     text: String,
     at: (usize, Sep),
     glyphs: usize,
+    /// The marked-content depth it opened at: the `EMC` back to it closes it.
+    depth: usize,
 }
 
 /// Letter-spaced text placed a glyph at a time (Chromium prints CSS `letter-spacing` so: every
@@ -135,8 +135,7 @@ impl<'o> Interp<'o> {
             spacing: Spacing::default(),
             form_depth: 0,
             forms_seen: Vec::new(),
-            marked: Vec::new(),
-            marked_beyond: 0,
+            marked: 0,
             actual: None,
             max_depth: max_depth.min(16),
         }
@@ -247,25 +246,25 @@ impl<'o> Interp<'o> {
                     .and_then(Obj::as_str)
                     .filter(|_| self.actual.is_none())
                     .map(super::pdf_string);
-                if self.marked.len() >= 256 {
-                    self.marked_beyond += 1;
-                } else {
-                    self.marked.push(actual.is_some());
-                    if let Some(text) = actual {
-                        self.actual = Some(Actual {
-                            text,
-                            at: self.out.checkpoint(),
-                            glyphs: 0,
-                        });
-                    }
+                self.marked += 1;
+                if let Some(text) = actual {
+                    self.actual = Some(Actual {
+                        text,
+                        at: self.out.checkpoint(),
+                        glyphs: 0,
+                        depth: self.marked,
+                    });
                 }
             }
             b"EMC" => {
-                if self.marked_beyond > 0 {
-                    self.marked_beyond -= 1;
-                } else if self.marked.pop() == Some(true) {
+                if self
+                    .actual
+                    .as_ref()
+                    .is_some_and(|seq| seq.depth == self.marked)
+                {
                     self.end_actual();
                 }
+                self.marked = self.marked.saturating_sub(1);
             }
             b"Tj" if !a.is_empty() => self.show(&a[0]),
             b"'" if !a.is_empty() => {
@@ -403,10 +402,9 @@ impl<'o> Interp<'o> {
                 let space = font.space_width().unwrap_or(250.0) / 1000.0 * self.ts.th.abs();
                 // A space glyph is never letter spacing's: its gap is the word space.
                 let spaced = self.spacing.after_space
-                    || codes.first().is_some_and(|&(code, _)| {
-                        font.unicode(code)
-                            .is_some_and(|t| t.chars().all(char::is_whitespace))
-                    });
+                    || codes
+                        .first()
+                        .is_some_and(|&(code, _)| blank(font.unicode(code).as_deref()));
                 let singles = self.spacing.glyphs == 1 && codes.len() == 1 && !spaced;
                 loose = self.gap(along, h, space, singles) || self.spacing.after_space;
             }
@@ -422,9 +420,7 @@ impl<'o> Interp<'o> {
         let fs = self.ts.size;
         for (code, len) in codes {
             let text = font.unicode(code);
-            let space = text
-                .as_deref()
-                .is_some_and(|t| t.chars().all(char::is_whitespace));
+            let space = blank(text.as_deref());
             self.spacing.after_space = space;
             if let Some(seq) = self.actual.as_mut() {
                 seq.glyphs += 1;
@@ -549,20 +545,21 @@ impl<'o> Interp<'o> {
             self.ctm = mul(&m, &self.ctm);
         }
         // The form's marked content is its own: what it leaves open is dropped with it.
-        let marked = (
-            std::mem::take(&mut self.marked),
-            std::mem::take(&mut self.marked_beyond),
-            self.actual.take(),
-        );
+        let marked = (std::mem::take(&mut self.marked), self.actual.take());
         self.form_depth += 1;
         self.forms_seen.push(id);
         self.run(doc, &dec.data, &form_res);
         self.forms_seen.pop();
         self.form_depth -= 1;
-        (self.marked, self.marked_beyond, self.actual) = marked;
+        (self.marked, self.actual) = marked;
         self.stack.truncate(saved.4);
         (self.ctm, self.tm, self.tlm, self.ts) = (saved.0, saved.1, saved.2, saved.3);
     }
+}
+
+/// Whether a glyph's text is a space (or another blank).
+fn blank(text: Option<&str>) -> bool {
+    text.is_some_and(|t| t.chars().all(char::is_whitespace))
 }
 
 /// Spells out typographic ligatures (`ﬀ` in `2a02:ﬀ80::1` is two letters to a reader) and
