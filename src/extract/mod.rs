@@ -687,14 +687,17 @@ fn reversed(v4: Ipv4Addr) -> Ipv4Addr {
 ///   …`, `Extension Id: …`, `version 1.7.0.3`, `Version=4.0.0.0`, `ver. 3.2.1.0`, `section
 ///   4.2.1.6` — the word whole, not inside another (`Android`, `avoid`, `void*`, `OIDC`,
 ///   `server` do not count), but for `Version` ending an identifier (`FileVersion: 10.0.0.1`,
-///   `AssemblyVersion("1.0.0.0")`);
-/// - a number of parts under 100 written right after a word that numbers builds or parts of a
-///   document, with spaces only (`Build 5.1.2.3`, `rev 4.4.0.1`, `Table 4.1.2.3`, `Fig.
-///   2.1.1.3`, `Java 1.8.0.25`): not `firewall table: 81.2.69.142`;
+///   `AssemblyVersion("1.0.0.0")`); after a product written with its version in prose
+///   (`Google Chrome 120.0.0.0`, `OpenSSL 1.1.1.4`);
+/// - a number of parts under 100 written right after a word that numbers builds, releases or
+///   parts of a document, with spaces only (`Build 5.1.2.3`, `rev 4.4.0.1`, `Table 4.1.2.3`,
+///   `Fig. 2.1.1.3`, `Java 1.8.0.25`, `Kernel 5.15.0.91`): not `firewall table:
+///   81.2.69.142`, nor a device's system before its address (`Android 10.44.2.17`);
 /// - a product's version in a user agent or banner: any product's ending in `.0`
-///   (`Chrome/120.0.0.0`, `+Edg/119.0.0.0+`), any version of a known HTTP client or SSH
-///   server (`curl/8.4.0.1`, `python-requests/2.31.0.1`, `OpenSSH_8.9.1.2`); not a URL's
-///   path (`ipinfo.io/8.8.8.0`, `/check/1.2.3.0`, `GET /curl/1.2.3.4`);
+///   (`Chrome/120.0.0.0`, `+Edg/119.0.0.0+`), any version of a known HTTP client, browser,
+///   web server or SSH server (`curl/8.4.0.1`, `Firefox/115.0.2.1`, `nginx/1.18.0.1`,
+///   `OpenSSH_8.9.1.2`), a token starting a line too; not a URL's path (`ipinfo.io/8.8.8.0`,
+///   `/check/1.2.3.0`, `GET /curl/1.2.3.4`);
 /// - in `2.5.4.0/24` or `2.5.29.0/24`: the X.500 attribute types and certificate extensions
 ///   every certificate dump prints (`2.5.29.17: Flags = 0`).
 fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
@@ -819,7 +822,7 @@ fn range_start(before: &[u8]) -> Option<&[u8]> {
 /// The words that name a dotted number something else than an address ([`named_otherwise`]):
 /// first those that name any (`NAMING` marks them), then those that number builds or parts of
 /// a document, which name only a number of small parts written right after them with spaces.
-const NAMED_BY: [&[u8]; 20] = [
+const NAMED_BY: [&[u8]; 26] = [
     b"oid",
     b"oids",
     b"object identifier",
@@ -831,6 +834,10 @@ const NAMED_BY: [&[u8]; 20] = [
     b"section",
     b"sec",
     "\u{a7}".as_bytes(),
+    // Products whose name is followed by their version, not a host, in prose and banners.
+    b"chrome",
+    b"firefox",
+    b"openssl",
     // Numbering words.
     b"build",
     b"rev",
@@ -841,10 +848,13 @@ const NAMED_BY: [&[u8]; 20] = [
     b"figure",
     b"fig",
     b"chapter",
+    b"release",
+    b"kernel",
+    b"python",
 ];
 
 /// The words of [`NAMED_BY`] that name any dotted number (a bit each).
-const NAMING: u32 = (1 << 11) - 1;
+const NAMING: u32 = (1 << 14) - 1;
 
 /// For each byte, the words of [`NAMED_BY`] that end in it (a bit each).
 static ENDING_IN: [u32; 256] = {
@@ -858,8 +868,8 @@ static ENDING_IN: [u32; 256] = {
 };
 
 /// Products whose every version is written after them in user agents and banners (lower
-/// case): HTTP clients and SSH servers.
-const PRODUCTS: [&[u8]; 16] = [
+/// case): HTTP clients, browsers, web servers and SSH servers.
+const PRODUCTS: [&[u8]; 30] = [
     b"curl",
     b"wget",
     b"python-requests",
@@ -876,6 +886,20 @@ const PRODUCTS: [&[u8]; 16] = [
     b"openssh",
     b"dropbear",
     b"libssh",
+    b"mozilla",
+    b"applewebkit",
+    b"chrome",
+    b"chromium",
+    b"firefox",
+    b"safari",
+    b"edg",
+    b"opr",
+    b"nginx",
+    b"apache",
+    b"microsoft-iis",
+    b"lighttpd",
+    b"openssl",
+    b"php",
 ];
 
 /// Whether `before` ends with a product token and the `/` of a user agent (`Chrome/`) or the
@@ -890,8 +914,10 @@ fn after_product(before: &[u8], any: bool) -> bool {
     };
     let starts_a_token = |at: usize| match at.checked_sub(1) {
         Some(i) => {
-            matches!(head[i], b' ' | b'\t' | b'(' | b'+' | b'"' | b';' | b',')
-                || (sep == b'_' && head[i] == b'-')
+            matches!(
+                head[i],
+                b' ' | b'\t' | b'\r' | b'\n' | b'(' | b'+' | b'"' | b';' | b','
+            ) || (sep == b'_' && head[i] == b'-')
         }
         // The token starts the text (a look-behind shorter than the window began there).
         None => before.len() < LOOK_BEHIND,
@@ -1858,6 +1884,13 @@ mod tests {
             "Fig. 3.1.2.4",
             "Chapter 1.2.3.4",
             "Java 1.8.0.25",
+            // Products named with their version in prose and release notes.
+            "Google Chrome 120.0.0.0 was installed",
+            "Firefox 115.0.2.1",
+            "OpenSSL 1.1.1.4 is outdated",
+            "Kernel 5.15.0.91",
+            "python 3.11.4.0",
+            "Release 4.2.0.1",
         ] {
             none(named);
         }
@@ -1872,6 +1905,14 @@ mod tests {
             ("oidc=175.16.199.6", "175.16.199.6"),
             ("OID is 81.2.69.142", "81.2.69.142"),
             ("server 81.2.69.143", "81.2.69.143"),
+            // A numbering word names only small parts written after it with spaces.
+            ("kernel: 81.2.69.150", "81.2.69.150"),
+            ("windows host 10.0.0.5", "10.0.0.5"),
+            ("Android 81.2.69.151", "81.2.69.151"),
+            // An inventory names a device's system, then its address.
+            ("Android 10.44.2.17", "10.44.2.17"),
+            ("Windows 10.44.2.18", "10.44.2.18"),
+            ("iOS 10.44.2.19", "10.44.2.19"),
             ("intersection 81.2.69.144", "81.2.69.144"),
             ("DNS conversion to 81.2.69.145", "81.2.69.145"),
             ("CONVERSION 81.2.69.146", "81.2.69.146"),
@@ -1989,6 +2030,12 @@ mod tests {
             "SSH-2.0-OpenSSH_8.9.1.2 Ubuntu-3",
             "OpenSSH_8.9.1.2",
             "dropbear_1.2.3.4",
+            "Mozilla/5.0 (X11; rv:115.0) Gecko/20100101 Firefox/115.0.2.1",
+            "Server: nginx/1.18.0.1",
+            "Server: Apache/2.4.41.1 (Ubuntu) OpenSSL/1.1.1.4 PHP/7.4.3.2",
+            "Microsoft-IIS/10.0.1.7",
+            // A token starting a line (a banner on its own, a log's user-agent column).
+            "nginx/1.18.0.1\nApache/2.4.41.0 (Ubuntu)\r\nchrome/1.2.3.4",
         ] {
             none(ua);
         }
