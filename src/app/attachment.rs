@@ -366,8 +366,8 @@ fn decode_here(
 /// reader repeats (a log names the same few addresses again and again), and forgets them all
 /// when it has this many. The reader keeps the one set of distinct addresses; this one stays
 /// small, so that a decoding child's memory does not grow with a document's distinct
-/// addresses (two sets of 2^16 addresses, at most 10 MiB).
-const RECALL: usize = 1 << 16;
+/// addresses (two sets of 4,096 addresses: under 1 MiB).
+const RECALL: usize = 1 << 12;
 
 /// Whether `ip` was not passed on lately: it is added to `seen`, which forgets what it held
 /// once it holds [`RECALL`] addresses.
