@@ -617,7 +617,10 @@ fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sin
             // A quad inside a longer name (`0/25.2.0.192.in-addr.arpa`, RFC 2317) is no
             // address, reversed or not.
             let inside_a_name = reverse && start > 0 && !starts_a_name(text[start - 1]);
-            !inside_a_name && !named_otherwise(v4, &text[start.saturating_sub(LOOK_BEHIND)..start])
+            let before = &text[start.saturating_sub(LOOK_BEHIND)..start];
+            !inside_a_name
+                && !named_otherwise(v4, before)
+                && !named_by_what_follows(before, &text[end..text.len().min(end + 20)])
         }
         IpAddr::V6(v6) => sink.every || worth_reporting(v6, &text[start..end]),
     };
@@ -712,12 +715,20 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if let Some(start) = range_start(before) {
         return named_otherwise(v4, start);
     }
+    if version_specifier(before) || in_log_header_version(before) {
+        return true;
+    }
+    // Spaces and tabs (a list aligned in columns: `FileVersion    : 15.49.2.0`), and at most
+    // four marks.
     let mut rest = before;
-    for _ in 0..4 {
-        match rest {
-            [head @ .., b' ' | b'\t' | b':' | b'=' | b'(' | b'"' | b'\''] => rest = head,
+    let mut marks = 0;
+    while let [head @ .., last] = rest {
+        match last {
+            b' ' | b'\t' => {}
+            b':' | b'=' | b'(' | b'"' | b'\'' if marks < 4 => marks += 1,
             _ => break,
         }
+        rest = head;
     }
     let spaced = before.len() - rest.len();
     let only_spaces = before[rest.len()..].iter().all(|&b| b == b' ');
@@ -782,6 +793,12 @@ fn identifier_names_version(rest: &[u8]) -> bool {
             [b'_' | b'-' | b'.' | b':', tail @ ..] => tail,
             _ => suffix,
         };
+        // Python's dunder (`__version__`).
+        let suffix = if suffix.iter().all(|&b| b == b'_') {
+            &[][..]
+        } else {
+            suffix
+        };
         word.eq_ignore_ascii_case(b"version")
             && match i.checked_sub(1).map(|j| ident[j]) {
                 Some(b) if b.is_ascii_alphanumeric() => word[0] == b'V' && !b.is_ascii_uppercase(),
@@ -819,10 +836,71 @@ fn range_start(before: &[u8]) -> Option<&[u8]> {
     (len >= 7 && dots == 3).then(|| &number[..number.len() - len])
 }
 
+/// Whether `before` ends with a package's version constraint, as requirement files write
+/// them: `some-lib==1.0.0.1`, `>=`, `<=`, `~=`, `!=` right after a package's name, or a
+/// second bound (`pyzmq>=25.1.2,<26.0.0.0`). Not a filter's comparison (`ip.addr==10.0.0.1`,
+/// `src_ip==…`: a name with a dot, or one that names an address).
+fn version_specifier(before: &[u8]) -> bool {
+    let name = match before {
+        [.., b',', b'<' | b'>'] => return true,
+        [name @ .., b'=' | b'>' | b'<' | b'~' | b'!', b'='] => name,
+        _ => return false,
+    };
+    let name = name.strip_suffix(b"]").map_or(name, |n| {
+        // Extras: `requests[socks]==…`.
+        n.iter().rposition(|&b| b == b'[').map_or(n, |at| &n[..at])
+    });
+    let len = name
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        .count();
+    let word = &name[name.len() - len..];
+    let names_an_address = [
+        "ip", "addr", "address", "src", "dst", "host", "source", "dest",
+    ]
+    .iter()
+    .any(|w| {
+        word.len() >= w.len() && word[word.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+    });
+    len >= 2
+        && word[0].is_ascii_alphabetic()
+        && !names_an_address
+        && (name.len() - len)
+            .checked_sub(1)
+            .is_none_or(|at| matches!(name[at], b' ' | b'\t' | b'\n' | b'"' | b'\''))
+}
+
+/// Whether `before` ends where a CEF or LEEF header writes the product's version: the fourth
+/// field (`CEF:0|Palo Alto Networks|PAN-OS|`, `LEEF:2.0|Lancope|StealthWatch|`).
+fn in_log_header_version(before: &[u8]) -> bool {
+    if before.last() != Some(&b'|') {
+        return false;
+    }
+    [&b"CEF:"[..], b"LEEF:"].iter().any(|header| {
+        before
+            .windows(header.len())
+            .rposition(|w| w == *header)
+            .is_some_and(|at| before[at..].iter().filter(|&&b| b == b'|').count() == 3)
+    })
+}
+
+/// Whether what follows a dotted quad (`after`, right after it; `before` is what precedes it)
+/// makes it a version: a .NET assembly's in the global assembly cache
+/// (`v4.0_3.0.0.0__31bf3856ad364e35`, the public key token after `__`), or a product's in a
+/// user agent with its comment (`ExampleApp/5.12.1.4 (iPhone; iOS 17.2.1)`, `bot/1.2.0.4
+/// (+https://…)`).
+fn named_by_what_follows(before: &[u8], after: &[u8]) -> bool {
+    if let Some(token) = after.strip_prefix(b"__") {
+        return token.len() >= 16 && token[..16].iter().all(u8::is_ascii_hexdigit);
+    }
+    after.starts_with(b" (") && before.last() == Some(&b'/') && after_product(before, true)
+}
+
 /// The words that name a dotted number something else than an address ([`named_otherwise`]):
 /// first those that name any (`NAMING` marks them), then those that number builds or parts of
 /// a document, which name only a number of small parts written right after them with spaces.
-const NAMED_BY: [&[u8]; 26] = [
+const NAMED_BY: [&[u8]; 37] = [
     b"oid",
     b"oids",
     b"object identifier",
@@ -838,6 +916,19 @@ const NAMED_BY: [&[u8]; 26] = [
     b"chrome",
     b"firefox",
     b"openssl",
+    // Remote-access tools and appliances that incident reports and advisories name with
+    // their version (`AnyDesk 8.0.6.0`, `FortiOS 7.2.4.1`).
+    b"anydesk",
+    b"teamviewer",
+    b"screenconnect",
+    b"splashtop",
+    b"rustdesk",
+    b"netsupport",
+    b"fortios",
+    b"fortiproxy",
+    b"tomcat",
+    b"@since",
+    b"fileversion",
     // Numbering words.
     b"build",
     b"rev",
@@ -854,11 +945,11 @@ const NAMED_BY: [&[u8]; 26] = [
 ];
 
 /// The words of [`NAMED_BY`] that name any dotted number (a bit each).
-const NAMING: u32 = (1 << 14) - 1;
+const NAMING: u64 = (1 << 25) - 1;
 
 /// For each byte, the words of [`NAMED_BY`] that end in it (a bit each).
-static ENDING_IN: [u32; 256] = {
-    let mut ending = [0u32; 256];
+static ENDING_IN: [u64; 256] = {
+    let mut ending = [0u64; 256];
     let mut i = 0;
     while i < NAMED_BY.len() {
         ending[NAMED_BY[i][NAMED_BY[i].len() - 1] as usize] |= 1 << i;
@@ -1165,7 +1256,7 @@ pub enum ScanError {
 pub(crate) const CHUNK: usize = 256 * 1024;
 /// How far back [`scan`] looks before a token (the words that name a dotted number otherwise,
 /// see `named_otherwise`).
-const LOOK_BEHIND: usize = 32;
+const LOOK_BEHIND: usize = 64;
 
 /// Streams `reader` through [`scan`] in chunks; refuses more than `limit` bytes.
 ///
@@ -1891,6 +1982,18 @@ mod tests {
             "Kernel 5.15.0.91",
             "python 3.11.4.0",
             "Release 4.2.0.1",
+            "EDR flagged AnyDesk 8.0.6.0 silent install",
+            "TeamViewer 15.49.2.0",
+            "FortiOS 7.2.4.1 / build 1396",
+            "Apache Tomcat 10.1.19.0",
+            " * @since 1.4.0.2",
+            // Lists aligned in columns (PowerShell, sigcheck, Nessus).
+            "FileVersion    : 15.49.2.0",
+            "File Version                    : 1.0.0.1",
+            "  Fixed version     : 7.2.7.0",
+            "ProductVersion\t\t6.3.0.1",
+            // Code.
+            r#"__version__ = "2.0.0.1""#,
         ] {
             none(named);
         }
@@ -2052,6 +2155,54 @@ mod tests {
         one("https://www.abuseipdb.com/check/81.2.69.0", "81.2.69.0");
         one("host/81.2.69.142", "81.2.69.142");
         one("see /8.8.4.0 here", "8.8.4.0");
+    }
+
+    #[test]
+    fn versions_in_log_headers_paths_and_package_constraints_are_not_addresses() {
+        for version in [
+            // CEF and LEEF headers: the fourth field is the product's version.
+            "CEF:0|Palo Alto Networks|PAN-OS|10.2.9.1|url|THREAT|1|rt=Mar 12 2024",
+            "Mar 12 10:27:05 host CEF:0|Vendor|Product|1.0.0.1|100|x|5|",
+            "LEEF:2.0|Lancope|StealthWatch|6.10.0.1|alarm|",
+            // .NET's global assembly cache.
+            r"C:\Windows\Microsoft.Net\assembly\GAC_MSIL\System.Management.Automation\v4.0_3.0.0.0__31bf3856ad364e35\x.dll",
+            // A user agent's product with its comment.
+            r#""ExampleApp/5.12.1.4 (iPhone; iOS 17.2.1; Scale/3.00)""#,
+            "geofence/1.2.0.4 (+https://example.com/bot)",
+            // Requirement files.
+            "some-legacy-lib==1.0.0.1",
+            "pyzmq>=25.1.2,<26.0.0.0",
+            "requests[socks]~=2.31.0.1",
+            "lib!=1.2.3.4",
+        ] {
+            none(version);
+        }
+        // Relatives that are addresses: a CEF extension's field, a filter's comparison, a
+        // URL's path before a comment, an aligned list's address, a .NET-looking hex tail.
+        for (text, ip) in [
+            (
+                "CEF:0|Vendor|Product|1.0|100|name|5|src=81.2.69.142",
+                "81.2.69.142",
+            ),
+            ("CEF:0|Vendor|Product|1.0|81.2.69.143|", "81.2.69.143"),
+            ("ip.addr==81.2.69.144", "81.2.69.144"),
+            ("src_ip==81.2.69.145", "81.2.69.145"),
+            ("dst==81.2.69.146", "81.2.69.146"),
+            ("ip.src == 81.2.69.147", "81.2.69.147"),
+            (
+                "https://www.abuseipdb.com/check/81.2.69.148 (reported)",
+                "81.2.69.148",
+            ),
+            (
+                "Source Address                  : 81.2.69.149",
+                "81.2.69.149",
+            ),
+            ("<h1>81.2.69.150</h1>", "81.2.69.150"),
+            ("81.2.69.151__not_a_key", "81.2.69.151"),
+            ("Cloudflare 1.1.1.1", "1.1.1.1"),
+        ] {
+            one(text, ip);
+        }
     }
 
     #[test]

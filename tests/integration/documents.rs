@@ -356,6 +356,12 @@ fn xml_files_say_what_their_values_are() {
             vec!["81.2.69.147", "10.0.0.1"],
         ),
         (
+            // A Windows event as XML: each `Data` is named by its `Name`.
+            "sysmon.xml",
+            r#"<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><EventID>3</EventID><Version>5</Version></System><EventData><Data Name="Image">C:\Program Files\AnyDesk\AnyDesk.exe</Data><Data Name="FileVersion">8.0.6.0</Data><Data Name="SourceIp">10.20.30.142</Data><Data Name="DestinationIp">81.2.69.224</Data></EventData></Event></Events>"#,
+            vec!["10.20.30.142", "81.2.69.224"],
+        ),
+        (
             "ptr.txt",
             "142.69.2.81.in-addr.arpa. 3600 IN PTR host.example.net.\n",
             vec!["81.2.69.142"],

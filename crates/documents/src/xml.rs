@@ -351,14 +351,25 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
                     // then the name, which does (`<Version>2.1.0.5`, `<oid>…`), as a label
                     // (`Section: 10.0.0.1` is an address).
                     out.sep(Sep::Line);
-                    // Each as written, `name="value"`: the name says what the value is
-                    // (`newVersion="13.0.0.0"`).
-                    for (name, value) in unescaped_attrs(e) {
-                        out.push(&format!("{name}=\"{value}\""));
-                        out.sep(Sep::Space);
+                    let attrs = unescaped_attrs(e);
+                    match attrs.as_slice() {
+                        // An element named by its one attribute, `Name` (a Windows event's
+                        // `<Data Name="FileVersion">`, `<param name="…">`): that name labels
+                        // its text (`FileVersion: 8.0.6.0`).
+                        [(name, value)] if name.eq_ignore_ascii_case("name") => {
+                            out.push(value);
+                        }
+                        _ => {
+                            // Each as written, `name="value"`: the name says what the value
+                            // is (`newVersion="13.0.0.0"`).
+                            for (name, value) in attrs {
+                                out.push(&format!("{name}=\"{value}\""));
+                                out.sep(Sep::Space);
+                            }
+                            out.sep(Sep::Line);
+                            out.push(&crate::text::bytes_to_string(local(e)));
+                        }
                     }
-                    out.sep(Sep::Line);
-                    out.push(&crate::text::bytes_to_string(local(e)));
                     out.push(":");
                     out.sep(Sep::Space);
                 }
