@@ -393,6 +393,10 @@ fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN])
 /// Reads the token starting at `start`, emits the address it holds (if any), and returns where
 /// scanning resumes.
 fn candidate(text: &[u8], start: usize, token: &mut [u8; MAX_TOKEN], sink: &mut Sink) -> usize {
+    if let Some((v6, end)) = ip6_arpa_name(text, start) {
+        emit_checked(text, start, end, found(IpAddr::V6(v6)), sink);
+        return end;
+    }
     let n = text.len();
     let Token {
         text: whole,
@@ -675,6 +679,30 @@ fn in_reverse_zone(after: &[u8]) -> bool {
 /// Whether a name can start after `before`: not after a character of a name or a path.
 fn starts_a_name(before: u8) -> bool {
     !(before.is_ascii_alphanumeric() || matches!(before, b'.' | b'/' | b'-' | b'_'))
+}
+
+/// The IPv6 address of the reverse-DNS name at `text[start..]` (`2.4.0.0.….8.b.d.0.1.0.0.2.ip6.arpa`:
+/// its 32 nibbles, last first, RFC 3596) and where the name ends; None for anything else (a
+/// zone of fewer nibbles holds no whole address).
+fn ip6_arpa_name(text: &[u8], start: usize) -> Option<(Ipv6Addr, usize)> {
+    const ZONE: &[u8] = b"ip6.arpa";
+    let name = text.get(start..start + 64 + ZONE.len())?;
+    let mut bits = 0u128;
+    for (k, pair) in name[..64].chunks_exact(2).enumerate() {
+        let nibble = char::from(pair[0]).to_digit(16)?;
+        if pair[1] != b'.' {
+            return None;
+        }
+        bits |= u128::from(nibble) << (4 * k);
+    }
+    if !name[64..].eq_ignore_ascii_case(ZONE)
+        || text
+            .get(start + name.len())
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    {
+        return None;
+    }
+    Some((Ipv6Addr::from_bits(bits), start + name.len()))
 }
 
 /// `v4` with its parts in the other order.
@@ -2071,7 +2099,18 @@ mod tests {
         one("C2 was 81.2.69.142.Spamhaus.org listed it", "81.2.69.142");
         // A zone of three parts holds no whole address.
         none("69.2.81.in-addr.arpa zone");
-        none("2.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+        // IPv6: 32 nibbles, last first.
+        one(
+            "2.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. IN PTR ns1.",
+            "2001:db8::42",
+        );
+        one(
+            "PTR 3.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.3.2.1.8.B.D.0.1.0.0.2.IP6.ARPA",
+            "2001:db8:1234::53",
+        );
+        // A zone of fewer nibbles, or a name under it, holds no whole address.
+        none("8.b.d.0.1.0.0.2.ip6.arpa zone");
+        none("0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa-x.example");
     }
 
     #[test]
