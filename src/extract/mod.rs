@@ -624,7 +624,7 @@ fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sin
             let before = &text[start.saturating_sub(LOOK_BEHIND)..start];
             !inside_a_name
                 && !named_otherwise(v4, before)
-                && !named_by_what_follows(before, &text[end..text.len().min(end + 20)])
+                && !named_by_what_follows(before, &text[end..text.len().min(end + 64)])
         }
         IpAddr::V6(v6) => sink.every || worth_reporting(v6, &text[start..end]),
     };
@@ -743,7 +743,7 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if let Some(start) = range_start(before) {
         return named_otherwise(v4, start);
     }
-    if version_specifier(before) || in_log_header_version(before) {
+    if version_specifier(before) || in_log_header_version(before) || image_reference(before) {
         return true;
     }
     // Spaces and tabs (a list aligned in columns: `FileVersion    : 15.49.2.0`), and at most
@@ -922,13 +922,59 @@ fn named_by_what_follows(before: &[u8], after: &[u8]) -> bool {
     if let Some(token) = after.strip_prefix(b"__") {
         return token.len() >= 16 && token[..16].iter().all(u8::is_ascii_hexdigit);
     }
-    after.starts_with(b" (") && before.last() == Some(&b'/') && after_product(before, true)
+    if after.starts_with(b" (") && before.last() == Some(&b'/') {
+        return after_product(before, true);
+    }
+    in_package_file_name(before, after)
+}
+
+/// Whether a dotted quad is the version in a package's or installer's file name: after a
+/// name and `-`, in a name that ends with a package's extension (`agent-4.2.0.1.msi`,
+/// `internal_sdk-4.0.0.0-py3-none-any.whl`, `tool-1.2.3.4-x64.exe`). Not a file named after
+/// an address (`nmap-10.0.0.1.xml`, `log_10.0.0.1.txt`).
+fn in_package_file_name(before: &[u8], after: &[u8]) -> bool {
+    const EXTENSIONS: [&[u8]; 15] = [
+        b"msi", b"exe", b"whl", b"jar", b"war", b"nupkg", b"rpm", b"deb", b"apk", b"dmg", b"pkg",
+        b"dll", b"gem", b"egg", b"msix",
+    ];
+    if !matches!(before, [.., b, b'-'] if b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let len = after
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        .count();
+    let name = &after[..len];
+    name.iter().rposition(|&b| b == b'.').is_some_and(|dot| {
+        let extension = &name[dot + 1..];
+        EXTENSIONS.iter().any(|e| extension.eq_ignore_ascii_case(e))
+    }) && after.get(len).is_none_or(|b| !b.is_ascii_alphanumeric())
+}
+
+/// Whether `before` ends with a container image's name and the `:` before its tag
+/// (`registry.example.com/payments-api:`): a name with a `/` that starts a token.
+fn image_reference(before: &[u8]) -> bool {
+    let Some(name) = before.strip_suffix(b":") else {
+        return false;
+    };
+    let len = name
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        .count();
+    let token = &name[name.len() - len..];
+    token.contains(&b'/')
+        && token.first().is_some_and(u8::is_ascii_alphanumeric)
+        && token.last().is_some_and(u8::is_ascii_alphanumeric)
+        && (name.len() - len)
+            .checked_sub(1)
+            .is_none_or(|at| matches!(name[at], b' ' | b'\t' | b'"' | b'\'' | b'='))
 }
 
 /// The words that name a dotted number something else than an address ([`named_otherwise`]):
 /// first those that name any (`NAMING` marks them), then those that number builds or parts of
 /// a document, which name only a number of small parts written right after them with spaces.
-const NAMED_BY: [&[u8]; 37] = [
+const NAMED_BY: [&[u8]; 38] = [
     b"oid",
     b"oids",
     b"object identifier",
@@ -957,6 +1003,8 @@ const NAMED_BY: [&[u8]; 37] = [
     b"tomcat",
     b"@since",
     b"fileversion",
+    // A container image's or a release's tag (`tag: "2.1.4.0"`).
+    b"tag",
     // Numbering words.
     b"build",
     b"rev",
@@ -973,7 +1021,7 @@ const NAMED_BY: [&[u8]; 37] = [
 ];
 
 /// The words of [`NAMED_BY`] that name any dotted number (a bit each).
-const NAMING: u64 = (1 << 25) - 1;
+const NAMING: u64 = (1 << 26) - 1;
 
 /// For each byte, the words of [`NAMED_BY`] that end in it (a bit each).
 static ENDING_IN: [u64; 256] = {
@@ -2213,6 +2261,12 @@ mod tests {
             "pyzmq>=25.1.2,<26.0.0.0",
             "requests[socks]~=2.31.0.1",
             "lib!=1.2.3.4",
+            // Installers' and packages' file names, container images' tags.
+            "GET /download/agent-4.2.0.1.msi HTTP/1.1",
+            "packages/internal_sdk-4.0.0.0-py3-none-any.whl",
+            "tool-1.2.3.4-x64.exe",
+            "image: registry.example.com/payments-api:2.1.4.0",
+            r#"  tag: "2.1.4.0""#,
         ] {
             none(version);
         }
@@ -2239,6 +2293,11 @@ mod tests {
             ("<h1>81.2.69.150</h1>", "81.2.69.150"),
             ("81.2.69.151__not_a_key", "81.2.69.151"),
             ("Cloudflare 1.1.1.1", "1.1.1.1"),
+            // Files named after an address, a range, a host and port.
+            ("nmap-81.2.69.152.xml", "81.2.69.152"),
+            ("log_81.2.69.153.txt", "81.2.69.153"),
+            ("dst:81.2.69.155", "81.2.69.155"),
+            ("peer host-a:81.2.69.156", "81.2.69.156"),
         ] {
             one(text, ip);
         }
