@@ -729,8 +729,13 @@ fn reversed(v4: Ipv4Addr) -> Ipv4Addr {
 ///   web server or SSH server (`curl/8.4.0.1`, `Firefox/115.0.2.1`, `nginx/1.18.0.1`,
 ///   `OpenSSH_8.9.1.2`), a token starting a line too; not a URL's path (`ipinfo.io/8.8.8.0`,
 ///   `/check/1.2.3.0`, `GET /curl/1.2.3.4`);
+/// - a package's version constraint (`lib==1.0.0.1`), a CEF or LEEF header's version field,
+///   a container image's tag (`registry/app:2.1.4.0`);
 /// - in `2.5.4.0/24` or `2.5.29.0/24`: the X.500 attribute types and certificate extensions
 ///   every certificate dump prints (`2.5.29.17: Flags = 0`).
+///
+/// The spaces and tabs between a word and its value are any number (lists aligned in
+/// columns); what follows a quad can name it too ([`named_by_what_follows`]).
 fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     let [a, b, c, d] = v4.octets();
     if a == 2 && b == 5 && (c == 4 || c == 29) {
@@ -915,9 +920,9 @@ fn in_log_header_version(before: &[u8]) -> bool {
 
 /// Whether what follows a dotted quad (`after`, right after it; `before` is what precedes it)
 /// makes it a version: a .NET assembly's in the global assembly cache
-/// (`v4.0_3.0.0.0__31bf3856ad364e35`, the public key token after `__`), or a product's in a
+/// (`v4.0_3.0.0.0__31bf3856ad364e35`, the public key token after `__`), a product's in a
 /// user agent with its comment (`ExampleApp/5.12.1.4 (iPhone; iOS 17.2.1)`, `bot/1.2.0.4
-/// (+https://…)`).
+/// (+https://…)`), or a package's in its file name ([`in_package_file_name`]).
 fn named_by_what_follows(before: &[u8], after: &[u8]) -> bool {
     if let Some(token) = after.strip_prefix(b"__") {
         return token.len() >= 16 && token[..16].iter().all(u8::is_ascii_hexdigit);
@@ -1076,7 +1081,12 @@ const PRODUCTS: [&[u8]; 30] = [
 /// `any` (the version ends in `.0`), else one of [`PRODUCTS`].
 fn after_product(before: &[u8], any: bool) -> bool {
     let (sep, head) = match before.split_last() {
-        Some((&sep @ (b'/' | b'_'), head)) => (sep, head),
+        // A product's name ends in a letter or digit (a URL's `//` or path's `/` do not).
+        Some((&sep @ (b'/' | b'_'), head))
+            if head.last().is_some_and(u8::is_ascii_alphanumeric) =>
+        {
+            (sep, head)
+        }
         _ => return false,
     };
     let starts_a_token = |at: usize| match at.checked_sub(1) {
