@@ -753,7 +753,7 @@ fn format_name(name: &str) -> &'static str {
     use documents::Format::*;
     [
         Pdf, Docx, Xlsx, Pptx, Odt, Ods, Odp, Eml, Mbox, Msg, Html, Xml, Zip, Gzip, Xz, Bzip2,
-        Zstd, Tar, Other,
+        Zstd, Tar, Table, Other,
     ]
     .into_iter()
     .map(documents::Format::name)

@@ -870,9 +870,10 @@ fn range_start(before: &[u8]) -> Option<&[u8]> {
 }
 
 /// Whether `before` ends with a package's version constraint, as requirement files write
-/// them: `some-lib==1.0.0.1`, `>=`, `<=`, `~=`, `!=` right after a package's name, or a
-/// second bound (`pyzmq>=25.1.2,<26.0.0.0`). Not a filter's comparison (`ip.addr==10.0.0.1`,
-/// `src_ip==…`: a name with a dot, or one that names an address).
+/// them: `some-lib==1.0.0.1`, `backports.ssl-match-hostname==3.7.0.1`, `>=`, `<=`, `~=`,
+/// `!=` right after a package's name, or a second bound (`pyzmq>=25.1.2,<26.0.0.0`). Not a
+/// filter's comparison (`ip.addr==10.0.0.1`, `src_ip==…`: a name whose last word names an
+/// address).
 fn version_specifier(before: &[u8]) -> bool {
     let name = match before {
         [.., b',', b'<' | b'>'] => return true,
@@ -886,9 +887,13 @@ fn version_specifier(before: &[u8]) -> bool {
     let len = name
         .iter()
         .rev()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         .count();
-    let word = &name[name.len() - len..];
+    let whole = &name[name.len() - len..];
+    let word = &whole[whole
+        .iter()
+        .rposition(|&b| b == b'.')
+        .map_or(0, |dot| dot + 1)..];
     let names_an_address = [
         "ip", "addr", "address", "src", "dst", "host", "source", "dest",
     ]
@@ -896,8 +901,8 @@ fn version_specifier(before: &[u8]) -> bool {
     .any(|w| {
         word.len() >= w.len() && word[word.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
     });
-    len >= 2
-        && word[0].is_ascii_alphabetic()
+    word.len() >= 2
+        && whole[0].is_ascii_alphabetic()
         && !names_an_address
         && (name.len() - len)
             .checked_sub(1)
@@ -2271,6 +2276,7 @@ mod tests {
             "pyzmq>=25.1.2,<26.0.0.0",
             "requests[socks]~=2.31.0.1",
             "lib!=1.2.3.4",
+            "backports.ssl-match-hostname==3.7.0.1",
             // Installers' and packages' file names, container images' tags.
             "GET /download/agent-4.2.0.1.msi HTTP/1.1",
             "packages/internal_sdk-4.0.0.0-py3-none-any.whl",
@@ -2289,6 +2295,7 @@ mod tests {
             ),
             ("CEF:0|Vendor|Product|1.0|81.2.69.143|", "81.2.69.143"),
             ("ip.addr==81.2.69.144", "81.2.69.144"),
+            ("tcp.port==443 and ip.dst==81.2.69.157", "81.2.69.157"),
             ("src_ip==81.2.69.145", "81.2.69.145"),
             ("dst==81.2.69.146", "81.2.69.146"),
             ("ip.src == 81.2.69.147", "81.2.69.147"),

@@ -20,6 +20,7 @@ mod office;
 mod pdf;
 pub mod samples;
 mod sniff;
+mod table;
 mod text;
 mod xml;
 mod xml_fast;
@@ -89,6 +90,8 @@ pub enum Format {
     Zstd,
     /// tar archive.
     Tar,
+    /// A delimited table (CSV, TSV) whose header names a version column.
+    Table,
     /// Not a recognised document: handed on whole as [`PartKind::Raw`].
     Other,
 }
@@ -231,6 +234,7 @@ impl Format {
                 | Format::Bzip2
                 | Format::Zstd
                 | Format::Tar
+                | Format::Table
                 | Format::Zip
                 | Format::Msg
         )
@@ -257,6 +261,7 @@ impl Format {
             Format::Bzip2 => "bzip2",
             Format::Zstd => "zstd",
             Format::Tar => "tar",
+            Format::Table => "table",
             Format::Other => "other",
         }
     }
@@ -313,6 +318,7 @@ pub fn fuzz_as(format: Option<Format>, bytes: &[u8]) {
             compressed::decode(ctx, label, &mut &bytes[..], 0, format).map(drop)
         }
         Format::Tar => archive::tar(ctx, label, &mut &bytes[..], 0).map(drop),
+        Format::Table => table::decode(ctx, label, &mut &bytes[..], b','),
         Format::Zip
         | Format::Docx
         | Format::Xlsx
@@ -530,6 +536,10 @@ fn decode_reader_sized(
             compressed::decode(ctx, label, &mut chained, depth, fmt)
         }
         Format::Tar => archive::tar(ctx, label, &mut chained, depth),
+        Format::Table => {
+            let head = chained.get_ref().0.get_ref().clone();
+            table(ctx, label, &mut chained, &head)
+        }
         _ => {
             let cap = ctx.limits.max_buffer_bytes;
             let (buf, more) = read_capped(&mut chained, cap, size)?;
@@ -544,6 +554,19 @@ fn decode_reader_sized(
             decode_bytes(ctx, label, &buf, depth)
         }
     }
+}
+
+/// Streams a table from `input`, whose first bytes are `head` (they say its delimiter).
+fn table(ctx: &mut Ctx<'_>, label: &str, input: &mut dyn Read, head: &[u8]) -> io::Result<Format> {
+    if let Some(delimiter) = table::delimiter(head) {
+        table::decode(ctx, label, input, delimiter)?;
+    } else if let Some(columns) = table::aligned(head) {
+        table::decode_aligned(ctx, label, input, columns)?;
+    } else {
+        ctx.emit_raw(label, input)?;
+        return Ok(Format::Other);
+    }
+    Ok(Format::Table)
 }
 
 /// Decodes a file held in memory.
@@ -567,6 +590,7 @@ pub(crate) fn decode_bytes(
             compressed::decode(ctx, label, &mut &bytes[..], depth, fmt)
         }
         Format::Tar => archive::tar(ctx, label, &mut &bytes[..], depth),
+        Format::Table => table(ctx, label, &mut &bytes[..], bytes),
         _ => {
             ctx.emit_raw(label, &mut &bytes[..])?;
             Ok(Format::Other)

@@ -686,6 +686,11 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
         out.push(&name);
         out.sep(Sep::Line);
         let (mut shared_cell, mut value, mut in_v, mut in_t) = (false, String::new(), false, false);
+        // The columns whose header (the sheet's first row) names a version, by column number,
+        // and the column of the cell being read: a version under them is written after its
+        // header (`FileVersion: 8.0.6.0`), as a reader reads it under its column.
+        let (mut version_columns, mut column, mut header_row) =
+            (Vec::<(usize, String)>::new(), 0usize, true);
         // A cell's formula, read for the target of a `HYPERLINK()`.
         let (mut in_f, mut formula) = (false, String::new());
         // The page headers and footers (`headerFooter`), and which of the two is being read.
@@ -701,7 +706,9 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                         shared_cell = attr_cow(e, b"t").is_some_and(|t| t == "s");
                         value.clear();
                         formula.clear();
+                        column = attr_cow(e, b"r").map_or(column + 1, |r| column_number(&r));
                     }
+                    b"row" => column = 0,
                     b"v" => in_v = true,
                     b"f" => in_f = true,
                     b"t" => in_t = true,
@@ -725,25 +732,40 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                     }
                     b"c" => {
                         out.sep(Sep::Tab);
-                        if shared_cell {
-                            if let Some(s) = value
+                        let text = if shared_cell {
+                            value
                                 .trim()
                                 .parse::<usize>()
                                 .ok()
                                 .and_then(|i| shared.get(i))
-                            {
-                                out.push(s);
-                            }
+                                .unwrap_or_default()
                         } else {
-                            out.push(&value);
+                            &value
+                        };
+                        if header_row {
+                            if crate::table::names_version(text.trim().as_bytes()) {
+                                version_columns.push((column, text.trim().to_string()));
+                            }
+                        } else if let Some((_, header)) =
+                            version_columns.iter().find(|(c, _)| *c == column)
+                        {
+                            if !text.is_empty() {
+                                out.push(header);
+                                out.push(":");
+                                out.sep(Sep::Space);
+                            }
                         }
+                        out.push(text);
                         if let Some(target) = hyperlink_target(&formula) {
                             out.sep(Sep::Tab);
                             out.push(&target);
                         }
                         out.sep(Sep::Tab);
                     }
-                    b"row" => out.sep(Sep::Line),
+                    b"row" => {
+                        out.sep(Sep::Line);
+                        header_row = false;
+                    }
                     _ => {}
                 },
                 XEv::Text(t) => {
@@ -766,6 +788,17 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
         sheet_comments(ctx, &part_label, a, &entry)?;
     }
     Ok(())
+}
+
+/// The number of a cell's column from its reference (`E5`: 5; `AA1`: 27).
+fn column_number(reference: &str) -> usize {
+    reference
+        .bytes()
+        .take_while(u8::is_ascii_alphabetic)
+        .fold(0usize, |n, b| {
+            n.saturating_mul(26)
+                .saturating_add(usize::from(b.to_ascii_uppercase() - b'A' + 1))
+        })
 }
 
 /// The link target of a `HYPERLINK("target", "name")` formula, when written as a string (the

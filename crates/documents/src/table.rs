@@ -1,0 +1,230 @@
+//! A table whose header names a version column: delimited (CSV, TSV, `;`- or `|`-separated:
+//! an EDR or inventory export, `Host,Process,Company,Product,FileVersion,…`) or aligned in
+//! columns under a rule (`winget list`, `pip list`, `dpkg -l`). Each row is
+//! written as it is, its fields apart; a field under a version's header is written after
+//! that header (`FileVersion: 8.0.6.0`), as a reader reads it under its column, so that a
+//! four-part version is not taken for an address. A table whose header names no version is
+//! no document: it is scanned as the text it is.
+
+use crate::Ctx;
+use crate::text::{Sep, TextOut};
+use std::io;
+
+/// The delimiters a table may use, in the order they are preferred on a tie.
+const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
+
+/// The delimiter of a table whose first line (its header) names a version column, if it is one:
+/// the delimiter written most often in the header (at least once), which splits it into
+/// short fields, one of which names a version, with a next line that uses it too.
+pub(crate) fn delimiter(text: &[u8]) -> Option<u8> {
+    // After a UTF-8 BOM and blank lines.
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let text = &text[text.iter().position(|b| !b.is_ascii_whitespace())?..];
+    let mut lines = text.split(|&b| b == b'\n');
+    let header = lines.next()?;
+    let header = header.strip_suffix(b"\r").unwrap_or(header);
+    let next = lines.next()?;
+    let delimiter = DELIMITERS.into_iter().max_by_key(|&d| {
+        (
+            count(header, d),
+            std::cmp::Reverse(DELIMITERS.iter().position(|&x| x == d)),
+        )
+    })?;
+    if count(header, delimiter) == 0 || count(next, delimiter) == 0 {
+        return None;
+    }
+    let fields: Vec<&[u8]> = header.split(|&b| b == delimiter).map(trim_field).collect();
+    let short = fields.iter().all(|f| f.len() <= 64);
+    (short && fields.iter().any(|f| names_version(f))).then_some(delimiter)
+}
+
+/// A table aligned in columns under a header and a rule (`winget list`, `pip list`, `dpkg -l`,
+/// PowerShell's `Format-Table`): within the first lines, a header that names a version,
+/// followed by a line of `-`, `=` and `+` only. Returns the header's line number and where
+/// its version column starts (in bytes), and the column's name.
+pub(crate) fn aligned(text: &[u8]) -> Option<(usize, usize, String)> {
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').take(12).collect();
+    lines.windows(2).enumerate().find_map(|(i, pair)| {
+        let (header, rule) = (pair[0].trim_ascii_end(), pair[1].trim_ascii_end());
+        let ruled = rule.len() >= 3
+            && rule.iter().all(|b| matches!(b, b'-' | b'=' | b'+' | b' '))
+            && rule.iter().filter(|&&b| b == b'-' || b == b'=').count() >= 3;
+        if !ruled || DELIMITERS[..3].iter().any(|&d| count(header, d) > 0) {
+            return None;
+        }
+        // The header's words, each where it starts.
+        let mut at = 0;
+        header.split(|&b| b == b' ').find_map(|word| {
+            let start = at;
+            at += word.len() + 1;
+            let word = word.trim_ascii();
+            (names_version(word) && word.len() <= 32)
+                .then(|| (i, start, String::from_utf8_lossy(word).into_owned()))
+        })
+    })
+}
+
+fn count(line: &[u8], byte: u8) -> usize {
+    line.iter().filter(|&&b| b == byte).count()
+}
+
+/// A header's field without its spaces and quotes.
+fn trim_field(field: &[u8]) -> &[u8] {
+    let field = field.trim_ascii();
+    field
+        .strip_prefix(b"\"")
+        .and_then(|f| f.strip_suffix(b"\""))
+        .unwrap_or(field)
+        .trim_ascii()
+}
+
+/// Whether a column's header names a version (`Version`, `FileVersion`, `File Version`,
+/// `product_version`, `Installed version`).
+pub(crate) fn names_version(header: &[u8]) -> bool {
+    header.len() <= 64
+        && header
+            .windows(7)
+            .any(|w| w.eq_ignore_ascii_case(b"version"))
+}
+
+/// Writes the rows of the table read from `input` (streamed), fields separated by `delimiter`.
+/// A row the reader cannot take (bytes that are no table) ends the table: the rest is handed
+/// on as raw text, with a warning.
+pub(crate) fn decode(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    input: &mut dyn io::Read,
+    delimiter: u8,
+) -> io::Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        // A `|` table (Markdown) quotes nothing.
+        .quoting(delimiter != b'|')
+        .from_reader(input);
+    let mut out = TextOut::new(label.to_string());
+    let mut headers: Vec<String> = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let mut first = true;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                out.flush(ctx)?;
+                if let csv::ErrorKind::Io(e) = e.into_kind() {
+                    return Err(e);
+                }
+                // The csv reader reads only UTF-8 where asked to; a byte record takes any
+                // bytes, so only a read error ends it.
+                return Ok(());
+            }
+        }
+        for (i, field) in record.iter().enumerate() {
+            let field = String::from_utf8_lossy(field);
+            if first {
+                headers.push(field.trim().to_string());
+            } else if let Some(header) = headers.get(i).filter(|h| names_version(h.as_bytes())) {
+                out.push(header);
+                out.push(":");
+                out.sep(Sep::Space);
+            }
+            out.push(&field);
+            out.sep(Sep::Tab);
+        }
+        first = false;
+        out.sep(Sep::Line);
+        out.maybe_flush(ctx)?;
+    }
+    out.flush(ctx)
+}
+
+/// Writes the lines of an [`aligned`] table read from `input`: each line under the rule with
+/// the column's name before what stands in its version column (`Version: 0.80.0.0`).
+pub(crate) fn decode_aligned(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    input: &mut dyn io::Read,
+    (header_line, column, name): (usize, usize, String),
+) -> io::Result<()> {
+    let mut out = TextOut::new(label.to_string());
+    let mut input = io::BufReader::new(input);
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        if io::BufRead::read_until(&mut input, b'\n', &mut line)? == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\n', '\r']);
+        let cell = text.get(column..).filter(|cell| {
+            number > header_line + 1
+                && !cell.starts_with(' ')
+                && !cell.is_empty()
+                && text[..column].ends_with(' ')
+        });
+        match cell {
+            Some(cell) => {
+                out.push(&text[..column]);
+                out.push(&name);
+                out.push(":");
+                out.sep(Sep::Space);
+                out.push(cell);
+            }
+            None => out.push(text),
+        }
+        out.sep(Sep::Line);
+        out.maybe_flush(ctx)?;
+        number += 1;
+    }
+    out.flush(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_is_one_when_its_header_names_a_version_column() {
+        for (text, expected) in [
+            (
+                &b"Host,Process,FileVersion,RemoteIP\nWS1,a.exe,8.0.6.0,81.2.69.142\n"[..],
+                Some(b','),
+            ),
+            (
+                b"\"Host\";\"File Version\"\r\n\"WS1\";\"1.0.0.1\"\r\n",
+                Some(b';'),
+            ),
+            (
+                b"Name\tId\tVersion\nPuTTY\tPuTTY.PuTTY\t0.80.0.0\n",
+                Some(b'\t'),
+            ),
+            (b"| Host | Path | Version |\n|---|---|---|\n", Some(b'|')),
+            // No version column, or no table: text.
+            (b"Host,Process,RemoteIP\nWS1,a.exe,81.2.69.142\n", None),
+            (b"version 1.2.3.4 is out\nand so on\n", None),
+            (b"Version,only\n", None),
+        ] {
+            assert_eq!(
+                delimiter(text),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn a_table_aligned_under_a_rule_has_its_version_column_found() {
+        let winget = b"PS C:\\> winget list\n\nName      Id            Version   Source\n----------------------------------------\nPuTTY     PuTTY.PuTTY   0.80.0.0  winget\n";
+        assert_eq!(aligned(winget), Some((2, 24, "Version".to_string())));
+        let dpkg = b"Desired=Unknown\n||/ Name    Version     Architecture Description\n+++-=======-===========-============-====\nii  adduser 3.118       all          add users\n";
+        assert_eq!(aligned(dpkg), Some((1, 12, "Version".to_string())));
+        // No rule under the header, or a delimited header: not aligned.
+        assert_eq!(aligned(b"Name   Version\nPuTTY  0.80.0.0\n"), None);
+        assert_eq!(aligned(b"Name,Version\n----,----\n"), None);
+    }
+}
