@@ -748,7 +748,11 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if let Some(start) = range_start(before) {
         return named_otherwise(v4, start);
     }
-    if version_specifier(before) || in_log_header_version(before) || image_reference(before) {
+    if version_specifier(before)
+        || in_log_header_version(before)
+        || image_reference(before)
+        || url_version(before)
+    {
         return true;
     }
     // Spaces and tabs (a list aligned in columns: `FileVersion    : 15.49.2.0`), and at most
@@ -768,6 +772,10 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if spaced > 0 && !only_spaces && identifier_names_version(rest) {
         return true;
     }
+    let small_parts = v4.octets().iter().all(|&o| o < 100);
+    if spaced > 0 && only_spaces && small_parts && camel_case_product(rest) {
+        return true;
+    }
     // A dot right after an abbreviation (`ver.`, `Fig.`).
     let (rest, dotted) = match rest {
         [head @ .., b'.'] => (head, true),
@@ -780,7 +788,7 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if words == 0 {
         return false;
     }
-    let numbered = spaced > 0 && only_spaces && v4.octets().iter().all(|&o| o < 100);
+    let numbered = spaced > 0 && only_spaces && small_parts;
     if !numbered {
         words &= NAMING;
     }
@@ -909,6 +917,57 @@ fn version_specifier(before: &[u8]) -> bool {
             .is_none_or(|at| matches!(name[at], b' ' | b'\t' | b'\n' | b'"' | b'\''))
 }
 
+/// Whether `rest` ends with a product's name written in camel case (`SentinelOne`,
+/// `TeamViewer`, `FortiGate`: a capital after a small letter inside one word), which a version
+/// of small parts follows (`SentinelOne 23.3.2.12`): not a field's name that says it holds an
+/// address (`SrcIp`, `RemoteAddress`, `DnsServer`, `GoogleDNS`).
+fn camel_case_product(rest: &[u8]) -> bool {
+    const ADDRESS_WORDS: [&[u8]; 16] = [
+        b"ip", b"addr", b"host", b"src", b"dst", b"source", b"dest", b"client", b"server",
+        b"remote", b"local", b"peer", b"gateway", b"dns", b"proxy", b"nat",
+    ];
+    let len = rest
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let word = &rest[rest.len() - len..];
+    let starts = (rest.len() - len)
+        .checked_sub(1)
+        .is_none_or(|at| starts_a_name(rest[at]));
+    starts
+        && word.len() >= 4
+        && word[0].is_ascii_uppercase()
+        && word
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        && !ADDRESS_WORDS
+            .iter()
+            .any(|a| word.windows(a.len()).any(|w| w.eq_ignore_ascii_case(a)))
+}
+
+/// Whether `before` ends with a package URL's version (`pkg:maven/…/jackson-databind@`,
+/// purl) or a URL's version parameter (`main.min.css?v=`, `&ver=`).
+fn url_version(before: &[u8]) -> bool {
+    if let Some(name) = before.strip_suffix(b"@") {
+        let start = name
+            .iter()
+            .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\''))
+            .map_or(0, |at| at + 1);
+        return name[start..].starts_with(b"pkg:");
+    }
+    [
+        &b"?v="[..],
+        b"&v=",
+        b"?ver=",
+        b"&ver=",
+        b"?version=",
+        b"&version=",
+    ]
+    .iter()
+    .any(|p| before.len() >= p.len() && before[before.len() - p.len()..].eq_ignore_ascii_case(p))
+}
+
 /// Whether `before` ends where a CEF or LEEF header writes the product's version: the fourth
 /// field (`CEF:0|Palo Alto Networks|PAN-OS|`, `LEEF:2.0|Lancope|StealthWatch|`).
 fn in_log_header_version(before: &[u8]) -> bool {
@@ -984,7 +1043,7 @@ fn image_reference(before: &[u8]) -> bool {
 /// The words that name a dotted number something else than an address ([`named_otherwise`]):
 /// first those that name any (`NAMING` marks them), then those that number builds or parts of
 /// a document, which name only a number of small parts written right after them with spaces.
-const NAMED_BY: [&[u8]; 38] = [
+const NAMED_BY: [&[u8]; 39] = [
     b"oid",
     b"oids",
     b"object identifier",
@@ -1028,6 +1087,8 @@ const NAMED_BY: [&[u8]; 38] = [
     b"release",
     b"kernel",
     b"python",
+    // An OSPF area's identifier (`area 0.0.0.10`).
+    b"area",
 ];
 
 /// The words of [`NAMED_BY`] that name any dotted number (a bit each).
@@ -2277,6 +2338,13 @@ mod tests {
             "requests[socks]~=2.31.0.1",
             "lib!=1.2.3.4",
             "backports.ssl-match-hostname==3.7.0.1",
+            // A package URL, a stylesheet's version, an OSPF area.
+            r#""bom-ref": "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.4.2""#,
+            "<link href=\"/css/main.min.css?v=2.3.1.4\">",
+            "set protocols ospf area 0.0.0.10 interface ge-0/0/1",
+            // Products named in camel case with their version.
+            "EDR = SentinelOne 23.3.2.12",
+            "FortiGate 7.2.5.1 and TeamViewer 15.49.2.0",
             // Installers' and packages' file names, container images' tags.
             "GET /download/agent-4.2.0.1.msi HTTP/1.1",
             "packages/internal_sdk-4.0.0.0-py3-none-any.whl",
@@ -2310,6 +2378,13 @@ mod tests {
             ("<h1>81.2.69.150</h1>", "81.2.69.150"),
             ("81.2.69.151__not_a_key", "81.2.69.151"),
             ("Cloudflare 1.1.1.1", "1.1.1.1"),
+            // Field names in camel case that name an address; a user at a host.
+            ("SrcIp      10.0.0.5", "10.0.0.5"),
+            ("RemoteAddress 10.0.0.6", "10.0.0.6"),
+            ("GoogleDNS 8.8.8.8", "8.8.8.8"),
+            ("OpenDNS 208.67.222.222", "208.67.222.222"),
+            ("ssh admin@10.0.0.7", "10.0.0.7"),
+            ("https://example.com/?ip=10.0.0.8", "10.0.0.8"),
             // Files named after an address, a range, a host and port.
             ("nmap-81.2.69.152.xml", "81.2.69.152"),
             ("log_81.2.69.153.txt", "81.2.69.153"),
