@@ -1215,11 +1215,22 @@ fn parse_token(tok: &[u8], colons: bool) -> Option<Extracted> {
             // Clock times and MAC addresses: most tokens with colons are not addresses.
             return None;
         }
-        IpAddr::V6(parse_v6(tok)?)
+        IpAddr::V6(parse_v6(tok).or_else(|| v6_with_port(tok))?)
     } else {
         IpAddr::V4(parse_v4(tok)?)
     };
     Some(found(canonical(ip)))
+}
+
+/// The IPv6 address of an address written with its port and no brackets, as HAProxy logs a
+/// client (`2001:db8:1::5:51422`): only when the last group can be no group of an address
+/// (a port of five digits) and what is before it is an address with `::`.
+fn v6_with_port(tok: &[u8]) -> Option<Ipv6Addr> {
+    let colon = tok.iter().rposition(|&b| b == b':')?;
+    let (address, port) = (&tok[..colon], &tok[colon + 1..]);
+    let port: u32 = std::str::from_utf8(port).ok()?.parse().ok()?;
+    let five_digits = tok.len() - colon - 1 == 5 && (10_000..=65_535).contains(&port);
+    (five_digits && address.windows(2).any(|w| w == b"::")).then(|| parse_v6(address))?
 }
 
 /// An address found, not yet placed in the text.
@@ -2393,6 +2404,21 @@ mod tests {
         ] {
             one(text, ip);
         }
+    }
+
+    #[test]
+    fn an_unbracketed_ipv6_address_with_a_five_digit_port_is_the_address() {
+        one(
+            "Dec 12 10:00:01 lb haproxy[812]: 2001:db8:1::5:51422 [12/Dec/2023:10:00:01.123] fe be/s1",
+            "2001:db8:1::5",
+        );
+        // A last group of four digits or fewer is a group of the address; six digits, or a
+        // port over 65535, make no address.
+        one("client 2001:db8:1::5:5142 here", "2001:db8:1::5:5142");
+        none("client 2001:db8:1::5:514220 here");
+        none("client 2001:db8:1::5:99999 here");
+        // Without `::` the groups are counted: eight and a port is a run too long.
+        none("1:2:3:4:5:6:7:8:51422");
     }
 
     #[test]
