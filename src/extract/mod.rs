@@ -394,7 +394,10 @@ fn read_token<'a>(text: &'a [u8], start: usize, buffer: &'a mut [u8; MAX_TOKEN])
 /// scanning resumes.
 fn candidate(text: &[u8], start: usize, token: &mut [u8; MAX_TOKEN], sink: &mut Sink) -> usize {
     if let Some((v6, end)) = ip6_arpa_name(text, start) {
-        emit_checked(text, start, end, found(IpAddr::V6(v6)), sink);
+        // Its dots part nibbles: no sign of an embedded IPv4 address (`::` is no address).
+        if sink.every || worth_reporting(v6, b"") {
+            emit_checked(text, start, end, found(IpAddr::V6(v6)), sink);
+        }
         return end;
     }
     let n = text.len();
@@ -624,7 +627,7 @@ fn emit_checked(text: &[u8], start: usize, end: usize, mut found: Extracted, sin
             let before = &text[start.saturating_sub(LOOK_BEHIND)..start];
             !inside_a_name
                 && !named_otherwise(v4, before)
-                && !named_by_what_follows(before, &text[end..text.len().min(end + 64)])
+                && !named_by_what_follows(v4, before, &text[end..text.len().min(end + 64)])
         }
         IpAddr::V6(v6) => sink.every || worth_reporting(v6, &text[start..end]),
     };
@@ -716,26 +719,30 @@ fn reversed(v4: Ipv4Addr) -> Ipv4Addr {
 /// - after a word that names it (and at most four spaces, colons, `=`, `(` or quotes; a dot
 ///   after an abbreviation): `OID 2.5.29.17`, `urn:oid:…`, `Oid("…")`, `Object Identifier:
 ///   …`, `Extension Id: …`, `version 1.7.0.3`, `Version=4.0.0.0`, `ver. 3.2.1.0`, `section
-///   4.2.1.6` — the word whole, not inside another (`Android`, `avoid`, `void*`, `OIDC`,
-///   `server` do not count), but for `Version` ending an identifier (`FileVersion: 10.0.0.1`,
-///   `AssemblyVersion("1.0.0.0")`); after a product written with its version in prose
-///   (`Google Chrome 120.0.0.0`, `OpenSSL 1.1.1.4`);
-/// - a number of parts under 100 written right after a word that numbers builds, releases or
-///   parts of a document, with spaces only (`Build 5.1.2.3`, `rev 4.4.0.1`, `Table 4.1.2.3`,
-///   `Fig. 2.1.1.3`, `Java 1.8.0.25`, `Kernel 5.15.0.91`): not `firewall table:
-///   81.2.69.142`, nor a device's system before its address (`Android 10.44.2.17`);
+///   4.2.1.6`, `@since 1.4.0.2` — the word whole, not inside another (`Android`, `avoid`,
+///   `void*`, `OIDC`, `server` do not count), but for `Version` ending an identifier
+///   (`FileVersion: 10.0.0.1`, `AssemblyVersion("1.0.0.0")`, `__version__ = "2.0.0.1"`); a
+///   version's word may be followed by more spaces (a list aligned in columns: `FileVersion
+///   : 15.49.2.0`), no other word;
+/// - a number of parts under 100 written right after a word that numbers builds or parts of
+///   a document, or a product that reports name with its version, with one or two spaces only
+///   (`Build 5.1.2.3`, `rev 4.4.0.1`, `Table 4.1.2.3`, `Fig. 2.1.1.3`, `Java 1.8.0.25`,
+///   `Kernel 5.15.0.91`, `OpenSSL 1.1.1.4`, `AnyDesk 8.0.6.0`): not `firewall table:
+///   81.2.69.142`, `TeamViewer 81.2.69.146`, `AnyDesk: 185.229.191.45`, nor a device's
+///   system or a tool before its address (`Android 10.44.2.17`, `OpenVPN 10.8.0.10`);
 /// - a product's version in a user agent or banner: any product's ending in `.0`
 ///   (`Chrome/120.0.0.0`, `+Edg/119.0.0.0+`), any version of a known HTTP client, browser,
 ///   web server or SSH server (`curl/8.4.0.1`, `Firefox/115.0.2.1`, `nginx/1.18.0.1`,
 ///   `OpenSSH_8.9.1.2`), a token starting a line too; not a URL's path (`ipinfo.io/8.8.8.0`,
-///   `/check/1.2.3.0`, `GET /curl/1.2.3.4`);
-/// - a package's version constraint (`lib==1.0.0.1`), a CEF or LEEF header's version field,
-///   a container image's tag (`registry/app:2.1.4.0`);
+///   `/check/1.2.3.0`, `GET /curl/1.2.3.4`) nor a country's code (`RU/5.8.18.0`);
+/// - a requirements file's version constraint (`lib==1.0.0.1`; not a filter's
+///   `ip.addr==…`), a CEF or LEEF header's version field, a container image's tag (`image:
+///   registry/app:2.1.4.0`), a package URL's version, a script's or stylesheet's `?v=`, an
+///   OSPF area (`area 0.0.0.10`);
 /// - in `2.5.4.0/24` or `2.5.29.0/24`: the X.500 attribute types and certificate extensions
 ///   every certificate dump prints (`2.5.29.17: Flags = 0`).
 ///
-/// The spaces and tabs between a word and its value are any number (lists aligned in
-/// columns); what follows a quad can name it too ([`named_by_what_follows`]).
+/// What follows a quad can name it too ([`named_by_what_follows`]).
 fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     let [a, b, c, d] = v4.octets();
     if a == 2 && b == 5 && (c == 4 || c == 29) {
@@ -748,15 +755,21 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if let Some(start) = range_start(before) {
         return named_otherwise(v4, start);
     }
+    let small_parts = v4.octets().iter().all(|&o| o < 100);
+    // An OSPF area's identifier (`area 0.0.0.10`): in 0.0.0.0/8, where no host is.
+    if a == 0 && before.len() >= 5 && before[before.len() - 5..].eq_ignore_ascii_case(b"area ") {
+        return true;
+    }
     if version_specifier(before)
         || in_log_header_version(before)
         || image_reference(before)
-        || url_version(before)
+        || (small_parts && url_version(before))
     {
         return true;
     }
-    // Spaces and tabs (a list aligned in columns: `FileVersion    : 15.49.2.0`), and at most
-    // four marks.
+    // Spaces and tabs, and at most four marks; more than four of them together (a list
+    // aligned in columns) only after a word that names a version (`FileVersion    :
+    // 15.49.2.0`), not after one that names a column of products or hosts.
     let mut rest = before;
     let mut marks = 0;
     while let [head @ .., last] = rest {
@@ -768,12 +781,9 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
         rest = head;
     }
     let spaced = before.len() - rest.len();
+    let aligned = spaced > 4;
     let only_spaces = before[rest.len()..].iter().all(|&b| b == b' ');
     if spaced > 0 && !only_spaces && identifier_names_version(rest) {
-        return true;
-    }
-    let small_parts = v4.octets().iter().all(|&o| o < 100);
-    if spaced > 0 && only_spaces && small_parts && camel_case_product(rest) {
         return true;
     }
     // A dot right after an abbreviation (`ver.`, `Fig.`).
@@ -788,14 +798,17 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     if words == 0 {
         return false;
     }
-    let numbered = spaced > 0 && only_spaces && small_parts;
+    let numbered = (1..=2).contains(&spaced) && only_spaces && small_parts;
     if !numbered {
         words &= NAMING;
     }
     while words != 0 {
         let word = NAMED_BY[words.trailing_zeros() as usize];
         words &= words - 1;
-        if rest.len() < word.len() || (dotted && word.len() > 3) {
+        if rest.len() < word.len()
+            || (dotted && word.len() > 3)
+            || (aligned && !word.starts_with(b"version"))
+        {
             continue;
         }
         let (head, tail) = rest.split_at(rest.len() - word.len());
@@ -877,11 +890,12 @@ fn range_start(before: &[u8]) -> Option<&[u8]> {
     (len >= 7 && dots == 3).then(|| &number[..number.len() - len])
 }
 
-/// Whether `before` ends with a package's version constraint, as requirement files write
-/// them: `some-lib==1.0.0.1`, `backports.ssl-match-hostname==3.7.0.1`, `>=`, `<=`, `~=`,
-/// `!=` right after a package's name, or a second bound (`pyzmq>=25.1.2,<26.0.0.0`). Not a
-/// filter's comparison (`ip.addr==10.0.0.1`, `src_ip==…`: a name whose last word names an
-/// address).
+/// Whether `before` ends with a package's version constraint as a requirements file writes
+/// it: a package's name starting a line, then `==`, `>=`, `<=`, `~=` or `!=`
+/// (`some-lib==1.0.0.1`, `requests[socks]~=2.31.0.1`), or a second bound
+/// (`pyzmq>=25.1.2,<26.0.0.0`). Not a filter's comparison (`ip.addr==10.0.0.1`,
+/// `src_ip==…`, `server==…`: a dotted field, a name that is not first on its line, or one
+/// that names an address).
 fn version_specifier(before: &[u8]) -> bool {
     let name = match before {
         [.., b',', b'<' | b'>'] => return true,
@@ -895,55 +909,22 @@ fn version_specifier(before: &[u8]) -> bool {
     let len = name
         .iter()
         .rev()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
         .count();
-    let whole = &name[name.len() - len..];
-    let word = &whole[whole
-        .iter()
-        .rposition(|&b| b == b'.')
-        .map_or(0, |dot| dot + 1)..];
+    let word = &name[name.len() - len..];
+    let first_on_its_line = match (name.len() - len).checked_sub(1) {
+        Some(at) => name[at] == b'\n',
+        // The window began at the text's start.
+        None => before.len() < LOOK_BEHIND,
+    };
     let names_an_address = [
-        "ip", "addr", "address", "src", "dst", "host", "source", "dest",
+        "ip", "addr", "address", "src", "dst", "host", "source", "dest", "server", "gw",
     ]
     .iter()
     .any(|w| {
         word.len() >= w.len() && word[word.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
     });
-    word.len() >= 2
-        && whole[0].is_ascii_alphabetic()
-        && !names_an_address
-        && (name.len() - len)
-            .checked_sub(1)
-            .is_none_or(|at| matches!(name[at], b' ' | b'\t' | b'\n' | b'"' | b'\''))
-}
-
-/// Whether `rest` ends with a product's name written in camel case (`SentinelOne`,
-/// `TeamViewer`, `FortiGate`: a capital after a small letter inside one word), which a version
-/// of small parts follows (`SentinelOne 23.3.2.12`): not a field's name that says it holds an
-/// address (`SrcIp`, `RemoteAddress`, `DnsServer`, `GoogleDNS`).
-fn camel_case_product(rest: &[u8]) -> bool {
-    const ADDRESS_WORDS: [&[u8]; 16] = [
-        b"ip", b"addr", b"host", b"src", b"dst", b"source", b"dest", b"client", b"server",
-        b"remote", b"local", b"peer", b"gateway", b"dns", b"proxy", b"nat",
-    ];
-    let len = rest
-        .iter()
-        .rev()
-        .take_while(|b| b.is_ascii_alphanumeric())
-        .count();
-    let word = &rest[rest.len() - len..];
-    let starts = (rest.len() - len)
-        .checked_sub(1)
-        .is_none_or(|at| starts_a_name(rest[at]));
-    starts
-        && word.len() >= 4
-        && word[0].is_ascii_uppercase()
-        && word
-            .windows(2)
-            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
-        && !ADDRESS_WORDS
-            .iter()
-            .any(|a| word.windows(a.len()).any(|w| w.eq_ignore_ascii_case(a)))
+    len >= 2 && word[0].is_ascii_alphabetic() && first_on_its_line && !names_an_address
 }
 
 /// Whether `before` ends with a package URL's version (`pkg:maven/…/jackson-databind@`,
@@ -956,16 +937,26 @@ fn url_version(before: &[u8]) -> bool {
             .map_or(0, |at| at + 1);
         return name[start..].starts_with(b"pkg:");
     }
-    [
-        &b"?v="[..],
-        b"&v=",
-        b"?ver=",
-        b"&ver=",
-        b"?version=",
-        b"&version=",
-    ]
-    .iter()
-    .any(|p| before.len() >= p.len() && before[before.len() - p.len()..].eq_ignore_ascii_case(p))
+    // Of a stylesheet's or a script's URL (`main.min.css?v=`), not any query's.
+    let Some(query) = before.iter().rposition(|&b| b == b'?') else {
+        return false;
+    };
+    let static_file = [&b".css"[..], b".js"]
+        .iter()
+        .any(|e| before[..query].ends_with(e));
+    static_file
+        && [
+            &b"?v="[..],
+            b"&v=",
+            b"?ver=",
+            b"&ver=",
+            b"?version=",
+            b"&version=",
+        ]
+        .iter()
+        .any(|p| {
+            before.len() >= p.len() && before[before.len() - p.len()..].eq_ignore_ascii_case(p)
+        })
 }
 
 /// Whether `before` ends where a CEF or LEEF header writes the product's version: the fourth
@@ -987,14 +978,21 @@ fn in_log_header_version(before: &[u8]) -> bool {
 /// (`v4.0_3.0.0.0__31bf3856ad364e35`, the public key token after `__`), a product's in a
 /// user agent with its comment (`ExampleApp/5.12.1.4 (iPhone; iOS 17.2.1)`, `bot/1.2.0.4
 /// (+https://…)`), or a package's in its file name ([`in_package_file_name`]).
-fn named_by_what_follows(before: &[u8], after: &[u8]) -> bool {
+fn named_by_what_follows(v4: Ipv4Addr, before: &[u8], after: &[u8]) -> bool {
     if let Some(token) = after.strip_prefix(b"__") {
         return token.len() >= 16 && token[..16].iter().all(u8::is_ascii_hexdigit);
     }
-    if after.starts_with(b" (") && before.last() == Some(&b'/') {
-        return after_product(before, true);
+    if let Some(comment) = after.strip_prefix(b" (") {
+        // A user agent's comment: `(iPhone; iOS 17.2.1)`, `(+https://…)`.
+        let end = comment
+            .iter()
+            .position(|&b| b == b')')
+            .unwrap_or(comment.len());
+        let an_agents = comment[..end].contains(&b';') || comment.starts_with(b"+http");
+        return an_agents && before.last() == Some(&b'/') && after_product(before, true);
     }
-    in_package_file_name(before, after)
+    // A version's parts are small (`beacon-81.2.69.142-443.exe` names its server).
+    v4.octets().iter().all(|&o| o < 100) && in_package_file_name(before, after)
 }
 
 /// Whether a dotted quad is the version in a package's or installer's file name: after a
@@ -1021,7 +1019,8 @@ fn in_package_file_name(before: &[u8], after: &[u8]) -> bool {
 }
 
 /// Whether `before` ends with a container image's name and the `:` before its tag
-/// (`registry.example.com/payments-api:`): a name with a `/` that starts a token.
+/// (`image: registry.example.com/payments-api:`): a name with a `/` that starts a token, on
+/// a line that says it is an image.
 fn image_reference(before: &[u8]) -> bool {
     let Some(name) = before.strip_suffix(b":") else {
         return false;
@@ -1032,7 +1031,15 @@ fn image_reference(before: &[u8]) -> bool {
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
         .count();
     let token = &name[name.len() - len..];
-    token.contains(&b'/')
+    // Said to be an image: `image: …`, `FROM …`, `docker pull …`.
+    let line = &name[name
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1)..];
+    let said = [&b"image"[..], b"FROM ", b"docker "]
+        .iter()
+        .any(|w| line.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)));
+    said && token.contains(&b'/')
         && token.first().is_some_and(u8::is_ascii_alphanumeric)
         && token.last().is_some_and(u8::is_ascii_alphanumeric)
         && (name.len() - len)
@@ -1041,9 +1048,10 @@ fn image_reference(before: &[u8]) -> bool {
 }
 
 /// The words that name a dotted number something else than an address ([`named_otherwise`]):
-/// first those that name any (`NAMING` marks them), then those that number builds or parts of
-/// a document, which name only a number of small parts written right after them with spaces.
-const NAMED_BY: [&[u8]; 39] = [
+/// first those that name any (`NAMING` marks them, the first 12), then those that number
+/// builds, parts of a document or a product's releases, which name only a number of small
+/// parts written right after them with one or two spaces.
+const NAMED_BY: [&[u8]; 28] = [
     b"oid",
     b"oids",
     b"object identifier",
@@ -1055,25 +1063,7 @@ const NAMED_BY: [&[u8]; 39] = [
     b"section",
     b"sec",
     "\u{a7}".as_bytes(),
-    // Products whose name is followed by their version, not a host, in prose and banners.
-    b"chrome",
-    b"firefox",
-    b"openssl",
-    // Remote-access tools and appliances that incident reports and advisories name with
-    // their version (`AnyDesk 8.0.6.0`, `FortiOS 7.2.4.1`).
-    b"anydesk",
-    b"teamviewer",
-    b"screenconnect",
-    b"splashtop",
-    b"rustdesk",
-    b"netsupport",
-    b"fortios",
-    b"fortiproxy",
-    b"tomcat",
     b"@since",
-    b"fileversion",
-    // A container image's or a release's tag (`tag: "2.1.4.0"`).
-    b"tag",
     // Numbering words.
     b"build",
     b"rev",
@@ -1084,15 +1074,20 @@ const NAMED_BY: [&[u8]; 39] = [
     b"figure",
     b"fig",
     b"chapter",
-    b"release",
     b"kernel",
-    b"python",
-    // An OSPF area's identifier (`area 0.0.0.10`).
-    b"area",
+    // Products that reports name with their version (`OpenSSL 1.1.1.4`, `AnyDesk 8.0.6.0`),
+    // numbering as builds do: an address after one has a part of 100 or more
+    // (`TeamViewer 81.2.69.146`).
+    b"openssl",
+    b"anydesk",
+    b"teamviewer",
+    b"screenconnect",
+    b"fortios",
+    b"fortiproxy",
 ];
 
 /// The words of [`NAMED_BY`] that name any dotted number (a bit each).
-const NAMING: u64 = (1 << 26) - 1;
+const NAMING: u64 = (1 << 12) - 1;
 
 /// For each byte, the words of [`NAMED_BY`] that end in it (a bit each).
 static ENDING_IN: [u64; 256] = {
@@ -1140,6 +1135,9 @@ const PRODUCTS: [&[u8]; 30] = [
     b"php",
 ];
 
+/// SSH servers: their banners write the version after a `_` (`OpenSSH_8.9.1.2`).
+const SSH_SERVERS: [&[u8]; 3] = [b"openssh", b"dropbear", b"libssh"];
+
 /// Whether `before` ends with a product token and the `/` of a user agent (`Chrome/`) or the
 /// `_` of an SSH banner (`OpenSSH_`): a token of letters, digits, `-` and `_` after a space,
 /// `(`, `+`, `"`, `;`, `,` or the start of the text — not after a `/` or `.`, as a URL's path
@@ -1165,7 +1163,9 @@ fn after_product(before: &[u8], any: bool) -> bool {
         // The token starts the text (a look-behind shorter than the window began there).
         None => before.len() < LOOK_BEHIND,
     };
-    let known = PRODUCTS.iter().any(|p| {
+    // An SSH banner's `_` follows only an SSH server's name.
+    let products: &[&[u8]] = if sep == b'_' { &SSH_SERVERS } else { &PRODUCTS };
+    let known = products.iter().any(|p| {
         head.len() >= p.len() && {
             let at = head.len() - p.len();
             head[at..].eq_ignore_ascii_case(p) && starts_a_token(at)
@@ -1179,7 +1179,8 @@ fn after_product(before: &[u8], any: bool) -> bool {
         .rev()
         .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
         .count();
-    word > 0 && head[head.len() - word].is_ascii_alphabetic() && starts_a_token(head.len() - word)
+    // A product's name has three characters at least (`RU/5.8.18.0` is a country's address).
+    word >= 3 && head[head.len() - word].is_ascii_alphabetic() && starts_a_token(head.len() - word)
 }
 
 /// Whether an IPv6 address read from text is worth reporting: in space IANA has assigned
@@ -2139,16 +2140,11 @@ mod tests {
             "Chapter 1.2.3.4",
             "Java 1.8.0.25",
             // Products named with their version in prose and release notes.
-            "Google Chrome 120.0.0.0 was installed",
-            "Firefox 115.0.2.1",
             "OpenSSL 1.1.1.4 is outdated",
             "Kernel 5.15.0.91",
-            "python 3.11.4.0",
-            "Release 4.2.0.1",
             "EDR flagged AnyDesk 8.0.6.0 silent install",
             "TeamViewer 15.49.2.0",
             "FortiOS 7.2.4.1 / build 1396",
-            "Apache Tomcat 10.1.19.0",
             " * @since 1.4.0.2",
             // Lists aligned in columns (PowerShell, sigcheck, Nessus).
             "FileVersion    : 15.49.2.0",
@@ -2242,6 +2238,10 @@ mod tests {
         one(
             "PTR 3.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.4.3.2.1.8.B.D.0.1.0.0.2.IP6.ARPA",
             "2001:db8:1234::53",
+        );
+        // `::` is no address, written so or not.
+        none(
+            "zone \"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa\" IN {",
         );
         // A zone of fewer nibbles, or a name under it, holds no whole address.
         none("8.b.d.0.1.0.0.2.ip6.arpa zone");
@@ -2348,20 +2348,15 @@ mod tests {
             "pyzmq>=25.1.2,<26.0.0.0",
             "requests[socks]~=2.31.0.1",
             "lib!=1.2.3.4",
-            "backports.ssl-match-hostname==3.7.0.1",
             // A package URL, a stylesheet's version, an OSPF area.
             r#""bom-ref": "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.4.2""#,
             "<link href=\"/css/main.min.css?v=2.3.1.4\">",
             "set protocols ospf area 0.0.0.10 interface ge-0/0/1",
-            // Products named in camel case with their version.
-            "EDR = SentinelOne 23.3.2.12",
-            "FortiGate 7.2.5.1 and TeamViewer 15.49.2.0",
             // Installers' and packages' file names, container images' tags.
             "GET /download/agent-4.2.0.1.msi HTTP/1.1",
             "packages/internal_sdk-4.0.0.0-py3-none-any.whl",
             "tool-1.2.3.4-x64.exe",
             "image: registry.example.com/payments-api:2.1.4.0",
-            r#"  tag: "2.1.4.0""#,
         ] {
             none(version);
         }
@@ -2389,6 +2384,36 @@ mod tests {
             ("<h1>81.2.69.150</h1>", "81.2.69.150"),
             ("81.2.69.151__not_a_key", "81.2.69.151"),
             ("Cloudflare 1.1.1.1", "1.1.1.1"),
+            // A family or tool named before its server's address, a column of processes and
+            // their remote addresses, a tag, a DHCP release, a filter's comparison, an
+            // interface before its address, a path before a comment, a script's query.
+            ("AsyncRAT 45.9.74.36", "45.9.74.36"),
+            (
+                "Client connected via OpenVPN 10.8.0.10 (assigned)",
+                "10.8.0.10",
+            ),
+            ("chrome        142.250.185.78  443", "142.250.185.78"),
+            ("AnyDesk       185.229.191.44  80", "185.229.191.44"),
+            ("AnyDesk: 185.229.191.45", "185.229.191.45"),
+            ("TeamViewer 81.2.69.146", "81.2.69.146"),
+            ("Tag: 81.2.69.147", "81.2.69.147"),
+            ("python        10.0.0.5   8000", "10.0.0.5"),
+            ("DHCP release 10.0.0.6", "10.0.0.6"),
+            ("arp.src.proto_ipv4==10.0.0.8", "10.0.0.8"),
+            ("bgp.next_hop==81.2.69.149", "81.2.69.149"),
+            ("server==10.0.0.12", "10.0.0.12"),
+            ("Src/Dst:10.0.0.15", "10.0.0.15"),
+            ("GigabitEthernet0/1:10.0.0.2", "10.0.0.2"),
+            ("Blocked IP/81.2.69.153 (Tor exit)", "81.2.69.153"),
+            (
+                "https://cdn.example.com/lib.js?v=81.2.69.145",
+                "81.2.69.145",
+            ),
+            ("Kernel    10.0.0.7", "10.0.0.7"),
+            ("nginx_10.0.0.16", "10.0.0.16"),
+            ("RU/5.8.18.0", "5.8.18.0"),
+            ("area 10.0.0.17", "10.0.0.17"),
+            ("beacon-81.2.69.142-443.exe", "81.2.69.142"),
             // Field names in camel case that name an address; a user at a host.
             ("SrcIp      10.0.0.5", "10.0.0.5"),
             ("RemoteAddress 10.0.0.6", "10.0.0.6"),

@@ -376,6 +376,61 @@ fn xml_files_say_what_their_values_are() {
     }
 }
 
+#[test]
+fn a_tables_version_column_hides_only_its_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let long_line = format!("x{}\n", "\u{ff}".repeat(700_000));
+    let files: [(&str, String, Vec<&str>); 7] = [
+        // A second section after a blank line has no version column.
+        (
+            "sections.csv",
+            "Component,Version\nAgent,8.0.6.0\n\nHost,IP,Last Seen\nWS1,81.2.69.142,2024-03-12\n".into(),
+            vec!["81.2.69.142"],
+        ),
+        // An empty version cell names nothing beside it.
+        (
+            "empty.csv",
+            "Host,FileVersion,RemoteIP\nWS1,,81.2.69.143\nWS2, ,81.2.69.144\n".into(),
+            vec!["81.2.69.143", "81.2.69.144"],
+        ),
+        // A row with another count of fields is no row of the table.
+        (
+            "ragged.csv",
+            "Host,FileVersion\nWS1,8.0.6.0\nnote,81.2.69.145,extra\n".into(),
+            vec!["81.2.69.145"],
+        ),
+        // A title underlined is no header; an aligned table ends at a blank line.
+        (
+            "report.txt",
+            "Incident report for agent version 4\n===================================\n\nThe attacker connected to 81.2.69.146 from the VPN.\n".into(),
+            vec!["81.2.69.146"],
+        ),
+        (
+            "transcript.txt",
+            "Name     Id       Version   Source\n----------------------------------\nPuTTY    PuTTY    0.80.0.0  winget\n\nLocalAddress            RemoteAddress\n10.0.0.5                81.2.69.147\n".into(),
+            vec!["10.0.0.5", "81.2.69.147"],
+        ),
+        // A line longer than any table's: the rest is read as text, nothing lost.
+        (
+            "long.csv",
+            format!("Host,Version,IP\nWS1,8.0.6.0,81.2.69.148\n{long_line}81.2.69.149\n"),
+            vec!["81.2.69.148", "81.2.69.149"],
+        ),
+        (
+            "long.txt",
+            format!("Name     Version   Source\n-------------------------\nPuTTY    0.80.0.0  winget\n{long_line}81.2.69.150\n"),
+            vec!["81.2.69.150"],
+        ),
+    ];
+    for (name, text, expected) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = cli(&["extract", path.to_str().unwrap()], b"", &[]);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        assert_eq!(out.stdout.lines().collect::<Vec<_>>(), expected, "{name}");
+    }
+}
+
 /// The pid of the `decode-document` child of process `parent`, if it runs.
 fn child_decoder(parent: u32) -> Option<u32> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {

@@ -686,11 +686,13 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
         out.push(&name);
         out.sep(Sep::Line);
         let (mut shared_cell, mut value, mut in_v, mut in_t) = (false, String::new(), false, false);
-        // The columns whose header (the sheet's first row) names a version, by column number,
-        // and the column of the cell being read: a version under them is written after its
-        // header (`FileVersion: 8.0.6.0`), as a reader reads it under its column.
+        // The columns whose header (the sheet's first row of two cells or more: a title
+        // above it is none) names a version, by column number, and the column of the cell
+        // being read: a version under them is written after its header (`FileVersion:
+        // 8.0.6.0`), as a reader reads it under its column.
         let (mut version_columns, mut column, mut header_row) =
             (Vec::<(usize, String)>::new(), 0usize, true);
+        let mut filled = 0usize;
         // A cell's formula, read for the target of a `HYPERLINK()`.
         let (mut in_f, mut formula) = (false, String::new());
         // The page headers and footers (`headerFooter`), and which of the two is being read.
@@ -708,7 +710,7 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                         formula.clear();
                         column = attr_cow(e, b"r").map_or(column + 1, |r| column_number(&r));
                     }
-                    b"row" => column = 0,
+                    b"row" => (column, filled) = (0, 0),
                     b"v" => in_v = true,
                     b"f" => in_f = true,
                     b"t" => in_t = true,
@@ -743,13 +745,15 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                             &value
                         };
                         if header_row {
-                            if crate::table::names_version(text.trim().as_bytes()) {
-                                version_columns.push((column, text.trim().to_string()));
+                            filled += usize::from(!text.trim().is_empty());
+                            let name = text.trim();
+                            if name.len() <= 32 && crate::table::names_version(name.as_bytes()) {
+                                version_columns.push((column, name.to_string()));
                             }
                         } else if let Some((_, header)) =
                             version_columns.iter().find(|(c, _)| *c == column)
                         {
-                            if !text.is_empty() {
+                            if !text.trim().is_empty() {
                                 out.push(header);
                                 out.push(":");
                                 out.sep(Sep::Space);
@@ -764,7 +768,12 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                     }
                     b"row" => {
                         out.sep(Sep::Line);
-                        header_row = false;
+                        if header_row && filled < 2 {
+                            // A title, or nothing: the header is further down.
+                            version_columns.clear();
+                        } else {
+                            header_row = false;
+                        }
                     }
                     _ => {}
                 },

@@ -8,7 +8,7 @@
 
 use crate::Ctx;
 use crate::text::{Sep, TextOut};
-use std::io;
+use std::io::{self, Read};
 
 /// The delimiters a table may use, in the order they are preferred on a tie.
 const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
@@ -53,13 +53,17 @@ pub(crate) fn aligned(text: &[u8]) -> Option<(usize, usize, String)> {
         if !ruled || DELIMITERS[..3].iter().any(|&d| count(header, d) > 0) {
             return None;
         }
-        // The header's words, each where it starts.
+        // The header's words, each where it starts; a column's name starts the line or
+        // follows two spaces at least (a title is words apart by one).
+        if !header.windows(2).any(|w| w == b"  ") {
+            return None;
+        }
         let mut at = 0;
         header.split(|&b| b == b' ').find_map(|word| {
             let start = at;
             at += word.len() + 1;
-            let word = word.trim_ascii();
-            (names_version(word) && word.len() <= 32)
+            let column = start == 0 || header[..start].ends_with(b"  ");
+            (column && !word.is_empty() && names_version(word) && word.len() <= 32)
                 .then(|| (i, start, String::from_utf8_lossy(word).into_owned()))
         })
     })
@@ -94,16 +98,20 @@ pub(crate) fn names_version(header: &[u8]) -> bool {
 pub(crate) fn decode(
     ctx: &mut Ctx<'_>,
     label: &str,
-    input: &mut dyn io::Read,
+    input: &mut dyn Read,
     delimiter: u8,
 ) -> io::Result<()> {
+    let mut lines = Lines {
+        inner: input,
+        line: Vec::new(),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         // A `|` table (Markdown) quotes nothing.
         .quoting(delimiter != b'|')
-        .from_reader(input);
+        .from_reader(&mut lines);
     let mut out = TextOut::new(label.to_string());
     let mut headers: Vec<String> = Vec::new();
     let mut record = csv::ByteRecord::new();
@@ -114,19 +122,33 @@ pub(crate) fn decode(
             Ok(false) => break,
             Err(e) => {
                 out.flush(ctx)?;
-                if let csv::ErrorKind::Io(e) = e.into_kind() {
-                    return Err(e);
-                }
-                // The csv reader reads only UTF-8 where asked to; a byte record takes any
-                // bytes, so only a read error ends it.
-                return Ok(());
+                drop(reader);
+                return match e.into_kind() {
+                    // A line longer than any table's: the rest is text, read as it is.
+                    csv::ErrorKind::Io(e) if e.kind() == io::ErrorKind::InvalidData => {
+                        let held = std::mem::take(&mut lines.line);
+                        ctx.emit_raw(label, &mut io::Cursor::new(held).chain(lines.inner))
+                    }
+                    csv::ErrorKind::Io(e) => Err(e),
+                    // A byte record takes any bytes: nothing else stops it.
+                    _ => Ok(()),
+                };
             }
         }
+        // The table's rows are those with the header's fields; a blank line ends it.
+        let blank = record.iter().all(|f| f.trim_ascii().is_empty());
+        if !first && blank {
+            headers.clear();
+        }
+        let labelled = !first && record.len() == headers.len();
         for (i, field) in record.iter().enumerate() {
             let field = String::from_utf8_lossy(field);
             if first {
                 headers.push(field.trim().to_string());
-            } else if let Some(header) = headers.get(i).filter(|h| names_version(h.as_bytes())) {
+            } else if let Some(header) = headers
+                .get(i)
+                .filter(|h| labelled && names_version(h.as_bytes()) && !field.trim().is_empty())
+            {
                 out.push(header);
                 out.push(":");
                 out.sep(Sep::Space);
@@ -146,24 +168,36 @@ pub(crate) fn decode(
 pub(crate) fn decode_aligned(
     ctx: &mut Ctx<'_>,
     label: &str,
-    input: &mut dyn io::Read,
+    input: &mut dyn Read,
     (header_line, column, name): (usize, usize, String),
 ) -> io::Result<()> {
     let mut out = TextOut::new(label.to_string());
     let mut input = io::BufReader::new(input);
     let mut line = Vec::new();
     let mut number = 0;
+    // The table's rows: from the line after the rule to the first blank line.
+    let mut in_table = true;
     loop {
         line.clear();
-        if io::BufRead::read_until(&mut input, b'\n', &mut line)? == 0 {
+        let read = (&mut input).take(LONGEST_LINE as u64);
+        if io::BufRead::read_until(&mut { read }, b'\n', &mut line)? == 0 {
             break;
+        }
+        if line.len() >= LONGEST_LINE && !line.ends_with(b"\n") {
+            // No table has such a line: the rest is text, read as it is.
+            out.flush(ctx)?;
+            return ctx.emit_raw(label, &mut io::Cursor::new(line).chain(input));
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\n', '\r']);
+        if number > header_line + 1 && text.trim().is_empty() {
+            in_table = false;
+        }
         let cell = text.get(column..).filter(|cell| {
-            number > header_line + 1
+            in_table
+                && number > header_line + 1
                 && !cell.starts_with(' ')
-                && !cell.is_empty()
+                && !cell.trim().is_empty()
                 && text[..column].ends_with(' ')
         });
         match cell {
@@ -181,6 +215,39 @@ pub(crate) fn decode_aligned(
         number += 1;
     }
     out.flush(ctx)
+}
+
+/// The longest line a table's row may have; a longer one ends the table, and the rest of
+/// the input is read as text (a row is held whole while it is read).
+const LONGEST_LINE: usize = 1 << 20;
+
+/// The input of a delimited table, which fails (`InvalidData`) on a line longer than
+/// [`LONGEST_LINE`]; it holds the line being read, to hand it on as text then.
+struct Lines<'r> {
+    inner: &'r mut dyn Read,
+    line: Vec<u8>,
+}
+
+impl Read for Lines<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.line.len() >= LONGEST_LINE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a line too long for a table",
+            ));
+        }
+        let room = buf.len().min(LONGEST_LINE - self.line.len());
+        let n = self.inner.read(&mut buf[..room])?;
+        let read = &buf[..n];
+        match memchr::memrchr(b'\n', read) {
+            Some(at) => {
+                self.line.clear();
+                self.line.extend_from_slice(&read[at + 1..]);
+            }
+            None => self.line.extend_from_slice(read),
+        }
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
