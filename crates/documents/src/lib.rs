@@ -318,7 +318,8 @@ pub fn fuzz_as(format: Option<Format>, bytes: &[u8]) {
             compressed::decode(ctx, label, &mut &bytes[..], 0, format).map(drop)
         }
         Format::Tar => archive::tar(ctx, label, &mut &bytes[..], 0).map(drop),
-        Format::Table => table::decode(ctx, label, &mut &bytes[..], b','),
+        // Delimited or aligned, as its first lines say (else raw).
+        Format::Table => table(ctx, label, &mut &bytes[..], bytes).map(drop),
         Format::Zip
         | Format::Docx
         | Format::Xlsx
