@@ -673,7 +673,7 @@ fn in_reverse_zone(after: &[u8]) -> bool {
     let name = name[..len].strip_suffix(b".").unwrap_or(&name[..len]);
     let under = |zone: &[u8]| {
         name.len() > zone.len()
-            && name[name.len() - zone.len()..].eq_ignore_ascii_case(zone)
+            && ends_with_ignore_case(name, zone)
             && name[name.len() - zone.len() - 1] == b'.'
     };
     name.eq_ignore_ascii_case(REVERSE_DNS) || BLOCK_LISTS.iter().any(|zone| under(zone))
@@ -706,6 +706,11 @@ fn ip6_arpa_name(text: &[u8], start: usize) -> Option<(Ipv6Addr, usize)> {
         return None;
     }
     Some((Ipv6Addr::from_bits(bits), start + name.len()))
+}
+
+/// Whether `text` ends with `suffix`, ASCII case ignored.
+fn ends_with_ignore_case(text: &[u8], suffix: &[u8]) -> bool {
+    text.len() >= suffix.len() && text[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 /// `v4` with its parts in the other order.
@@ -757,7 +762,7 @@ fn named_otherwise(v4: Ipv4Addr, before: &[u8]) -> bool {
     }
     let small_parts = v4.octets().iter().all(|&o| o < 100);
     // An OSPF area's identifier (`area 0.0.0.10`): in 0.0.0.0/8, where no host is.
-    if a == 0 && before.len() >= 5 && before[before.len() - 5..].eq_ignore_ascii_case(b"area ") {
+    if a == 0 && ends_with_ignore_case(before, b"area ") {
         return true;
     }
     if version_specifier(before)
@@ -921,9 +926,7 @@ fn version_specifier(before: &[u8]) -> bool {
         "ip", "addr", "address", "src", "dst", "host", "source", "dest", "server", "gw",
     ]
     .iter()
-    .any(|w| {
-        word.len() >= w.len() && word[word.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
-    });
+    .any(|w| ends_with_ignore_case(word, w.as_bytes()));
     len >= 2 && word[0].is_ascii_alphabetic() && first_on_its_line && !names_an_address
 }
 
@@ -937,26 +940,26 @@ fn url_version(before: &[u8]) -> bool {
             .map_or(0, |at| at + 1);
         return name[start..].starts_with(b"pkg:");
     }
-    // Of a stylesheet's or a script's URL (`main.min.css?v=`), not any query's.
-    let Some(query) = before.iter().rposition(|&b| b == b'?') else {
+    // A version parameter, of a stylesheet's or a script's URL (`main.min.css?v=`), not any
+    // query's.
+    let Some(parameter) = [
+        &b"?v="[..],
+        b"&v=",
+        b"?ver=",
+        b"&ver=",
+        b"?version=",
+        b"&version=",
+    ]
+    .into_iter()
+    .find(|p| ends_with_ignore_case(before, p)) else {
         return false;
     };
-    let static_file = [&b".css"[..], b".js"]
-        .iter()
-        .any(|e| before[..query].ends_with(e));
-    static_file
-        && [
-            &b"?v="[..],
-            b"&v=",
-            b"?ver=",
-            b"&ver=",
-            b"?version=",
-            b"&version=",
-        ]
-        .iter()
-        .any(|p| {
-            before.len() >= p.len() && before[before.len() - p.len()..].eq_ignore_ascii_case(p)
-        })
+    let url = &before[..before.len() - parameter.len() + 1];
+    url.iter().rposition(|&b| b == b'?').is_some_and(|query| {
+        [&b".css"[..], b".js"]
+            .iter()
+            .any(|e| url[..query].ends_with(e))
+    })
 }
 
 /// Whether `before` ends where a CEF or LEEF header writes the product's version: the fourth
@@ -1165,12 +1168,9 @@ fn after_product(before: &[u8], any: bool) -> bool {
     };
     // An SSH banner's `_` follows only an SSH server's name.
     let products: &[&[u8]] = if sep == b'_' { &SSH_SERVERS } else { &PRODUCTS };
-    let known = products.iter().any(|p| {
-        head.len() >= p.len() && {
-            let at = head.len() - p.len();
-            head[at..].eq_ignore_ascii_case(p) && starts_a_token(at)
-        }
-    });
+    let known = products
+        .iter()
+        .any(|p| ends_with_ignore_case(head, p) && starts_a_token(head.len() - p.len()));
     if known || !any || sep != b'/' {
         return known;
     }

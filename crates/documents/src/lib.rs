@@ -319,7 +319,7 @@ pub fn fuzz_as(format: Option<Format>, bytes: &[u8]) {
         }
         Format::Tar => archive::tar(ctx, label, &mut &bytes[..], 0).map(drop),
         // Delimited or aligned, as its first lines say (else raw).
-        Format::Table => table(ctx, label, &mut &bytes[..], bytes).map(drop),
+        Format::Table => table(ctx, label, &mut &bytes[..], table::layout(bytes)).map(drop),
         Format::Zip
         | Format::Docx
         | Format::Xlsx
@@ -538,8 +538,8 @@ fn decode_reader_sized(
         }
         Format::Tar => archive::tar(ctx, label, &mut chained, depth),
         Format::Table => {
-            let head = chained.get_ref().0.get_ref().clone();
-            table(ctx, label, &mut chained, &head)
+            let layout = table::layout(chained.get_ref().0.get_ref());
+            table(ctx, label, &mut chained, layout)
         }
         _ => {
             let cap = ctx.limits.max_buffer_bytes;
@@ -557,17 +557,18 @@ fn decode_reader_sized(
     }
 }
 
-/// Streams a table from `input`, whose first bytes are `head` (they say its delimiter).
-fn table(ctx: &mut Ctx<'_>, label: &str, input: &mut dyn Read, head: &[u8]) -> io::Result<Format> {
-    if let Some(delimiter) = table::delimiter(head) {
-        table::decode(ctx, label, input, delimiter)?;
-    } else if let Some(columns) = table::aligned(head) {
-        table::decode_aligned(ctx, label, input, columns)?;
-    } else {
-        ctx.emit_raw(label, input)?;
-        return Ok(Format::Other);
+/// Streams a table from `input` as its first lines say it is laid out (raw if they say it is
+/// none: [`table::layout`]).
+fn table(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    input: &mut dyn Read,
+    layout: Option<table::Layout>,
+) -> io::Result<Format> {
+    match layout {
+        Some(layout) => table::decode(ctx, label, input, layout).map(|()| Format::Table),
+        None => ctx.emit_raw(label, input).map(|()| Format::Other),
     }
-    Ok(Format::Table)
 }
 
 /// Decodes a file held in memory.
@@ -591,7 +592,7 @@ pub(crate) fn decode_bytes(
             compressed::decode(ctx, label, &mut &bytes[..], depth, fmt)
         }
         Format::Tar => archive::tar(ctx, label, &mut &bytes[..], depth),
-        Format::Table => table(ctx, label, &mut &bytes[..], bytes),
+        Format::Table => table(ctx, label, &mut &bytes[..], table::layout(bytes)),
         _ => {
             ctx.emit_raw(label, &mut &bytes[..])?;
             Ok(Format::Other)

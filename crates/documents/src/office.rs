@@ -747,16 +747,14 @@ fn xlsx<R: Read + Seek>(ctx: &mut Ctx<'_>, label: &str, a: &mut ZipArchive<R>) -
                         if header_row {
                             filled += usize::from(!text.trim().is_empty());
                             let name = text.trim();
-                            if name.len() <= 32 && crate::table::names_version(name.as_bytes()) {
+                            if crate::table::names_version(name.as_bytes()) {
                                 version_columns.push((column, name.to_string()));
                             }
                         } else if let Some((_, header)) =
                             version_columns.iter().find(|(c, _)| *c == column)
                         {
                             if !text.trim().is_empty() {
-                                out.push(header);
-                                out.push(":");
-                                out.sep(Sep::Space);
+                                out.label(header);
                             }
                         }
                         out.push(text);

@@ -100,7 +100,7 @@ pub(crate) fn sniff(head: &[u8]) -> Format {
             return Format::Xml;
         }
     }
-    if crate::table::delimiter(t).is_some() || crate::table::aligned(t).is_some() {
+    if crate::table::layout(t).is_some() {
         return Format::Table;
     }
     Format::Other

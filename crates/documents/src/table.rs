@@ -10,13 +10,45 @@ use crate::Ctx;
 use crate::text::{Sep, TextOut};
 use std::io::{self, Read};
 
+/// How a table's columns are told apart.
+pub(crate) enum Layout {
+    /// By a delimiter (`,`, tab, `;`, `|`).
+    Delimited(u8),
+    /// By where they start under a rule: the header's line number, where the version column
+    /// starts (in bytes), and its name.
+    Aligned(usize, usize, String),
+}
+
+/// The layout of a table whose header (in its first lines, `head`) names a version column;
+/// None for anything else.
+pub(crate) fn layout(head: &[u8]) -> Option<Layout> {
+    delimiter(head)
+        .map(Layout::Delimited)
+        .or_else(|| aligned(head).map(|(line, column, name)| Layout::Aligned(line, column, name)))
+}
+
+/// Writes the rows of a table laid out as `layout`, read from `input` (streamed).
+pub(crate) fn decode(
+    ctx: &mut Ctx<'_>,
+    label: &str,
+    input: &mut dyn Read,
+    layout: Layout,
+) -> io::Result<()> {
+    match layout {
+        Layout::Delimited(delimiter) => decode_delimited(ctx, label, input, delimiter),
+        Layout::Aligned(header_line, column, name) => {
+            decode_aligned(ctx, label, input, header_line, column, &name)
+        }
+    }
+}
+
 /// The delimiters a table may use, in the order they are preferred on a tie.
 const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
 
 /// The delimiter of a table whose first line (its header) names a version column, if it is one:
 /// the delimiter written most often in the header (at least once), which splits it into
 /// short fields, one of which names a version, with a next line that uses it too.
-pub(crate) fn delimiter(text: &[u8]) -> Option<u8> {
+fn delimiter(text: &[u8]) -> Option<u8> {
     // After a UTF-8 BOM and blank lines.
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     let text = &text[text.iter().position(|b| !b.is_ascii_whitespace())?..];
@@ -42,7 +74,7 @@ pub(crate) fn delimiter(text: &[u8]) -> Option<u8> {
 /// PowerShell's `Format-Table`): within the first lines, a header that names a version,
 /// followed by a line of `-`, `=` and `+` only. Returns the header's line number and where
 /// its version column starts (in bytes), and the column's name.
-pub(crate) fn aligned(text: &[u8]) -> Option<(usize, usize, String)> {
+fn aligned(text: &[u8]) -> Option<(usize, usize, String)> {
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').take(12).collect();
     lines.windows(2).enumerate().find_map(|(i, pair)| {
@@ -63,7 +95,7 @@ pub(crate) fn aligned(text: &[u8]) -> Option<(usize, usize, String)> {
             let start = at;
             at += word.len() + 1;
             let column = start == 0 || header[..start].ends_with(b"  ");
-            (column && !word.is_empty() && names_version(word) && word.len() <= 32)
+            (column && names_version(word))
                 .then(|| (i, start, String::from_utf8_lossy(word).into_owned()))
         })
     })
@@ -84,7 +116,8 @@ fn trim_field(field: &[u8]) -> &[u8] {
 }
 
 /// Whether a column's header names a version (`Version`, `FileVersion`, `File Version`,
-/// `product_version`, `Installed version`).
+/// `product_version`, `InitiatingProcessVersionInfoFileVersion`): one of 64 bytes at most (a
+/// sentence that says "version" is no column's name).
 pub(crate) fn names_version(header: &[u8]) -> bool {
     header.len() <= 64
         && header
@@ -93,9 +126,8 @@ pub(crate) fn names_version(header: &[u8]) -> bool {
 }
 
 /// Writes the rows of the table read from `input` (streamed), fields separated by `delimiter`.
-/// A row the reader cannot take (bytes that are no table) ends the table: the rest is handed
-/// on as raw text, with a warning.
-pub(crate) fn decode(
+/// A line longer than [`LONGEST_LINE`] ends the table: the rest is handed on as raw text.
+fn decode_delimited(
     ctx: &mut Ctx<'_>,
     label: &str,
     input: &mut dyn Read,
@@ -113,7 +145,9 @@ pub(crate) fn decode(
         .quoting(delimiter != b'|')
         .from_reader(&mut lines);
     let mut out = TextOut::new(label.to_string());
-    let mut headers: Vec<String> = Vec::new();
+    // The header's fields, each with its name if it names a version (it labels the fields
+    // under it); None until the header is read, and again after a blank line.
+    let mut columns: Option<Vec<Option<String>>> = None;
     let mut record = csv::ByteRecord::new();
     let mut first = true;
     loop {
@@ -135,41 +169,51 @@ pub(crate) fn decode(
                 };
             }
         }
-        // The table's rows are those with the header's fields; a blank line ends it.
-        let blank = record.iter().all(|f| f.trim_ascii().is_empty());
-        if !first && blank {
-            headers.clear();
+        let header = std::mem::take(&mut first);
+        if header {
+            columns = Some(
+                record
+                    .iter()
+                    .map(|f| {
+                        let name = String::from_utf8_lossy(f).trim().to_string();
+                        names_version(name.as_bytes()).then_some(name)
+                    })
+                    .collect(),
+            );
+        } else if record.iter().all(|f| f.trim_ascii().is_empty()) {
+            // A blank line ends the table.
+            columns = None;
         }
-        let labelled = !first && record.len() == headers.len();
+        // The table's rows are those with the header's fields.
+        let labels = columns
+            .as_deref()
+            .filter(|c| !header && c.len() == record.len());
         for (i, field) in record.iter().enumerate() {
             let field = String::from_utf8_lossy(field);
-            if first {
-                headers.push(field.trim().to_string());
-            } else if let Some(header) = headers
-                .get(i)
-                .filter(|h| labelled && names_version(h.as_bytes()) && !field.trim().is_empty())
-            {
-                out.push(header);
-                out.push(":");
-                out.sep(Sep::Space);
+            if let Some(Some(name)) = labels.map(|c| &c[i]) {
+                if !field.trim().is_empty() {
+                    out.label(name);
+                }
             }
             out.push(&field);
             out.sep(Sep::Tab);
         }
-        first = false;
         out.sep(Sep::Line);
         out.maybe_flush(ctx)?;
     }
     out.flush(ctx)
 }
 
-/// Writes the lines of an [`aligned`] table read from `input`: each line under the rule with
-/// the column's name before what stands in its version column (`Version: 0.80.0.0`).
-pub(crate) fn decode_aligned(
+/// Writes the lines of an [`aligned`] table read from `input`: each line under the rule (the
+/// line after `header_line`) with the column's `name` before what stands in its version
+/// column, from byte `column` (`Version: 0.80.0.0`).
+fn decode_aligned(
     ctx: &mut Ctx<'_>,
     label: &str,
     input: &mut dyn Read,
-    (header_line, column, name): (usize, usize, String),
+    header_line: usize,
+    column: usize,
+    name: &str,
 ) -> io::Result<()> {
     let mut out = TextOut::new(label.to_string());
     let mut input = io::BufReader::new(input);
@@ -203,9 +247,7 @@ pub(crate) fn decode_aligned(
         match cell {
             Some(cell) => {
                 out.push(&text[..column]);
-                out.push(&name);
-                out.push(":");
-                out.sep(Sep::Space);
+                out.label(name);
                 out.push(cell);
             }
             None => out.push(text),

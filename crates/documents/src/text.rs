@@ -74,6 +74,14 @@ impl TextOut {
         }
     }
 
+    /// Appends `name` as the label of what follows (`FileVersion: `), as a reader reads a
+    /// value under its column or after its field's name.
+    pub(crate) fn label(&mut self, name: &str) {
+        self.push(name);
+        self.push(":");
+        self.sep(Sep::Space);
+    }
+
     /// Appends text; a pending separator is written first.
     pub(crate) fn push(&mut self, s: &str) {
         if s.is_empty() {

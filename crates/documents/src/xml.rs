@@ -357,7 +357,7 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
                         // `<Data Name="FileVersion">`, `<param name="…">`): that name labels
                         // its text (`FileVersion: 8.0.6.0`).
                         [(name, value)] if name.eq_ignore_ascii_case("name") => {
-                            out.push(value);
+                            out.label(value);
                         }
                         _ => {
                             // Each as written, `name="value"`: the name says what the value
@@ -367,11 +367,9 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, label: &str, bytes: &[u8]) -> io::Result
                                 out.sep(Sep::Space);
                             }
                             out.sep(Sep::Line);
-                            out.push(&crate::text::bytes_to_string(local(e)));
+                            out.label(&crate::text::bytes_to_string(local(e)));
                         }
                     }
-                    out.push(":");
-                    out.sep(Sep::Space);
                 }
             }
             XEv::End(_) => {
