@@ -404,3 +404,28 @@ fn a_docx_text_box_written_twice_as_alternate_content_is_read_once() {
         expect(&[("box.docx", "Box:\nC2 81.2.69.142\n end")])
     );
 }
+
+#[test]
+fn an_xlsx_version_column_is_found_under_its_header_not_under_a_title() {
+    // A title in row 1 (one cell, saying "version") is no header; row 2 is. A version under
+    // it is written after its column's name; a blank cell there labels nothing.
+    let cell =
+        |r: &str, text: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{text}</t></is></c>"#);
+    let cells = format!(
+        r#"<sheetData><row r="1">{}</row><row r="2">{}{}</row><row r="3">{}{}</row><row r="4">{}{}</row></sheetData>"#,
+        cell("A1", "Hosts by agent version"),
+        cell("A2", "Address"),
+        cell("B2", "FileVersion"),
+        cell("A3", "81.2.69.142"),
+        cell("B3", "8.0.6.0"),
+        cell("A4", "81.2.69.143"),
+        cell("B4", " "),
+    );
+    assert_eq!(
+        parts("inventory.xlsx", &xlsx(&cells, "", &[])),
+        expect(&[(
+            "inventory.xlsx sheet \"IOCs\"",
+            "IOCs\nHosts by agent version\nAddress\tFileVersion\n81.2.69.142\tFileVersion: 8.0.6.0\n81.2.69.143\t "
+        )])
+    );
+}
